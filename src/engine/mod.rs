@@ -1,0 +1,14 @@
+//! The discrete-event engine. It knows nothing of HTTP, sockets or servers: only
+//! simulated time, an ordered queue of pending events, and random streams.
+//!
+//! - [`time`]: the integer-nanosecond clock and unit helpers;
+//! - [`queue`]: the event queue, ordered by (time, insertion sequence);
+//! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose).
+
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+pub use queue::EventQueue;
+pub use rng::{Purpose, RandomStream};
+pub use time::{Nanos, NS_PER_MS, NS_PER_S, NS_PER_US};

@@ -1,0 +1,8 @@
+//! rtsim: a deterministic discrete-event simulator of how servers get fresh data to
+//! clients — short polling, long polling, Server-Sent Events and WebSockets.
+//!
+//! Data flows one way: experiment → plan → runs → rows → reports.
+
+pub mod engine;
+pub mod results;
+pub mod scenario;
