@@ -4,5 +4,8 @@
 //! Data flows one way: experiment → plan → runs → rows → reports.
 
 pub mod engine;
+pub mod experiment;
+pub mod report;
 pub mod results;
 pub mod scenario;
+pub mod theory;

@@ -1,0 +1,2 @@
+//! Experiment files: TOML → validated [`Experiment`] → [`Plan`] of runs.
+//! (Being built; see the helper brief in the commit history.)

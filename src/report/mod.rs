@@ -1,0 +1,2 @@
+//! Reports: results.csv / results.json / table.md / timeseries.csv / charts.
+//! (Being built.)

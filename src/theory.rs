@@ -1,0 +1,1 @@
+//! Closed-form predictions beside the simulation. (Being built.)
