@@ -81,6 +81,9 @@ pub struct Scenario {
     pub sse: Sse,
     pub websocket: WebSocket,
     pub faults: Vec<Fault>,
+    /// CPU utilization a deployment may run at (`[target] utilization`), used for
+    /// `instances_needed`.
+    pub target_utilization: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
