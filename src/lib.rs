@@ -8,4 +8,7 @@ pub mod experiment;
 pub mod report;
 pub mod results;
 pub mod scenario;
+pub mod sim;
+pub mod techniques;
 pub mod theory;
+pub mod world;

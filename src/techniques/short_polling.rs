@@ -1,0 +1,128 @@
+//! Short polling: "anything new since X?" every `interval`.
+//!
+//! ```text
+//! client                         server
+//!   |-- GET /messages?since=41 ---->|   nothing new
+//!   |<----------- 200 [] -----------|
+//!   |        … interval …           |
+//!   |-- GET /messages?since=41 ---->|   one update waiting
+//!   |<------ 200 [update 41] -------|
+//! ```
+//!
+//! The server answers at once with everything pending, or empty. The next poll goes
+//! `interval` after the response arrives (`after-response`, as `setTimeout` code does)
+//! or on a fixed clock (`fixed-rate`, as `setInterval` does — a tick that finds the
+//! previous poll still outstanding is skipped). Connections are reused while HTTP
+//! keep-alive (and any proxy) keeps them open; otherwise every poll pays a handshake.
+
+use crate::engine::Nanos;
+use crate::scenario::{PollSchedule, Scenario};
+use crate::world::{response, ConnState, Protocol, World, MAIN};
+
+const POLL: u8 = 0;
+const GET: u8 = 0;
+
+pub struct ShortPolling {
+    interval: Nanos,
+    jitter: Nanos,
+    schedule: PollSchedule,
+    request_cpu: Nanos,
+    push_cpu: Nanos,
+    request_bytes: u64,
+}
+
+impl ShortPolling {
+    pub fn new(sc: &Scenario) -> Self {
+        ShortPolling {
+            interval: sc.short_polling.interval,
+            jitter: sc.short_polling.jitter,
+            schedule: sc.short_polling.schedule,
+            request_cpu: sc.server.request_cpu,
+            push_cpu: sc.server.push_cpu,
+            request_bytes: sc.network.request_header_bytes,
+        }
+    }
+
+    /// The gap to the next poll: the interval plus uniform jitter in [0, jitter].
+    fn gap(&self, w: &mut World) -> Nanos {
+        if self.jitter == 0 {
+            self.interval
+        } else {
+            self.interval + w.rng_jitter.below(self.jitter + 1)
+        }
+    }
+
+    fn poll(&mut self, w: &mut World, c: u32) {
+        if w.conn_usable(c, MAIN) {
+            let since = w.clients[c as usize].cursor;
+            w.send_request(c, MAIN, GET, since, self.request_bytes, 0);
+        } else {
+            if w.clients[c as usize].conns[MAIN as usize].is_open() {
+                // Keep-alive is about to expire: the server closes it, we start afresh.
+                w.close_connection(c, MAIN);
+            }
+            w.open_connection(c, MAIN);
+        }
+    }
+
+    fn schedule_next(&mut self, w: &mut World, c: u32, from: Nanos) {
+        let gap = self.gap(w);
+        w.client_timer(c, from + gap, POLL, 0);
+    }
+}
+
+impl Protocol for ShortPolling {
+    fn start(&mut self, w: &mut World, c: u32) {
+        if self.schedule == PollSchedule::FixedRate {
+            self.schedule_next(w, c, w.now());
+        }
+        self.poll(w, c);
+    }
+
+    fn on_client_timer(&mut self, w: &mut World, c: u32, _timer: u8, _arg: u64) {
+        match self.schedule {
+            PollSchedule::AfterResponse => self.poll(w, c),
+            PollSchedule::FixedRate => {
+                self.schedule_next(w, c, w.now());
+                let conn = w.clients[c as usize].conns[MAIN as usize];
+                let setting_up = matches!(conn.state, ConnState::Connecting | ConnState::Handshake);
+                if !conn.in_use && !setting_up {
+                    self.poll(w, c);
+                }
+            }
+        }
+    }
+
+    fn on_connected(&mut self, w: &mut World, c: u32) {
+        self.poll(w, c);
+    }
+
+    /// Server: answer at once with everything pending since the client's cursor.
+    fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _since: u64) {
+        w.expire(c);
+        let cursor = w.clients[c as usize].cursor;
+        let head = w.head(c);
+        let has_updates = w.origin.count_for_client(c, cursor, head) > 0;
+        let cpu = self.request_cpu + if has_updates { self.push_cpu } else { 0 };
+        w.respond(c, MAIN, cpu, response::UPDATES, head);
+    }
+
+    fn on_response(&mut self, w: &mut World, c: u32, resp: u8) {
+        if resp == response::GATEWAY_TIMEOUT {
+            self.poll(w, c);
+        } else if self.schedule == PollSchedule::AfterResponse {
+            self.schedule_next(w, c, w.now());
+        }
+    }
+
+    fn on_update(&mut self, _w: &mut World, _c: u32) {
+        // Short polling never listens: updates wait for the next poll.
+    }
+
+    fn on_refused(&mut self, w: &mut World, c: u32) {
+        // No slot: try again at the next poll.
+        if self.schedule == PollSchedule::AfterResponse {
+            self.schedule_next(w, c, w.now());
+        }
+    }
+}

@@ -1,0 +1,1023 @@
+//! The world a technique runs in: clients with their round-trip times and connections,
+//! server instances behind a load balancer, the origin that creates updates, and the
+//! recorders that measure it all.
+//!
+//! A technique (see `techniques`) is a small state machine that reacts to what happens
+//! to one client — a connection is ready, a response arrived, an update is waiting — and
+//! acts through this module's verbs: open a connection, send a request, respond, hold,
+//! push. The world takes care of the plumbing every technique shares: handshakes, slots,
+//! memory, CPU queues, keep-alive and proxy idle timers, bytes and deliveries.
+//!
+//! Each client has two connection *slots*: [`MAIN`] carries polls, the long poll, the SSE
+//! stream or the WebSocket; [`UPSTREAM`] carries chat POSTs for the techniques that need
+//! a separate request to send (a browser would open a second connection for them too).
+
+pub mod balancer;
+pub mod metrics;
+pub mod network;
+pub mod origin;
+pub mod server;
+
+use std::collections::VecDeque;
+
+use crate::engine::{EventQueue, Nanos, Purpose, RandomStream};
+use crate::scenario::{Arrivals, Pattern, Scenario, ServiceTime};
+use balancer::LoadBalancer;
+use metrics::{Gauge, Recorder, Window};
+use origin::{Origin, Record, ORIGIN};
+use server::{connection_memory, ConnUse, Instance};
+
+/// Connection slot for polls, long polls, SSE streams and WebSockets.
+pub const MAIN: u8 = 0;
+/// Connection slot for upstream chat POSTs.
+pub const UPSTREAM: u8 = 1;
+
+const NO_INSTANCE: u32 = u32::MAX;
+const NOT_LISTENING: u32 = u32::MAX;
+
+/// What happens next in the simulation. Kept small (24 bytes) and allocation-free: at 10^6
+/// clients there are millions of them pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: Kind,
+    /// Connection slot ([`MAIN`] or [`UPSTREAM`]).
+    pub slot: u8,
+    /// Kind-specific sub-type (request type, timer type…), defined by the technique.
+    pub sub: u8,
+    pub client: u32,
+    /// Generation of the connection (or of the client's timers) when scheduled: an event
+    /// whose generation is stale was cancelled.
+    pub generation: u32,
+    pub arg: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The merged Poisson update (or chat message) process fires.
+    UpdateTick,
+    /// A periodic per-stream (or per-sender) update fires; `client` is the stream/sender.
+    StreamTick,
+    /// An update becomes visible at the servers: `client` = stream, `generation` = sender,
+    /// `arg` = creation time.
+    Publish,
+    /// A client starts (its random start phase has come).
+    Start,
+    /// A SYN reaches the load balancer.
+    Syn,
+    /// The client learns its connection attempt was refused.
+    Refused,
+    /// The handshake is done at the client: it may send its first request.
+    Ready,
+    /// An HTTP request reaches the server (`sub` = request type, `arg` = its argument).
+    Request,
+    /// The server finished a response and it leaves (`arg` = stream position it covers).
+    Depart,
+    /// A response reaches the client.
+    Response,
+    /// Pushed events (SSE/WebSocket) reach the client (`arg` = stream position covered).
+    Push,
+    /// A WebSocket frame from the client reaches the server.
+    Frame,
+    ClientTimer,
+    ServerTimer,
+    /// An idle connection's keep-alive or the proxy's idle timer may have run out.
+    IdleCheck,
+    /// The client learns its connection broke.
+    Broken,
+}
+
+/// Where a connection is in its life, as the server sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    Closed,
+    /// SYN on its way; nothing held at the server yet.
+    Connecting,
+    /// Accepted; TCP/TLS handshake in progress.
+    Handshake,
+    /// Open, no request in progress (HTTP keep-alive).
+    Idle,
+    /// A request is being served.
+    Busy,
+    /// A long poll is held.
+    Held,
+    /// An SSE stream or a WebSocket is open.
+    Stream,
+}
+
+impl ConnState {
+    fn usage(self) -> Option<ConnUse> {
+        match self {
+            ConnState::Closed | ConnState::Connecting => None,
+            ConnState::Handshake | ConnState::Idle => Some(ConnUse::Idle),
+            ConnState::Busy => Some(ConnUse::Request),
+            ConnState::Held | ConnState::Stream => Some(ConnUse::Stream),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Conn {
+    pub state: ConnState,
+    pub instance: u32,
+    pub generation: u32,
+    /// Last time bytes passed (either direction).
+    pub last_activity: Nanos,
+    /// Due time of the pending idle check (0 = none pending).
+    check_at: Nanos,
+    /// Departure time of the last bytes the server sent: TCP delivers in order.
+    last_departure: Nanos,
+    /// The client has a request outstanding on it (sent, response not yet arrived).
+    pub in_use: bool,
+}
+
+impl Conn {
+    const CLOSED: Conn = Conn {
+        state: ConnState::Closed,
+        instance: NO_INSTANCE,
+        generation: 0,
+        last_activity: 0,
+        check_at: 0,
+        last_departure: 0,
+        in_use: false,
+    };
+
+    pub fn is_open(&self) -> bool {
+        self.state.usage().is_some()
+    }
+}
+
+pub struct Client {
+    pub rtt: Nanos,
+    pub one_way: Nanos,
+    pub conns: [Conn; 2],
+    /// First stream position the client has not received.
+    pub cursor: u64,
+    /// First stream position the server has not yet sent on the open stream/response.
+    pub pushed: u64,
+    listener: u32,
+    pub timer_gen: u32,
+    /// Consecutive failed connection attempts (for backoff).
+    pub attempts: u32,
+    /// Identifies the current long-poll hold (its timeout is ignored after an answer).
+    pub hold: u32,
+    /// Has had a stream open before (a reconnection, not a first connection).
+    pub subscribed: bool,
+}
+
+/// Response types the world itself interprets.
+pub mod response {
+    /// Answer to a poll or long poll: `arg` = stream position it covers.
+    pub const UPDATES: u8 = 0;
+    /// Answer to a chat POST.
+    pub const POSTED: u8 = 1;
+    /// A proxy's 504 Gateway Timeout.
+    pub const GATEWAY_TIMEOUT: u8 = 2;
+}
+
+/// Request types the world itself interprets.
+pub mod request {
+    /// A chat message POST: `arg` = creation time.
+    pub const POST: u8 = 200;
+}
+
+/// A technique: how one client and its server behave. Each method is one protocol step.
+pub trait Protocol {
+    /// The client's start phase has come.
+    fn start(&mut self, w: &mut World, c: u32);
+    /// The MAIN connection's handshake completed.
+    fn on_connected(&mut self, w: &mut World, c: u32);
+    /// A request arrived at the server on MAIN (the world already counted it).
+    fn on_request(&mut self, w: &mut World, c: u32, req: u8, arg: u64);
+    /// A response to a MAIN request arrived at the client (deliveries already recorded).
+    fn on_response(&mut self, w: &mut World, c: u32, resp: u8);
+    /// A new update for `c` is visible at the servers while `c` is listening.
+    fn on_update(&mut self, w: &mut World, c: u32);
+    /// A client timer fired.
+    fn on_client_timer(&mut self, w: &mut World, c: u32, timer: u8, arg: u64);
+    /// A server timer for the MAIN connection fired.
+    fn on_server_timer(&mut self, _w: &mut World, _c: u32, _timer: u8, _arg: u64) {}
+    /// A WebSocket frame from the client reached the server.
+    fn on_frame(&mut self, _w: &mut World, _c: u32, _frame: u8, _arg: u64) {}
+    /// The MAIN connection attempt was refused (no slot or no memory).
+    fn on_refused(&mut self, w: &mut World, c: u32);
+    /// The MAIN connection broke under an open stream (the client just learned it).
+    fn on_broken(&mut self, _w: &mut World, _c: u32) {}
+    /// The client sends a chat message created now. Default: an HTTP POST on UPSTREAM.
+    fn chat_send(&mut self, w: &mut World, c: u32) {
+        w.post_chat_message(c);
+    }
+}
+
+pub struct World {
+    pub sc: Scenario,
+    pub q: EventQueue<Event>,
+    pub clients: Vec<Client>,
+    pub instances: Vec<Instance>,
+    balancer: LoadBalancer,
+    pub origin: Origin,
+    /// Clients with an open stream or a held long poll (fan-out order).
+    listeners: Vec<u32>,
+    pub rec: Recorder,
+    pub connections: Gauge,
+    pub memory: Gauge,
+    rng_updates: RandomStream,
+    rng_service: RandomStream,
+    pub rng_jitter: RandomStream,
+    pub rng_backoff: RandomStream,
+    /// (update, recipient) pairs created in the window.
+    pub published_pairs: u64,
+    /// Window pairs of chat messages on their way up (sent, not yet published).
+    upstream_pairs_in_transit: u64,
+    /// Chat messages waiting to be POSTed, per client (creation times).
+    outbox: Vec<VecDeque<Nanos>>,
+    pub end: Nanos,
+}
+
+impl World {
+    pub fn new(sc: &Scenario) -> Self {
+        let sc = sc.clone();
+        let window = Window {
+            start: sc.warmup,
+            end: sc.warmup + sc.duration,
+            bucket: sc.timeseries_bucket.max(1),
+        };
+        let stream = |p| RandomStream::new(sc.seed, sc.random_point, sc.replication, p);
+        let mut rng_rtt = stream(Purpose::Rtt);
+        let n = sc.workload.clients;
+        let clients = (0..n)
+            .map(|_| {
+                let rtt = network::draw_rtt(&sc.network.rtt, &mut rng_rtt);
+                Client {
+                    rtt,
+                    one_way: rtt / 2,
+                    conns: [Conn::CLOSED; 2],
+                    cursor: 0,
+                    pushed: 0,
+                    listener: NOT_LISTENING,
+                    timer_gen: 0,
+                    attempts: 0,
+                    hold: 0,
+                    subscribed: false,
+                }
+            })
+            .collect();
+        let instances: Vec<Instance> =
+            (0..sc.server.instances).map(|_| Instance::new(&sc.server)).collect();
+        let base_memory = (sc.server.base_memory * sc.server.instances as u64) as i64;
+        let outbox = if sc.workload.pattern == Pattern::Chat {
+            (0..n).map(|_| VecDeque::new()).collect()
+        } else {
+            Vec::new()
+        };
+        World {
+            q: EventQueue::new(),
+            clients,
+            instances,
+            balancer: LoadBalancer::new(sc.server.balancer),
+            origin: Origin::new(
+                sc.workload.pattern,
+                n,
+                sc.workload.room_size.max(1),
+                sc.server.retention,
+            ),
+            listeners: Vec::new(),
+            rec: Recorder::new(window),
+            connections: Gauge::new(&window, 0),
+            memory: Gauge::new(&window, base_memory),
+            rng_updates: stream(Purpose::Updates),
+            rng_service: stream(Purpose::Service),
+            rng_jitter: stream(Purpose::Jitter),
+            rng_backoff: stream(Purpose::Backoff),
+            published_pairs: 0,
+            upstream_pairs_in_transit: 0,
+            outbox,
+            end: window.end,
+            sc,
+        }
+    }
+
+    #[inline]
+    pub fn now(&self) -> Nanos {
+        self.q.now()
+    }
+
+    #[inline]
+    fn event(kind: Kind, client: u32, slot: u8, sub: u8, generation: u32, arg: u64) -> Event {
+        Event {
+            kind,
+            slot,
+            sub,
+            client,
+            generation,
+            arg,
+        }
+    }
+
+    // ---------------------------------------------------------------- start-up
+
+    /// Schedules every client's start (common random phases) and the update process.
+    fn schedule_start(&mut self) {
+        let sc = &self.sc;
+        let mut rng_phase = RandomStream::new(sc.seed, sc.random_point, sc.replication, Purpose::Phase);
+        let window = sc.short_polling.interval.max(1);
+        for c in 0..sc.workload.clients {
+            let phase = (rng_phase.uniform() * window as f64) as Nanos;
+            self.q.schedule(phase, Self::event(Kind::Start, c, MAIN, 0, 0, 0));
+        }
+        let w = &self.sc.workload;
+        match (w.arrivals, w.pattern) {
+            (Arrivals::Poisson, _) => {
+                let gap = self.poisson_gap();
+                self.q.schedule(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
+            }
+            (Arrivals::Periodic, pattern) => {
+                let period = self.period();
+                let sources = match pattern {
+                    Pattern::Broadcast => 1,
+                    Pattern::PerClient | Pattern::Chat => w.clients,
+                };
+                for s in 0..sources {
+                    let phase = (self.rng_updates.uniform() * period as f64) as Nanos;
+                    self.q.schedule(phase, Self::event(Kind::StreamTick, s, 0, 0, 0, 0));
+                }
+            }
+        }
+    }
+
+    /// Total rate of the merged update process, per second.
+    fn total_rate(&self) -> f64 {
+        let w = &self.sc.workload;
+        match w.pattern {
+            Pattern::Broadcast => w.rate,
+            Pattern::PerClient | Pattern::Chat => w.rate * w.clients as f64,
+        }
+    }
+
+    fn poisson_gap(&mut self) -> Nanos {
+        let mean_ns = 1e9 / self.total_rate();
+        (self.rng_updates.exponential(mean_ns).round() as Nanos).max(1)
+    }
+
+    /// Gap between periodic updates of one source.
+    fn period(&self) -> Nanos {
+        ((1e9 / self.sc.workload.rate).round() as Nanos).max(1)
+    }
+
+    // ---------------------------------------------------------------- updates
+
+    fn on_update_tick<P: Protocol>(&mut self, p: &mut P) {
+        let source = match self.sc.workload.pattern {
+            Pattern::Broadcast => 0,
+            _ => self.rng_updates.below(self.sc.workload.clients as u64) as u32,
+        };
+        let gap = self.poisson_gap();
+        self.q.schedule_in(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
+        self.create_update(p, source);
+    }
+
+    fn on_stream_tick<P: Protocol>(&mut self, p: &mut P, source: u32) {
+        let period = self.period();
+        self.q
+            .schedule_in(period, Self::event(Kind::StreamTick, source, 0, 0, 0, 0));
+        self.create_update(p, source);
+    }
+
+    /// An update is born: at the origin, or (chat) at a client that sends a message.
+    fn create_update<P: Protocol>(&mut self, p: &mut P, source: u32) {
+        let now = self.now();
+        match self.sc.workload.pattern {
+            Pattern::Chat => {
+                let stream = self.origin.stream_of(source);
+                let pairs = self.origin.recipients(stream, source);
+                if self.rec.window.contains(now) {
+                    self.published_pairs += pairs;
+                    self.upstream_pairs_in_transit += pairs;
+                }
+                p.chat_send(self, source);
+            }
+            pattern => {
+                let stream = if pattern == Pattern::Broadcast { 0 } else { source };
+                if self.rec.window.contains(now) {
+                    self.published_pairs += self.origin.recipients(stream, ORIGIN);
+                }
+                self.publish_after_backplane(p, stream, ORIGIN, now);
+            }
+        }
+    }
+
+    /// With several instances an update reaches them through the pub/sub backplane.
+    fn publish_after_backplane<P: Protocol>(&mut self, p: &mut P, stream: u32, sender: u32, created: Nanos) {
+        if self.sc.server.instances > 1 {
+            let at = self.now() + self.sc.server.backplane_latency;
+            self.q.schedule(at, Self::event(Kind::Publish, stream, 0, 0, sender, created));
+        } else {
+            self.publish(p, stream, sender, created);
+        }
+    }
+
+    /// An update becomes visible at the servers: listening recipients are told.
+    fn publish<P: Protocol>(&mut self, p: &mut P, stream: u32, sender: u32, created: Nanos) {
+        if sender != ORIGIN && self.rec.window.contains(created) {
+            self.upstream_pairs_in_transit -= self.origin.recipients(stream, sender);
+        }
+        self.origin.append(stream, Record { created, sender });
+        match self.sc.workload.pattern {
+            Pattern::Broadcast => {
+                // Fan out in listener order; a technique may stop listening meanwhile
+                // (a long poll is answered), so walk a snapshot.
+                let snapshot = std::mem::take(&mut self.listeners);
+                let mut scratch = snapshot.clone();
+                self.listeners = snapshot;
+                for c in scratch.drain(..) {
+                    if self.clients[c as usize].listener != NOT_LISTENING {
+                        p.on_update(self, c);
+                    }
+                }
+            }
+            _ => {
+                for c in self.origin.subscribers(stream) {
+                    if c != sender && self.clients[c as usize].listener != NOT_LISTENING {
+                        p.on_update(self, c);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- listeners
+
+    /// The client now waits for updates at the server (held long poll, open stream).
+    pub fn listen(&mut self, c: u32) {
+        let client = &mut self.clients[c as usize];
+        if client.listener == NOT_LISTENING {
+            client.listener = self.listeners.len() as u32;
+            self.listeners.push(c);
+        }
+    }
+
+    pub fn unlisten(&mut self, c: u32) {
+        let i = self.clients[c as usize].listener;
+        if i == NOT_LISTENING {
+            return;
+        }
+        self.clients[c as usize].listener = NOT_LISTENING;
+        self.listeners.swap_remove(i as usize);
+        if let Some(&moved) = self.listeners.get(i as usize) {
+            self.clients[moved as usize].listener = i;
+        }
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    /// Can the client send a request on this connection now? It must be open, free, and
+    /// the request must reach the server before keep-alive or the proxy closes it.
+    pub fn conn_usable(&self, c: u32, slot: u8) -> bool {
+        let client = &self.clients[c as usize];
+        let conn = &client.conns[slot as usize];
+        conn.state == ConnState::Idle
+            && !conn.in_use
+            && self.now() + client.one_way < self.idle_due(conn)
+    }
+
+    /// When an idle connection will be closed (keep-alive or proxy), if nothing passes.
+    fn idle_due(&self, conn: &Conn) -> Nanos {
+        let mut due = Nanos::MAX;
+        if let Some(proxy) = self.sc.network.proxy_idle_timeout {
+            due = conn.last_activity.saturating_add(proxy);
+        }
+        if conn.state == ConnState::Idle {
+            due = due.min(conn.last_activity.saturating_add(self.sc.server.keepalive_timeout));
+        }
+        due
+    }
+
+    /// The client opens a new TCP (+TLS) connection on `slot`: the SYN leaves now.
+    pub fn open_connection(&mut self, c: u32, slot: u8) {
+        let now = self.now();
+        let tcp = self.sc.network.tcp_handshake_bytes;
+        // SYN and the final ACK go up; SYN-ACK comes down (60 of the 172 default bytes).
+        let syn_ack = tcp.min(60);
+        self.rec.bytes(now, false, tcp - syn_ack, 0);
+        self.rec.bytes(now, true, syn_ack, 0);
+        let client = &mut self.clients[c as usize];
+        let conn = &mut client.conns[slot as usize];
+        debug_assert!(!conn.is_open());
+        conn.state = ConnState::Connecting;
+        conn.generation = conn.generation.wrapping_add(1);
+        conn.in_use = false;
+        let ev = Self::event(Kind::Syn, c, slot, 0, conn.generation, 0);
+        let at = now + client.one_way;
+        self.q.schedule(at, ev);
+    }
+
+    /// A SYN reaches the load balancer: pick an instance, admit or refuse.
+    fn on_syn(&mut self, ev: Event) {
+        let now = self.now();
+        let c = ev.client;
+        let conn_memory = connection_memory(&self.sc.server, ConnUse::Idle);
+        let picked = self.balancer.pick(&self.instances);
+        let admitted = picked.filter(|&i| {
+            let inst = &self.instances[i as usize];
+            inst.connections < self.sc.server.max_connections
+                && inst.memory + conn_memory <= self.sc.server.memory_limit
+        });
+        let one_way = self.clients[c as usize].one_way;
+        let Some(i) = admitted else {
+            self.rec.rejected(now);
+            self.clients[c as usize].conns[ev.slot as usize].state = ConnState::Closed;
+            self.q.schedule(now + one_way, Self::event(Kind::Refused, c, ev.slot, 0, ev.generation, 0));
+            return;
+        };
+        self.rec.handshake(now);
+        {
+            let conn = &mut self.clients[c as usize].conns[ev.slot as usize];
+            conn.instance = i;
+            conn.last_activity = now;
+            conn.last_departure = now;
+        }
+        self.set_state(c, ev.slot, ConnState::Handshake);
+        let tls = self.sc.network.tls;
+        let mut cpu = self.sc.server.tcp_accept_cpu;
+        if tls.round_trips() > 0 {
+            cpu += self.sc.server.tls_handshake_cpu;
+            let bytes = self.sc.network.tls_handshake_bytes;
+            // Certificates dominate: about a quarter up (hellos, key share, Finished),
+            // three quarters down.
+            self.rec.bytes(now, false, bytes / 4, 0);
+            self.rec.bytes(now, true, bytes - bytes / 4, 0);
+        }
+        let done = self.cpu(i, cpu);
+        let rtt = self.clients[c as usize].rtt;
+        let ready = done + one_way + tls.round_trips() * rtt;
+        self.q.schedule(ready, Self::event(Kind::Ready, c, ev.slot, 0, ev.generation, 0));
+        self.schedule_idle_check(c, ev.slot);
+    }
+
+    /// Moves a connection to a new state, keeping slot and memory accounting right.
+    fn set_state(&mut self, c: u32, slot: u8, new: ConnState) {
+        let now = self.now();
+        let conn = &mut self.clients[c as usize].conns[slot as usize];
+        let old = conn.state;
+        if old == new {
+            return;
+        }
+        conn.state = new;
+        let instance = conn.instance;
+        let server = &self.sc.server;
+        let mem = |s: ConnState| s.usage().map_or(0, |u| connection_memory(server, u)) as i64;
+        let delta_mem = mem(new) - mem(old);
+        let delta_conn = new.usage().is_some() as i64 - old.usage().is_some() as i64;
+        if instance != NO_INSTANCE {
+            let inst = &mut self.instances[instance as usize];
+            inst.memory = (inst.memory as i64 + delta_mem) as u64;
+            inst.connections = (inst.connections as i64 + delta_conn) as u64;
+        }
+        self.memory.add(&self.rec.window, now, delta_mem);
+        self.connections.add(&self.rec.window, now, delta_conn);
+    }
+
+    /// Closes a connection at the server; events still in flight on it are void.
+    pub fn close_connection(&mut self, c: u32, slot: u8) {
+        if slot == MAIN {
+            self.unlisten(c);
+        }
+        self.set_state(c, slot, ConnState::Closed);
+        let conn = &mut self.clients[c as usize].conns[slot as usize];
+        conn.instance = NO_INSTANCE;
+        conn.generation = conn.generation.wrapping_add(1);
+        conn.in_use = false;
+        conn.check_at = 0;
+    }
+
+    fn schedule_idle_check(&mut self, c: u32, slot: u8) {
+        let conn = self.clients[c as usize].conns[slot as usize];
+        let due = self.idle_due(&conn);
+        if due == Nanos::MAX {
+            return;
+        }
+        if conn.check_at == 0 || due < conn.check_at {
+            let conn = &mut self.clients[c as usize].conns[slot as usize];
+            conn.check_at = due;
+            let ev = Self::event(Kind::IdleCheck, c, slot, 0, conn.generation, due);
+            self.q.schedule(due, ev);
+        }
+    }
+
+    fn on_idle_check<P: Protocol>(&mut self, p: &mut P, ev: Event) {
+        let c = ev.client;
+        let slot = ev.slot;
+        let conn = self.clients[c as usize].conns[slot as usize];
+        if conn.generation != ev.generation || conn.check_at != ev.arg {
+            return; // superseded
+        }
+        self.clients[c as usize].conns[slot as usize].check_at = 0;
+        let now = self.now();
+        let due = self.idle_due(&conn);
+        if now < due {
+            self.schedule_idle_check(c, slot);
+            return;
+        }
+        let keepalive_due = conn.last_activity.saturating_add(self.sc.server.keepalive_timeout);
+        if conn.state == ConnState::Idle && keepalive_due <= due {
+            // The server's keep-alive timer: an orderly close.
+            self.close_connection(c, slot);
+            return;
+        }
+        // The intermediary gives up on a silent connection.
+        self.rec.proxy_timeout(now);
+        let one_way = self.clients[c as usize].one_way;
+        match conn.state {
+            ConnState::Held | ConnState::Busy => {
+                // A held long poll (or a slow request) gets a 504 from the proxy.
+                self.close_connection(c, slot);
+                let generation = self.clients[c as usize].conns[slot as usize].generation;
+                self.clients[c as usize].conns[slot as usize].in_use = true;
+                let ev = Self::event(Kind::Response, c, slot, response::GATEWAY_TIMEOUT, generation, 0);
+                self.q.schedule(now + one_way, ev);
+            }
+            ConnState::Stream => {
+                self.close_connection(c, slot);
+                let generation = self.clients[c as usize].conns[slot as usize].generation;
+                self.q.schedule(now + one_way, Self::event(Kind::Broken, c, slot, 0, generation, 0));
+            }
+            _ => self.close_connection(c, slot),
+        }
+        let _ = p;
+    }
+
+    // ---------------------------------------------------------------- CPU
+
+    /// Runs a job on the instance's workers; returns when it finishes.
+    pub fn cpu(&mut self, instance: u32, mean_service: Nanos) -> Nanos {
+        let now = self.now();
+        let service = match self.sc.server.service {
+            ServiceTime::Deterministic => mean_service,
+            ServiceTime::Exponential => {
+                self.rng_service.exponential(mean_service as f64).round() as Nanos
+            }
+        };
+        let slot = self.instances[instance as usize].run_job(now, service);
+        self.rec.cpu_job(now, slot.start - now, slot.start, slot.finish);
+        slot.finish
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /// The client sends an HTTP request on an open, free connection.
+    pub fn send_request(&mut self, c: u32, slot: u8, req: u8, arg: u64, bytes_up: u64, payload_up: u64) {
+        let now = self.now();
+        self.rec.bytes(now, false, bytes_up, payload_up);
+        let client = &mut self.clients[c as usize];
+        let conn = &mut client.conns[slot as usize];
+        debug_assert!(conn.is_open());
+        conn.in_use = true;
+        let ev = Self::event(Kind::Request, c, slot, req, conn.generation, arg);
+        let at = now + client.one_way;
+        self.q.schedule(at, ev);
+    }
+
+    fn on_request_arrival<P: Protocol>(&mut self, p: &mut P, ev: Event) {
+        let now = self.now();
+        self.rec.request(now);
+        let c = ev.client;
+        self.clients[c as usize].conns[ev.slot as usize].last_activity = now;
+        self.set_state(c, ev.slot, ConnState::Busy);
+        if ev.sub == request::POST {
+            self.accept_chat_post(c, ev.slot, ev.arg);
+        } else {
+            p.on_request(self, c, ev.sub, ev.arg);
+        }
+    }
+
+    /// The server answers the request on `slot` with everything from the client's cursor
+    /// up to `upto`, after `service` of CPU (0 = no CPU work, e.g. a timeout reply).
+    pub fn respond(&mut self, c: u32, slot: u8, service: Nanos, resp: u8, upto: u64) {
+        let conn = self.clients[c as usize].conns[slot as usize];
+        let at = if service > 0 {
+            self.cpu(conn.instance, service)
+        } else {
+            self.now()
+        };
+        let at = at.max(conn.last_departure);
+        self.clients[c as usize].conns[slot as usize].last_departure = at;
+        self.q
+            .schedule(at, Self::event(Kind::Depart, c, slot, resp, conn.generation, upto));
+    }
+
+    fn on_depart(&mut self, ev: Event) {
+        let now = self.now();
+        let c = ev.client;
+        let headers = self.sc.network.response_header_bytes;
+        if ev.sub == response::UPDATES {
+            let cursor = self.clients[c as usize].cursor;
+            let n = self.origin.count_for_client(c, cursor, ev.arg);
+            let payload = n * self.sc.workload.payload;
+            self.rec.bytes(now, true, headers + payload, payload);
+            self.rec.response(now, n == 0);
+        } else {
+            self.rec.bytes(now, true, headers, 0);
+        }
+        if ev.slot == MAIN {
+            self.unlisten(c);
+        }
+        self.clients[c as usize].conns[ev.slot as usize].last_activity = now;
+        self.set_state(c, ev.slot, ConnState::Idle);
+        self.schedule_idle_check(c, ev.slot);
+        let client = &self.clients[c as usize];
+        let ev = Self::event(Kind::Response, c, ev.slot, ev.sub, ev.generation, ev.arg);
+        self.q.schedule(self.now() + client.one_way, ev);
+    }
+
+    fn on_response_arrival<P: Protocol>(&mut self, p: &mut P, ev: Event) {
+        let c = ev.client;
+        self.clients[c as usize].conns[ev.slot as usize].in_use = false;
+        if ev.sub == response::UPDATES {
+            self.deliver(c, ev.arg);
+        }
+        if ev.sub == response::GATEWAY_TIMEOUT {
+            self.rec.reconnect(self.now());
+        }
+        if ev.slot == UPSTREAM {
+            self.upstream_ready(c);
+        } else {
+            p.on_response(self, c, ev.sub);
+        }
+    }
+
+    // ---------------------------------------------------------------- streams
+
+    /// The server starts treating the MAIN connection as a held long poll.
+    pub fn hold(&mut self, c: u32) {
+        self.set_state(c, MAIN, ConnState::Held);
+        self.listen(c);
+    }
+
+    /// The MAIN connection becomes an open SSE stream or WebSocket.
+    pub fn open_stream(&mut self, c: u32) {
+        self.set_state(c, MAIN, ConnState::Stream);
+        self.listen(c);
+        self.clients[c as usize].subscribed = true;
+    }
+
+    /// The server writes to the open stream after `service` of CPU: `bytes` down, of
+    /// which `payload` application data, covering the stream up to `upto`. With
+    /// `deliver` false (heartbeats, pongs) nothing is scheduled at the client.
+    pub fn push(&mut self, c: u32, service: Nanos, upto: u64, bytes: u64, payload: u64, deliver: bool) {
+        let now = self.now();
+        self.rec.bytes(now, true, bytes, payload);
+        let conn = self.clients[c as usize].conns[MAIN as usize];
+        let finish = self.cpu(conn.instance, service);
+        let depart = finish.max(conn.last_departure);
+        {
+            let conn = &mut self.clients[c as usize].conns[MAIN as usize];
+            conn.last_departure = depart;
+            conn.last_activity = conn.last_activity.max(depart);
+        }
+        self.clients[c as usize].pushed = upto;
+        if deliver {
+            let at = depart + self.clients[c as usize].one_way;
+            self.q
+                .schedule(at, Self::event(Kind::Push, c, MAIN, 0, conn.generation, upto));
+        }
+    }
+
+    /// A frame from the client on the open WebSocket: `bytes` up, arriving one way later.
+    pub fn send_frame(&mut self, c: u32, frame: u8, arg: u64, bytes: u64, payload: u64) {
+        let now = self.now();
+        self.rec.bytes(now, false, bytes, payload);
+        let client = &self.clients[c as usize];
+        let conn = client.conns[MAIN as usize];
+        let ev = Self::event(Kind::Frame, c, MAIN, frame, conn.generation, arg);
+        self.q.schedule(now + client.one_way, ev);
+    }
+
+    /// Everything on the client's stream before `upto` has arrived: record deliveries.
+    pub fn deliver(&mut self, c: u32, upto: u64) {
+        let now = self.now();
+        let cursor = self.clients[c as usize].cursor;
+        if upto <= cursor {
+            return;
+        }
+        for r in self.origin.for_client(c, cursor, upto) {
+            self.rec.delivery(now, r.created);
+        }
+        self.clients[c as usize].cursor = upto;
+        self.origin.received(c, upto);
+    }
+
+    /// Applies retention to what the client has pending; lost records are counted.
+    pub fn expire(&mut self, c: u32) {
+        self.expire_at(c, self.now());
+    }
+
+    /// [`World::expire`] as of time `now` (the end of the run, when closing the books).
+    pub fn expire_at(&mut self, c: u32, now: Nanos) {
+        let client = &self.clients[c as usize];
+        let rec = &mut self.rec;
+        let new = self
+            .origin
+            .expire(c, client.cursor, now, |r| rec.lost(r.created, 1));
+        let client = &mut self.clients[c as usize];
+        client.cursor = new;
+        client.pushed = client.pushed.max(new);
+    }
+
+    /// Everything pending for the client is given up (a WebSocket without resume
+    /// reconnects; a first subscription starts from now): counted as lost.
+    pub fn skip_to_head(&mut self, c: u32) {
+        let stream = self.origin.stream_of(c);
+        let head = self.origin.head(stream);
+        let client = &self.clients[c as usize];
+        for r in self.origin.for_client(c, client.cursor, head) {
+            self.rec.lost(r.created, 1);
+        }
+        let client = &mut self.clients[c as usize];
+        client.cursor = head;
+        client.pushed = head;
+        self.origin.received(c, head);
+    }
+
+    /// Head of the client's stream (one past the newest update).
+    pub fn head(&self, c: u32) -> u64 {
+        self.origin.head(self.origin.stream_of(c))
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /// A client timer at absolute time `at`. Cancel all of a client's timers with
+    /// [`World::cancel_client_timers`].
+    pub fn client_timer(&mut self, c: u32, at: Nanos, timer: u8, arg: u64) {
+        let generation = self.clients[c as usize].timer_gen;
+        self.q
+            .schedule(at, Self::event(Kind::ClientTimer, c, MAIN, timer, generation, arg));
+    }
+
+    pub fn cancel_client_timers(&mut self, c: u32) {
+        let client = &mut self.clients[c as usize];
+        client.timer_gen = client.timer_gen.wrapping_add(1);
+    }
+
+    /// A server timer on the client's MAIN connection (void if the connection closes).
+    pub fn server_timer(&mut self, c: u32, at: Nanos, timer: u8, arg: u64) {
+        let generation = self.clients[c as usize].conns[MAIN as usize].generation;
+        self.q
+            .schedule(at, Self::event(Kind::ServerTimer, c, MAIN, timer, generation, arg));
+    }
+
+    /// Exponential backoff with jitter for the n-th consecutive failure (n ≥ 1):
+    /// min(max, initial·2^(n−1)) × (1 − jitter·U).
+    pub fn backoff(&mut self, attempt: u32) -> Nanos {
+        let b = &self.sc.websocket.backoff;
+        let exp = b.initial.saturating_mul(1u64 << attempt.saturating_sub(1).min(40));
+        let delay = exp.min(b.max) as f64;
+        let u = self.rng_backoff.uniform();
+        (delay * (1.0 - b.jitter * u)).round() as Nanos
+    }
+
+    // ---------------------------------------------------------------- chat upstream
+
+    /// A chat message leaves as an HTTP POST on the UPSTREAM connection (queued while
+    /// a previous POST is outstanding).
+    pub fn post_chat_message(&mut self, c: u32) {
+        let now = self.now();
+        self.outbox[c as usize].push_back(now);
+        self.upstream_ready(c);
+    }
+
+    /// Sends the next queued POST if the UPSTREAM connection allows it.
+    fn upstream_ready(&mut self, c: u32) {
+        if self.outbox.is_empty() || self.outbox[c as usize].is_empty() {
+            return;
+        }
+        let conn = self.clients[c as usize].conns[UPSTREAM as usize];
+        if self.conn_usable(c, UPSTREAM) {
+            let created = self.outbox[c as usize].pop_front().expect("non-empty");
+            let payload = self.sc.workload.payload;
+            let bytes = self.sc.network.request_header_bytes + payload;
+            self.send_request(c, UPSTREAM, request::POST, created, bytes, payload);
+        } else if conn.state == ConnState::Idle && !conn.in_use {
+            // About to expire: let it go and open a fresh one.
+            self.close_connection(c, UPSTREAM);
+            self.open_connection(c, UPSTREAM);
+        } else if conn.state == ConnState::Closed {
+            self.open_connection(c, UPSTREAM);
+        }
+        // Otherwise: connecting or busy; we are called again when it is free.
+    }
+
+    /// A chat message created now could not be sent: its pairs are lost.
+    pub fn lose_chat_message(&mut self, c: u32, created: Nanos) {
+        if self.rec.window.contains(created) {
+            let stream = self.origin.stream_of(c);
+            let pairs = self.origin.recipients(stream, c);
+            self.upstream_pairs_in_transit -= pairs;
+            self.rec.lost += pairs;
+        }
+    }
+
+    /// The server receives a chat message: CPU, then publish and answer.
+    fn accept_chat_post(&mut self, c: u32, slot: u8, created: Nanos) {
+        let instance = self.clients[c as usize].conns[slot as usize].instance;
+        let finish = self.cpu(instance, self.sc.server.request_cpu);
+        self.schedule_publish(c, finish, created);
+        let conn = self.clients[c as usize].conns[slot as usize];
+        let at = finish.max(conn.last_departure);
+        self.clients[c as usize].conns[slot as usize].last_departure = at;
+        let ev = Self::event(Kind::Depart, c, slot, response::POSTED, conn.generation, 0);
+        self.q.schedule(at, ev);
+    }
+
+    /// A chat message from `sender` is handed to the origin at `at` (plus the backplane
+    /// when there are several instances).
+    pub fn schedule_publish(&mut self, sender: u32, at: Nanos, created: Nanos) {
+        let stream = self.origin.stream_of(sender);
+        let delay = if self.sc.server.instances > 1 {
+            self.sc.server.backplane_latency
+        } else {
+            0
+        };
+        self.q.schedule(
+            at + delay,
+            Self::event(Kind::Publish, stream, 0, 0, sender, created),
+        );
+    }
+
+    /// Window pairs of chat messages sent but not yet published.
+    pub fn upstream_in_transit(&self) -> u64 {
+        self.upstream_pairs_in_transit
+    }
+
+    // ---------------------------------------------------------------- the run
+
+    /// Runs the simulation to the end of the measured window.
+    pub fn run<P: Protocol>(&mut self, p: &mut P) {
+        self.schedule_start();
+        while let Some((t, ev)) = self.q.pop() {
+            if t >= self.end {
+                break;
+            }
+            self.dispatch(p, ev);
+        }
+    }
+
+    fn valid(&self, ev: &Event) -> bool {
+        self.clients[ev.client as usize].conns[ev.slot as usize].generation == ev.generation
+    }
+
+    fn dispatch<P: Protocol>(&mut self, p: &mut P, ev: Event) {
+        match ev.kind {
+            Kind::UpdateTick => self.on_update_tick(p),
+            Kind::StreamTick => self.on_stream_tick(p, ev.client),
+            Kind::Publish => self.publish(p, ev.client, ev.generation, ev.arg),
+            Kind::Start => p.start(self, ev.client),
+            Kind::Syn if self.valid(&ev) => self.on_syn(ev),
+            Kind::Refused if self.valid(&ev) => {
+                if ev.slot == UPSTREAM {
+                    // Try again after a backoff; the message waits in the outbox.
+                    let delay = self.backoff(1);
+                    self.client_timer(ev.client, self.now() + delay, timer::UPSTREAM_RETRY, 0);
+                } else {
+                    p.on_refused(self, ev.client);
+                }
+            }
+            Kind::Ready if self.valid(&ev) => {
+                let c = ev.client;
+                self.set_state(c, ev.slot, ConnState::Idle);
+                self.clients[c as usize].conns[ev.slot as usize].last_activity = self.now();
+                if ev.slot == UPSTREAM {
+                    self.upstream_ready(c);
+                } else {
+                    p.on_connected(self, c);
+                }
+            }
+            Kind::Request if self.valid(&ev) => self.on_request_arrival(p, ev),
+            Kind::Depart if self.valid(&ev) => self.on_depart(ev),
+            Kind::Response if self.valid(&ev) => self.on_response_arrival(p, ev),
+            Kind::Push if self.valid(&ev) => self.deliver(ev.client, ev.arg),
+            Kind::Frame if self.valid(&ev) => {
+                self.clients[ev.client as usize].conns[MAIN as usize].last_activity = self.now();
+                p.on_frame(self, ev.client, ev.sub, ev.arg)
+            }
+            Kind::ClientTimer if ev.generation == self.clients[ev.client as usize].timer_gen => {
+                if ev.sub == timer::UPSTREAM_RETRY {
+                    self.upstream_ready(ev.client);
+                } else {
+                    p.on_client_timer(self, ev.client, ev.sub, ev.arg);
+                }
+            }
+            Kind::ServerTimer if self.valid(&ev) => p.on_server_timer(self, ev.client, ev.sub, ev.arg),
+            Kind::IdleCheck => self.on_idle_check(p, ev),
+            Kind::Broken if self.valid(&ev) => {
+                self.rec.reconnect(self.now());
+                p.on_broken(self, ev.client);
+            }
+            _ => {} // a cancelled (stale) event
+        }
+    }
+}
+
+/// Timer types the world itself uses (techniques use small numbers below 200).
+pub mod timer {
+    pub const UPSTREAM_RETRY: u8 = 200;
+}
+

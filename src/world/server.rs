@@ -1,0 +1,134 @@
+//! Server instances: a pool of CPU workers serving one FIFO queue, connection slots and
+//! memory.
+//!
+//! The CPU queue needs no events of its own. With first-come-first-served service on `c`
+//! identical workers, a job that arrives at `t` starts when the earliest worker frees up
+//! (or at `t` if one is idle) — and since the simulation submits jobs in time order and
+//! draws the service time on arrival, the start and finish of every job are known the
+//! moment it arrives. This is exact for an M/G/c FIFO queue and costs a scan of `c`
+//! numbers instead of two events per job.
+
+use crate::engine::Nanos;
+use crate::scenario::{Concurrency, Server};
+#[cfg(test)]
+use crate::scenario::Scenario;
+
+/// When a job ran on a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuSlot {
+    pub start: Nanos,
+    pub finish: Nanos,
+}
+
+pub struct Instance {
+    /// When each worker is next free.
+    worker_free_at: Vec<Nanos>,
+    pub connections: u64,
+    pub memory: u64,
+    /// False while crashed.
+    pub up: bool,
+}
+
+impl Instance {
+    pub fn new(server: &Server) -> Self {
+        Instance {
+            worker_free_at: vec![0; server.cores as usize],
+            connections: 0,
+            memory: server.base_memory,
+            up: true,
+        }
+    }
+
+    /// Queues a job of `service` arriving at `now`; returns when it runs.
+    #[inline]
+    pub fn run_job(&mut self, now: Nanos, service: Nanos) -> CpuSlot {
+        // The earliest-free worker (lowest index on ties: deterministic).
+        let mut best = 0;
+        for (i, &free) in self.worker_free_at.iter().enumerate() {
+            if free < self.worker_free_at[best] {
+                best = i;
+            }
+            if free <= now {
+                best = i;
+                break;
+            }
+        }
+        let start = self.worker_free_at[best].max(now);
+        let finish = start + service;
+        self.worker_free_at[best] = finish;
+        CpuSlot { start, finish }
+    }
+
+    /// Forgets queued work (a crash).
+    pub fn reset_workers(&mut self, now: Nanos) {
+        self.worker_free_at.iter_mut().for_each(|f| *f = now);
+    }
+}
+
+/// Memory an open connection holds beyond the instance's base, by what it is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnUse {
+    /// Open, no request in progress (keep-alive, or a handshake under way).
+    Idle,
+    /// A request is being served.
+    Request,
+    /// A held long poll, an SSE stream or a WebSocket.
+    Stream,
+}
+
+/// Bytes of memory for one open connection in the given use.
+pub fn connection_memory(server: &Server, usage: ConnUse) -> u64 {
+    let thread = match server.concurrency {
+        Concurrency::EventLoop => 0,
+        Concurrency::ThreadPerConnection => server.thread_stack,
+    };
+    let state = match usage {
+        ConnUse::Idle => 0,
+        ConnUse::Request => server.memory_per_request,
+        ConnUse::Stream => server.memory_per_stream,
+    };
+    server.memory_per_connection + thread + state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(cores: u32) -> Server {
+        Scenario::reference().server.clone_with_cores(cores)
+    }
+
+    trait WithCores {
+        fn clone_with_cores(&self, cores: u32) -> Server;
+    }
+    impl WithCores for Server {
+        fn clone_with_cores(&self, cores: u32) -> Server {
+            Server {
+                cores,
+                ..self.clone()
+            }
+        }
+    }
+
+    #[test]
+    fn fifo_on_two_workers() {
+        let mut i = Instance::new(&server(2));
+        assert_eq!(i.run_job(0, 10), CpuSlot { start: 0, finish: 10 });
+        assert_eq!(i.run_job(0, 10), CpuSlot { start: 0, finish: 10 });
+        // Both busy: waits for the first free worker.
+        assert_eq!(i.run_job(1, 10), CpuSlot { start: 10, finish: 20 });
+        assert_eq!(i.run_job(2, 5), CpuSlot { start: 10, finish: 15 });
+        assert_eq!(i.run_job(30, 5), CpuSlot { start: 30, finish: 35 });
+    }
+
+    #[test]
+    fn thread_per_connection_adds_a_stack() {
+        let mut s = server(1);
+        s.concurrency = Concurrency::ThreadPerConnection;
+        s.thread_stack = 1 << 20;
+        assert_eq!(
+            connection_memory(&s, ConnUse::Stream),
+            s.memory_per_connection + (1 << 20) + s.memory_per_stream
+        );
+    }
+}
