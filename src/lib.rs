@@ -9,6 +9,7 @@ pub mod report;
 pub mod results;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod techniques;
 pub mod theory;
 pub mod world;
