@@ -133,6 +133,11 @@ impl Protocol for LongPolling {
         self.ask(w, c);
     }
 
+    /// The held request died with the connection: ask again on a new one.
+    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
+        self.ask(w, c);
+    }
+
     fn on_refused(&mut self, w: &mut World, c: u32) {
         let client = &mut w.clients[c as usize];
         client.attempts += 1;

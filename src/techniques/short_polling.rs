@@ -119,6 +119,14 @@ impl Protocol for ShortPolling {
         // Short polling never listens: updates wait for the next poll.
     }
 
+    /// The connection broke under a poll: poll again (after-response); a fixed-rate
+    /// client just waits for its next tick.
+    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
+        if self.schedule == PollSchedule::AfterResponse {
+            self.poll(w, c);
+        }
+    }
+
     fn on_refused(&mut self, w: &mut World, c: u32) {
         // No slot: try again at the next poll.
         if self.schedule == PollSchedule::AfterResponse {

@@ -135,7 +135,8 @@ impl Protocol for Sse {
         self.reconnect_later(w, c);
     }
 
-    fn on_broken(&mut self, w: &mut World, c: u32) {
+    /// EventSource reconnects by itself after `retry`, with `Last-Event-ID`.
+    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
         self.reconnect_later(w, c);
     }
 }

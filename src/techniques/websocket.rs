@@ -25,6 +25,8 @@ use crate::world::{ConnState, Protocol, World, MAIN};
 /// Client timers.
 const RECONNECT: u8 = 0;
 const PING: u8 = 1;
+/// A silent break is noticed: a ping went unanswered for `heartbeat_timeout`.
+const DEAD: u8 = 2;
 /// Frames from the client.
 const FRAME_PING: u8 = 0;
 const FRAME_MESSAGE: u8 = 1;
@@ -32,6 +34,7 @@ const UPGRADE: u8 = 0;
 
 pub struct WebSocket {
     heartbeat: Option<Nanos>,
+    heartbeat_timeout: Nanos,
     resume: bool,
     request_cpu: Nanos,
     push_cpu: Nanos,
@@ -44,6 +47,7 @@ impl WebSocket {
     pub fn new(sc: &Scenario) -> Self {
         WebSocket {
             heartbeat: sc.websocket.heartbeat,
+            heartbeat_timeout: sc.websocket.heartbeat_timeout,
             resume: sc.websocket.resume,
             request_cpu: sc.server.request_cpu,
             push_cpu: sc.server.push_cpu,
@@ -123,6 +127,7 @@ impl Protocol for WebSocket {
                 }
             }
             RECONNECT => w.open_connection(c, MAIN),
+            DEAD => self.reconnect_with_backoff(w, c),
             _ => {}
         }
     }
@@ -163,7 +168,18 @@ impl Protocol for WebSocket {
         self.reconnect_with_backoff(w, c);
     }
 
-    fn on_broken(&mut self, w: &mut World, c: u32) {
+    /// A clean close is seen at once. A silent break is only found by the heartbeat: the
+    /// next ping (at most `heartbeat` later) goes unanswered for `heartbeat_timeout`.
+    /// Without heartbeats the browser's error when the network returns is all there is.
+    fn on_broken(&mut self, w: &mut World, c: u32, silent: bool, broke_at: Nanos) {
+        w.cancel_client_timers(c);
+        if let (true, Some(every)) = (silent, self.heartbeat) {
+            let detected = broke_at + every + self.heartbeat_timeout;
+            if detected > w.now() {
+                w.client_timer(c, detected, DEAD, 0);
+                return;
+            }
+        }
         self.reconnect_with_backoff(w, c);
     }
 }

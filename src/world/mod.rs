@@ -82,9 +82,23 @@ pub enum Kind {
     ServerTimer,
     /// An idle connection's keep-alive or the proxy's idle timer may have run out.
     IdleCheck,
-    /// The client learns its connection broke.
+    /// The client learns its connection broke (`sub` = [`SILENT`] or [`CLEAN`], `arg` =
+    /// when it broke).
     Broken,
+    /// The merged per-client network-drop process fires.
+    Drop,
+    /// Instance `client` crashes (a scheduled fault).
+    Crash,
+    /// Instance `client` is back.
+    Restart,
+    /// Retry a refused UPSTREAM connection (not cancelled with the client's timers).
+    UpstreamRetry,
 }
+
+/// A break the client learns of from a reset or close (crash, proxy): at once.
+pub const CLEAN: u8 = 0;
+/// A break nothing announces (the network dropped): found by heartbeats or errors.
+pub const SILENT: u8 = 1;
 
 /// Where a connection is in its life, as the server sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +176,14 @@ pub struct Client {
     pub hold: u32,
     /// Has had a stream open before (a reconnection, not a first connection).
     pub subscribed: bool,
+    /// The client's network is down until then (0 = up).
+    pub down_until: Nanos,
+    /// The outstanding chat POST reached the server (it must not be sent again).
+    post_accepted: bool,
 }
+
+/// `sub` of a [`Kind::Refused`] that failed because the client was offline.
+const OFFLINE: u8 = 1;
 
 /// Response types the world itself interprets.
 pub mod response {
@@ -200,8 +221,10 @@ pub trait Protocol {
     fn on_frame(&mut self, _w: &mut World, _c: u32, _frame: u8, _arg: u64) {}
     /// The MAIN connection attempt was refused (no slot or no memory).
     fn on_refused(&mut self, w: &mut World, c: u32);
-    /// The MAIN connection broke under an open stream (the client just learned it).
-    fn on_broken(&mut self, _w: &mut World, _c: u32) {}
+    /// The MAIN connection broke while in use (a held poll, a stream, a request in
+    /// flight, a handshake) and the client just learned it. `silent` breaks (network
+    /// drops) come with the time they happened.
+    fn on_broken(&mut self, w: &mut World, c: u32, silent: bool, broke_at: Nanos);
     /// The client sends a chat message created now. Default: an HTTP POST on UPSTREAM.
     fn chat_send(&mut self, w: &mut World, c: u32) {
         w.post_chat_message(c);
@@ -224,6 +247,7 @@ pub struct World {
     rng_service: RandomStream,
     pub rng_jitter: RandomStream,
     pub rng_backoff: RandomStream,
+    rng_drops: RandomStream,
     /// (update, recipient) pairs created in the window.
     pub published_pairs: u64,
     /// Window pairs of chat messages on their way up (sent, not yet published).
@@ -258,6 +282,8 @@ impl World {
                     attempts: 0,
                     hold: 0,
                     subscribed: false,
+                    down_until: 0,
+                    post_accepted: false,
                 }
             })
             .collect();
@@ -288,6 +314,7 @@ impl World {
             rng_service: stream(Purpose::Service),
             rng_jitter: stream(Purpose::Jitter),
             rng_backoff: stream(Purpose::Backoff),
+            rng_drops: stream(Purpose::Drops),
             published_pairs: 0,
             upstream_pairs_in_transit: 0,
             outbox,
@@ -323,6 +350,16 @@ impl World {
         for c in 0..sc.workload.clients {
             let phase = (rng_phase.uniform() * window as f64) as Nanos;
             self.q.schedule(phase, Self::event(Kind::Start, c, MAIN, 0, 0, 0));
+        }
+        if self.sc.network.disconnect_every.is_some() && self.sc.workload.clients > 0 {
+            let gap = self.drop_gap();
+            self.q.schedule(gap, Self::event(Kind::Drop, 0, 0, 0, 0, 0));
+        }
+        for fault in self.sc.faults.clone() {
+            if fault.instance < self.sc.server.instances {
+                let ev = Self::event(Kind::Crash, fault.instance, 0, 0, 0, fault.downtime);
+                self.q.schedule(fault.at, ev);
+            }
         }
         let w = &self.sc.workload;
         match (w.arrivals, w.pattern) {
@@ -361,6 +398,81 @@ impl World {
     /// Gap between periodic updates of one source.
     fn period(&self) -> Nanos {
         ((1e9 / self.sc.workload.rate).round() as Nanos).max(1)
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /// Gap of the merged drop process: each client drops as a Poisson process with mean
+    /// `disconnect_every`, so all N together at N times the rate.
+    fn drop_gap(&mut self) -> Nanos {
+        let every = self.sc.network.disconnect_every.unwrap_or(Nanos::MAX) as f64;
+        let mean = every / self.sc.workload.clients as f64;
+        (self.rng_drops.exponential(mean).round() as Nanos).max(1)
+    }
+
+    fn on_drop(&mut self) {
+        let c = self.rng_drops.below(self.sc.workload.clients as u64) as u32;
+        let gap = self.drop_gap();
+        self.q.schedule_in(gap, Self::event(Kind::Drop, 0, 0, 0, 0, 0));
+        let now = self.now();
+        let outage_end = now + self.sc.network.outage;
+        let client = &mut self.clients[c as usize];
+        if client.down_until > now {
+            client.down_until = client.down_until.max(outage_end);
+            return; // already down: the outage just lasts longer
+        }
+        client.down_until = outage_end;
+        // Open connections break. The server side is freed at once (its RST/timeout is
+        // not modelled); the client learns when its network is back.
+        for slot in [MAIN, UPSTREAM] {
+            self.break_connection(c, slot, SILENT, outage_end);
+        }
+    }
+
+    /// Breaks a client's connection: closed at the server now, the client told at
+    /// `notice` if it was using it (an idle keep-alive connection just disappears).
+    fn break_connection(&mut self, c: u32, slot: u8, how: u8, notice: Nanos) {
+        let now = self.now();
+        let conn = self.clients[c as usize].conns[slot as usize];
+        if conn.state == ConnState::Closed {
+            return;
+        }
+        let in_use = conn.in_use || conn.state != ConnState::Idle;
+        if slot == UPSTREAM && conn.in_use && self.clients[c as usize].post_accepted {
+            // The POST got through; only its answer is lost. Do not send it twice.
+            self.outbox[c as usize].pop_front();
+            self.clients[c as usize].post_accepted = false;
+        }
+        self.close_connection(c, slot);
+        if in_use {
+            let generation = self.clients[c as usize].conns[slot as usize].generation;
+            let ev = Self::event(Kind::Broken, c, slot, how, generation, now);
+            self.q.schedule(notice, ev);
+        }
+    }
+
+    /// An instance crashes: every connection it held breaks (the kernel resets them, so
+    /// clients learn at once); its queued work is gone.
+    fn on_crash(&mut self, instance: u32, downtime: Nanos) {
+        let now = self.now();
+        self.instances[instance as usize].up = false;
+        self.instances[instance as usize].reset_workers(now);
+        for c in 0..self.sc.workload.clients {
+            for slot in [MAIN, UPSTREAM] {
+                let conn = self.clients[c as usize].conns[slot as usize];
+                if conn.instance == instance && conn.state != ConnState::Closed {
+                    let notice = now + self.clients[c as usize].one_way;
+                    self.break_connection(c, slot, CLEAN, notice);
+                }
+            }
+        }
+        let ev = Self::event(Kind::Restart, instance, 0, 0, 0, 0);
+        self.q.schedule(now + downtime, ev);
+    }
+
+    /// Is the client's network down now?
+    pub fn offline(&self, c: u32) -> bool {
+        self.clients[c as usize].down_until > self.now()
     }
 
     // ---------------------------------------------------------------- updates
@@ -494,6 +606,15 @@ impl World {
     /// The client opens a new TCP (+TLS) connection on `slot`: the SYN leaves now.
     pub fn open_connection(&mut self, c: u32, slot: u8) {
         let now = self.now();
+        if self.offline(c) {
+            // No network: the attempt fails at once (not a server rejection).
+            let conn = &mut self.clients[c as usize].conns[slot as usize];
+            conn.generation = conn.generation.wrapping_add(1);
+            conn.state = ConnState::Closed;
+            let ev = Self::event(Kind::Refused, c, slot, OFFLINE, conn.generation, 0);
+            self.q.schedule(now, ev);
+            return;
+        }
         let tcp = self.sc.network.tcp_handshake_bytes;
         // SYN and the final ACK go up; SYN-ACK comes down (60 of the 172 default bytes).
         let syn_ack = tcp.min(60);
@@ -638,7 +759,8 @@ impl World {
             ConnState::Stream => {
                 self.close_connection(c, slot);
                 let generation = self.clients[c as usize].conns[slot as usize].generation;
-                self.q.schedule(now + one_way, Self::event(Kind::Broken, c, slot, 0, generation, 0));
+                let ev = Self::event(Kind::Broken, c, slot, CLEAN, generation, now);
+                self.q.schedule(now + one_way, ev);
             }
             _ => self.close_connection(c, slot),
         }
@@ -683,6 +805,7 @@ impl World {
         self.clients[c as usize].conns[ev.slot as usize].last_activity = now;
         self.set_state(c, ev.slot, ConnState::Busy);
         if ev.sub == request::POST {
+            self.clients[c as usize].post_accepted = true;
             self.accept_chat_post(c, ev.slot, ev.arg);
         } else {
             p.on_request(self, c, ev.sub, ev.arg);
@@ -738,6 +861,10 @@ impl World {
             self.rec.reconnect(self.now());
         }
         if ev.slot == UPSTREAM {
+            if ev.sub == response::POSTED {
+                self.outbox[c as usize].pop_front();
+                self.clients[c as usize].post_accepted = false;
+            }
             self.upstream_ready(c);
         } else {
             p.on_response(self, c, ev.sub);
@@ -891,7 +1018,9 @@ impl World {
         }
         let conn = self.clients[c as usize].conns[UPSTREAM as usize];
         if self.conn_usable(c, UPSTREAM) {
-            let created = self.outbox[c as usize].pop_front().expect("non-empty");
+            // The message stays queued until its POST is answered (resent if lost).
+            let created = *self.outbox[c as usize].front().expect("non-empty");
+            self.clients[c as usize].post_accepted = false;
             let payload = self.sc.workload.payload;
             let bytes = self.sc.network.request_header_bytes + payload;
             self.send_request(c, UPSTREAM, request::POST, created, bytes, payload);
@@ -972,10 +1101,12 @@ impl World {
             Kind::Start => p.start(self, ev.client),
             Kind::Syn if self.valid(&ev) => self.on_syn(ev),
             Kind::Refused if self.valid(&ev) => {
+                self.clients[ev.client as usize].conns[ev.slot as usize].state = ConnState::Closed;
                 if ev.slot == UPSTREAM {
                     // Try again after a backoff; the message waits in the outbox.
                     let delay = self.backoff(1);
-                    self.client_timer(ev.client, self.now() + delay, timer::UPSTREAM_RETRY, 0);
+                    let retry = Self::event(Kind::UpstreamRetry, ev.client, UPSTREAM, 0, 0, 0);
+                    self.q.schedule(self.now() + delay, retry);
                 } else {
                     p.on_refused(self, ev.client);
                 }
@@ -999,25 +1130,25 @@ impl World {
                 p.on_frame(self, ev.client, ev.sub, ev.arg)
             }
             Kind::ClientTimer if ev.generation == self.clients[ev.client as usize].timer_gen => {
-                if ev.sub == timer::UPSTREAM_RETRY {
-                    self.upstream_ready(ev.client);
-                } else {
-                    p.on_client_timer(self, ev.client, ev.sub, ev.arg);
-                }
+                p.on_client_timer(self, ev.client, ev.sub, ev.arg);
             }
+            Kind::UpstreamRetry => self.upstream_ready(ev.client),
             Kind::ServerTimer if self.valid(&ev) => p.on_server_timer(self, ev.client, ev.sub, ev.arg),
             Kind::IdleCheck => self.on_idle_check(p, ev),
             Kind::Broken if self.valid(&ev) => {
                 self.rec.reconnect(self.now());
-                p.on_broken(self, ev.client);
+                if ev.slot == UPSTREAM {
+                    self.upstream_ready(ev.client);
+                } else {
+                    p.on_broken(self, ev.client, ev.sub == SILENT, ev.arg);
+                }
             }
+            Kind::Drop => self.on_drop(),
+            Kind::Crash => self.on_crash(ev.client, ev.arg),
+            Kind::Restart => self.instances[ev.client as usize].up = true,
             _ => {} // a cancelled (stale) event
         }
     }
 }
 
-/// Timer types the world itself uses (techniques use small numbers below 200).
-pub mod timer {
-    pub const UPSTREAM_RETRY: u8 = 200;
-}
 
