@@ -3,10 +3,12 @@
 //!
 //! Data flows one way: experiment → plan → runs → rows → reports.
 
+pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod report;
 pub mod results;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod stats;

@@ -6,7 +6,7 @@
 //! `serde_json`'s `preserve_order` feature; strings are escaped by `serde_json`.
 //!
 //! Metadata keys: `name`, `description`, `rtsim_version`, `seed`, `replications`,
-//! `wall_time_s`, `sweep_keys`, `notes`, `resolved_experiment` (the TOML text).
+//! `sweep_keys`, `notes`, `resolved_experiment` (the TOML text).
 
 use super::{Cell, Exporter, Metadata, machine_number, result_cells, result_columns};
 use crate::results::Row;
@@ -71,7 +71,6 @@ pub fn results_json(rows: &[Row], meta: &Metadata) -> String {
             ("rtsim_version".into(), string(&meta.rtsim_version)),
             ("seed".into(), meta.seed.to_string()),
             ("replications".into(), meta.replications.to_string()),
-            ("wall_time_s".into(), number(meta.wall_time_s)),
             ("sweep_keys".into(), string_array(&meta.sweep_keys)),
             ("notes".into(), string_array(&meta.notes)),
             (

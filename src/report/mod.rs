@@ -50,8 +50,9 @@ pub struct Metadata {
     pub rtsim_version: String,
     pub seed: u64,
     pub replications: u32,
-    /// Wall-clock seconds the run took. The one field that differs between two runs of
-    /// the same experiment; it appears in `results.json` only.
+    /// Wall-clock seconds the run took. It differs between two runs of the same
+    /// experiment, so it is written to `timing.json`, never into `results.json`: results
+    /// stay byte-identical for any `--jobs` and across shards.
     pub wall_time_s: f64,
     /// The resolved experiment as TOML text (defaults and presets filled in).
     pub resolved_experiment: String,

@@ -1,0 +1,349 @@
+//! The command line: raw arguments (`args.rs`) → a loaded experiment → runner → reports.
+//!
+//! Errors in what the user gave (a bad file, a bad `--set`) print the full message with
+//! file, line and column and exit with status 2; failures while writing exit with 1; an
+//! interrupted run exits with 130 and writes nothing.
+
+mod args;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{self, Experiment, Plan};
+use crate::report::{self, Metadata};
+use crate::results::Row;
+use crate::runner::{self, Completed, RunOptions, Shard};
+
+pub use args::{Cli, Command};
+
+/// Exit status for bad input.
+const EXIT_USAGE: u8 = 2;
+/// Exit status for a run stopped by Ctrl-C (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A failure with its exit status.
+struct Failure {
+    status: u8,
+    message: String,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            status: 1,
+            message: format!("error: {e:#}"),
+        }
+    }
+}
+
+fn usage(message: impl std::fmt::Display) -> Failure {
+    Failure {
+        status: EXIT_USAGE,
+        message: message.to_string(),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run(a),
+        Command::Check(a) => check(a),
+        Command::Table(a) => table(a),
+        Command::Plot(a) => plot(a),
+        Command::Merge(a) => merge(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", f.message.trim_end());
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+/// Loads and validates an experiment, printing its warnings.
+fn load(file: &Path, set: &[String]) -> Result<Experiment, Failure> {
+    let exp = experiment::load(file, set).map_err(usage)?;
+    for w in &exp.warnings {
+        eprintln!("{w}");
+    }
+    Ok(exp)
+}
+
+fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
+    Metadata {
+        name: exp.name.clone(),
+        description: exp.description.clone(),
+        rtsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: exp.seed,
+        replications: plan.replications,
+        wall_time_s,
+        resolved_experiment: exp.resolved_toml.clone(),
+        sweep_keys: plan.sweep_keys.clone(),
+        notes: Vec::new(),
+    }
+}
+
+fn default_out(name: &str) -> PathBuf {
+    Path::new("output").join(name)
+}
+
+fn jobs(j: Option<usize>) -> usize {
+    j.unwrap_or(0)
+}
+
+/// Runs the plan with a progress bar and Ctrl-C handling.
+fn execute(
+    plan: &Plan,
+    jobs: usize,
+    quiet: bool,
+    shard: Option<Shard>,
+) -> Result<Vec<Completed>, Failure> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        // Only the first handler can be installed per process; tests call us once.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    }
+    let options = RunOptions {
+        jobs,
+        progress: !quiet,
+        shard,
+    };
+    runner::execute(plan, &options, &interrupt).map_err(|stopped| {
+        let mut finished: Vec<usize> = stopped.completed.iter().map(|c| c.row).collect();
+        finished.dedup();
+        let finished: Vec<String> = finished
+            .into_iter()
+            .filter(|&r| {
+                stopped.completed.iter().filter(|c| c.row == r).count()
+                    == plan.replications as usize
+            })
+            .map(|r| {
+                let row = &plan.rows[r];
+                format!("  {} {}", row.technique, runner::describe_point(&row.sweep))
+            })
+            .collect();
+        Failure {
+            status: EXIT_INTERRUPTED,
+            message: format!(
+                "interrupted: {} of {} runs finished; nothing was written.\nRows that had finished:\n{}",
+                stopped.completed.len(),
+                stopped.total_runs,
+                if finished.is_empty() {
+                    "  (none)".to_string()
+                } else {
+                    finished.join("\n")
+                }
+            ),
+        }
+    })
+}
+
+fn write_timing(dir: &Path, wall_time_s: f64, completed: &[Completed]) -> anyhow::Result<()> {
+    let events: f64 = completed.iter().map(|c| c.output.metrics.events).sum();
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "wall_time_s": wall_time_s,
+        "runs": completed.len(),
+        "events": events,
+        "events_per_s": events / wall_time_s.max(1e-9),
+    }))?;
+    report::write_atomic(&dir.join("timing.json"), text.as_bytes())
+}
+
+// ------------------------------------------------------------------- run
+
+fn run(a: args::RunArgs) -> Result<(), Failure> {
+    let exp = load(&a.file, &a.set)?;
+    let plan = exp.plan();
+    let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
+    let started = Instant::now();
+    let completed = execute(&plan, jobs(a.jobs), a.quiet, a.shard)?;
+    let wall = started.elapsed().as_secs_f64();
+    if let Some(shard) = a.shard {
+        write_shard(&out, &exp, shard, &completed)?;
+        if !a.quiet {
+            eprintln!(
+                "shard {}/{}: {} runs written to {}",
+                shard.index,
+                shard.count,
+                completed.len(),
+                out.join(SHARD_FILE).display()
+            );
+        }
+        return Ok(());
+    }
+    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
+        status: 1,
+        message: e,
+    })?;
+    let meta = metadata(&exp, &plan, wall);
+    report::write_all(&out, &rows, &meta).context("writing results")?;
+    write_timing(&out, wall, &completed)?;
+    if !a.quiet {
+        println!("{}", report::tradeoff_table(&rows));
+        eprintln!(
+            "{} runs in {:.1} s; results in {}",
+            completed.len(),
+            wall,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------- check
+
+fn check(a: args::CheckArgs) -> Result<(), Failure> {
+    let exp = load(&a.file, &a.set)?;
+    let plan = exp.plan();
+    println!("{}: {}", exp.name, a.file.display());
+    if !exp.description.is_empty() {
+        println!("  {}", exp.description.trim());
+    }
+    println!(
+        "{} rows × {} replications = {} runs (seed {})",
+        plan.rows.len(),
+        plan.replications,
+        plan.rows.len() * plan.replications as usize,
+        exp.seed
+    );
+    let mut total_events = 0.0;
+    let mut peak_memory: f64 = 0.0;
+    for row in &plan.rows {
+        let est = runner::estimate(&row.scenario);
+        total_events += est.events * plan.replications as f64;
+        peak_memory = peak_memory.max(est.memory_bytes);
+        println!(
+            "  {:14} {:40} ~{:>8} events/run, ~{} memory",
+            row.technique.name(),
+            runner::describe_point(&row.sweep),
+            report::human::count(est.events),
+            report::human::bytes(est.memory_bytes, true)
+        );
+    }
+    println!(
+        "estimated work: ~{} simulated events in all; ~{} of memory per worker thread",
+        report::human::count(total_events),
+        report::human::bytes(peak_memory, true)
+    );
+    println!("ok");
+    Ok(())
+}
+
+// ------------------------------------------------------------------- table
+
+fn table(a: args::TableArgs) -> Result<(), Failure> {
+    if a.source.is_dir() {
+        let (rows, _) = report::read_results_csv(&a.source.join("results.csv"))
+            .map_err(|e| usage(format!("error: {e:#}")))?;
+        println!("{}", report::tradeoff_table(&rows));
+        return Ok(());
+    }
+    let exp = load(&a.source, &a.set)?;
+    let plan = exp.plan();
+    let completed = execute(&plan, jobs(a.jobs), true, None)?;
+    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
+        status: 1,
+        message: e,
+    })?;
+    println!("{}", report::tradeoff_table(&rows));
+    Ok(())
+}
+
+// ------------------------------------------------------------------- plot
+
+fn plot(a: args::PlotArgs) -> Result<(), Failure> {
+    let (rows, keys) = report::read_results_csv(&a.dir.join("results.csv"))
+        .map_err(|e| usage(format!("error: {e:#}")))?;
+    let files = report::draw_charts(&a.dir, &rows, &keys).context("drawing charts")?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------- shards
+
+const SHARD_FILE: &str = "shard.json";
+
+/// What one `run --shard K/N` writes: enough to rebuild the plan and every run it did.
+#[derive(Serialize, Deserialize)]
+struct ShardFile {
+    rtsim_version: String,
+    experiment: String,
+    shard: Shard,
+    runs: Vec<Completed>,
+}
+
+fn write_shard(
+    dir: &Path,
+    exp: &Experiment,
+    shard: Shard,
+    runs: &[Completed],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = ShardFile {
+        rtsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        experiment: exp.resolved_toml.clone(),
+        shard,
+        runs: runs.to_vec(),
+    };
+    let text = serde_json::to_string(&file)?;
+    report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())
+}
+
+fn merge(a: args::MergeArgs) -> Result<(), Failure> {
+    let mut shards = Vec::new();
+    for dir in &a.dirs {
+        let path = dir.join(SHARD_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| usage(format!("error: cannot read {}: {e}", path.display())))?;
+        let shard: ShardFile = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("error: {} is not a shard file: {e}", path.display())))?;
+        shards.push((path, shard));
+    }
+    let (first_path, first) = &shards[0];
+    for (path, s) in &shards[1..] {
+        if s.experiment != first.experiment {
+            return Err(usage(format!(
+                "error: {} and {} come from different experiments",
+                first_path.display(),
+                path.display()
+            )));
+        }
+    }
+    let exp = experiment::load_str("experiment.toml", &first.experiment, &[]).map_err(usage)?;
+    let plan = exp.plan();
+    let mut runs: Vec<Completed> = shards.iter().flat_map(|(_, s)| s.runs.clone()).collect();
+    runs.sort_by_key(|c| (c.row, c.replication));
+    runs.dedup_by_key(|c| (c.row, c.replication));
+    let rows = runner::rows(&plan, &runs).map_err(|e| {
+        usage(format!(
+            "error: the shards do not cover the whole plan ({e}); are all {} shards here?",
+            first.shard.count
+        ))
+    })?;
+    let mut meta = metadata(&exp, &plan, 0.0);
+    meta.resolved_experiment = first.experiment.clone();
+    let out = a.out.unwrap_or_else(|| default_out(&exp.name));
+    report::write_all(&out, &rows, &meta).context("writing results")?;
+    println!("{}", report::tradeoff_table(&rows));
+    eprintln!("merged {} runs into {}", runs.len(), out.display());
+    Ok(())
+}
+
+/// Rows of a results folder (for other commands).
+pub fn read_rows(dir: &Path) -> anyhow::Result<Vec<Row>> {
+    if !dir.join("results.csv").exists() {
+        bail!("{} has no results.csv", dir.display());
+    }
+    Ok(report::read_results_csv(&dir.join("results.csv"))?.0)
+}
