@@ -4,11 +4,12 @@
 //! measured window, then closes the books: every (update, recipient) pair created in the
 //! window is counted once — delivered, lost, or still in flight.
 
-use crate::engine::time::secs;
 use crate::engine::NS_PER_S;
+use crate::engine::time::secs;
 use crate::results::{RunMetrics, RunOutput};
 use crate::scenario::{Scenario, Technique};
 use crate::techniques::{LongPolling, ShortPolling, Sse, WebSocket};
+use crate::world::trace::Trace;
 use crate::world::{Protocol, World};
 
 /// Simulates one run.
@@ -21,10 +22,28 @@ pub fn simulate(sc: &Scenario) -> RunOutput {
     }
 }
 
+/// Simulates one run and records every message (for `rtsim trace`: keep it tiny).
+pub fn simulate_traced(sc: &Scenario) -> (RunOutput, Trace) {
+    match sc.technique {
+        Technique::ShortPolling => run_traced(sc, ShortPolling::new(sc)),
+        Technique::LongPolling => run_traced(sc, LongPolling::new(sc)),
+        Technique::Sse => run_traced(sc, Sse::new(sc)),
+        Technique::Websocket => run_traced(sc, WebSocket::new(sc)),
+    }
+}
+
 fn run<P: Protocol>(sc: &Scenario, mut protocol: P) -> RunOutput {
     let mut w = World::new(sc);
     w.run(&mut protocol);
     finish(w)
+}
+
+fn run_traced<P: Protocol>(sc: &Scenario, mut protocol: P) -> (RunOutput, Trace) {
+    let mut w = World::new(sc);
+    w.record_trace();
+    w.run(&mut protocol);
+    let trace = w.trace.take().unwrap_or_default();
+    (finish(w), trace)
 }
 
 /// Pairs still pending at the end: at the origin or on the wire. Retention is applied

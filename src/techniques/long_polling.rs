@@ -17,7 +17,7 @@
 
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
-use crate::world::{response, ConnState, Protocol, World, MAIN};
+use crate::world::{ConnState, MAIN, Protocol, World, response};
 
 /// Client timer: send the next request.
 const ASK: u8 = 0;

@@ -17,7 +17,7 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{PollSchedule, Scenario};
-use crate::world::{response, ConnState, Protocol, World, MAIN};
+use crate::world::{ConnState, MAIN, Protocol, World, response};
 
 const POLL: u8 = 0;
 const GET: u8 = 0;

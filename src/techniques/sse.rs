@@ -19,7 +19,7 @@
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
 use crate::world::network::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
-use crate::world::{ConnState, Protocol, World, MAIN};
+use crate::world::{ConnState, MAIN, Protocol, Push, World};
 
 /// Client timer: reconnect after `retry`.
 const RECONNECT: u8 = 0;
@@ -98,7 +98,14 @@ impl Protocol for Sse {
         let head = w.head(c);
         let (event_bytes, payload) = self.events(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
-        w.push(c, cpu, head, self.response_header_bytes + event_bytes, payload, true);
+        w.push(
+            c,
+            cpu,
+            head,
+            self.response_header_bytes + event_bytes,
+            payload,
+            Push::Open,
+        );
         if let Some(every) = self.heartbeat {
             w.server_timer(c, w.now() + every, HEARTBEAT, 0);
         }
@@ -109,7 +116,7 @@ impl Protocol for Sse {
         let head = w.head(c);
         let (bytes, payload) = self.events(w, c, from, head);
         if bytes > 0 {
-            w.push(c, self.push_cpu, head, bytes, payload, true);
+            w.push(c, self.push_cpu, head, bytes, payload, Push::Updates);
         }
     }
 
@@ -117,7 +124,14 @@ impl Protocol for Sse {
         let Some(every) = self.heartbeat else { return };
         if w.clients[c as usize].conns[MAIN as usize].state == ConnState::Stream {
             let pushed = w.clients[c as usize].pushed;
-            w.push(c, self.push_cpu, pushed, sse_heartbeat_bytes(), 0, false);
+            w.push(
+                c,
+                self.push_cpu,
+                pushed,
+                sse_heartbeat_bytes(),
+                0,
+                Push::Heartbeat,
+            );
             w.server_timer(c, w.now() + every, HEARTBEAT, 0);
         }
     }

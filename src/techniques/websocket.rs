@@ -20,7 +20,7 @@
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
 use crate::world::network::ws_frame_header;
-use crate::world::{ConnState, Protocol, World, MAIN};
+use crate::world::{ConnState, MAIN, Protocol, Push, World};
 
 /// Client timers.
 const RECONNECT: u8 = 0;
@@ -101,7 +101,14 @@ impl Protocol for WebSocket {
         let head = w.head(c);
         let (frame_bytes, payload) = self.frames(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
-        w.push(c, cpu, head, self.upgrade_response_bytes + frame_bytes, payload, true);
+        w.push(
+            c,
+            cpu,
+            head,
+            self.upgrade_response_bytes + frame_bytes,
+            payload,
+            Push::Open,
+        );
         if let Some(every) = self.heartbeat {
             // The client's ping timer starts when the 101 reaches it.
             let at = w.now() + w.clients[c as usize].one_way + every;
@@ -114,7 +121,7 @@ impl Protocol for WebSocket {
         let head = w.head(c);
         let (bytes, payload) = self.frames(w, c, from, head);
         if bytes > 0 {
-            w.push(c, self.push_cpu, head, bytes, payload, true);
+            w.push(c, self.push_cpu, head, bytes, payload, Push::Updates);
         }
     }
 
@@ -137,7 +144,14 @@ impl Protocol for WebSocket {
         match frame {
             FRAME_PING => {
                 let pushed = w.clients[c as usize].pushed;
-                w.push(c, self.push_cpu, pushed, ws_frame_header(0, false), 0, false);
+                w.push(
+                    c,
+                    self.push_cpu,
+                    pushed,
+                    ws_frame_header(0, false),
+                    0,
+                    Push::Pong,
+                );
             }
             FRAME_MESSAGE => {
                 let instance = w.clients[c as usize].conns[MAIN as usize].instance;

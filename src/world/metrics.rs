@@ -10,8 +10,8 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::{Nanos, NS_PER_S};
 use crate::engine::time::secs;
+use crate::engine::{NS_PER_S, Nanos};
 use crate::results::TimePoint;
 
 /// The measured window [start, end) and the time-series buckets over the whole run.

@@ -17,15 +17,18 @@ pub mod metrics;
 pub mod network;
 pub mod origin;
 pub mod server;
+pub mod trace;
 
 use std::collections::VecDeque;
 
 use crate::engine::{EventQueue, Nanos, Purpose, RandomStream};
+use crate::scenario::Technique;
 use crate::scenario::{Arrivals, Pattern, Scenario, ServiceTime};
 use balancer::LoadBalancer;
 use metrics::{Gauge, Recorder, Window};
-use origin::{Origin, Record, ORIGIN};
-use server::{connection_memory, ConnUse, Instance};
+use origin::{ORIGIN, Origin, Record};
+use server::{ConnUse, Instance, connection_memory};
+use trace::{Lane, Trace};
 
 /// Connection slot for polls, long polls, SSE streams and WebSockets.
 pub const MAIN: u8 = 0;
@@ -182,6 +185,19 @@ pub struct Client {
     post_accepted: bool,
 }
 
+/// What a server writes to an open stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    /// The response that opens the stream (SSE 200, WebSocket 101), with any replay.
+    Open,
+    /// New updates.
+    Updates,
+    /// An SSE comment line.
+    Heartbeat,
+    /// A WebSocket pong.
+    Pong,
+}
+
 /// `sub` of a [`Kind::Refused`] that failed because the client was offline.
 const OFFLINE: u8 = 1;
 
@@ -255,6 +271,8 @@ pub struct World {
     /// Chat messages waiting to be POSTed, per client (creation times).
     outbox: Vec<VecDeque<Nanos>>,
     pub end: Nanos,
+    /// Message trace, when recording (see [`World::record_trace`]).
+    pub trace: Option<Trace>,
 }
 
 impl World {
@@ -287,8 +305,9 @@ impl World {
                 }
             })
             .collect();
-        let instances: Vec<Instance> =
-            (0..sc.server.instances).map(|_| Instance::new(&sc.server)).collect();
+        let instances: Vec<Instance> = (0..sc.server.instances)
+            .map(|_| Instance::new(&sc.server))
+            .collect();
         let base_memory = (sc.server.base_memory * sc.server.instances as u64) as i64;
         let outbox = if sc.workload.pattern == Pattern::Chat {
             (0..n).map(|_| VecDeque::new()).collect()
@@ -319,6 +338,7 @@ impl World {
             upstream_pairs_in_transit: 0,
             outbox,
             end: window.end,
+            trace: None,
             sc,
         }
     }
@@ -340,16 +360,79 @@ impl World {
         }
     }
 
+    // ---------------------------------------------------------------- tracing
+
+    /// Records every message from now on (for `rtsim trace`; costs time and memory).
+    pub fn record_trace(&mut self) {
+        self.trace = Some(Trace::default());
+    }
+
+    /// Records a message of client `c` leaving now and arriving one way later.
+    #[inline]
+    fn trace_msg(&mut self, c: u32, up: bool, sent: Nanos, label: impl FnOnce(&World) -> String) {
+        if self.trace.is_some() {
+            let text = label(self);
+            let arrives = sent + self.clients[c as usize].one_way;
+            if let Some(t) = self.trace.as_mut() {
+                t.message(c, up, sent, arrives, text);
+            }
+        }
+    }
+
+    #[inline]
+    fn trace_note(&mut self, c: u32, lane: Lane, label: impl FnOnce(&World) -> String) {
+        if self.trace.is_some() {
+            let text = label(self);
+            let now = self.now();
+            if let Some(t) = self.trace.as_mut() {
+                t.note(c, lane, now, text);
+            }
+        }
+    }
+
+    /// The request line (and telling headers) a request looks like on the wire.
+    fn request_label(&self, c: u32, slot: u8, req: u8, arg: u64) -> String {
+        if slot == UPSTREAM || req == request::POST {
+            return "POST /messages (a chat message)".to_string();
+        }
+        let client = &self.clients[c as usize];
+        match self.sc.technique {
+            Technique::ShortPolling | Technique::LongPolling => {
+                format!("GET /messages?since={}", client.cursor)
+            }
+            Technique::Sse if client.subscribed => format!(
+                "GET /events  Accept: text/event-stream  Last-Event-ID: {}",
+                client.cursor.saturating_sub(1)
+            ),
+            Technique::Sse => "GET /events  Accept: text/event-stream".to_string(),
+            Technique::Websocket => {
+                let _ = arg;
+                "GET /ws  Upgrade: websocket".to_string()
+            }
+        }
+    }
+
+    /// Stream positions [from, to) as ids for a label: "41", "41–43" or "none".
+    fn ids(from: u64, to: u64) -> String {
+        match to.saturating_sub(from) {
+            0 => String::new(),
+            1 => format!("{from}"),
+            _ => format!("{from}–{}", to - 1),
+        }
+    }
+
     // ---------------------------------------------------------------- start-up
 
     /// Schedules every client's start (common random phases) and the update process.
     fn schedule_start(&mut self) {
         let sc = &self.sc;
-        let mut rng_phase = RandomStream::new(sc.seed, sc.random_point, sc.replication, Purpose::Phase);
+        let mut rng_phase =
+            RandomStream::new(sc.seed, sc.random_point, sc.replication, Purpose::Phase);
         let window = sc.short_polling.interval.max(1);
         for c in 0..sc.workload.clients {
             let phase = (rng_phase.uniform() * window as f64) as Nanos;
-            self.q.schedule(phase, Self::event(Kind::Start, c, MAIN, 0, 0, 0));
+            self.q
+                .schedule(phase, Self::event(Kind::Start, c, MAIN, 0, 0, 0));
         }
         if self.sc.network.disconnect_every.is_some() && self.sc.workload.clients > 0 {
             let gap = self.drop_gap();
@@ -365,7 +448,8 @@ impl World {
         match (w.arrivals, w.pattern) {
             (Arrivals::Poisson, _) => {
                 let gap = self.poisson_gap();
-                self.q.schedule(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
+                self.q
+                    .schedule(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
             }
             (Arrivals::Periodic, pattern) => {
                 let period = self.period();
@@ -375,7 +459,8 @@ impl World {
                 };
                 for s in 0..sources {
                     let phase = (self.rng_updates.uniform() * period as f64) as Nanos;
-                    self.q.schedule(phase, Self::event(Kind::StreamTick, s, 0, 0, 0, 0));
+                    self.q
+                        .schedule(phase, Self::event(Kind::StreamTick, s, 0, 0, 0, 0));
                 }
             }
         }
@@ -413,7 +498,8 @@ impl World {
     fn on_drop(&mut self) {
         let c = self.rng_drops.below(self.sc.workload.clients as u64) as u32;
         let gap = self.drop_gap();
-        self.q.schedule_in(gap, Self::event(Kind::Drop, 0, 0, 0, 0, 0));
+        self.q
+            .schedule_in(gap, Self::event(Kind::Drop, 0, 0, 0, 0, 0));
         let now = self.now();
         let outage_end = now + self.sc.network.outage;
         let client = &mut self.clients[c as usize];
@@ -422,6 +508,10 @@ impl World {
             return; // already down: the outage just lasts longer
         }
         client.down_until = outage_end;
+        let outage = self.sc.network.outage;
+        self.trace_note(c, Lane::Client, |_| {
+            format!("network down for {:.1} s", outage as f64 / 1e9)
+        });
         // Open connections break. The server side is freed at once (its RST/timeout is
         // not modelled); the client learns when its network is back.
         for slot in [MAIN, UPSTREAM] {
@@ -457,6 +547,13 @@ impl World {
         let now = self.now();
         self.instances[instance as usize].up = false;
         self.instances[instance as usize].reset_workers(now);
+        if self.trace.is_some() {
+            for c in 0..self.sc.workload.clients {
+                if self.clients[c as usize].conns[MAIN as usize].instance == instance {
+                    self.trace_note(c, Lane::Server, |_| format!("instance {instance} crashes"));
+                }
+            }
+        }
         for c in 0..self.sc.workload.clients {
             for slot in [MAIN, UPSTREAM] {
                 let conn = self.clients[c as usize].conns[slot as usize];
@@ -483,7 +580,8 @@ impl World {
             _ => self.rng_updates.below(self.sc.workload.clients as u64) as u32,
         };
         let gap = self.poisson_gap();
-        self.q.schedule_in(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
+        self.q
+            .schedule_in(gap, Self::event(Kind::UpdateTick, 0, 0, 0, 0, 0));
         self.create_update(p, source);
     }
 
@@ -508,7 +606,11 @@ impl World {
                 p.chat_send(self, source);
             }
             pattern => {
-                let stream = if pattern == Pattern::Broadcast { 0 } else { source };
+                let stream = if pattern == Pattern::Broadcast {
+                    0
+                } else {
+                    source
+                };
                 if self.rec.window.contains(now) {
                     self.published_pairs += self.origin.recipients(stream, ORIGIN);
                 }
@@ -518,10 +620,19 @@ impl World {
     }
 
     /// With several instances an update reaches them through the pub/sub backplane.
-    fn publish_after_backplane<P: Protocol>(&mut self, p: &mut P, stream: u32, sender: u32, created: Nanos) {
+    fn publish_after_backplane<P: Protocol>(
+        &mut self,
+        p: &mut P,
+        stream: u32,
+        sender: u32,
+        created: Nanos,
+    ) {
         if self.sc.server.instances > 1 {
             let at = self.now() + self.sc.server.backplane_latency;
-            self.q.schedule(at, Self::event(Kind::Publish, stream, 0, 0, sender, created));
+            self.q.schedule(
+                at,
+                Self::event(Kind::Publish, stream, 0, 0, sender, created),
+            );
         } else {
             self.publish(p, stream, sender, created);
         }
@@ -598,7 +709,10 @@ impl World {
             due = conn.last_activity.saturating_add(proxy);
         }
         if conn.state == ConnState::Idle {
-            due = due.min(conn.last_activity.saturating_add(self.sc.server.keepalive_timeout));
+            due = due.min(
+                conn.last_activity
+                    .saturating_add(self.sc.server.keepalive_timeout),
+            );
         }
         due
     }
@@ -613,8 +727,10 @@ impl World {
             conn.state = ConnState::Closed;
             let ev = Self::event(Kind::Refused, c, slot, OFFLINE, conn.generation, 0);
             self.q.schedule(now, ev);
+            self.trace_note(c, Lane::Client, |_| "offline: connect fails".to_string());
             return;
         }
+        self.trace_msg(c, true, now, |_| "SYN (TCP connect)".to_string());
         let tcp = self.sc.network.tcp_handshake_bytes;
         // SYN and the final ACK go up; SYN-ACK comes down (60 of the 172 default bytes).
         let syn_ack = tcp.min(60);
@@ -645,8 +761,14 @@ impl World {
         let one_way = self.clients[c as usize].one_way;
         let Some(i) = admitted else {
             self.rec.rejected(now);
+            self.trace_msg(c, false, now, |_| {
+                "RST (no connection slot or memory)".to_string()
+            });
             self.clients[c as usize].conns[ev.slot as usize].state = ConnState::Closed;
-            self.q.schedule(now + one_way, Self::event(Kind::Refused, c, ev.slot, 0, ev.generation, 0));
+            self.q.schedule(
+                now + one_way,
+                Self::event(Kind::Refused, c, ev.slot, 0, ev.generation, 0),
+            );
             return;
         };
         self.rec.handshake(now);
@@ -670,7 +792,24 @@ impl World {
         let done = self.cpu(i, cpu);
         let rtt = self.clients[c as usize].rtt;
         let ready = done + one_way + tls.round_trips() * rtt;
-        self.q.schedule(ready, Self::event(Kind::Ready, c, ev.slot, 0, ev.generation, 0));
+        if self.trace.is_some() {
+            self.trace_msg(c, false, done, |_| "SYN-ACK".to_string());
+            let version = match tls {
+                crate::scenario::Tls::V1_2 => "1.2",
+                _ => "1.3",
+            };
+            for k in 0..tls.round_trips() {
+                let hello = done + one_way + k * rtt;
+                self.trace_msg(c, true, hello, |_| format!("TLS {version} ClientHello…"));
+                self.trace_msg(c, false, hello + one_way, |_| {
+                    format!("TLS {version} ServerHello…Finished")
+                });
+            }
+        }
+        self.q.schedule(
+            ready,
+            Self::event(Kind::Ready, c, ev.slot, 0, ev.generation, 0),
+        );
         self.schedule_idle_check(c, ev.slot);
     }
 
@@ -738,14 +877,23 @@ impl World {
             self.schedule_idle_check(c, slot);
             return;
         }
-        let keepalive_due = conn.last_activity.saturating_add(self.sc.server.keepalive_timeout);
+        let keepalive_due = conn
+            .last_activity
+            .saturating_add(self.sc.server.keepalive_timeout);
         if conn.state == ConnState::Idle && keepalive_due <= due {
             // The server's keep-alive timer: an orderly close.
+            self.trace_msg(c, false, now, |_| "FIN (keep-alive timeout)".to_string());
             self.close_connection(c, slot);
             return;
         }
         // The intermediary gives up on a silent connection.
         self.rec.proxy_timeout(now);
+        self.trace_note(c, Lane::Proxy, |_| "proxy: idle timeout".to_string());
+        if matches!(conn.state, ConnState::Held | ConnState::Busy) {
+            self.trace_msg(c, false, now, |_| {
+                "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
+            });
+        }
         let one_way = self.clients[c as usize].one_way;
         match conn.state {
             ConnState::Held | ConnState::Busy => {
@@ -753,7 +901,14 @@ impl World {
                 self.close_connection(c, slot);
                 let generation = self.clients[c as usize].conns[slot as usize].generation;
                 self.clients[c as usize].conns[slot as usize].in_use = true;
-                let ev = Self::event(Kind::Response, c, slot, response::GATEWAY_TIMEOUT, generation, 0);
+                let ev = Self::event(
+                    Kind::Response,
+                    c,
+                    slot,
+                    response::GATEWAY_TIMEOUT,
+                    generation,
+                    0,
+                );
                 self.q.schedule(now + one_way, ev);
             }
             ConnState::Stream => {
@@ -779,14 +934,23 @@ impl World {
             }
         };
         let slot = self.instances[instance as usize].run_job(now, service);
-        self.rec.cpu_job(now, slot.start - now, slot.start, slot.finish);
+        self.rec
+            .cpu_job(now, slot.start - now, slot.start, slot.finish);
         slot.finish
     }
 
     // ---------------------------------------------------------------- requests
 
     /// The client sends an HTTP request on an open, free connection.
-    pub fn send_request(&mut self, c: u32, slot: u8, req: u8, arg: u64, bytes_up: u64, payload_up: u64) {
+    pub fn send_request(
+        &mut self,
+        c: u32,
+        slot: u8,
+        req: u8,
+        arg: u64,
+        bytes_up: u64,
+        payload_up: u64,
+    ) {
         let now = self.now();
         self.rec.bytes(now, false, bytes_up, payload_up);
         let client = &mut self.clients[c as usize];
@@ -796,6 +960,7 @@ impl World {
         let ev = Self::event(Kind::Request, c, slot, req, conn.generation, arg);
         let at = now + client.one_way;
         self.q.schedule(at, ev);
+        self.trace_msg(c, true, now, |w| w.request_label(c, slot, req, arg));
     }
 
     fn on_request_arrival<P: Protocol>(&mut self, p: &mut P, ev: Event) {
@@ -823,8 +988,10 @@ impl World {
         };
         let at = at.max(conn.last_departure);
         self.clients[c as usize].conns[slot as usize].last_departure = at;
-        self.q
-            .schedule(at, Self::event(Kind::Depart, c, slot, resp, conn.generation, upto));
+        self.q.schedule(
+            at,
+            Self::event(Kind::Depart, c, slot, resp, conn.generation, upto),
+        );
     }
 
     fn on_depart(&mut self, ev: Event) {
@@ -837,8 +1004,13 @@ impl World {
             let payload = n * self.sc.workload.payload;
             self.rec.bytes(now, true, headers + payload, payload);
             self.rec.response(now, n == 0);
+            self.trace_msg(c, false, now, |_| match n {
+                0 => "HTTP/1.1 200 OK  [] (empty)".to_string(),
+                _ => format!("HTTP/1.1 200 OK  [updates {}]", Self::ids(cursor, ev.arg)),
+            });
         } else {
             self.rec.bytes(now, true, headers, 0);
+            self.trace_msg(c, false, now, |_| "HTTP/1.1 201 Created".to_string());
         }
         if ev.slot == MAIN {
             self.unlisten(c);
@@ -889,7 +1061,16 @@ impl World {
     /// The server writes to the open stream after `service` of CPU: `bytes` down, of
     /// which `payload` application data, covering the stream up to `upto`. With
     /// `deliver` false (heartbeats, pongs) nothing is scheduled at the client.
-    pub fn push(&mut self, c: u32, service: Nanos, upto: u64, bytes: u64, payload: u64, deliver: bool) {
+    pub fn push(
+        &mut self,
+        c: u32,
+        service: Nanos,
+        upto: u64,
+        bytes: u64,
+        payload: u64,
+        what: Push,
+    ) {
+        let deliver = matches!(what, Push::Open | Push::Updates);
         let now = self.now();
         self.rec.bytes(now, true, bytes, payload);
         let conn = self.clients[c as usize].conns[MAIN as usize];
@@ -900,11 +1081,36 @@ impl World {
             conn.last_departure = depart;
             conn.last_activity = conn.last_activity.max(depart);
         }
+        if self.trace.is_some() {
+            let from = self.clients[c as usize]
+                .pushed
+                .max(self.clients[c as usize].cursor);
+            let sse = self.sc.technique == Technique::Sse;
+            let updates = Self::ids(from, upto);
+            let label = match (what, sse) {
+                (Push::Open, true) => {
+                    "HTTP/1.1 200 OK  Content-Type: text/event-stream".to_string()
+                }
+                (Push::Open, false) => "HTTP/1.1 101 Switching Protocols".to_string(),
+                (Push::Updates, true) => format!("id: {updates}  data: {{…}}"),
+                (Push::Updates, false) => format!("frame: update {updates}"),
+                (Push::Heartbeat, _) => ": heartbeat (comment)".to_string(),
+                (Push::Pong, _) => "pong".to_string(),
+            };
+            let label = if what == Push::Open && !updates.is_empty() {
+                format!("{label} + replay {updates}")
+            } else {
+                label
+            };
+            self.trace_msg(c, false, depart, |_| label);
+        }
         self.clients[c as usize].pushed = upto;
         if deliver {
             let at = depart + self.clients[c as usize].one_way;
-            self.q
-                .schedule(at, Self::event(Kind::Push, c, MAIN, 0, conn.generation, upto));
+            self.q.schedule(
+                at,
+                Self::event(Kind::Push, c, MAIN, 0, conn.generation, upto),
+            );
         }
     }
 
@@ -916,6 +1122,13 @@ impl World {
         let conn = client.conns[MAIN as usize];
         let ev = Self::event(Kind::Frame, c, MAIN, frame, conn.generation, arg);
         self.q.schedule(now + client.one_way, ev);
+        self.trace_msg(c, true, now, |_| {
+            if payload == 0 {
+                "ping".to_string()
+            } else {
+                "frame: chat message (masked)".to_string()
+            }
+        });
     }
 
     /// Everything on the client's stream before `upto` has arrived: record deliveries.
@@ -975,8 +1188,10 @@ impl World {
     /// [`World::cancel_client_timers`].
     pub fn client_timer(&mut self, c: u32, at: Nanos, timer: u8, arg: u64) {
         let generation = self.clients[c as usize].timer_gen;
-        self.q
-            .schedule(at, Self::event(Kind::ClientTimer, c, MAIN, timer, generation, arg));
+        self.q.schedule(
+            at,
+            Self::event(Kind::ClientTimer, c, MAIN, timer, generation, arg),
+        );
     }
 
     pub fn cancel_client_timers(&mut self, c: u32) {
@@ -987,15 +1202,19 @@ impl World {
     /// A server timer on the client's MAIN connection (void if the connection closes).
     pub fn server_timer(&mut self, c: u32, at: Nanos, timer: u8, arg: u64) {
         let generation = self.clients[c as usize].conns[MAIN as usize].generation;
-        self.q
-            .schedule(at, Self::event(Kind::ServerTimer, c, MAIN, timer, generation, arg));
+        self.q.schedule(
+            at,
+            Self::event(Kind::ServerTimer, c, MAIN, timer, generation, arg),
+        );
     }
 
     /// Exponential backoff with jitter for the n-th consecutive failure (n ≥ 1):
     /// min(max, initial·2^(n−1)) × (1 − jitter·U).
     pub fn backoff(&mut self, attempt: u32) -> Nanos {
         let b = &self.sc.websocket.backoff;
-        let exp = b.initial.saturating_mul(1u64 << attempt.saturating_sub(1).min(40));
+        let exp = b
+            .initial
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(40));
         let delay = exp.min(b.max) as f64;
         let u = self.rng_backoff.uniform();
         (delay * (1.0 - b.jitter * u)).round() as Nanos
@@ -1133,10 +1352,13 @@ impl World {
                 p.on_client_timer(self, ev.client, ev.sub, ev.arg);
             }
             Kind::UpstreamRetry => self.upstream_ready(ev.client),
-            Kind::ServerTimer if self.valid(&ev) => p.on_server_timer(self, ev.client, ev.sub, ev.arg),
+            Kind::ServerTimer if self.valid(&ev) => {
+                p.on_server_timer(self, ev.client, ev.sub, ev.arg)
+            }
             Kind::IdleCheck => self.on_idle_check(p, ev),
             Kind::Broken if self.valid(&ev) => {
                 self.rec.reconnect(self.now());
+                self.trace_note(ev.client, Lane::Client, |_| "connection lost".to_string());
                 if ev.slot == UPSTREAM {
                     self.upstream_ready(ev.client);
                 } else {
@@ -1150,5 +1372,3 @@ impl World {
         }
     }
 }
-
-

@@ -54,7 +54,11 @@ fn decimal_digits(n: u64) -> u64 {
 /// HTTP/1.1 chunked-encoding overhead for one chunk of `len` bytes:
 /// hex length + CRLF before, CRLF after (RFC 9112 §7.1).
 pub fn chunk_overhead(len: u64) -> u64 {
-    let hex = if len == 0 { 1 } else { len.ilog2() as u64 / 4 + 1 };
+    let hex = if len == 0 {
+        1
+    } else {
+        len.ilog2() as u64 / 4 + 1
+    };
     hex + 4
 }
 

@@ -111,12 +111,7 @@ impl Origin {
     }
 
     /// Records in [from, to) that `client` must receive (not its own chat messages).
-    pub fn for_client(
-        &self,
-        client: u32,
-        from: u64,
-        to: u64,
-    ) -> impl Iterator<Item = Record> + '_ {
+    pub fn for_client(&self, client: u32, from: u64, to: u64) -> impl Iterator<Item = Record> + '_ {
         let stream = self.stream_of(client);
         (from..to)
             .map(move |seq| self.record(stream, seq))

@@ -9,9 +9,9 @@
 //! numbers instead of two events per job.
 
 use crate::engine::Nanos;
-use crate::scenario::{Concurrency, Server};
 #[cfg(test)]
 use crate::scenario::Scenario;
+use crate::scenario::{Concurrency, Server};
 
 /// When a job ran on a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,12 +113,42 @@ mod tests {
     #[test]
     fn fifo_on_two_workers() {
         let mut i = Instance::new(&server(2));
-        assert_eq!(i.run_job(0, 10), CpuSlot { start: 0, finish: 10 });
-        assert_eq!(i.run_job(0, 10), CpuSlot { start: 0, finish: 10 });
+        assert_eq!(
+            i.run_job(0, 10),
+            CpuSlot {
+                start: 0,
+                finish: 10
+            }
+        );
+        assert_eq!(
+            i.run_job(0, 10),
+            CpuSlot {
+                start: 0,
+                finish: 10
+            }
+        );
         // Both busy: waits for the first free worker.
-        assert_eq!(i.run_job(1, 10), CpuSlot { start: 10, finish: 20 });
-        assert_eq!(i.run_job(2, 5), CpuSlot { start: 10, finish: 15 });
-        assert_eq!(i.run_job(30, 5), CpuSlot { start: 30, finish: 35 });
+        assert_eq!(
+            i.run_job(1, 10),
+            CpuSlot {
+                start: 10,
+                finish: 20
+            }
+        );
+        assert_eq!(
+            i.run_job(2, 5),
+            CpuSlot {
+                start: 10,
+                finish: 15
+            }
+        );
+        assert_eq!(
+            i.run_job(30, 5),
+            CpuSlot {
+                start: 30,
+                finish: 35
+            }
+        );
     }
 
     #[test]
