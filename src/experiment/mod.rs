@@ -175,11 +175,13 @@ fn load_inner(
     let mut raw = RawExperiment::default();
     let doc = Node::parse_document(text, file).map_err(|p| sources.error(p))?;
     raw.apply_document(&doc).map_err(|p| sources.error(p))?;
+    let mut pinned = Vec::new();
     for o in overrides {
-        apply_override(&mut raw, &mut sources, o)?;
+        pinned.extend(apply_override(&mut raw, &mut sources, o)?);
     }
 
     let mut ctx = Ctx::new(sources, presets, default_name);
+    ctx.warnings.extend(pinned);
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
     let techniques = base_filled
@@ -232,12 +234,13 @@ fn load_inner(
 
 /// Applies one `--set PATH=VALUE`. VALUE is read as TOML (`4`, `"3s"`, `[1, 2]`,
 /// `{ … }`); if that fails, as a bare string (`3s`, `event-loop`, `off`). Errors name
-/// `--set` as their source and show the argument.
+/// `--set` as their source and show the argument. Setting a swept key pins it: its sweep
+/// axis is dropped, with a warning (returned).
 fn apply_override(
     raw: &mut RawExperiment,
     sources: &mut Sources,
     arg: &str,
-) -> Result<(), ExperimentError> {
+) -> Result<Vec<String>, ExperimentError> {
     let Some((path, value)) = arg.split_once('=') else {
         let src = sources.add("--set", arg, SourceKind::Override);
         let loc = error::Loc {
@@ -266,5 +269,26 @@ fn apply_override(
             }
         }
     };
-    raw.apply_document(&doc).map_err(|p| sources.error(p))
+    raw.apply_document(&doc).map_err(|p| sources.error(p))?;
+    let mut set_keys = Vec::new();
+    for e in doc.as_table().unwrap_or(&[]) {
+        match e.value.as_table() {
+            Some(inner) if e.key != "sweep" => {
+                set_keys.extend(inner.iter().map(|i| format!("{}.{}", e.key, i.key)))
+            }
+            _ => set_keys.push(e.key.clone()),
+        }
+    }
+    let mut warnings = Vec::new();
+    raw.sweep.retain(|axis| {
+        let pinned = set_keys.contains(&axis.key);
+        if pinned {
+            warnings.push(format!(
+                "--set: warning: `{arg}` replaces the sweep of `{}`",
+                axis.key
+            ));
+        }
+        !pinned
+    });
+    Ok(warnings)
 }

@@ -26,13 +26,21 @@ pub(crate) const MAX_ROWS: u64 = 100_000;
 /// Checks each sweep value on its own, as if it were written at its key; the error points
 /// at the array element.
 pub(crate) fn check_values(ctx: &Ctx, raw: &RawExperiment) -> Result<(), ExperimentError> {
+    let mut probe = without_sweep(raw);
     for axis in &raw.sweep {
         for v in &axis.values {
-            let mut probe = raw.clone();
             probe.set_path(&axis.key, v).map_err(|p| ctx.err(p))?;
         }
     }
     Ok(())
+}
+
+/// The experiment without its `[sweep]`, cheap to clone once per row.
+fn without_sweep(raw: &RawExperiment) -> RawExperiment {
+    RawExperiment {
+        sweep: Vec::new(),
+        ..raw.clone()
+    }
 }
 
 /// The public view of the axes.
@@ -93,6 +101,7 @@ pub(crate) fn expand(
         }
     }
 
+    let unswept = without_sweep(raw);
     let mut rows = Vec::new();
     for &t in techniques {
         let own = own_axes(raw, t);
@@ -105,7 +114,7 @@ pub(crate) fn expand(
                     .map(|(a, &i)| (a.key.as_str(), a.values[i].render_plain())),
             );
             for own_pick in combinations(&own) {
-                let mut point = raw.clone();
+                let mut point = unswept.clone();
                 let mut chosen: Vec<(&Axis, usize)> = Vec::new();
                 chosen.extend(shared.iter().copied().zip(shared_pick.iter().copied()));
                 chosen.extend(own.iter().copied().zip(own_pick.iter().copied()));

@@ -538,7 +538,24 @@ fn set_overrides() {
     assert_eq!(e.seed, 42);
     assert!(matches!(e.base.network.rtt, Rtt::LogNormal { median, .. } if median == 30 * MS));
     assert_eq!(e.base.sse.heartbeat, None);
-    assert_eq!(e.plan().rows.len(), 2 * 4 + 2 * 3);
+    // the interval sweep is pinned by --set; the clients sweep is replaced by [1, 2]
+    assert_eq!(e.plan().rows.len(), 2 * 4);
+    assert_eq!(e.plan().sweep_keys, ["workload.clients"]);
+}
+
+#[test]
+fn set_pins_a_swept_key() {
+    let sets = vec!["workload.clients=500".to_string()];
+    let e = load_str("exp.toml", DESIGN_EXAMPLE, &sets).unwrap();
+    let plan = e.plan();
+    assert_eq!(plan.sweep_keys, ["short-polling.interval"]);
+    assert_eq!(plan.rows.len(), 4 + 1 + 1 + 1);
+    assert!(plan.rows.iter().all(|r| r.scenario.workload.clients == 500));
+    assert!(
+        e.warnings[0].contains("replaces the sweep of `workload.clients`"),
+        "{:?}",
+        e.warnings
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! From raw layers to one checked [`Scenario`].
 //!
-//! Layering, highest first: the experiment file, then `--set`, then the row's sweep
-//! values (already applied to the [`RawExperiment`] passed in); then the named preset;
+//! Layering, highest first: the row's sweep values, `--set`, the experiment file (all
+//! already merged into the [`RawExperiment`] passed in); then the named preset;
 //! then the `event-loop` server preset (so a user preset may leave figures out); then the
 //! built-in defaults of DESIGN.md §4. Every value keeps its [`Loc`], so a failed check
 //! points at the value that broke it — in the file, a `--set`, a sweep element or a preset.
