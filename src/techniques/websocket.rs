@@ -111,7 +111,7 @@ impl Protocol for WebSocket {
         );
         if let Some(every) = self.heartbeat {
             // The client's ping timer starts when the 101 reaches it.
-            let at = w.now() + w.clients[c as usize].one_way + every;
+            let at = w.now() + w.clients[c as usize].one_way() + every;
             w.client_timer(c, at, PING, 0);
         }
     }
