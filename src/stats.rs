@@ -3,7 +3,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::results::{RunMetrics, METRICS};
+use crate::results::{METRICS, RunMetrics};
 
 /// The two-sided 95 % Student t quantile t(0.975, df). statrs is exact for small df but
 /// misbehaves at huge df (RUST-NOTES.md), where the normal quantile is the limit anyway.
@@ -36,20 +36,21 @@ pub fn aggregate(runs: &[&RunMetrics]) -> (RunMetrics, Option<RunMetrics>) {
     let mut mean = RunMetrics::default();
     let mut ci = RunMetrics::default();
     let mut have_ci = false;
-    let mut column = |get: fn(&RunMetrics) -> f64, set: fn(&mut RunMetrics, f64)| {
+    // Only metrics with a `_ci95` column get a half-width; the others stay 0.
+    let mut column = |get: fn(&RunMetrics) -> f64, set: fn(&mut RunMetrics, f64), has_ci| {
         let xs: Vec<f64> = runs.iter().map(|m| get(m)).collect();
         let (m, h) = mean_ci(&xs);
         set(&mut mean, m);
-        if let Some(h) = h {
+        if let (Some(h), true) = (h, has_ci) {
             set(&mut ci, h);
             have_ci = true;
         }
     };
     for col in METRICS {
-        column(col.get, col.set);
+        column(col.get, col.set, col.has_ci);
     }
-    column(|m| m.published_pairs, |m, v| m.published_pairs = v);
-    column(|m| m.events, |m, v| m.events = v);
+    column(|m| m.published_pairs, |m, v| m.published_pairs = v, false);
+    column(|m| m.events, |m, v| m.events = v, false);
     (mean, have_ci.then_some(ci))
 }
 
