@@ -1,1 +1,0 @@
-//! Closed-form predictions beside the simulation. (Being built.)
