@@ -129,4 +129,7 @@ pub struct Row {
     pub ci95: Option<RunMetrics>,
     /// The first replication's time series.
     pub timeseries: Vec<TimePoint>,
+    /// Closed-form predictions, aligned with `theory::PREDICTED` (`theory_<metric>`
+    /// columns); `None` where no closed form applies. Empty when not computed.
+    pub theory: Vec<Option<f64>>,
 }

@@ -200,6 +200,10 @@ pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, String> {
                 mean,
                 ci95,
                 timeseries: outputs[0].timeseries.clone(),
+                theory: crate::theory::theory_columns(sc)
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
             })
         })
         .collect()
@@ -266,11 +270,17 @@ pub fn estimate(sc: &crate::scenario::Scenario) -> Estimate {
         Pattern::PerClient => w.rate,
         Pattern::Chat => w.rate * (w.room_size.saturating_sub(1)) as f64,
     };
-    let sends = if w.pattern == Pattern::Chat { w.rate * 4.0 } else { 0.0 };
+    let sends = if w.pattern == Pattern::Chat {
+        w.rate * 4.0
+    } else {
+        0.0
+    };
     let heartbeat = |h: Option<u64>| h.map_or(0.0, |h| 2.0 / secs(h).max(1e-9));
     let rate = match sc.technique {
         Technique::ShortPolling => 4.2 / (secs(sc.short_polling.interval) + rtt),
-        Technique::LongPolling => 4.0 * (per_client + 1.0 / secs(sc.long_polling.timeout).max(1e-9)),
+        Technique::LongPolling => {
+            4.0 * (per_client + 1.0 / secs(sc.long_polling.timeout).max(1e-9))
+        }
         Technique::Sse => 1.5 * per_client + heartbeat(sc.sse.heartbeat),
         Technique::Websocket => 1.5 * per_client + heartbeat(sc.websocket.heartbeat),
     } + sends;

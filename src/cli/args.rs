@@ -24,20 +24,45 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run an experiment: every technique × sweep point × replication.
-    #[command(after_help = "Examples:\n  rtsim run experiments/default.toml\n  rtsim run experiments/scale.toml --jobs 2 --out /tmp/scale\n  rtsim run experiments/default.toml --set workload.clients=10000 --set replications=3\n  rtsim run experiments/scale.toml --shard 0/4 --out shards/0   # then: rtsim merge shards/*")]
+    #[command(
+        after_help = "Examples:\n  rtsim run experiments/default.toml\n  rtsim run experiments/scale.toml --jobs 2 --out /tmp/scale\n  rtsim run experiments/default.toml --set workload.clients=10000 --set replications=3\n  rtsim run experiments/scale.toml --shard 0/4 --out shards/0   # then: rtsim merge shards/*"
+    )]
     Run(RunArgs),
     /// Validate an experiment and print its plan (rows, runs, estimated work).
-    #[command(after_help = "Example:\n  rtsim check experiments/default.toml --set workload.clients=1000000")]
+    #[command(
+        after_help = "Example:\n  rtsim check experiments/default.toml --set workload.clients=1000000"
+    )]
     Check(CheckArgs),
     /// Print the trade-off table (Markdown) from a results folder, or by running a file.
-    #[command(after_help = "Examples:\n  rtsim table output/default\n  rtsim table experiments/default.toml")]
+    #[command(
+        after_help = "Examples:\n  rtsim table output/default\n  rtsim table experiments/default.toml"
+    )]
     Table(TableArgs),
     /// Redraw the charts from DIR/results.csv and DIR/timeseries.csv (no simulation).
     #[command(after_help = "Example:\n  rtsim plot output/default")]
     Plot(PlotArgs),
     /// Merge shard folders (from `run --shard K/N`) into the files one run would write.
-    #[command(after_help = "Example:\n  rtsim merge shards/0 shards/1 shards/2 shards/3 --out output/scale")]
+    #[command(
+        after_help = "Example:\n  rtsim merge shards/0 shards/1 shards/2 shards/3 --out output/scale"
+    )]
     Merge(MergeArgs),
+    /// Put every result beside its closed form: formula, numbers plugged in, predicted,
+    /// simulated, difference, and why they differ when they do.
+    #[command(
+        after_help = "Examples:\n  rtsim explain experiments/default.toml\n  rtsim explain output/default --format markdown > explain.md"
+    )]
+    Explain(ExplainArgs),
+    /// Size a deployment: per technique, instances needed, what runs out first, memory,
+    /// bandwidth, monthly cost and max clients per instance at the [target].
+    #[command(
+        after_help = "Examples:\n  rtsim size experiments/sizing-notifications.toml\n  rtsim size experiments/sizing-chat.toml --jobs 2 --out /tmp/chat\n  rtsim size experiments/sizing-chat.toml --set workload.clients=500000"
+    )]
+    Size(SizeArgs),
+    /// Print every message of a tiny run (one client, 20 s) as a sequence diagram.
+    #[command(
+        after_help = "Examples:\n  rtsim trace experiments/default.toml --technique sse\n  rtsim trace experiments/default.toml --technique long-polling --until 45s --set network.proxy_idle_timeout=10s\n  rtsim trace experiments/default.toml --technique websocket --format mermaid > ws.md\n  rtsim trace experiments/faults.toml --technique sse --clients 3 --format svg --out sse.svg"
+    )]
+    Trace(TraceArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -91,6 +116,67 @@ pub struct MergeArgs {
     /// Output folder [default: output/<name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SizeArgs {
+    /// The experiment file (TOML), with a [target] section.
+    pub file: PathBuf,
+    /// Output folder for sizing.csv [default: output/<name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: all cores]. Results are identical for any value.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Override a key: --set workload.clients=5000 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
+    /// The experiment file (TOML); its unswept scenario is traced.
+    pub file: PathBuf,
+    /// short-polling, long-polling, sse or websocket [default: the experiment's first].
+    #[arg(long, short)]
+    pub technique: Option<String>,
+    /// Clients to trace (at most 50).
+    #[arg(long, default_value_t = 1)]
+    pub clients: u32,
+    /// Simulated time to trace, from the start (no warm-up; at most 10min).
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    pub until: std::time::Duration,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a key: --set network.proxy_idle_timeout=10s (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// How `rtsim trace` draws the messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// A sequence diagram for the terminal.
+    Text,
+    /// A Mermaid sequenceDiagram to paste into Markdown.
+    Mermaid,
+    /// An SVG drawing with lanes and a time axis.
+    Svg,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// A results folder (results.csv + experiment.toml) or an experiment file to run.
+    pub source: PathBuf,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
 }
 
 /// Output format of text reports.

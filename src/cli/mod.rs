@@ -58,6 +58,9 @@ pub fn main() -> ExitCode {
         Command::Table(a) => table(a),
         Command::Plot(a) => plot(a),
         Command::Merge(a) => merge(a),
+        Command::Explain(a) => explain(a),
+        Command::Size(a) => size(a),
+        Command::Trace(a) => trace(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -270,6 +273,85 @@ fn plot(a: args::PlotArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+// ------------------------------------------------------------------- size
+
+fn size(a: args::SizeArgs) -> Result<(), Failure> {
+    let exp = load(&a.file, &a.set)?;
+    let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
+    let options = crate::sizing::Options {
+        jobs: jobs(a.jobs),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let rows = crate::sizing::size(&exp, &options).map_err(|e| usage(format!("error: {e}")))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let csv = crate::sizing::csv(&rows).map_err(|e| anyhow::anyhow!(e))?;
+    report::write_atomic(&out.join("sizing.csv"), &csv)?;
+    println!("{}", crate::sizing::markdown(&rows, &exp.target));
+    eprintln!(
+        "sized {} techniques in {:.1} s; {}",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        out.join("sizing.csv").display()
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------- trace
+
+/// Most clients a trace follows: beyond this a sequence diagram is unreadable.
+const TRACE_MAX_CLIENTS: u32 = 50;
+/// Longest simulated span a trace covers.
+const TRACE_MAX_UNTIL: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn trace(a: args::TraceArgs) -> Result<(), Failure> {
+    use crate::report::trace as render;
+    use crate::scenario::Technique;
+    if a.clients == 0 || a.clients > TRACE_MAX_CLIENTS {
+        return Err(usage(format!(
+            "error: --clients {}: a trace follows 1 to {TRACE_MAX_CLIENTS} clients \
+             (it is a tiny run for reading message by message; use `rtsim run` for load)",
+            a.clients
+        )));
+    }
+    if a.until.is_zero() || a.until > TRACE_MAX_UNTIL {
+        return Err(usage(format!(
+            "error: --until {}: a trace covers more than 0 and at most 10min of simulated time",
+            humantime::format_duration(a.until)
+        )));
+    }
+    let exp = load(&a.file, &a.set)?;
+    let technique = match &a.technique {
+        None => exp.base.technique,
+        Some(name) => Technique::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Technique::ALL.iter().map(|t| t.name()).collect();
+            usage(format!(
+                "error: --technique {name}: expected one of {}",
+                names.join(", ")
+            ))
+        })?,
+    };
+    let mut sc = exp.base.clone();
+    sc.technique = technique;
+    sc.workload.clients = a.clients;
+    sc.warmup = 0;
+    sc.duration = a.until.as_nanos() as u64;
+    sc.replication = 0;
+    let (_, trace) = crate::sim::simulate_traced(&sc);
+    let options = render::TraceOptions::for_scenario(&sc);
+    let text = match a.format {
+        args::TraceFormat::Text => render::text(&trace, &options),
+        args::TraceFormat::Mermaid => render::mermaid(&trace, &options),
+        args::TraceFormat::Svg => render::svg(&trace, &options),
+    };
+    match &a.out {
+        Some(path) => report::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------------- shards
 
 const SHARD_FILE: &str = "shard.json";
@@ -306,8 +388,12 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
         let path = dir.join(SHARD_FILE);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| usage(format!("error: cannot read {}: {e}", path.display())))?;
-        let shard: ShardFile = serde_json::from_str(&text)
-            .map_err(|e| usage(format!("error: {} is not a shard file: {e}", path.display())))?;
+        let shard: ShardFile = serde_json::from_str(&text).map_err(|e| {
+            usage(format!(
+                "error: {} is not a shard file: {e}",
+                path.display()
+            ))
+        })?;
         shards.push((path, shard));
     }
     let (first_path, first) = &shards[0];
@@ -337,6 +423,57 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     report::write_all(&out, &rows, &meta).context("writing results")?;
     println!("{}", report::tradeoff_table(&rows));
     eprintln!("merged {} runs into {}", runs.len(), out.display());
+    Ok(())
+}
+
+// ------------------------------------------------------------------- explain
+
+fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
+    let markdown = a.format == args::TextFormat::Markdown;
+    // The plan (scenarios) and the rows (simulated numbers), from a folder or a run.
+    let (plan, rows) = if a.source.is_dir() {
+        let resolved = std::fs::read_to_string(a.source.join("experiment.toml")).map_err(|e| {
+            usage(format!(
+                "error: {}: {e}",
+                a.source.join("experiment.toml").display()
+            ))
+        })?;
+        let exp = experiment::load_str("experiment.toml", &resolved, &a.set).map_err(usage)?;
+        let (rows, _) = report::read_results_csv(&a.source.join("results.csv"))
+            .map_err(|e| usage(format!("error: {e:#}")))?;
+        (exp.plan(), rows)
+    } else {
+        let exp = load(&a.source, &a.set)?;
+        let plan = exp.plan();
+        let completed = execute(&plan, jobs(a.jobs), true, None)?;
+        let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
+            status: 1,
+            message: e,
+        })?;
+        (plan, rows)
+    };
+    for row in &rows {
+        let Some(planned) = plan
+            .rows
+            .iter()
+            .find(|p| p.technique == row.technique && p.sweep == row.sweep)
+        else {
+            continue;
+        };
+        let title = format!(
+            "{} — {}",
+            row.technique.title(),
+            runner::describe_point(&row.sweep)
+        );
+        if markdown {
+            println!("## {title}\n");
+        } else {
+            println!("== {title}");
+        }
+        let text =
+            crate::theory::explain(&planned.scenario, &row.mean, row.ci95.as_ref(), markdown);
+        println!("{text}");
+    }
     Ok(())
 }
 

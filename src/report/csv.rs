@@ -128,6 +128,11 @@ pub fn read_results_csv(path: &Path) -> anyhow::Result<(Vec<Row>, Vec<String>)> 
             .iter()
             .map(|m| Ok((cols.index(m.name)?, cols.get(&format!("{}_ci95", m.name)))))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        // Theory columns are optional (older files have none).
+        let theory_cols: Vec<Option<usize>> = crate::theory::PREDICTED
+            .iter()
+            .map(|m| cols.get(&format!("theory_{m}")))
+            .collect();
 
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -169,6 +174,14 @@ pub fn read_results_csv(path: &Path) -> anyhow::Result<(Vec<Row>, Vec<String>)> 
                     mean,
                     ci95: any_ci.then_some(ci),
                     timeseries: Vec::new(),
+                    theory: if theory_cols.iter().any(Option::is_some) {
+                        theory_cols
+                            .iter()
+                            .map(|c| c.map_or(Ok(None), |c| parse_opt(&record, c)))
+                            .collect::<anyhow::Result<_>>()?
+                    } else {
+                        Vec::new()
+                    },
                 })
             };
             rows.push(parse().with_context(|| format!("line {line}"))?);

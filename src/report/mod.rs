@@ -27,6 +27,7 @@ pub mod human;
 pub mod json;
 pub mod table;
 pub mod timeseries;
+pub mod trace;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -211,6 +212,7 @@ pub(crate) fn result_columns(sweep_keys: &[String]) -> Vec<String> {
             cols.push(format!("{}_ci95", m.name));
         }
     }
+    cols.extend(crate::theory::PREDICTED.iter().map(|m| format!("theory_{m}")));
     cols
 }
 
@@ -240,6 +242,9 @@ pub(crate) fn result_cells(row: &Row, sweep_keys: &[String]) -> Vec<Cell> {
         if m.has_ci {
             cells.push(Cell::opt(row.ci95.as_ref().map(|c| (m.get)(c))));
         }
+    }
+    for i in 0..crate::theory::PREDICTED.len() {
+        cells.push(Cell::opt(row.theory.get(i).copied().flatten()));
     }
     cells
 }
@@ -359,6 +364,7 @@ pub(crate) mod testdata {
             mean: metrics(k),
             ci95: Some(ci(k * 0.01)),
             timeseries: series(k),
+            theory: Vec::new(),
         }
     }
 

@@ -912,6 +912,8 @@ impl World {
         self.rec.proxy_timeout(now);
         self.trace_note(c, Lane::Proxy, |_| "proxy: idle timeout".to_string());
         if matches!(conn.state, ConnState::Held | ConnState::Busy) {
+            // The client gets a response after all — a 504 carrying no update.
+            self.rec.response(now, true);
             self.trace_msg(c, false, now, |_| {
                 "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
             });
