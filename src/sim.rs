@@ -62,7 +62,7 @@ fn count_in_flight(w: &mut World) -> u64 {
             .filter(|r| window.contains(r.created) && r.created < end)
             .count() as u64;
     }
-    in_flight + w.upstream_in_transit()
+    in_flight + w.pairs_in_transit()
 }
 
 fn finish(mut w: World) -> RunOutput {

@@ -280,8 +280,9 @@ pub struct World {
     rng_drops: RandomStream,
     /// (update, recipient) pairs created in the window.
     pub published_pairs: u64,
-    /// Window pairs of chat messages on their way up (sent, not yet published).
-    upstream_pairs_in_transit: u64,
+    /// Window pairs created but not yet published: chat messages on their way up, and
+    /// updates crossing the backplane.
+    pairs_in_transit: u64,
     /// Chat messages waiting to be POSTed, per client (creation times).
     outbox: Vec<VecDeque<Nanos>>,
     pub end: Nanos,
@@ -348,7 +349,7 @@ impl World {
             rng_backoff: stream(Purpose::Backoff),
             rng_drops: stream(Purpose::Drops),
             published_pairs: 0,
-            upstream_pairs_in_transit: 0,
+            pairs_in_transit: 0,
             outbox,
             end: window.end,
             trace: None,
@@ -623,7 +624,7 @@ impl World {
                 let pairs = self.origin.recipients(stream, source);
                 if self.rec.window.contains(now) {
                     self.published_pairs += pairs;
-                    self.upstream_pairs_in_transit += pairs;
+                    self.pairs_in_transit += pairs;
                 }
                 p.chat_send(self, source);
             }
@@ -634,7 +635,9 @@ impl World {
                     source
                 };
                 if self.rec.window.contains(now) {
-                    self.published_pairs += self.origin.recipients(stream, ORIGIN);
+                    let pairs = self.origin.recipients(stream, ORIGIN);
+                    self.published_pairs += pairs;
+                    self.pairs_in_transit += pairs;
                 }
                 self.publish_after_backplane(p, stream, ORIGIN, now);
             }
@@ -662,8 +665,9 @@ impl World {
 
     /// An update becomes visible at the servers: listening recipients are told.
     fn publish<P: Protocol>(&mut self, p: &mut P, stream: u32, sender: u32, created: Nanos) {
-        if sender != ORIGIN && self.rec.window.contains(created) {
-            self.upstream_pairs_in_transit -= self.origin.recipients(stream, sender);
+        if self.rec.window.contains(created) {
+            // Published: from now on the origin's log accounts for these pairs.
+            self.pairs_in_transit -= self.origin.recipients(stream, sender);
         }
         self.origin.append(stream, Record { created, sender });
         match self.sc.workload.pattern {
@@ -1282,7 +1286,7 @@ impl World {
         if self.rec.window.contains(created) {
             let stream = self.origin.stream_of(c);
             let pairs = self.origin.recipients(stream, c);
-            self.upstream_pairs_in_transit -= pairs;
+            self.pairs_in_transit -= pairs;
             self.rec.lost += pairs;
         }
     }
@@ -1314,9 +1318,9 @@ impl World {
         );
     }
 
-    /// Window pairs of chat messages sent but not yet published.
-    pub fn upstream_in_transit(&self) -> u64 {
-        self.upstream_pairs_in_transit
+    /// Window pairs created but not yet published (upstream or on the backplane).
+    pub fn pairs_in_transit(&self) -> u64 {
+        self.pairs_in_transit
     }
 
     // ---------------------------------------------------------------- the run

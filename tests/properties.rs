@@ -1,0 +1,108 @@
+//! Property tests: random valid scenarios (tiny sizes) never panic, and every run
+//! accounts for every (update, recipient) pair: delivered + lost + in flight = published.
+
+use proptest::prelude::*;
+use rtsim::engine::{NS_PER_MS, NS_PER_S};
+use rtsim::scenario::*;
+use rtsim::sim::simulate;
+
+fn technique() -> impl Strategy<Value = Technique> {
+    prop::sample::select(Technique::ALL.to_vec())
+}
+
+fn pattern() -> impl Strategy<Value = Pattern> {
+    prop::sample::select(vec![Pattern::Broadcast, Pattern::PerClient, Pattern::Chat])
+}
+
+fn seconds(lo: u64, hi: u64) -> impl Strategy<Value = u64> {
+    (lo * 1000..=hi * 1000).prop_map(|ms| ms * NS_PER_MS)
+}
+
+prop_compose! {
+    fn scenario()(
+        technique in technique(),
+        pattern in pattern(),
+        periodic in any::<bool>(),
+        clients in 1u32..40,
+        rate in 0.05f64..3.0,
+        room_size in 2u32..6,
+        rtt in seconds(0, 1),
+        lognormal in any::<bool>(),
+        tls in prop::sample::select(vec![Tls::None, Tls::V1_2, Tls::V1_3]),
+        instances in 1u32..4,
+        cores in 1u32..4,
+        exponential in any::<bool>(),
+        max_connections in 1u64..60,
+        keepalive in seconds(1, 20),
+        proxy in prop::option::of(seconds(2, 40)),
+        drops in prop::option::of(seconds(2, 30)),
+        outage in seconds(0, 5),
+        retention_count in prop::option::of(1u64..5),
+        interval in seconds(1, 8),
+        fixed_rate in any::<bool>(),
+        lp_timeout in seconds(1, 40),
+        heartbeat in prop::option::of(seconds(1, 20)),
+        resume in any::<bool>(),
+        crash in prop::option::of((seconds(0, 20), seconds(1, 10))),
+        seed in any::<u64>(),
+    ) -> Scenario {
+        let mut sc = Scenario::reference();
+        sc.technique = technique;
+        sc.seed = seed;
+        sc.duration = 20 * NS_PER_S;
+        sc.warmup = 3 * NS_PER_S;
+        sc.workload = Workload {
+            clients,
+            pattern,
+            rate,
+            arrivals: if periodic { Arrivals::Periodic } else { Arrivals::Poisson },
+            payload: 100,
+            room_size,
+        };
+        sc.network.rtt = if lognormal {
+            Rtt::LogNormal { median: rtt.max(1_000), sigma: 0.7, min: None, max: None }
+        } else {
+            Rtt::Constant(rtt)
+        };
+        sc.network.tls = tls;
+        sc.network.proxy_idle_timeout = proxy;
+        sc.network.disconnect_every = drops;
+        sc.network.outage = outage;
+        sc.server.instances = instances;
+        sc.server.cores = cores;
+        sc.server.service = if exponential { ServiceTime::Exponential } else { ServiceTime::Deterministic };
+        sc.server.max_connections = max_connections;
+        sc.server.keepalive_timeout = keepalive;
+        if let Some(k) = retention_count {
+            sc.server.retention = Retention::Count(k);
+        }
+        sc.short_polling.interval = interval;
+        sc.short_polling.schedule = if fixed_rate { PollSchedule::FixedRate } else { PollSchedule::AfterResponse };
+        sc.long_polling.timeout = lp_timeout;
+        sc.sse.heartbeat = heartbeat;
+        sc.websocket.heartbeat = heartbeat;
+        sc.websocket.resume = resume;
+        sc.faults = crash
+            .map(|(at, downtime)| vec![Fault { at, instance: 0, downtime }])
+            .unwrap_or_default();
+        sc
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_pair_is_accounted_for(sc in scenario()) {
+        let m = simulate(&sc).metrics;
+        prop_assert_eq!(m.deliveries + m.lost + m.in_flight, m.published_pairs, "{:?}", m);
+        prop_assert!(m.connections_peak <= (sc.server.max_connections * sc.server.instances as u64) as f64);
+        prop_assert!(m.cpu_utilization <= 1.0 + 1e-9);
+        prop_assert!((0.0..=1.0).contains(&m.empty_response_fraction));
+        prop_assert!((0.0..=1.0).contains(&m.overhead_fraction));
+        if m.deliveries > 0.0 {
+            prop_assert!(m.latency_p50_s <= m.latency_p99_s * 1.001 + 1e-9);
+            prop_assert!(m.latency_p99_s <= m.latency_max_s * 1.001 + 1e-9);
+        }
+    }
+}
