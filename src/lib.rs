@@ -11,6 +11,7 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod sizing;
 pub mod stats;
 pub mod techniques;
 pub mod theory;

@@ -1,0 +1,244 @@
+//! `rtsim size`: the limiting resource is named right for cases limited by slots, CPU,
+//! memory and latency; instances needed are monotone in clients; cost is instances ×
+//! hours × price; the scaled representative instance agrees with a full simulation;
+//! faults are refused. Scenarios are small (this runs unoptimized under `cargo test`).
+
+use rtsim::experiment::{self, Target};
+use rtsim::scenario::{Concurrency, Pattern, Scenario, Technique, Tls};
+use rtsim::sizing::{self, HOURS_PER_MONTH, Method, Options, Resource, Searcher, size_technique};
+
+const S: u64 = 1_000_000_000;
+
+fn target() -> Target {
+    Target {
+        latency_p99: None,
+        utilization: 0.7,
+        instance_hour_cost: None,
+        bandwidth_cost_per_gb: None,
+    }
+}
+
+/// Coarser search than the command's, to keep debug builds quick.
+fn options() -> Options {
+    Options {
+        jobs: 1,
+        tolerance: 0.05,
+        pilot_clients: 200,
+        ..Options::default()
+    }
+}
+
+/// A cheap base: short run, no TLS, constant RTT.
+fn base(technique: Technique, clients: u32) -> Scenario {
+    let mut sc = Scenario::reference();
+    sc.technique = technique;
+    sc.workload.clients = clients;
+    sc.network.tls = Tls::None;
+    sc.duration = 4 * S;
+    sc.warmup = 2 * S;
+    sc.short_polling.interval = S;
+    sc
+}
+
+#[test]
+fn a_million_sse_clients_on_100k_slots_need_ten_instances() {
+    let mut sc = base(Technique::Sse, 1_000_000);
+    sc.server.max_connections = 100_000;
+    sc.workload.rate = 0.001;
+    sc.sse.heartbeat = None;
+    sc.duration = S;
+    sc.warmup = S;
+    let r = size_technique(&sc, &target(), &options()).unwrap();
+    assert_eq!(r.limiting_resource, Resource::Slots, "{r:?}");
+    assert!(r.instances_needed.unwrap() >= 10, "{r:?}");
+    assert!(r.instances_needed.unwrap() <= 11, "{r:?}");
+    assert!(r.max_clients_per_instance <= 100_000);
+    assert!(r.max_clients_per_instance >= 95_000, "{r:?}");
+    assert_eq!(r.method, Method::ScaledRepresentative);
+    // One open stream per client, wherever it is.
+    assert!((r.connections_per_instance * r.instances_needed.unwrap() as f64) >= 1e6 * 0.999);
+}
+
+/// Short polling every second with 5 ms of CPU per request on 2 cores: about 280
+/// clients per instance at 70 %.
+fn cpu_bound(clients: u32) -> Scenario {
+    let mut sc = base(Technique::ShortPolling, clients);
+    sc.server.cores = 2;
+    sc.server.request_cpu = 5_000_000;
+    sc
+}
+
+#[test]
+fn heavy_requests_make_short_polling_cpu_bound() {
+    let mut t = target();
+    t.instance_hour_cost = Some(0.34);
+    let r = size_technique(&cpu_bound(2000), &t, &options()).unwrap();
+    assert_eq!(r.limiting_resource, Resource::Cpu, "{r:?}");
+    let k = r.instances_needed.unwrap();
+    assert!((6..=9).contains(&k), "{r:?}");
+    assert!(r.cpu_utilization <= 0.7, "{r:?}");
+    // Cost is instances × 730 h × price.
+    let cost = r.monthly_cost.unwrap();
+    assert!(
+        (cost - k as f64 * HOURS_PER_MONTH * 0.34).abs() < 1e-9,
+        "{cost}"
+    );
+}
+
+#[test]
+fn instances_needed_is_monotone_in_clients() {
+    let mut last = 0;
+    for n in [100, 400, 1000, 2500] {
+        let r = size_technique(&cpu_bound(n), &target(), &options()).unwrap();
+        let k = r.instances_needed.unwrap();
+        assert!(k >= last, "{n} clients: {k} < {last}");
+        last = k;
+    }
+    assert!(last > 1);
+}
+
+#[test]
+fn thread_stacks_make_thread_per_connection_memory_bound() {
+    let mut sc = base(Technique::Websocket, 500);
+    sc.server.concurrency = Concurrency::ThreadPerConnection;
+    sc.server.thread_stack = 32 << 20;
+    sc.server.memory_limit = 2 << 30;
+    sc.server.max_connections = 10_000;
+    let r = size_technique(&sc, &target(), &options()).unwrap();
+    assert_eq!(r.limiting_resource, Resource::Memory, "{r:?}");
+    // (2 GiB − 256 MiB) / ~32 MiB ≈ 55 clients per instance ⇒ 10 instances.
+    assert!((50..=56).contains(&r.max_clients_per_instance), "{r:?}");
+    assert!((9..=11).contains(&r.instances_needed.unwrap()), "{r:?}");
+}
+
+#[test]
+fn a_latency_target_short_polling_cannot_meet_is_reported() {
+    let mut sc = base(Technique::ShortPolling, 1000);
+    sc.short_polling.interval = 3 * S;
+    let mut t = target();
+    t.latency_p99 = Some(S);
+    let r = size_technique(&sc, &t, &options()).unwrap();
+    assert_eq!(r.limiting_resource, Resource::Latency);
+    assert_eq!(r.instances_needed, None);
+    assert!(r.latency_p99_s > 1.0, "{r:?}");
+    assert!(!r.note.is_empty());
+}
+
+/// Per-instance measurements of the representative (2 instances × 2,000 clients,
+/// scaled) agree with a full simulation of 4 instances × 2,000 clients: per-instance
+/// figures within 3 %, scaled totals within 3 %, p99 within 10 % (a tail statistic of a
+/// different random sample).
+#[test]
+fn the_scaled_representative_matches_a_full_simulation() {
+    for (technique, pattern) in [
+        (Technique::LongPolling, Pattern::PerClient),
+        (Technique::Websocket, Pattern::Chat),
+        (Technique::Sse, Pattern::Broadcast),
+    ] {
+        let mut sc = base(technique, 8000);
+        sc.workload.pattern = pattern;
+        sc.workload.rate = match pattern {
+            Pattern::Broadcast => 2.0,
+            _ => 0.2,
+        };
+        sc.duration = 10 * S;
+        sc.warmup = 5 * S;
+        let opts = options();
+        let t = target();
+        let mut s = Searcher::new(&sc, &t, &opts);
+        let full = s.measure(8000, 4).unwrap();
+        let (rep, method) = s.deployment(8000, 4).unwrap();
+        assert_eq!(method, Method::ScaledRepresentative);
+        assert_eq!(rep.instances, 2);
+        assert_eq!(rep.clients_per_instance, 2000);
+        let close = |what: &str, a: f64, b: f64, tol: f64| {
+            let rel = (a - b).abs() / b.abs().max(1e-12);
+            assert!(
+                rel <= tol,
+                "{technique} {what}: representative {a} vs full {b}"
+            );
+        };
+        close(
+            "connections/instance",
+            rep.connections_peak,
+            full.connections_peak,
+            0.03,
+        );
+        close(
+            "memory/instance",
+            rep.memory_peak_bytes,
+            full.memory_peak_bytes,
+            0.03,
+        );
+        close("cpu", rep.cpu_utilization, full.cpu_utilization, 0.03);
+        let scale = 4.0 / 2.0;
+        close(
+            "requests/s",
+            rep.totals.requests_per_s * scale,
+            full.totals.requests_per_s,
+            0.03,
+        );
+        close(
+            "bytes down/s",
+            rep.totals.bytes_down_per_s * scale,
+            full.totals.bytes_down_per_s,
+            0.03,
+        );
+        close("p99", rep.latency_p99_s, full.latency_p99_s, 0.10);
+    }
+}
+
+#[test]
+fn faults_are_refused_with_a_reason() {
+    let text = r#"
+name = "crashy"
+duration = "5s"
+warmup = "2s"
+techniques = ["sse"]
+[workload]
+clients = 100
+[[faults]]
+at = "3s"
+instance = 0
+downtime = "1s"
+[target]
+utilization = 0.7
+"#;
+    let exp = experiment::load_str("crashy.toml", text, &[]).unwrap();
+    let err = sizing::size(&exp, &options()).unwrap_err();
+    assert!(err.contains("[[faults]]"), "{err}");
+}
+
+/// The chat example end to end at a small size: every technique is sized, the CSV has
+/// one line each and the table names what runs out first.
+#[test]
+fn the_chat_example_sizes_every_technique() {
+    let exp = experiment::load(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/experiments/sizing-chat.toml"
+        )),
+        &[
+            "workload.clients=3000".into(),
+            "duration=\"4s\"".into(),
+            "warmup=\"2s\"".into(),
+            "server.cores=1".into(),
+            "server.max_connections=1500".into(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(exp.target.latency_p99, Some(S / 2));
+    let rows = sizing::size(&exp, &options()).unwrap();
+    assert_eq!(rows.len(), 4);
+    let csv = String::from_utf8(sizing::csv(&rows).unwrap()).unwrap();
+    assert_eq!(csv.lines().count(), 5);
+    let table = sizing::markdown(&rows, &exp.target);
+    assert!(table.contains("runs out first"), "{table}");
+    for r in &rows {
+        if let Some(k) = r.instances_needed {
+            let cost = r.monthly_cost.unwrap();
+            let compute = k as f64 * HOURS_PER_MONTH * 0.34;
+            assert!((cost - compute - r.egress_gb_per_month * 0.09).abs() < 1e-6);
+        }
+    }
+}
