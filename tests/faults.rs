@@ -1,0 +1,147 @@
+//! Timeouts, drops, reconnection and crashes, each against what it should cost.
+
+use rtsim::engine::{NS_PER_MS, NS_PER_S};
+use rtsim::scenario::*;
+use rtsim::sim::simulate;
+
+fn base(technique: Technique, clients: u32) -> Scenario {
+    let mut sc = Scenario::reference();
+    sc.technique = technique;
+    sc.workload.clients = clients;
+    sc.duration = 120 * NS_PER_S;
+    sc.warmup = 100 * NS_PER_S;
+    sc
+}
+
+/// A 90 s long-poll hold behind a 60 s proxy: every hold dies with a 504 at 60 s, so
+/// requests arrive at about N/60 s (plus the re-connection); a 30 s hold sees none.
+#[test]
+fn long_poll_longer_than_the_proxy_timeout_dies_with_504s() {
+    let n = 600;
+    let mut sc = base(Technique::LongPolling, n);
+    sc.workload.rate = 0.0005; // almost never an update: holds end by timeout
+    sc.long_polling.timeout = 90 * NS_PER_S;
+    sc.network.proxy_idle_timeout = Some(60 * NS_PER_S);
+    let m = simulate(&sc).metrics;
+    assert!(m.proxy_timeouts > 0.0);
+    // Cycle ≈ 60 s + a new connection (1 + 1 TLS RTT + request 0.5 RTT ≈ 0.125 s) +
+    // the 504's way back; updates shorten some cycles (λ·60 = 3 %).
+    let expected = n as f64 / 60.2;
+    assert!(
+        (m.requests_per_s - expected).abs() / expected < 0.06,
+        "requests/s {} vs ≈ {expected:.2}",
+        m.requests_per_s
+    );
+    assert!(
+        m.handshakes_per_s > 0.9 * expected,
+        "every 504 costs a new connection"
+    );
+
+    sc.long_polling.timeout = 30 * NS_PER_S;
+    let m = simulate(&sc).metrics;
+    assert_eq!(m.proxy_timeouts, 0.0);
+    assert_eq!(m.handshakes_per_s, 0.0);
+}
+
+/// SSE resumes from Last-Event-ID: drops lose nothing while retention holds, but the
+/// latency tail grows by the outage and the retry delay.
+#[test]
+fn sse_loses_nothing_under_drops_but_its_tail_grows() {
+    let mut sc = base(Technique::Sse, 300);
+    sc.workload.rate = 0.5;
+    let calm = simulate(&sc).metrics;
+    sc.network.disconnect_every = Some(60 * NS_PER_S);
+    sc.network.outage = 2 * NS_PER_S;
+    let m = simulate(&sc).metrics;
+    assert_eq!(m.lost, 0.0);
+    assert!(m.reconnects > 0.0);
+    assert!(m.deliveries + m.in_flight == m.published_pairs);
+    // An update published just after a drop waits for the outage (2 s) and the
+    // EventSource retry (3 s) before it is replayed.
+    assert!(m.latency_max_s > 4.9, "max latency {}", m.latency_max_s);
+    assert!(m.latency_p99_s > 10.0 * calm.latency_p99_s);
+}
+
+/// WebSocket without resume: what is published while a client is away is lost. Each
+/// client drops every D = 20 s on average and is away for the outage (2 s), a backoff
+/// (initial 1 s × (1 − 0.5·U), mean 0.75 s) and a reconnection (TCP + TLS + Upgrade ≈
+/// 2.5 RTT + CPU ≈ 0.13 s): the lost share is ≈ E[away]/(D + E[away]) ≈ 12.6 %.
+#[test]
+fn websocket_without_resume_loses_what_was_sent_while_away() {
+    let mut sc = base(Technique::Websocket, 400);
+    sc.workload.rate = 0.5;
+    sc.websocket.heartbeat = None; // the break is seen when the network returns
+    sc.network.proxy_idle_timeout = None;
+    sc.network.disconnect_every = Some(20 * NS_PER_S);
+    sc.network.outage = 2 * NS_PER_S;
+    let m = simulate(&sc).metrics;
+    let away = 2.0 + 0.75 + 0.13;
+    let expected = away / (20.0 + away);
+    let fraction = m.lost / m.published_pairs;
+    assert!(
+        (fraction - expected).abs() / expected < 0.15,
+        "lost fraction {fraction:.4} vs expected {expected:.4}"
+    );
+
+    sc.websocket.resume = true;
+    let m = simulate(&sc).metrics;
+    assert_eq!(m.lost, 0.0, "resume replays what was retained");
+    assert_eq!(m.deliveries + m.in_flight, m.published_pairs);
+}
+
+/// A silent break (no close) is only noticed by the heartbeat: with pings every 25 s
+/// and a 20 s timeout, clients stay away ~45 s, and lose accordingly more.
+#[test]
+fn silent_breaks_are_found_by_heartbeats() {
+    let mut sc = base(Technique::Websocket, 300);
+    sc.workload.rate = 0.5;
+    sc.network.proxy_idle_timeout = None;
+    sc.network.disconnect_every = Some(200 * NS_PER_S);
+    let with_heartbeat = simulate(&sc).metrics;
+    sc.websocket.heartbeat = None;
+    let without = simulate(&sc).metrics;
+    assert!(
+        with_heartbeat.lost > 5.0 * without.lost,
+        "heartbeat detection ({}) should lose far more than an immediate error ({})",
+        with_heartbeat.lost,
+        without.lost
+    );
+}
+
+fn crash_peak(jitter: f64) -> (f64, f64) {
+    let mut sc = base(Technique::Websocket, 2000);
+    sc.duration = 30 * NS_PER_S;
+    sc.warmup = 10 * NS_PER_S;
+    sc.timeseries_bucket = 100 * NS_PER_MS;
+    sc.server.instances = 2;
+    sc.websocket.backoff.jitter = jitter;
+    sc.faults = vec![Fault {
+        at: 20 * NS_PER_S,
+        instance: 0,
+        downtime: 5 * NS_PER_S,
+    }];
+    let out = simulate(&sc);
+    let during = |lo: f64, hi: f64| {
+        out.timeseries
+            .iter()
+            .filter(|p| p.time_s >= lo && p.time_s < hi)
+            .map(|p| p.handshakes_per_s)
+            .fold(0.0, f64::max)
+    };
+    (during(15.0, 20.0), during(20.0, 25.0))
+}
+
+/// A crash sends every client of the instance back at once (a thundering herd of
+/// handshakes); jittered backoff spreads it and lowers the peak.
+#[test]
+fn a_crash_makes_a_handshake_storm_that_jitter_flattens() {
+    let (before, storm) = crash_peak(0.0);
+    assert_eq!(before, 0.0, "no handshakes in steady state");
+    // About 1,000 clients reconnect within one 100 ms bucket: ≥ 5,000 handshakes/s.
+    assert!(storm > 5_000.0, "peak {storm}");
+    let (_, jittered) = crash_peak(0.5);
+    assert!(
+        jittered < 0.5 * storm,
+        "jitter should flatten the storm: {jittered} vs {storm}"
+    );
+}
