@@ -13,7 +13,14 @@ fn main() {
         let (_, trace) = simulate_traced(&sc);
         println!("== {t}");
         for m in trace.messages {
-            println!("{:>10.3} → {:>10.3} {:?} {:?} {}", m.sent as f64 / 1e9, m.arrives as f64 / 1e9, m.direction, m.lane, m.label);
+            println!(
+                "{:>10.3} → {:>10.3} {:?} {:?} {}",
+                m.sent as f64 / 1e9,
+                m.arrives as f64 / 1e9,
+                m.direction,
+                m.lane,
+                m.label
+            );
         }
     }
 }

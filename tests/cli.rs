@@ -54,7 +54,12 @@ fn run_writes_every_output_and_prints_the_table() {
     let file = write(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
     rtsim()
-        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("| Short polling"))
@@ -82,7 +87,9 @@ fn check_prints_the_plan() {
         .args(["check", file.to_str().unwrap()])
         .assert()
         .success()
-        .stdout(predicate::str::contains("10 rows × 2 replications = 20 runs"))
+        .stdout(predicate::str::contains(
+            "10 rows × 2 replications = 20 runs",
+        ))
         .stdout(predicate::str::contains("events/run"));
 }
 
@@ -112,11 +119,31 @@ fn table_and_plot_work_from_a_results_folder() {
 #[test]
 fn bad_input_is_a_clear_error_and_writes_nothing() {
     let cases: [(&str, &str, &str); 5] = [
-        ("unknown key", "[workload]\nclients = 10\nclient_count = 5\n", "small.toml:3:1"),
-        ("wrong type", "[workload]\nclients = \"many\"\n", "small.toml:2:11"),
-        ("bad unit", "duration = \"3 fortnights\"\n", "small.toml:1:12"),
-        ("negative value", "[workload]\nrate = -1.0\n", "small.toml:2:8"),
-        ("zero interval", "[short-polling]\ninterval = \"0s\"\n", "small.toml:2:12"),
+        (
+            "unknown key",
+            "[workload]\nclients = 10\nclient_count = 5\n",
+            "small.toml:3:1",
+        ),
+        (
+            "wrong type",
+            "[workload]\nclients = \"many\"\n",
+            "small.toml:2:11",
+        ),
+        (
+            "bad unit",
+            "duration = \"3 fortnights\"\n",
+            "small.toml:1:12",
+        ),
+        (
+            "negative value",
+            "[workload]\nrate = -1.0\n",
+            "small.toml:2:8",
+        ),
+        (
+            "zero interval",
+            "[short-polling]\ninterval = \"0s\"\n",
+            "small.toml:2:12",
+        ),
     ];
     for (what, text, location) in cases {
         let tmp = TempDir::new().unwrap();
@@ -149,7 +176,12 @@ fn set_overrides_keys_and_reports_bad_values() {
         .success()
         .stdout(predicate::str::contains("× 3 replications"));
     rtsim()
-        .args(["check", file.to_str().unwrap(), "--set", "workload.rate=fast"])
+        .args([
+            "check",
+            file.to_str().unwrap(),
+            "--set",
+            "workload.rate=fast",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--set"));
@@ -168,7 +200,12 @@ fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
     for f in files {
         let x = fs::read(a.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         let y = fs::read(b.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
-        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
     }
 }
 

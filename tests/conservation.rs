@@ -78,7 +78,10 @@ fn conservation_with_tight_retention_and_refusals() {
         sc.server.max_connections = 40;
         let m = simulate(&sc).metrics;
         assert_conserved(&sc, &format!("{t} retention 1, 40 slots"));
-        assert!(m.rejected_connections > 0.0, "{t}: no refusals with 40 slots for 60 clients");
+        assert!(
+            m.rejected_connections > 0.0,
+            "{t}: no refusals with 40 slots for 60 clients"
+        );
         assert!(m.lost > 0.0, "{t}: retention of 1 update lost nothing");
         sc.network.disconnect_every = Some(5 * NS_PER_S);
         assert_conserved(&sc, &format!("{t} retention 1, 40 slots, drops"));
@@ -94,6 +97,10 @@ fn same_scenario_same_bits() {
         let b = simulate(&sc);
         assert_eq!(a, b, "{t}");
         sc.replication = 1;
-        assert_ne!(simulate(&sc).metrics, a.metrics, "{t}: replications must differ");
+        assert_ne!(
+            simulate(&sc).metrics,
+            a.metrics,
+            "{t}: replications must differ"
+        );
     }
 }

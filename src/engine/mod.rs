@@ -11,4 +11,4 @@ pub mod time;
 
 pub use queue::EventQueue;
 pub use rng::{Purpose, RandomStream};
-pub use time::{Nanos, NS_PER_MS, NS_PER_S, NS_PER_US};
+pub use time::{NS_PER_MS, NS_PER_S, NS_PER_US, Nanos};

@@ -212,7 +212,11 @@ pub(crate) fn result_columns(sweep_keys: &[String]) -> Vec<String> {
             cols.push(format!("{}_ci95", m.name));
         }
     }
-    cols.extend(crate::theory::PREDICTED.iter().map(|m| format!("theory_{m}")));
+    cols.extend(
+        crate::theory::PREDICTED
+            .iter()
+            .map(|m| format!("theory_{m}")),
+    );
     cols
 }
 
