@@ -96,6 +96,9 @@ impl Protocol for LongPolling {
             self.answer(w, c, self.request_cpu + self.push_cpu);
             return;
         }
+        if !w.admit_stream(c) {
+            return; // no memory to hold it: 503, the client backs off
+        }
         // Parsing and registering the request costs CPU even when nothing is sent.
         let instance = w.clients[c as usize].conns[MAIN as usize].instance;
         w.cpu(instance, self.request_cpu);

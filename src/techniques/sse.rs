@@ -88,6 +88,9 @@ impl Protocol for Sse {
 
     /// Server: open the stream; on a reconnection, replay from Last-Event-ID.
     fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _arg: u64) {
+        if !w.admit_stream(c) {
+            return; // 503: no memory for another stream
+        }
         if w.clients[c as usize].subscribed {
             w.expire(c); // what fell out of retention is lost
         } else {

@@ -20,6 +20,7 @@
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
 use crate::world::network::ws_frame_header;
+use crate::world::trace::Lane;
 use crate::world::{ConnState, MAIN, Protocol, Push, World};
 
 /// Client timers.
@@ -90,6 +91,9 @@ impl Protocol for WebSocket {
 
     /// Server: 101 Switching Protocols; the socket is open.
     fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _arg: u64) {
+        if !w.admit_stream(c) {
+            return; // 503 instead of 101: no memory for another socket
+        }
         if self.resume && w.clients[c as usize].subscribed {
             w.expire(c);
         } else {
@@ -134,7 +138,12 @@ impl Protocol for WebSocket {
                 }
             }
             RECONNECT => w.open_connection(c, MAIN),
-            DEAD => self.reconnect_with_backoff(w, c),
+            DEAD => {
+                w.trace_note(c, Lane::Client, |_| {
+                    "pong overdue: the socket is dead".into()
+                });
+                self.reconnect_with_backoff(w, c)
+            }
             _ => {}
         }
     }

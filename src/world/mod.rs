@@ -401,8 +401,9 @@ impl World {
         }
     }
 
+    /// A note on the client's or server's lane in the trace (no-op unless recording).
     #[inline]
-    fn trace_note(&mut self, c: u32, lane: Lane, label: impl FnOnce(&World) -> String) {
+    pub fn trace_note(&mut self, c: u32, lane: Lane, label: impl FnOnce(&World) -> String) {
         if self.trace.is_some() {
             let text = label(self);
             let now = self.now();
@@ -422,7 +423,7 @@ impl World {
             Technique::ShortPolling | Technique::LongPolling => {
                 format!("GET /messages?since={}", client.cursor)
             }
-            Technique::Sse if client.subscribed => format!(
+            Technique::Sse if client.subscribed && client.cursor > 0 => format!(
                 "GET /events  Accept: text/event-stream  Last-Event-ID: {}",
                 client.cursor.saturating_sub(1)
             ),
@@ -528,6 +529,9 @@ impl World {
         let client = &mut self.clients[c as usize];
         if client.down_until > now {
             client.down_until = client.down_until.max(outage_end);
+            self.trace_note(c, Lane::Client, |_| {
+                "network drops again: outage extended".into()
+            });
             return; // already down: the outage just lasts longer
         }
         client.down_until = outage_end;
@@ -921,6 +925,9 @@ impl World {
             self.trace_msg(c, false, now, |_| {
                 "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
             });
+            if let Some(m) = self.trace.as_mut().and_then(|t| t.messages.last_mut()) {
+                m.lane = Lane::Proxy; // the proxy answers, not the server
+            }
         }
         let one_way = self.clients[c as usize].one_way();
         match conn.state {
@@ -1077,6 +1084,35 @@ impl World {
     pub fn hold(&mut self, c: u32) {
         self.set_state(c, MAIN, ConnState::Held);
         self.listen(c);
+    }
+
+    /// Can the server afford to keep this request open (a held long poll, a stream)?
+    /// The memory check at connect time only covered an idle connection; a stream holds
+    /// more. If it would exceed `memory_limit`, the server answers 503 and closes: the
+    /// client is refused and backs off like any other refusal.
+    pub fn admit_stream(&mut self, c: u32) -> bool {
+        let conn = self.clients[c as usize].conns[MAIN as usize];
+        let server = &self.sc.server;
+        // Held memory replaces the request's (which may be larger).
+        let current = conn
+            .state
+            .usage()
+            .map_or(0, |u| connection_memory(server, u));
+        let extra = connection_memory(server, ConnUse::Stream).saturating_sub(current);
+        if self.instances[conn.instance as usize].memory + extra <= server.memory_limit {
+            return true;
+        }
+        let now = self.now();
+        self.rec.rejected(now);
+        self.trace_msg(c, false, now, |_| {
+            "HTTP/1.1 503 Service Unavailable (out of memory)".to_string()
+        });
+        self.close_connection(c, MAIN);
+        let generation = self.clients[c as usize].conns[MAIN as usize].generation;
+        let at = now + self.clients[c as usize].one_way();
+        self.q
+            .schedule(at, Self::event(Kind::Refused, c, MAIN, 0, generation, 0));
+        false
     }
 
     /// The MAIN connection becomes an open SSE stream or WebSocket.
