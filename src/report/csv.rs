@@ -174,13 +174,17 @@ pub fn read_results_csv(path: &Path) -> anyhow::Result<(Vec<Row>, Vec<String>)> 
                     mean,
                     ci95: any_ci.then_some(ci),
                     timeseries: Vec::new(),
-                    theory: if theory_cols.iter().any(Option::is_some) {
-                        theory_cols
+                    theory: {
+                        let theory: Vec<Option<f64>> = theory_cols
                             .iter()
                             .map(|c| c.map_or(Ok(None), |c| parse_opt(&record, c)))
-                            .collect::<anyhow::Result<_>>()?
-                    } else {
-                        Vec::new()
+                            .collect::<anyhow::Result<_>>()?;
+                        // All empty reads as "not computed".
+                        if theory.iter().all(Option::is_none) {
+                            Vec::new()
+                        } else {
+                            theory
+                        }
                     },
                 })
             };
@@ -227,7 +231,11 @@ mod tests {
              bytes_down_per_s,bytes_down_per_s_ci95,bytes_up_per_s,bytes_up_per_s_ci95,\
              overhead_fraction,overhead_fraction_ci95,handshakes_per_s,handshakes_per_s_ci95,\
              deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,\
-             instances_needed\n"
+             instances_needed,\
+             theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
+             theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
+             theory_bytes_down_per_s,theory_bytes_up_per_s,theory_cpu_utilization,\
+             theory_queue_wait_mean_s\n"
         );
     }
 
@@ -242,7 +250,7 @@ mod tests {
             line.starts_with("sse,100000,,100000,,3,33333.5,,0.995,,,,1.5,,3.1,,3.3,,30000,31000,"),
             "{line}"
         );
-        assert!(line.ends_with(",1000,0,3,0,0,2,1"), "{line}");
+        assert!(line.ends_with(",1000,0,3,0,0,2,1,,,,,,,,,,"), "{line}");
     }
 
     #[test]

@@ -27,6 +27,9 @@ impl Exporter for MarkdownExporter {
 
 /// More than this share of empty responses is "wasteful".
 pub const WASTEFUL_EMPTY_FRACTION: f64 = 0.5;
+/// ... and when each client makes an empty request at least this often (per second):
+/// a long poll that times out empty every 30 s is not a stream of wasted requests.
+pub const WASTEFUL_EMPTY_REQUESTS_PER_CLIENT_S: f64 = 0.1;
 /// From this many open connections per client on, a connection is held per client.
 pub const HELD_CONNECTIONS_PER_CLIENT: f64 = 0.5;
 /// A p99 latency below this is "real-time".
@@ -43,7 +46,10 @@ How `rtsim table` words its cells (thresholds in `src/report/table.rs`):
   server pushes (`server → client`); a WebSocket carries frames both ways
   (`bidirectional`).
 - **Connection cost**, from the row's numbers, first rule that matches:
-  1. `empty_response_fraction` > 0.5 → **wasteful (many empty hits)**;
+  1. `empty_response_fraction` > 0.5 and empty responses per client per second
+     (`requests_per_s × empty_response_fraction / clients`) ≥ 0.1 — more than half
+     the answers are empty and each client gets one at least every 10 s →
+     **wasteful (many empty hits)**;
   2. `connections_mean / clients` ≥ 0.5 → a connection is held per client, named by
      what the protocol holds on it: long polling **one conn per waiting client**, SSE
      **one open response/client**, WebSockets **persistent socket/client**, short
@@ -91,7 +97,11 @@ fn best_for(t: Technique) -> &'static str {
 pub fn connection_word(row: &Row) -> &'static str {
     let m = &row.mean;
     let per_client = m.connections_mean / f64::from(row.clients.max(1));
-    if m.empty_response_fraction > WASTEFUL_EMPTY_FRACTION {
+    let empty_per_client_s =
+        m.requests_per_s * m.empty_response_fraction / f64::from(row.clients.max(1));
+    if m.empty_response_fraction > WASTEFUL_EMPTY_FRACTION
+        && empty_per_client_s >= WASTEFUL_EMPTY_REQUESTS_PER_CLIENT_S
+    {
         "wasteful (many empty hits)"
     } else if per_client >= HELD_CONNECTIONS_PER_CLIENT {
         held_per_client(row.technique)
