@@ -118,6 +118,8 @@ struct Series {
     /// A dashed horizontal reference line at this y, across the whole x range.
     reference: Option<f64>,
     markers: bool,
+    /// Drawn dashed and thin: the closed-form prediction beside the simulated points.
+    dashed: bool,
 }
 
 impl Series {
@@ -129,6 +131,7 @@ impl Series {
             band: Vec::new(),
             reference: None,
             markers: true,
+            dashed: false,
         }
     }
 }
@@ -231,6 +234,41 @@ fn lines(rows: &[Row], along: Along, metric: impl Fn(&Row) -> (f64, Option<f64>)
         .collect()
 }
 
+/// The closed-form predictions (`theory_<name>` of each row) along `along`, one dashed
+/// line per technique that has them.
+fn theory_lines(rows: &[Row], along: Along, name: &str) -> Vec<Series> {
+    let Some(i) = crate::theory::PREDICTED.iter().position(|m| *m == name) else {
+        return Vec::new();
+    };
+    Technique::ALL
+        .into_iter()
+        .map(|t| {
+            let points: Vec<Pt> = slice(rows, t, along)
+                .into_iter()
+                .filter_map(|r| {
+                    let y = r.theory.get(i).copied().flatten()?;
+                    Some(Pt {
+                        x: along.x(r)?,
+                        y,
+                        err: None,
+                    })
+                })
+                .filter(|p| p.y.is_finite())
+                .collect();
+            Series {
+                label: format!("{} (theory)", t.title()),
+                color: technique_color(t),
+                points,
+                band: Vec::new(),
+                reference: None,
+                markers: false,
+                dashed: true,
+            }
+        })
+        .filter(|s| s.points.len() >= 2)
+        .collect()
+}
+
 /// A metric's mean and CI half-width.
 fn metric(r: &Row, get: fn(&crate::results::RunMetrics) -> f64) -> (f64, Option<f64>) {
     (
@@ -288,7 +326,11 @@ fn requests_figure(rows: &[Row], ctx: &str) -> Figure {
             x: Axis::new("clients", true, Unit::Count),
             y: Axis::new("requests per second (req/s)", true, Unit::Count),
             y_range: None,
-            series: lines(rows, Along::Clients, |r| metric(r, |m| m.requests_per_s)),
+            series: {
+                let mut series = lines(rows, Along::Clients, |r| metric(r, |m| m.requests_per_s));
+                series.extend(theory_lines(rows, Along::Clients, "requests_per_s"));
+                series
+            },
             legend: SeriesLabelPosition::UpperLeft,
         }],
     }
@@ -309,6 +351,7 @@ fn references(rows: &[Row], get: fn(&crate::results::RunMetrics) -> f64) -> Vec<
             band: Vec::new(),
             reference: Some(get(&r.mean)),
             markers: false,
+            dashed: false,
         })
         .collect()
 }
@@ -343,6 +386,11 @@ fn latency_figure(rows: &[Row], ctx: &str) -> Figure {
         .filter(|(_, lo, hi)| lo.is_finite() && hi.is_finite())
         .collect();
     series.push(line);
+    series.extend(theory_lines(
+        &sp.iter().map(|r| (*r).clone()).collect::<Vec<_>>(),
+        Along::Interval,
+        "latency_mean_s",
+    ));
     series.extend(references(rows, |m| m.latency_mean_s));
     Figure {
         title: format!("Update latency vs short-polling interval{}", ctx),
@@ -743,6 +791,14 @@ where
                 vec![(x0, clamp(y)), (x1, clamp(y))],
                 12,
                 8,
+                color.stroke_width(2),
+            )))?
+        } else if s.dashed {
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, clamp(q.y))).collect();
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                pts,
+                6,
+                5,
                 color.stroke_width(2),
             )))?
         } else {
