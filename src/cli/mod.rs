@@ -91,6 +91,7 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
         resolved_experiment: exp.resolved_toml.clone(),
         sweep_keys: plan.sweep_keys.clone(),
         notes: Vec::new(),
+        charts: exp.charts.clone(),
     }
 }
 
@@ -266,7 +267,17 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
 fn plot(a: args::PlotArgs) -> Result<(), Failure> {
     let (rows, keys) = report::read_results_csv(&a.dir.join("results.csv"))
         .map_err(|e| usage(format!("error: {e:#}")))?;
-    let files = report::draw_charts(&a.dir, &rows, &keys).context("drawing charts")?;
+    let mut files = report::draw_charts(&a.dir, &rows, &keys).context("drawing charts")?;
+    // The experiment's own [[charts]], from the resolved copy the run wrote.
+    let resolved = a.dir.join("experiment.toml");
+    if let Ok(text) = std::fs::read_to_string(&resolved) {
+        let exp =
+            experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?;
+        files.extend(
+            report::draw_custom_charts(&a.dir, &rows, &exp.charts)
+                .context("drawing the experiment's [[charts]]")?,
+        );
+    }
     for f in files {
         println!("{}", f.display());
     }
@@ -280,6 +291,7 @@ fn size(a: args::SizeArgs) -> Result<(), Failure> {
     let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
     let options = crate::sizing::Options {
         jobs: jobs(a.jobs),
+        progress: true,
         ..Default::default()
     };
     let started = Instant::now();

@@ -1017,6 +1017,171 @@ fn render(dir: &Path, stem: &str, drawing: &Drawing) -> anyhow::Result<Vec<PathB
     Ok(vec![svg_path, png_path])
 }
 
+/// A column of a result row as a number, by its public name: `clients`,
+/// `poll_interval_s`, `replications`, any metric or `theory_<metric>`, or a swept key
+/// (durations in seconds, sizes in bytes, plain numbers as written).
+pub fn column_value(row: &Row, name: &str) -> Option<f64> {
+    match name {
+        "clients" => return Some(f64::from(row.clients)),
+        "poll_interval_s" => return row.poll_interval_s,
+        "replications" => return Some(f64::from(row.replications)),
+        _ => {}
+    }
+    if let Some(m) = crate::results::METRICS.iter().find(|m| m.name == name) {
+        return Some((m.get)(&row.mean));
+    }
+    if let Some(theory) = name.strip_prefix("theory_") {
+        let i = crate::theory::PREDICTED.iter().position(|m| *m == theory)?;
+        return row.theory.get(i).copied().flatten();
+    }
+    let text = row
+        .sweep
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())?;
+    text.parse::<f64>()
+        .ok()
+        .or_else(|| {
+            humantime::parse_duration(text)
+                .ok()
+                .map(|d| d.as_secs_f64())
+        })
+        .or_else(|| {
+            let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let unit = &text[digits.len()..];
+            let n: f64 = digits.trim().parse().ok()?;
+            let k = match unit {
+                "B" => 1.0,
+                "KiB" => 1024.0,
+                "MiB" => 1024.0 * 1024.0,
+                "GiB" => 1024.0 * 1024.0 * 1024.0,
+                "KB" | "kB" => 1e3,
+                "MB" => 1e6,
+                "GB" => 1e9,
+                _ => return None,
+            };
+            Some(n * k)
+        })
+}
+
+/// How a column's ticks are written, from its name's unit suffix.
+fn unit_of(name: &str) -> Unit {
+    if name.ends_with("_bytes") {
+        Unit::Bytes
+    } else if name.ends_with("bytes_down_per_s") || name.ends_with("bytes_up_per_s") {
+        Unit::BytesPerSecond
+    } else if name.ends_with("_fraction") || name.ends_with("utilization") {
+        Unit::Fraction
+    } else if name.ends_with("_s") || name.ends_with("interval") || name.ends_with("timeout") {
+        Unit::Seconds
+    } else {
+        Unit::Count
+    }
+}
+
+/// One chart an experiment asks for in a `[[charts]]` table: `y` against `x`, one line
+/// per value of `series` (default: per technique). Columns are named as in results.csv.
+fn custom_figure(rows: &[Row], spec: &crate::experiment::ChartSpec) -> anyhow::Result<Figure> {
+    let series_key = spec.series.as_deref().unwrap_or("technique");
+    // Series values in order of appearance: the second, fourth… are drawn dashed.
+    let mut values: Vec<String> = Vec::new();
+    let mut groups: Vec<(String, Technique, bool, Vec<Pt>)> = Vec::new();
+    for row in rows {
+        let (Some(x), Some(y)) = (column_value(row, &spec.x), column_value(row, &spec.y)) else {
+            continue;
+        };
+        let (label, dashed) = if series_key == "technique" {
+            (row.technique.title().to_string(), false)
+        } else {
+            let v = row
+                .sweep
+                .iter()
+                .find(|(k, _)| k == series_key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let k = values.iter().position(|x| *x == v).unwrap_or_else(|| {
+                values.push(v.clone());
+                values.len() - 1
+            });
+            (
+                format!("{}, {series_key} = {v}", row.technique.title()),
+                k % 2 == 1,
+            )
+        };
+        let err = crate::results::METRICS
+            .iter()
+            .find(|m| m.name == spec.y && m.has_ci)
+            .and_then(|m| row.ci95.as_ref().map(|c| (m.get)(c)))
+            .filter(|e| e.is_finite());
+        match groups.iter_mut().find(|(l, _, _, _)| *l == label) {
+            Some((_, _, _, pts)) => pts.push(Pt { x, y, err }),
+            None => groups.push((label, row.technique, dashed, vec![Pt { x, y, err }])),
+        }
+    }
+    if groups.is_empty() {
+        anyhow::bail!(
+            "chart {:?}: no row has both `{}` and `{}` (use results.csv column names)",
+            spec.title.as_deref().unwrap_or(""),
+            spec.x,
+            spec.y
+        );
+    }
+    // A technique keeps its colour everywhere; series values alternate solid/dashed.
+    let series = groups
+        .into_iter()
+        .map(|(label, technique, dashed, mut points)| {
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                label,
+                color: technique_color(technique),
+                points,
+                band: Vec::new(),
+                reference: None,
+                markers: true,
+                dashed,
+            }
+        })
+        .collect();
+    Ok(Figure {
+        title: spec
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("{} vs {}", spec.y, spec.x)),
+        panels: vec![Panel {
+            title: String::new(),
+            x: Axis::new(&spec.x, spec.log_x, unit_of(&spec.x)),
+            y: Axis::new(&spec.y, spec.log_y, unit_of(&spec.y)),
+            y_range: None,
+            series,
+            legend: SeriesLabelPosition::UpperLeft,
+        }],
+    })
+}
+
+/// Draws the experiment's own `[[charts]]` into `dir/charts/custom-<n>.{svg,png}`.
+pub fn draw_custom_charts(
+    dir: &Path,
+    rows: &[Row],
+    specs: &[crate::experiment::ChartSpec],
+) -> anyhow::Result<Vec<PathBuf>> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    ensure_fonts()?;
+    let out = dir.join("charts");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut files = Vec::new();
+    for (n, spec) in specs.iter().enumerate() {
+        let figure = custom_figure(rows, spec)?;
+        files.extend(render(
+            &out,
+            &format!("custom-{}", n + 1),
+            &Drawing::Figure(figure),
+        )?);
+    }
+    Ok(files)
+}
+
 /// Draws every chart that the sweep supports into `dir/charts/` (created if missing),
 /// as SVG and PNG; returns the files written. Charts along an axis that was not swept
 /// are skipped; the time series and the table image are always drawn.
@@ -1297,5 +1462,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = draw_charts(dir.path(), &[], &[]).unwrap();
         assert_eq!(files.len(), 4);
+    }
+
+    #[test]
+    fn experiment_charts_are_drawn_from_named_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = testdata::sweep();
+        let spec = crate::experiment::ChartSpec {
+            x: "clients".into(),
+            y: "connections_mean".into(),
+            series: None,
+            log_x: true,
+            log_y: true,
+            title: Some("Open connections".into()),
+        };
+        let files = draw_custom_charts(dir.path(), &rows, &[spec.clone()]).unwrap();
+        assert_eq!(files.len(), 2);
+        let svg = std::fs::read_to_string(dir.path().join("charts/custom-1.svg")).unwrap();
+        assert!(svg.contains("Open connections"));
+        // One line per technique present in the rows.
+        for t in Technique::ALL {
+            if rows.iter().any(|r| r.technique == t) {
+                assert!(count(&svg, "polyline", &hex(t)) >= 1, "{t}");
+            }
+        }
+        let bad = crate::experiment::ChartSpec {
+            y: "no_such_column".into(),
+            ..spec
+        };
+        assert!(draw_custom_charts(dir.path(), &rows, &[bad]).is_err());
+        assert_eq!(
+            column_value(&rows[0], "clients"),
+            Some(f64::from(rows[0].clients))
+        );
     }
 }

@@ -117,6 +117,7 @@ mod tests {
             resolved_experiment: "name = \"x\"\n".into(),
             sweep_keys: testdata::keys(),
             notes: vec!["n1".into()],
+            charts: Vec::new(),
         }
     }
 

@@ -37,7 +37,7 @@ use anyhow::Context;
 use crate::results::{METRICS, Row};
 use crate::scenario::Technique;
 
-pub use self::charts::draw_charts;
+pub use self::charts::{draw_charts, draw_custom_charts};
 pub use self::csv::{read_results_csv, results_csv};
 pub use self::json::results_json;
 pub use self::table::{RULES_MD, tradeoff_table};
@@ -60,6 +60,8 @@ pub struct Metadata {
     /// Swept dotted keys, in sweep order.
     pub sweep_keys: Vec<String>,
     pub notes: Vec<String>,
+    /// The experiment's own `[[charts]]`, drawn beside the standard ones.
+    pub charts: Vec<crate::experiment::ChartSpec>,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -106,6 +108,7 @@ pub fn write_all(dir: &Path, rows: &[Row], meta: &Metadata) -> anyhow::Result<()
         write_atomic(&path, &exporter.serialize(rows, meta))?;
     }
     draw_charts(dir, rows, &meta.sweep_keys).context("drawing charts")?;
+    draw_custom_charts(dir, rows, &meta.charts).context("drawing the experiment's [[charts]]")?;
     Ok(())
 }
 
