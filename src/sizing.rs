@@ -117,6 +117,8 @@ pub struct Options {
     pub pilot_clients: u64,
     /// Refuse a single run estimated above this many events (see `runner::estimate`).
     pub max_events_per_run: f64,
+    /// One line on stderr per simulation.
+    pub progress: bool,
 }
 
 impl Default for Options {
@@ -126,6 +128,7 @@ impl Default for Options {
             tolerance: 0.02,
             pilot_clients: 1000,
             max_events_per_run: 2e9,
+            progress: false,
         }
     }
 }
@@ -143,8 +146,29 @@ pub struct Load {
     pub latency_p99_s: f64,
     /// Warm-up the run used, seconds.
     pub warmup_s: f64,
+    /// Window over which its clients started, seconds.
+    pub start_window_s: f64,
+    /// Measured simulated seconds.
+    pub duration_s: f64,
     /// The run's own totals (all simulated instances together).
     pub totals: RunMetrics,
+}
+
+impl Load {
+    /// Pairs created in the window but never delivered, beyond what a healthy system
+    /// leaves in flight at the end (those created within its slowest delivery, plus
+    /// 1 % and three Poisson standard deviations): clients stuck disconnected, a queue growing without bound, retention
+    /// losses. The p99 over *all* pairs then exceeds any target.
+    pub fn unserved(&self) -> bool {
+        let m = &self.totals;
+        if m.published_pairs <= 0.0 {
+            return false;
+        }
+        let tail = m.published_pairs * (m.latency_max_s / self.duration_s.max(1e-9)).min(1.0);
+        // Three standard deviations of a Poisson count: small runs are noisy.
+        let slack = 0.01 * m.published_pairs + 3.0 * (tail + 1.0).sqrt();
+        m.lost + m.in_flight > tail + slack
+    }
 }
 
 /// The limits of one instance and the target, as numbers.
@@ -195,7 +219,9 @@ impl Limits {
         ]
     }
 
-    /// `None` when every limit holds; otherwise the most exceeded resource.
+    /// `None` when every limit holds; otherwise the most exceeded resource. A run that
+    /// left clients unserved (see [`Load::unserved`]) misses the latency target even if
+    /// its delivered pairs were quick.
     pub fn exceeded(&self, load: &Load) -> Option<Resource> {
         let mut worst: Option<(Resource, f64)> = None;
         for (r, x) in self.ratios(load) {
@@ -203,7 +229,9 @@ impl Limits {
                 worst = Some((r, x));
             }
         }
-        worst.map(|(r, _)| r)
+        worst
+            .map(|(r, _)| r)
+            .or(load.unserved().then_some(Resource::Latency))
     }
 }
 
@@ -357,7 +385,14 @@ pub fn size_technique(
              spread cost headroom"
         ));
     }
-    if load.warmup_s > secs(base.warmup) + 0.5 {
+    if load.start_window_s > secs(base.short_polling.interval) + 0.5 {
+        notes.push(format!(
+            "clients start over {} (not all at once) and the warm-up is {}, so the \
+             start-up connection storm is not what is measured",
+            human::duration(load.start_window_s, true),
+            human::duration(load.warmup_s, true)
+        ));
+    } else if load.warmup_s > secs(base.warmup) + 0.5 {
         notes.push(format!(
             "warm-up extended to {} so the start-up connection storm drains before measuring",
             human::duration(load.warmup_s, true)
@@ -365,7 +400,13 @@ pub fn size_technique(
     }
     if search.at_cap {
         notes.push(format!(
-            "max_clients_per_instance is at least {max} (the search stopped at its cap)"
+            "one instance holds all {} clients, so the search stopped there: nothing runs \
+             out yet, {} is the closest to its limit, and max_clients_per_instance is at \
+             least {} (the pilot run predicts ~{} by slots, memory and CPU)",
+            human::thousands(max as f64),
+            search.limiting.name(),
+            human::thousands(max as f64),
+            human::thousands(search.predicted.floor())
         ));
     }
     Ok(Sizing {
@@ -406,8 +447,10 @@ pub struct Search {
     pub floor_p99_s: f64,
     /// Clients per instance of that run.
     pub floor_clients: u64,
-    /// The search hit its upper cap while still feasible.
+    /// The search hit its cap (the deployment's clients) while still feasible.
     pub at_cap: bool,
+    /// The pilot run's linear prediction of the boundary (slots, memory, CPU only).
+    pub predicted: f64,
 }
 
 /// Runs and remembers the sizing simulations of one technique.
@@ -434,7 +477,7 @@ fn round_up(n: u64, g: u64) -> u64 {
     n.div_ceil(g) * g
 }
 
-/// Upper cap of the search: DESIGN.md's largest experiment.
+/// Upper bound of any search: DESIGN.md's largest experiment.
 const MAX_CLIENTS: u64 = 100_000_000;
 
 impl<'a> Searcher<'a> {
@@ -449,29 +492,79 @@ impl<'a> Searcher<'a> {
         }
     }
 
-    /// Warm-up for a run with `n` clients per instance: the file's, or long enough for
-    /// the start-up storm to drain. Every client connects within the first
-    /// short-polling interval (the start window); each connection costs
-    /// `tcp_accept_cpu + tls_handshake_cpu + request_cpu` of one core; with steady load
-    /// `u` the backlog of `n` of them drains at `1 − u` of the cores. We wait for the
-    /// start window plus 1.25 × that drain time plus 2 s, whole seconds.
-    pub fn warmup_for(&self, n: u64) -> Nanos {
-        let sc = self.base;
-        let server = &sc.server;
-        let tls = if sc.network.tls == Tls::None {
+    /// Connection cost of one client (TCP accept, TLS handshake, first request), in
+    /// core-seconds.
+    fn connect_cpu(&self) -> f64 {
+        let server = &self.base.server;
+        let tls = if self.base.network.tls == Tls::None {
             0
         } else {
             server.tls_handshake_cpu
         };
-        let connect = (server.tcp_accept_cpu + tls + server.request_cpu) as f64 / 1e9;
-        let cores = server.cores.max(1) as f64;
-        let backlog = n as f64 * connect / cores;
-        let steady = self
-            .cpu_per_client
+        (server.tcp_accept_cpu + tls + server.request_cpu) as f64 / 1e9
+    }
+
+    /// Steady CPU utilization of `n` clients on one instance, from the pilot run.
+    fn steady_utilization(&self, n: u64) -> f64 {
+        let cores = self.base.server.cores.max(1) as f64;
+        self.cpu_per_client
             .map_or(0.0, |c| c * n as f64 / cores)
-            .min(self.limits.utilization.min(0.95));
-        let drain = backlog / (1.0 - steady);
-        let needed = secs(sc.short_polling.interval) + 1.25 * drain + 2.0;
+            .min(self.limits.utilization.min(0.95))
+    }
+
+    /// The window over which `n` clients per instance start. Every client starts within
+    /// the first short-polling interval (the simulator's start window); a million TLS
+    /// handshakes in 3 s would queue for minutes, and connections queued longer than the
+    /// proxy idle timeout are cut. That cold-start herd is not the steady state being
+    /// sized, so for the techniques that do not poll, the start window (their unused
+    /// `short-polling.interval`) is stretched until the handshakes take at most 80 % of
+    /// the CPU the steady load leaves free. Short polling keeps its interval (it is its
+    /// technique parameter); its storm is drained by the warm-up instead.
+    pub fn start_window(&self, n: u64) -> Nanos {
+        let sc = self.base;
+        if sc.technique == Technique::ShortPolling {
+            return sc.short_polling.interval;
+        }
+        let cores = self.base.server.cores.max(1) as f64;
+        let spare = 0.8 * (1.0 - self.steady_utilization(n));
+        let ramp = n as f64 * self.connect_cpu() / (cores * spare);
+        sc.short_polling
+            .interval
+            .max((ramp.ceil() as Nanos) * NS_PER_S)
+    }
+
+    /// Warm-up for a run with `n` clients per instance: the file's, or longer when the
+    /// start-up transients need it.
+    ///
+    /// - The connection storm: every client connects within the start window
+    ///   ([`Self::start_window`]), each connection costing `tcp_accept_cpu +
+    ///   tls_handshake_cpu + request_cpu` of one core. The backlog `B` of `n` of them is
+    ///   served while the connected clients' steady load (utilization `u`, from the pilot
+    ///   run) ramps up with them; the work-conservation (fluid) estimate of the drain time
+    ///   is `B / (1 − u/2)`. We wait for the start window plus 1.25 × that plus 2 s, or
+    ///   for a stretched start window plus 2 s.
+    /// - Chat upstream over HTTP: a client's first POST opens a second connection (and
+    ///   pays a handshake); the first message comes after an exponential gap of mean
+    ///   `1/rate`, so we wait `4/rate` (all but e⁻⁴ ≈ 2 % have opened it).
+    ///
+    /// Whole seconds.
+    pub fn warmup_for(&self, n: u64) -> Nanos {
+        let sc = self.base;
+        let cores = sc.server.cores.max(1) as f64;
+        let start = secs(self.start_window(n));
+        let mut needed = if sc.technique == Technique::ShortPolling {
+            let backlog = n as f64 * self.connect_cpu() / cores;
+            let drain = backlog / (1.0 - self.steady_utilization(n) / 2.0);
+            start + 1.25 * drain + 2.0
+        } else {
+            start + 2.0
+        };
+        if sc.workload.pattern == Pattern::Chat
+            && sc.technique != Technique::Websocket
+            && sc.workload.rate > 0.0
+        {
+            needed = needed.max(start + 4.0 / sc.workload.rate);
+        }
         let needed = (needed.ceil() as Nanos) * NS_PER_S;
         sc.warmup.max(needed)
     }
@@ -491,6 +584,7 @@ impl<'a> Searcher<'a> {
         sc.server.memory_limit = u64::MAX / 4;
         sc.faults.clear();
         sc.warmup = self.warmup_for(per_instance);
+        sc.short_polling.interval = self.start_window(per_instance);
         let est = estimate(&sc).events;
         if est > self.options.max_events_per_run {
             return Err(format!(
@@ -501,8 +595,19 @@ impl<'a> Searcher<'a> {
                 human::count(self.options.max_events_per_run)
             ));
         }
+        let started = std::time::Instant::now();
         let out = simulate(&sc);
         self.simulations += 1;
+        if self.options.progress {
+            eprintln!(
+                "  {:13} {:>11} clients on {} instance(s), warm-up {:>5}: {:.1} s",
+                sc.technique.name(),
+                human::thousands(clients as f64),
+                instances,
+                human::duration(secs(sc.warmup), true),
+                started.elapsed().as_secs_f64()
+            );
+        }
         let m = out.metrics;
         let k = instances as f64;
         let load = Load {
@@ -513,6 +618,8 @@ impl<'a> Searcher<'a> {
             cpu_utilization: m.cpu_utilization,
             latency_p99_s: m.latency_p99_s,
             warmup_s: secs(sc.warmup),
+            start_window_s: secs(sc.short_polling.interval),
+            duration_s: secs(sc.duration),
             totals: m,
         };
         self.cache.insert((clients, instances), load.clone());
@@ -531,52 +638,57 @@ impl<'a> Searcher<'a> {
         Ok((self.measure(clients, 2)?, Method::ScaledRepresentative))
     }
 
-    /// Is `n` clients on one instance within every limit? `Err(resource)` names the
-    /// most exceeded one.
-    fn feasible(&mut self, n: u64) -> Result<Result<(), Resource>, String> {
-        let load = self.measure(n, 1)?;
-        Ok(match self.limits.exceeded(&load) {
-            None => Ok(()),
-            Some(r) => Err(r),
-        })
+    /// Linear prediction of the boundary from one run of `n` clients: slots, memory above
+    /// the base and CPU grow in proportion to clients. `None` when nothing grows.
+    fn predict(&self, n: u64, load: &Load) -> Option<f64> {
+        let base_mem = self.base.server.base_memory as f64;
+        let per = |demand: f64, limit: f64| {
+            if demand > 0.0 {
+                limit / demand * n as f64
+            } else {
+                f64::INFINITY
+            }
+        };
+        let p = [
+            per(load.connections_peak, self.limits.max_connections),
+            per(
+                load.memory_peak_bytes - base_mem,
+                self.limits.memory_limit_bytes - base_mem,
+            ),
+            per(load.cpu_utilization, self.limits.utilization),
+        ]
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+        p.is_finite().then_some(p.clamp(1.0, MAX_CLIENTS as f64))
     }
 
-    /// The largest client count one instance holds within every limit.
+    /// The largest client count one instance holds within every limit, up to the
+    /// deployment's own client count.
+    ///
+    /// Bracketing guided by prediction, then bisection: each run's linear prediction
+    /// (see [`Self::predict`]) proposes the next client count (a secant step — exact in
+    /// one step when demand is linear); when it would not move the bracket by at least
+    /// the tolerance, the step is forced, doubling each time (classic bracketing); once
+    /// both a feasible and an infeasible count are known, predictions inside them are
+    /// used and anything else falls back to the midpoint. Latency is not linear, so a run
+    /// that fails on latency proposes no prediction: the search steps down or bisects.
     pub fn max_clients(&mut self) -> Result<Search, String> {
         let g = granule(self.base);
         let pilot_n = round_up(self.options.pilot_clients.max(1), g);
         let pilot = self.measure(pilot_n, 1)?;
         self.cpu_per_client =
             Some(pilot.cpu_utilization * self.base.server.cores as f64 / pilot_n as f64);
-        // Predict: slots, memory above the base and CPU grow linearly with clients.
-        let base_mem = self.base.server.base_memory as f64;
-        let per = |demand: f64, limit: f64| {
-            if demand > 0.0 {
-                limit / demand * pilot_n as f64
-            } else {
-                f64::INFINITY
-            }
-        };
-        let predictions = [
-            per(pilot.connections_peak, self.limits.max_connections),
-            per(
-                pilot.memory_peak_bytes - base_mem,
-                self.limits.memory_limit_bytes - base_mem,
-            ),
-            per(pilot.cpu_utilization, self.limits.utilization),
-        ];
-        let guess = predictions
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            .clamp(1.0, MAX_CLIENTS as f64);
-        let guess = round_up(guess.floor() as u64, g).min(MAX_CLIENTS);
+        let predicted = self.predict(pilot_n, &pilot).unwrap_or(MAX_CLIENTS as f64);
+        // Capacity beyond the deployment's own clients is not needed for sizing and
+        // would cost the largest runs of all: the search stops at N.
+        let cap = round_up(self.base.workload.clients as u64, g)
+            .clamp(g, MAX_CLIENTS)
+            .max(pilot_n);
         let tol = self.options.tolerance.max(1e-6);
 
-        // Bracket: lo feasible (0 = vacuously), hi infeasible (None = not found yet).
+        // lo: largest known feasible (0 = vacuously); hi: smallest known infeasible.
         let mut lo: u64 = 0;
         let mut hi: Option<(u64, Resource)> = None;
-        let mut at_cap = false;
         match self.limits.exceeded(&pilot) {
             None => lo = pilot_n,
             // Latency missed while the CPU is nearly idle: queueing is not the cause,
@@ -588,74 +700,75 @@ impl<'a> Searcher<'a> {
                     floor_p99_s: pilot.latency_p99_s,
                     floor_clients: pilot_n,
                     at_cap: false,
+                    predicted,
                 });
             }
             Some(r) => hi = Some((pilot_n, r)),
         }
-        if hi.is_none() && guess > lo {
-            match self.feasible(guess)? {
-                Ok(()) => lo = guess,
-                Err(r) => hi = Some((guess, r)),
-            }
-        }
-        // No infeasible bound yet: step up, doubling the step.
-        let mut step = tol;
-        while hi.is_none() {
-            let next = round_up(((lo as f64) * (1.0 + step)).ceil() as u64, g)
-                .max(lo + g)
-                .min(MAX_CLIENTS);
-            if next <= lo {
-                at_cap = true;
-                break;
-            }
-            match self.feasible(next)? {
-                Ok(()) => lo = next,
-                Err(r) => hi = Some((next, r)),
-            }
-            step *= 2.0;
-        }
-        // The feasible bound is far below: step down from the infeasible one.
-        let mut step = tol;
-        while let Some((h, _)) = hi {
-            let next = if step >= 0.5 {
-                h / 2
-            } else {
-                ((h as f64) * (1.0 - step)).floor() as u64
-            };
-            let next = (next / g * g).min(h.saturating_sub(g));
-            if next <= lo {
-                break;
-            }
-            match self.feasible(next)? {
-                Ok(()) => {
-                    lo = next;
-                    break;
-                }
-                Err(r) => hi = Some((next, r)),
-            }
-            step *= 2.0;
-        }
-        // Bisect.
-        if let Some((mut h, mut r)) = hi {
-            loop {
-                let width = h - lo;
-                if width <= g || (lo > 0 && (width as f64) <= tol * lo as f64) {
-                    break;
-                }
-                let mid = round_up(lo + width / 2, g);
-                let mid = if mid >= h { lo + g } else { mid };
-                if mid >= h {
-                    break;
-                }
-                match self.feasible(mid)? {
-                    Ok(()) => lo = mid,
-                    Err(x) => {
-                        h = mid;
-                        r = x;
+        let mut next = if hi.is_none() {
+            predicted
+        } else {
+            pilot_n as f64 / 2.0
+        };
+        let (mut up, mut down) = (tol, tol);
+        let mut at_cap = false;
+        loop {
+            let upper = match hi {
+                Some((h, _)) => {
+                    let width = h - lo;
+                    if width <= g || (lo > 0 && (width as f64) <= tol * lo as f64) {
+                        break;
                     }
+                    h - g
+                }
+                None if lo >= cap => {
+                    at_cap = true;
+                    break;
+                }
+                None => cap,
+            };
+            let lower = lo + g;
+            let mut n = round_up(next.max(0.0).floor() as u64, g);
+            if hi.is_some() && lo > 0 && (n < lower || n > upper) {
+                n = round_up(lo + (upper + g - lo) / 2, g);
+            }
+            let n = n.clamp(lower, upper);
+            let load = self.measure(n, 1)?;
+            let verdict = self.limits.exceeded(&load);
+            let prediction = match verdict {
+                Some(Resource::Latency) => None,
+                _ => self.predict(n, &load),
+            };
+            match verdict {
+                None => {
+                    lo = n;
+                    // Move up by at least the tolerance.
+                    let floor = n as f64 * (1.0 + up);
+                    next = match prediction {
+                        Some(p) if p >= floor => p,
+                        _ => {
+                            up *= 2.0;
+                            floor
+                        }
+                    };
+                }
+                Some(r) => {
+                    hi = Some((n, r));
+                    // Move down by at least the tolerance.
+                    let ceiling = if down >= 0.5 {
+                        n as f64 / 2.0
+                    } else {
+                        n as f64 * (1.0 - down)
+                    };
+                    next = match prediction {
+                        Some(p) if p <= ceiling => p,
+                        _ => {
+                            down *= 2.0;
+                            ceiling
+                        }
+                    };
                 }
             }
-            hi = Some((h, r));
         }
         let smallest = self
             .cache
@@ -684,6 +797,7 @@ impl<'a> Searcher<'a> {
             floor_p99_s: smallest.0,
             floor_clients: smallest.1,
             at_cap,
+            predicted,
         })
     }
 }
@@ -889,6 +1003,8 @@ mod tests {
             cpu_utilization: 0.4,
             latency_p99_s: 0.5,
             warmup_s: 0.0,
+            start_window_s: 0.0,
+            duration_s: 10.0,
             totals: RunMetrics::default(),
         };
         assert_eq!(limits.exceeded(&load), None);
@@ -901,7 +1017,7 @@ mod tests {
 
     #[test]
     fn warm_up_covers_the_start_up_storm() {
-        let sc = Scenario::reference();
+        let sc = Scenario::reference(); // short polling
         let opts = Options::default();
         let s = Searcher::new(&sc, &target(None), &opts);
         // 100 clients: the file's warm-up is plenty.
