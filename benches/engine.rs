@@ -51,8 +51,8 @@ fn peak_rss_kib() -> Option<u64> {
 fn hold_benchmark() {
     println!("\nevent queue hold benchmark (ns per pop+push)");
     println!(
-        "{:>10} {:>12} {:>12}",
-        "pending", "radix heap", "BinaryHeap"
+        "{:>10} {:>14} {:>12} {:>12}",
+        "pending", "calendar (ours)", "radix heap", "BinaryHeap"
     );
     for pending in [1_000usize, 100_000, 1_000_000] {
         let ops = 5_000_000usize;
