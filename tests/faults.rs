@@ -145,3 +145,28 @@ fn a_crash_makes_a_handshake_storm_that_jitter_flattens() {
         "jitter should flatten the storm: {jittered} vs {storm}"
     );
 }
+
+/// A handshake stuck in an overloaded server's CPU queue past the proxy's idle timeout
+/// is closed by the proxy; the client must notice and try again, not wait forever.
+#[test]
+fn handshakes_cut_by_the_proxy_are_retried() {
+    for t in Technique::ALL {
+        let mut sc = base(t, 3000);
+        sc.warmup = 5 * NS_PER_S;
+        sc.duration = 30 * NS_PER_S;
+        sc.server.cores = 1;
+        sc.server.tls_handshake_cpu = 5 * NS_PER_MS; // 3,000 handshakes = 15 s of CPU
+        sc.network.proxy_idle_timeout = Some(4 * NS_PER_S);
+        sc.sse.heartbeat = Some(2 * NS_PER_S);
+        sc.websocket.heartbeat = Some(2 * NS_PER_S);
+        sc.long_polling.timeout = 3 * NS_PER_S;
+        let m = simulate(&sc).metrics;
+        assert!(m.proxy_timeouts > 0.0, "{t}: no handshake was cut");
+        assert!(m.reconnects > 0.0, "{t}: cut handshakes were never retried");
+        assert_eq!(
+            m.deliveries + m.lost + m.in_flight,
+            m.published_pairs,
+            "{t}"
+        );
+    }
+}

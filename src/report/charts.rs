@@ -1476,7 +1476,7 @@ mod tests {
             log_y: true,
             title: Some("Open connections".into()),
         };
-        let files = draw_custom_charts(dir.path(), &rows, &[spec.clone()]).unwrap();
+        let files = draw_custom_charts(dir.path(), &rows, std::slice::from_ref(&spec)).unwrap();
         assert_eq!(files.len(), 2);
         let svg = std::fs::read_to_string(dir.path().join("charts/custom-1.svg")).unwrap();
         assert!(svg.contains("Open connections"));

@@ -946,7 +946,9 @@ impl World {
                 );
                 self.q.schedule(now + one_way, ev);
             }
-            ConnState::Stream => {
+            // An open stream, or a handshake stuck in the server's CPU queue: the client
+            // sees the connection close and starts over by its protocol's rules.
+            ConnState::Stream | ConnState::Handshake => {
                 self.close_connection(c, slot);
                 let generation = self.clients[c as usize].conns[slot as usize].generation;
                 let ev = Self::event(Kind::Broken, c, slot, CLEAN, generation, now);
