@@ -46,15 +46,8 @@ impl LongPolling {
 
     /// `GET /messages?since=<cursor>` on the open connection, or a new one.
     fn ask(&mut self, w: &mut World, c: u32) {
-        if w.conn_usable(c, MAIN) {
+        if w.get_since_cursor_or_connect(c, GET, self.request_bytes) {
             w.clients[c as usize].attempts = 0;
-            let since = w.clients[c as usize].cursor;
-            w.send_request(c, MAIN, GET, since, self.request_bytes, 0);
-        } else {
-            if w.clients[c as usize].conns[MAIN as usize].is_open() {
-                w.close_connection(c, MAIN);
-            }
-            w.open_connection(c, MAIN);
         }
     }
 
@@ -89,10 +82,8 @@ impl Protocol for LongPolling {
     /// Server: something pending? Answer now. Otherwise hold until an update or the
     /// timeout.
     fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _since: u64) {
-        w.expire(c);
-        let cursor = w.clients[c as usize].cursor;
-        let head = w.head(c);
-        if w.origin.count_for_client(c, cursor, head) > 0 {
+        let (_, waiting) = w.pending(c);
+        if waiting > 0 {
             self.answer(w, c, self.request_cpu + self.push_cpu);
             return;
         }

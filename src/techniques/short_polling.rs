@@ -52,17 +52,9 @@ impl ShortPolling {
         }
     }
 
+    /// `GET /messages?since=<cursor>`, on the kept-alive connection or a new one.
     fn poll(&mut self, w: &mut World, c: u32) {
-        if w.conn_usable(c, MAIN) {
-            let since = w.clients[c as usize].cursor;
-            w.send_request(c, MAIN, GET, since, self.request_bytes, 0);
-        } else {
-            if w.clients[c as usize].conns[MAIN as usize].is_open() {
-                // Keep-alive is about to expire: the server closes it, we start afresh.
-                w.close_connection(c, MAIN);
-            }
-            w.open_connection(c, MAIN);
-        }
+        w.get_since_cursor_or_connect(c, GET, self.request_bytes);
     }
 
     fn schedule_next(&mut self, w: &mut World, c: u32, from: Nanos) {
@@ -99,11 +91,8 @@ impl Protocol for ShortPolling {
 
     /// Server: answer at once with everything pending since the client's cursor.
     fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _since: u64) {
-        w.expire(c);
-        let cursor = w.clients[c as usize].cursor;
-        let head = w.head(c);
-        let has_updates = w.origin.count_for_client(c, cursor, head) > 0;
-        let cpu = self.request_cpu + if has_updates { self.push_cpu } else { 0 };
+        let (head, waiting) = w.pending(c);
+        let cpu = self.request_cpu + if waiting > 0 { self.push_cpu } else { 0 };
         w.respond(c, MAIN, cpu, response::UPDATES, head);
     }
 

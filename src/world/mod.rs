@@ -1180,6 +1180,32 @@ impl World {
         }
     }
 
+    /// Sends `GET …?since=<cursor>` on the MAIN connection if it can still carry it; else
+    /// lets the stale one go and opens a new connection (the technique's
+    /// `on_connected` then asks again). Returns whether the request left now.
+    pub fn get_since_cursor_or_connect(&mut self, c: u32, req: u8, bytes: u64) -> bool {
+        if self.conn_usable(c, MAIN) {
+            let since = self.clients[c as usize].cursor;
+            self.send_request(c, MAIN, req, since, bytes, 0);
+            return true;
+        }
+        if self.clients[c as usize].conns[MAIN as usize].is_open() {
+            // Keep-alive (or the proxy) is about to close it: start afresh.
+            self.close_connection(c, MAIN);
+        }
+        self.open_connection(c, MAIN);
+        false
+    }
+
+    /// Server side: applies retention, then returns the head of the client's stream and
+    /// how many updates are waiting for it before that head.
+    pub fn pending(&mut self, c: u32) -> (u64, u64) {
+        self.expire(c);
+        let cursor = self.clients[c as usize].cursor;
+        let head = self.head(c);
+        (head, self.origin.count_for_client(c, cursor, head))
+    }
+
     /// A frame from the client on the open WebSocket: `bytes` up, arriving one way later.
     pub fn send_frame(&mut self, c: u32, frame: u8, arg: u64, bytes: u64, payload: u64) {
         let now = self.now();
