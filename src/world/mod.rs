@@ -177,6 +177,12 @@ pub struct Client {
     pub cursor: u64,
     /// First stream position the server has not yet sent on the open stream/response.
     pub pushed: u64,
+    /// With per-client streams: the head of this client's own stream, mirrored here so
+    /// that "anything new?" — asked by ~97 % empty polls — needs no look at the origin
+    /// (one cache miss fewer per poll at 10^6 clients).
+    own_head: u64,
+    /// The client's network is down until then (0 = up).
+    pub down_until: Nanos,
     listener: u32,
     pub timer_gen: u32,
     /// Consecutive failed connection attempts (for backoff).
@@ -185,8 +191,6 @@ pub struct Client {
     pub hold: u32,
     /// Has had a stream open before (a reconnection, not a first connection).
     pub subscribed: bool,
-    /// The client's network is down until then (0 = up).
-    pub down_until: Nanos,
     /// The outstanding chat POST reached the server (it must not be sent again).
     post_accepted: bool,
 }
@@ -206,6 +210,9 @@ pub enum Push {
 
 /// `sub` of a [`Kind::Refused`] that failed because the client was offline.
 const OFFLINE: u8 = 1;
+
+// Two cache lines, no more (see the layout note on `Client`).
+const _: () = assert!(std::mem::size_of::<Client>() == 128);
 
 impl Client {
     /// Half the round trip: how long a message takes one way.
@@ -315,6 +322,7 @@ impl World {
                     hold: 0,
                     subscribed: false,
                     down_until: 0,
+                    own_head: 0,
                     post_accepted: false,
                 }
             })
@@ -674,6 +682,9 @@ impl World {
             self.pairs_in_transit -= self.origin.recipients(stream, sender);
         }
         self.origin.append(stream, Record { created, sender });
+        if self.sc.workload.pattern == Pattern::PerClient {
+            self.clients[stream as usize].own_head += 1;
+        }
         match self.sc.workload.pattern {
             Pattern::Broadcast => {
                 // Fan out in listener order; a technique may stop listening meanwhile
@@ -1245,6 +1256,9 @@ impl World {
     /// [`World::expire`] as of time `now` (the end of the run, when closing the books).
     pub fn expire_at(&mut self, c: u32, now: Nanos) {
         let client = &self.clients[c as usize];
+        if self.sc.workload.pattern == Pattern::PerClient && client.cursor == client.own_head {
+            return; // nothing pending, nothing to expire
+        }
         let rec = &mut self.rec;
         let new = self
             .origin
@@ -1271,6 +1285,10 @@ impl World {
 
     /// Head of the client's stream (one past the newest update).
     pub fn head(&self, c: u32) -> u64 {
+        if self.sc.workload.pattern == Pattern::PerClient {
+            debug_assert_eq!(self.clients[c as usize].own_head, self.origin.head(c));
+            return self.clients[c as usize].own_head;
+        }
         self.origin.head(self.origin.stream_of(c))
     }
 
