@@ -12,13 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::{self, Experiment, Plan};
 use crate::report::{self, Metadata};
-use crate::results::Row;
 use crate::runner::{self, Completed, RunOptions, Shard};
 
 pub use args::{Cli, Command};
@@ -487,12 +486,4 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         println!("{text}");
     }
     Ok(())
-}
-
-/// Rows of a results folder (for other commands).
-pub fn read_rows(dir: &Path) -> anyhow::Result<Vec<Row>> {
-    if !dir.join("results.csv").exists() {
-        bail!("{} has no results.csv", dir.display());
-    }
-    Ok(report::read_results_csv(&dir.join("results.csv"))?.0)
 }
