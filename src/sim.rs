@@ -5,7 +5,6 @@
 //! window is counted once — delivered, lost, or still in flight.
 
 use crate::engine::NS_PER_S;
-use crate::engine::time::secs;
 use crate::results::{RunMetrics, RunOutput};
 use crate::scenario::{Scenario, Technique};
 use crate::techniques::{LongPolling, ShortPolling, Sse, WebSocket};
@@ -144,7 +143,6 @@ fn finish(mut w: World) -> RunOutput {
         events: w.q.popped() as f64,
     };
     let timeseries = r.timeseries(&w.connections, &w.memory, total_cores);
-    let _ = secs;
     RunOutput {
         metrics,
         timeseries,

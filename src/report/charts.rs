@@ -386,11 +386,8 @@ fn latency_figure(rows: &[Row], ctx: &str) -> Figure {
         .filter(|(_, lo, hi)| lo.is_finite() && hi.is_finite())
         .collect();
     series.push(line);
-    series.extend(theory_lines(
-        &sp.iter().map(|r| (*r).clone()).collect::<Vec<_>>(),
-        Along::Interval,
-        "latency_mean_s",
-    ));
+    // Only short-polling rows have an interval: the theory line is short polling's.
+    series.extend(theory_lines(rows, Along::Interval, "latency_mean_s"));
     series.extend(references(rows, |m| m.latency_mean_s));
     Figure {
         title: format!("Update latency vs short-polling interval{}", ctx),

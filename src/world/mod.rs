@@ -689,10 +689,8 @@ impl World {
             Pattern::Broadcast => {
                 // Fan out in listener order; a technique may stop listening meanwhile
                 // (a long poll is answered), so walk a snapshot.
-                let snapshot = std::mem::take(&mut self.listeners);
-                let mut scratch = snapshot.clone();
-                self.listeners = snapshot;
-                for c in scratch.drain(..) {
+                let snapshot = self.listeners.clone();
+                for c in snapshot {
                     if self.clients[c as usize].listener != NOT_LISTENING {
                         p.on_update(self, c);
                     }
@@ -904,7 +902,7 @@ impl World {
         }
     }
 
-    fn on_idle_check<P: Protocol>(&mut self, p: &mut P, ev: Event) {
+    fn on_idle_check(&mut self, ev: Event) {
         let c = ev.client;
         let slot = ev.slot;
         let conn = self.clients[c as usize].conns[slot as usize];
@@ -967,7 +965,6 @@ impl World {
             }
             _ => self.close_connection(c, slot),
         }
-        let _ = p;
     }
 
     // ---------------------------------------------------------------- CPU
@@ -1430,8 +1427,8 @@ impl World {
             Kind::Publish => self.publish(p, ev.client, ev.generation, ev.arg),
             Kind::Start => p.start(self, ev.client),
             Kind::Syn if self.valid(&ev) => self.on_syn(ev),
+            // Whoever refused (admission, an offline client, a 503) already closed it.
             Kind::Refused if self.valid(&ev) => {
-                self.clients[ev.client as usize].conns[ev.slot as usize].state = ConnState::Closed;
                 if ev.slot == UPSTREAM {
                     // Try again after a backoff; the message waits in the outbox.
                     let delay = self.backoff(1);
@@ -1466,7 +1463,7 @@ impl World {
             Kind::ServerTimer if self.valid(&ev) => {
                 p.on_server_timer(self, ev.client, ev.sub, ev.arg)
             }
-            Kind::IdleCheck => self.on_idle_check(p, ev),
+            Kind::IdleCheck => self.on_idle_check(ev),
             Kind::Broken if self.valid(&ev) => {
                 self.rec.reconnect(self.now());
                 self.trace_note(ev.client, Lane::Client, |_| "connection lost".to_string());
