@@ -68,8 +68,6 @@ fn finish(mut w: World) -> RunOutput {
     let window = w.rec.window;
     // Close the clock on the world at exactly the end of the window.
     let in_flight = count_in_flight(&mut w);
-    w.connections.finish(&window);
-    w.memory.finish(&window);
     let server = &w.sc.server;
     let total_cores = server.cores as u64 * server.instances as u64;
     let r = &w.rec;

@@ -32,7 +32,6 @@ impl Window {
         self.end.div_ceil(self.bucket) as usize
     }
 
-    #[inline]
     fn bucket_of(&self, t: Nanos) -> usize {
         ((t / self.bucket) as usize).min(self.buckets().saturating_sub(1))
     }
@@ -42,25 +41,83 @@ impl Window {
     }
 }
 
+/// The time-series bucket found last, so that finding it again needs no division:
+/// nearly every lookup is for a time in the same bucket as the one before (a 64-bit
+/// division costs more than the rest of a counter update).
+#[derive(Clone, Copy, Debug)]
+struct BucketCursor {
+    index: usize,
+    /// The bucket's span [start, end); the last bucket extends to the end of time.
+    start: Nanos,
+    end: Nanos,
+}
+
+impl BucketCursor {
+    const UNSET: BucketCursor = BucketCursor {
+        index: 0,
+        start: Nanos::MAX,
+        end: 0,
+    };
+
+    #[inline]
+    fn locate(&mut self, window: &Window, t: Nanos) -> usize {
+        if t >= self.start && t < self.end {
+            return self.index;
+        }
+        self.seek(window, t)
+    }
+
+    #[cold]
+    fn seek(&mut self, window: &Window, t: Nanos) -> usize {
+        let i = window.bucket_of(t);
+        let last = i + 1 >= window.buckets();
+        *self = BucketCursor {
+            index: i,
+            start: i as Nanos * window.bucket,
+            end: if last {
+                Nanos::MAX
+            } else {
+                (i as Nanos + 1) * window.bucket
+            },
+        };
+        i
+    }
+}
+
 /// A level that changes at instants: its time-weighted mean over the window, its peak in
 /// the window, and its mean per time-series bucket.
+///
+/// A change of `delta` at `t` adds `delta × (end − t)` to the area under the level up to
+/// `end`, so each change is booked once, in O(1) and in exact integer arithmetic, with no
+/// need to visit the time between changes (a gauge changes on nearly every event).
 #[derive(Clone, Debug)]
 pub struct Gauge {
     value: i64,
-    since: Nanos,
-    window_integral: f64,
-    peak: i64,
-    bucket_integral: Vec<f64>,
+    /// The level when the window opens (the initial level plus changes before it).
+    start_level: i64,
+    /// Σ delta × (window end − t) over the changes inside the window.
+    window_area: i128,
+    /// Highest level reached by a change inside the window.
+    peak_in_window: i64,
+    /// Level before the run starts (bucket 0 starts at time 0, in the warm-up).
+    initial: i64,
+    /// Per bucket: the net change in it, and Σ delta × (bucket end − t) of its changes.
+    bucket_step: Vec<i64>,
+    bucket_area: Vec<i128>,
+    cursor: BucketCursor,
 }
 
 impl Gauge {
     pub fn new(window: &Window, initial: i64) -> Self {
         Gauge {
             value: initial,
-            since: 0,
-            window_integral: 0.0,
-            peak: if window.start == 0 { initial } else { i64::MIN },
-            bucket_integral: vec![0.0; window.buckets()],
+            start_level: initial,
+            window_area: 0,
+            peak_in_window: i64::MIN,
+            initial,
+            bucket_step: vec![0; window.buckets()],
+            bucket_area: vec![0; window.buckets()],
+            cursor: BucketCursor::UNSET,
         }
     }
 
@@ -69,64 +126,52 @@ impl Gauge {
         self.value
     }
 
-    /// Adds `delta` to the level at time `now` (non-decreasing across calls).
+    /// Adds `delta` to the level at time `now`.
     #[inline]
     pub fn add(&mut self, window: &Window, now: Nanos, delta: i64) {
         if delta == 0 {
             return;
         }
-        self.advance(window, now);
         self.value += delta;
-        if window.contains(now) && self.value > self.peak {
-            self.peak = self.value;
-        }
-    }
-
-    fn advance(&mut self, window: &Window, now: Nanos) {
-        if now <= self.since {
+        if now >= window.end {
             return;
         }
-        let v = self.value as f64;
-        // Window integral.
-        let a = self.since.max(window.start);
-        let b = now.min(window.end);
-        if b > a {
-            self.window_integral += v * (b - a) as f64;
+        if now < window.start {
+            self.start_level += delta;
+        } else {
+            self.window_area += delta as i128 * (window.end - now) as i128;
+            self.peak_in_window = self.peak_in_window.max(self.value);
         }
-        // Bucket integrals (split at bucket edges).
-        if v != 0.0 {
-            let mut t = self.since;
-            let end = now.min(window.end);
-            while t < end {
-                let i = window.bucket_of(t);
-                let edge = ((i as Nanos + 1) * window.bucket).min(end);
-                self.bucket_integral[i] += v * (edge - t) as f64;
-                t = edge;
-            }
-        }
-        self.since = now;
+        let i = self.cursor.locate(window, now);
+        let edge = self.cursor.end.min(window.end);
+        self.bucket_step[i] += delta;
+        self.bucket_area[i] += delta as i128 * (edge - now) as i128;
     }
 
-    /// Closes the books at the end of the window.
-    pub fn finish(&mut self, window: &Window) {
-        self.advance(window, window.end);
-        if self.peak == i64::MIN {
-            self.peak = self.value;
-        }
-    }
-
+    /// Time-weighted mean level over the window.
     pub fn mean(&self, window: &Window) -> f64 {
-        self.window_integral / (window.end - window.start) as f64
+        let width = (window.end - window.start) as i128;
+        let area = self.start_level as i128 * width + self.window_area;
+        area as f64 / width as f64
     }
 
+    /// Highest level in the window (the level it opened with, or one reached later).
     pub fn peak(&self) -> i64 {
-        self.peak
+        self.peak_in_window.max(self.start_level)
     }
 
-    fn bucket_mean(&self, window: &Window, i: usize) -> f64 {
-        let start = i as Nanos * window.bucket;
-        let width = ((i as Nanos + 1) * window.bucket).min(window.end) - start;
-        self.bucket_integral[i] / width as f64
+    /// Mean level in each time-series bucket.
+    fn bucket_means(&self, window: &Window) -> Vec<f64> {
+        let mut level = self.initial as i128;
+        (0..window.buckets())
+            .map(|i| {
+                let start = i as Nanos * window.bucket;
+                let width = ((i as Nanos + 1) * window.bucket).min(window.end) - start;
+                let area = level * width as i128 + self.bucket_area[i];
+                level += self.bucket_step[i] as i128;
+                area as f64 / width as f64
+            })
+            .collect()
     }
 }
 
@@ -157,6 +202,7 @@ pub struct Recorder {
     bucket_deliveries: Vec<u64>,
     bucket_latency_sum: Vec<f64>,
     bucket_busy: Vec<f64>,
+    cursor: BucketCursor,
 }
 
 /// Latencies are recorded in nanoseconds from 1 ns to 1 hour with 3 significant digits:
@@ -190,6 +236,7 @@ impl Recorder {
             bucket_deliveries: vec![0; n],
             bucket_latency_sum: vec![0.0; n],
             bucket_busy: vec![0.0; n],
+            cursor: BucketCursor::UNSET,
         }
     }
 
@@ -202,7 +249,8 @@ impl Recorder {
     #[inline]
     pub fn request(&mut self, now: Nanos) {
         if now < self.window.end {
-            self.bucket_requests[self.window.bucket_of(now)] += 1;
+            let i = self.cursor.locate(&self.window, now);
+            self.bucket_requests[i] += 1;
         }
         if self.in_window(now) {
             self.requests += 1;
@@ -222,7 +270,8 @@ impl Recorder {
     #[inline]
     pub fn handshake(&mut self, now: Nanos) {
         if now < self.window.end {
-            self.bucket_handshakes[self.window.bucket_of(now)] += 1;
+            let i = self.cursor.locate(&self.window, now);
+            self.bucket_handshakes[i] += 1;
         }
         if self.in_window(now) {
             self.handshakes += 1;
@@ -275,7 +324,7 @@ impl Recorder {
         self.deliveries += 1;
         self.latency_sum += latency as f64;
         self.latency.saturating_record(latency.max(1));
-        let b = self.window.bucket_of(now);
+        let b = self.cursor.locate(&self.window, now);
         self.bucket_deliveries[b] += 1;
         self.bucket_latency_sum[b] += latency as f64;
     }
@@ -304,8 +353,8 @@ impl Recorder {
         let mut t = start;
         let end = end.min(self.window.end);
         while t < end {
-            let i = self.window.bucket_of(t);
-            let edge = ((i as Nanos + 1) * self.window.bucket).min(end);
+            let i = self.cursor.locate(&self.window, t);
+            let edge = self.cursor.end.min(end);
             self.bucket_busy[i] += (edge - t) as f64;
             t = edge;
         }
@@ -331,6 +380,8 @@ impl Recorder {
         total_cores: u64,
     ) -> Vec<TimePoint> {
         let w = &self.window;
+        let connections = connections.bucket_means(w);
+        let memory = memory.bucket_means(w);
         (0..w.buckets())
             .map(|i| {
                 let start = i as Nanos * w.bucket;
@@ -339,11 +390,11 @@ impl Recorder {
                 let d = self.bucket_deliveries[i];
                 TimePoint {
                     time_s: secs(start),
-                    connections: connections.bucket_mean(w, i),
+                    connections: connections[i],
                     requests_per_s: self.bucket_requests[i] as f64 / width_s,
                     handshakes_per_s: self.bucket_handshakes[i] as f64 / width_s,
                     deliveries_per_s: d as f64 / width_s,
-                    server_memory_bytes: memory.bucket_mean(w, i),
+                    server_memory_bytes: memory[i],
                     cpu_utilization: self.bucket_busy[i] / (width as f64 * total_cores as f64),
                     latency_mean_s: (d > 0)
                         .then(|| self.bucket_latency_sum[i] / d as f64 / NS_PER_S as f64),
@@ -373,14 +424,87 @@ mod tests {
         g.add(&w, 5, -90); // level 10 from t=5
         g.add(&w, 60, 30); // level 40 from t=60
         g.add(&w, 200, 1000); // after the window: ignored
-        g.finish(&w);
         // Window [10,110): 10 for 50 ns, 40 for 50 ns → mean 25.
         assert_eq!(g.mean(&w), 25.0);
         assert_eq!(g.peak(), 40);
+        let buckets = g.bucket_means(&w);
         // Bucket 0 [0,50): 100 for 5, 10 for 45 → (500+450)/50 = 19.
-        assert_eq!(g.bucket_mean(&w, 0), 19.0);
+        assert_eq!(buckets[0], 19.0);
         // Bucket 1 [50,100): 10 for 10, 40 for 40 → 1700/50 = 34.
-        assert_eq!(g.bucket_mean(&w, 1), 34.0);
+        assert_eq!(buckets[1], 34.0);
+        // Bucket 2 [100,110): 40 throughout.
+        assert_eq!(buckets[2], 40.0);
+    }
+
+    #[test]
+    fn gauge_peak_includes_the_level_the_window_opens_with() {
+        // Only decreases inside the window: the peak is the level at its start.
+        let w = window();
+        let mut g = Gauge::new(&w, 0);
+        g.add(&w, 2, 50);
+        g.add(&w, 30, -20);
+        g.add(&w, 60, -20);
+        assert_eq!(g.peak(), 50);
+        // 50 for 20 ns, 30 for 30, 10 for 50 → 2400/100.
+        assert_eq!(g.mean(&w), 24.0);
+    }
+
+    #[test]
+    fn gauge_matches_a_step_by_step_integral() {
+        // Random changes against a direct sum of level × duration over every nanosecond
+        // span: the O(1) booking must agree exactly.
+        let w = Window {
+            start: 1_000,
+            end: 9_000,
+            bucket: 700,
+        };
+        let mut g = Gauge::new(&w, 5);
+        let mut x: u64 = 99;
+        let mut t = 0;
+        let mut changes = vec![];
+        while t < 10_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            t += (x >> 40) % 97;
+            let delta = ((x >> 20) % 21) as i64 - 10;
+            g.add(&w, t, delta);
+            changes.push((t, delta));
+        }
+        let level_at = |u: u64| {
+            5 + changes
+                .iter()
+                .filter(|c| c.0 <= u)
+                .map(|c| c.1)
+                .sum::<i64>()
+        };
+        let area = |a: u64, b: u64| (a..b).map(|u| level_at(u) as i128).sum::<i128>();
+        let expected = area(w.start, w.end) as f64 / (w.end - w.start) as f64;
+        assert_eq!(g.mean(&w), expected);
+        let peak = (w.start..w.end).map(level_at).max().unwrap();
+        assert_eq!(g.peak(), peak);
+        for (i, mean) in g.bucket_means(&w).into_iter().enumerate() {
+            let a = i as u64 * w.bucket;
+            let b = (a + w.bucket).min(w.end);
+            assert_eq!(mean, area(a, b) as f64 / (b - a) as f64, "bucket {i}");
+        }
+    }
+
+    #[test]
+    fn bucket_cursor_agrees_with_division_everywhere() {
+        let w = Window {
+            start: 10,
+            end: 1_000,
+            bucket: 70,
+        };
+        let mut cursor = BucketCursor::UNSET;
+        let mut x: u64 = 7;
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            // Mostly nearby times, sometimes far past the end (the last bucket).
+            let t = (x >> 33) % 1_500;
+            assert_eq!(cursor.locate(&w, t), w.bucket_of(t), "t = {t}");
+        }
     }
 
     #[test]

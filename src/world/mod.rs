@@ -105,6 +105,7 @@ pub const SILENT: u8 = 1;
 
 /// Where a connection is in its life, as the server sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum ConnState {
     Closed,
     /// SYN on its way; nothing held at the server yet.
@@ -122,6 +123,16 @@ pub enum ConnState {
 }
 
 impl ConnState {
+    const ALL: [ConnState; 7] = [
+        ConnState::Closed,
+        ConnState::Connecting,
+        ConnState::Handshake,
+        ConnState::Idle,
+        ConnState::Busy,
+        ConnState::Held,
+        ConnState::Stream,
+    ];
+
     fn usage(self) -> Option<ConnUse> {
         match self {
             ConnState::Closed | ConnState::Connecting => None,
@@ -295,6 +306,10 @@ pub struct World {
     pub end: Nanos,
     /// Message trace, when recording (see [`World::record_trace`]).
     pub trace: Option<Trace>,
+    /// Per [`ConnState`]: server memory a connection holds, and whether it takes a slot
+    /// (looked up on every state change, so computed once).
+    state_memory: [i64; 7],
+    state_open: [i64; 7],
 }
 
 impl World {
@@ -361,6 +376,11 @@ impl World {
             outbox,
             end: window.end,
             trace: None,
+            state_memory: ConnState::ALL.map(|s| {
+                s.usage()
+                    .map_or(0, |u| connection_memory(&sc.server, u) as i64)
+            }),
+            state_open: ConnState::ALL.map(|s| s.usage().is_some() as i64),
             sc,
         }
     }
@@ -862,10 +882,8 @@ impl World {
         }
         conn.state = new;
         let instance = conn.instance;
-        let server = &self.sc.server;
-        let mem = |s: ConnState| s.usage().map_or(0, |u| connection_memory(server, u)) as i64;
-        let delta_mem = mem(new) - mem(old);
-        let delta_conn = new.usage().is_some() as i64 - old.usage().is_some() as i64;
+        let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
+        let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
         if instance != NO_INSTANCE {
             let inst = &mut self.instances[instance as usize];
             inst.memory = (inst.memory as i64 + delta_mem) as u64;
