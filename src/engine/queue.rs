@@ -238,7 +238,7 @@ impl<E: Copy> EventQueue<E> {
             while id != NONE {
                 let chunk = &mut self.chunks[id as usize];
                 self.ring_len -= chunk.len();
-                self.today.extend(chunk.drain(..));
+                self.today.append(chunk);
                 self.free_chunks.push(id);
                 id = self.next_chunk[id as usize];
             }
