@@ -41,7 +41,7 @@ const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring (a power of two).
 const RING: u64 = 1 << 16;
 /// Events per storage chunk.
-const CHUNK: usize = 64;
+const CHUNK: usize = 16;
 /// "No chunk" in the chunk lists.
 const NONE: u32 = u32::MAX;
 
@@ -78,17 +78,20 @@ impl<E> Ord for Far<E> {
     }
 }
 
-/// A ring bucket: a list of chunks, filled at the tail.
+/// A ring bucket: a list of chunks, filled at the tail. The tail's fill is kept here,
+/// so an append touches only this and the slot it writes.
 #[derive(Clone, Copy)]
 struct Bucket {
     head: u32,
     tail: u32,
+    tail_len: u32,
 }
 
 impl Bucket {
     const EMPTY: Bucket = Bucket {
         head: NONE,
         tail: NONE,
+        tail_len: 0,
     };
 }
 
@@ -99,9 +102,9 @@ pub struct EventQueue<E> {
     /// Later buckets within the ring's horizon, each in insertion order.
     ring: Vec<Bucket>,
     ring_len: usize,
-    /// Chunk storage for the ring (each with capacity [`CHUNK`]), their links, and the
-    /// ids of free ones.
-    chunks: Vec<Vec<Timed<E>>>,
+    /// Chunk storage for the ring: chunk `k` is `arena[k·CHUNK .. (k+1)·CHUNK]`; its
+    /// successor in its bucket, and the ids of free chunks.
+    arena: Vec<Timed<E>>,
     next_chunk: Vec<u32>,
     free_chunks: Vec<u32>,
     /// Events beyond the horizon.
@@ -126,7 +129,7 @@ impl<E: Copy> EventQueue<E> {
             today: Vec::new(),
             ring: vec![Bucket::EMPTY; RING as usize],
             ring_len: 0,
-            chunks: Vec::new(),
+            arena: Vec::new(),
             next_chunk: Vec::new(),
             free_chunks: Vec::new(),
             overflow: BinaryHeap::new(),
@@ -167,28 +170,30 @@ impl<E: Copy> EventQueue<E> {
     /// Appends to a ring bucket, starting a new chunk when its last one is full.
     #[inline]
     fn push_ring(&mut self, slot: usize, entry: Timed<E>) {
-        let tail = self.ring[slot].tail;
-        if tail != NONE && self.chunks[tail as usize].len() < CHUNK {
-            self.chunks[tail as usize].push(entry);
+        let bucket = self.ring[slot];
+        if bucket.tail != NONE && (bucket.tail_len as usize) < CHUNK {
+            self.arena[bucket.tail as usize * CHUNK + bucket.tail_len as usize] = entry;
+            self.ring[slot].tail_len += 1;
             return;
         }
         let id = match self.free_chunks.pop() {
             Some(id) => id,
             None => {
-                self.chunks.push(Vec::with_capacity(CHUNK));
+                // A new chunk, filled with copies of this entry until written.
+                self.arena.extend(std::iter::repeat_n(entry, CHUNK));
                 self.next_chunk.push(NONE);
-                (self.chunks.len() - 1) as u32
+                (self.next_chunk.len() - 1) as u32
             }
         };
-        self.chunks[id as usize].push(entry);
+        self.arena[id as usize * CHUNK] = entry;
         self.next_chunk[id as usize] = NONE;
-        let bucket = &mut self.ring[slot];
-        if tail == NONE {
-            bucket.head = id;
+        if bucket.tail == NONE {
+            self.ring[slot].head = id;
         } else {
-            self.next_chunk[tail as usize] = id;
+            self.next_chunk[bucket.tail as usize] = id;
         }
-        bucket.tail = id;
+        self.ring[slot].tail = id;
+        self.ring[slot].tail_len = 1;
     }
 
     /// Schedules `event` after `delay` from now.
@@ -233,20 +238,37 @@ impl<E: Copy> EventQueue<E> {
                 self.today.push(Timed { time, event });
             }
             let slot = (self.current % RING) as usize;
-            let mut id = self.ring[slot].head;
+            let bucket = self.ring[slot];
             self.ring[slot] = Bucket::EMPTY;
+            let mut id = bucket.head;
             while id != NONE {
-                let chunk = &mut self.chunks[id as usize];
-                self.ring_len -= chunk.len();
-                self.today.append(chunk);
+                let next = self.next_chunk[id as usize];
+                let len = if next == NONE {
+                    bucket.tail_len as usize
+                } else {
+                    CHUNK
+                };
+                let start = id as usize * CHUNK;
+                self.today
+                    .extend_from_slice(&self.arena[start..start + len]);
+                self.ring_len -= len;
                 self.free_chunks.push(id);
-                id = self.next_chunk[id as usize];
+                id = next;
             }
             if !self.today.is_empty() {
                 sort_latest_first(&mut self.today);
                 return true;
             }
         }
+    }
+
+    /// The event that [`EventQueue::pop`] returns `k` pops from now (0 = the next one),
+    /// when it is already sorted (in the current bucket): a model may prefetch what it
+    /// will touch.
+    #[inline]
+    pub fn peek_sorted(&self, k: usize) -> Option<&E> {
+        let len = self.today.len();
+        (k < len).then(|| &self.today[len - 1 - k].event)
     }
 
     /// Time of the next event without removing it.
@@ -257,16 +279,20 @@ impl<E: Copy> EventQueue<E> {
         let ring_min = (1..RING)
             .map(|k| self.ring[((self.current + k) % RING) as usize])
             .find(|b| b.head != NONE)
-            .and_then(|b| {
+            .map(|b| {
                 let mut id = b.head;
-                let mut min = None::<Nanos>;
+                let mut min = Nanos::MAX;
                 while id != NONE {
-                    let m = self.chunks[id as usize].iter().map(|e| e.time).min();
-                    min = match (min, m) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
+                    let next = self.next_chunk[id as usize];
+                    let len = if next == NONE {
+                        b.tail_len as usize
+                    } else {
+                        CHUNK
                     };
-                    id = self.next_chunk[id as usize];
+                    let start = id as usize * CHUNK;
+                    let chunk = &self.arena[start..start + len];
+                    min = chunk.iter().map(|e| e.time).fold(min, Nanos::min);
+                    id = next;
                 }
                 min
             });

@@ -57,9 +57,15 @@ impl ShortPolling {
         w.get_since_cursor_or_connect(c, GET, self.request_bytes);
     }
 
+    /// The next poll, `gap` after `from`. After a response on a kept-alive connection
+    /// the world may schedule the request itself (no timer event is needed when nothing
+    /// can happen to the client in between).
     fn schedule_next(&mut self, w: &mut World, c: u32, from: Nanos) {
-        let gap = self.gap(w);
-        w.client_timer(c, from + gap, POLL, 0);
+        let at = from + self.gap(w);
+        let after_response = self.schedule == PollSchedule::AfterResponse;
+        if !(after_response && w.get_since_cursor_at(c, at, GET, self.request_bytes)) {
+            w.client_timer(c, at, POLL, 0);
+        }
     }
 }
 
