@@ -123,8 +123,17 @@ fn main() {
         "rtsim engine benchmark: {clients} clients, {seconds} s measured + 10 s warm-up, one thread"
     );
     println!(
-        "{:14} {:>10} {:>14} {:>12} {:>12}",
-        "technique", "wall s", "events", "M events/s", "req/s"
+        "{:14} {:>10} {:>14} {:>12} {:>12} {:>7} {:>9} {:>9} {:>11} {:>11}",
+        "technique",
+        "wall s",
+        "events",
+        "M events/s",
+        "req/s",
+        "empty",
+        "mean s",
+        "p99 s",
+        "down B/s",
+        "up B/s"
     );
     let mut total = 0.0;
     for t in Technique::ALL {
@@ -137,13 +146,20 @@ fn main() {
         let wall = start.elapsed().as_secs_f64();
         total += wall;
         let m = &out.metrics;
+        // The measured numbers too: an equivalent model (benches/simpy_short_polling.py)
+        // must agree with them before its speed means anything.
         println!(
-            "{:14} {:>10.2} {:>14.0} {:>12.2} {:>12.0}",
+            "{:14} {:>10.3} {:>14.0} {:>12.2} {:>12.0} {:>7.3} {:>9.3} {:>9.3} {:>11.0} {:>11.0}",
             t.name(),
             wall,
             m.events,
             m.events / wall / 1e6,
-            m.requests_per_s
+            m.requests_per_s,
+            m.empty_response_fraction,
+            m.latency_mean_s,
+            m.latency_p99_s,
+            m.bytes_down_per_s,
+            m.bytes_up_per_s
         );
     }
     println!("total wall time {total:.1} s");

@@ -31,6 +31,23 @@ pub fn simulate_traced(sc: &Scenario) -> (RunOutput, Trace) {
     }
 }
 
+/// Simulates one run with every step scheduled as an event, none taken early (see
+/// [`World::schedule_every_step`]): the reference that those shortcuts are tested against.
+pub fn simulate_every_step(sc: &Scenario) -> RunOutput {
+    fn every_step<P: Protocol>(sc: &Scenario, mut protocol: P) -> RunOutput {
+        let mut w = World::new(sc);
+        w.schedule_every_step();
+        w.run(&mut protocol);
+        finish(w)
+    }
+    match sc.technique {
+        Technique::ShortPolling => every_step(sc, ShortPolling::new(sc)),
+        Technique::LongPolling => every_step(sc, LongPolling::new(sc)),
+        Technique::Sse => every_step(sc, Sse::new(sc)),
+        Technique::Websocket => every_step(sc, WebSocket::new(sc)),
+    }
+}
+
 fn run<P: Protocol>(sc: &Scenario, mut protocol: P) -> RunOutput {
     let mut w = World::new(sc);
     w.run(&mut protocol);
@@ -81,8 +98,8 @@ fn finish(mut w: World) -> RunOutput {
         }
     };
     let total_bytes = (r.bytes_down + r.bytes_up) as f64;
-    let connections_peak = w.connections.peak() as f64;
-    let memory_peak = w.memory.peak() as f64;
+    let connections_peak = w.connections.peak(&window) as f64;
+    let memory_peak = w.memory.peak(&window) as f64;
 
     // Instances a deployment needs: enough slots, memory and CPU (at the target
     // utilization) for what this run used at its peak.

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use rtsim::engine::{NS_PER_MS, NS_PER_S};
 use rtsim::scenario::*;
-use rtsim::sim::simulate;
+use rtsim::sim::{simulate, simulate_every_step};
 
 fn technique() -> impl Strategy<Value = Technique> {
     prop::sample::select(Technique::ALL.to_vec())
@@ -104,5 +104,21 @@ proptest! {
             prop_assert!(m.latency_p50_s <= m.latency_p99_s * 1.001 + 1e-9);
             prop_assert!(m.latency_p99_s <= m.latency_max_s * 1.001 + 1e-9);
         }
+    }
+
+    /// In a world without faults, a client step nothing else can observe is taken early
+    /// or folded into the next (short polling: the poll timer, the response's arrival).
+    /// That must change nothing but the number of events.
+    #[test]
+    fn steps_taken_early_change_nothing_but_the_event_count(sc in scenario()) {
+        let mut sc = sc;
+        sc.network.disconnect_every = None;
+        sc.faults.clear();
+        let mut fast = simulate(&sc).metrics;
+        let mut every = simulate_every_step(&sc).metrics;
+        prop_assert!(fast.events <= every.events);
+        fast.events = 0.0;
+        every.events = 0.0;
+        prop_assert_eq!(fast, every);
     }
 }

@@ -110,6 +110,11 @@ impl Protocol for ShortPolling {
         }
     }
 
+    /// After a normal answer the client only sets up its next poll (after-response).
+    fn response_is_local(&self, resp: u8) -> bool {
+        resp == response::UPDATES && self.schedule == PollSchedule::AfterResponse
+    }
+
     fn on_update(&mut self, _w: &mut World, _c: u32) {
         // Short polling never listens: updates wait for the next poll.
     }

@@ -90,6 +90,10 @@ impl BucketCursor {
 /// A change of `delta` at `t` adds `delta × (end − t)` to the area under the level up to
 /// `end`, so each change is booked once, in O(1) and in exact integer arithmetic, with no
 /// need to visit the time between changes (a gauge changes on nearly every event).
+///
+/// The peak is the highest level *held for some time*: several changes at one instant
+/// (a connection closes as another opens) count by their net effect, so the peak does
+/// not depend on the order in which simultaneous events happen to run.
 #[derive(Clone, Debug)]
 pub struct Gauge {
     value: i64,
@@ -97,8 +101,10 @@ pub struct Gauge {
     start_level: i64,
     /// Σ delta × (window end − t) over the changes inside the window.
     window_area: i128,
-    /// Highest level reached by a change inside the window.
+    /// Highest level held over a stretch of time inside the window (before `since`).
     peak_in_window: i64,
+    /// When the level last changed (changes come in time order).
+    since: Nanos,
     /// Level before the run starts (bucket 0 starts at time 0, in the warm-up).
     initial: i64,
     /// Per bucket: the net change in it, and Σ delta × (bucket end − t) of its changes.
@@ -114,6 +120,7 @@ impl Gauge {
             start_level: initial,
             window_area: 0,
             peak_in_window: i64::MIN,
+            since: 0,
             initial,
             bucket_step: vec![0; window.buckets()],
             bucket_area: vec![0; window.buckets()],
@@ -132,6 +139,13 @@ impl Gauge {
         if delta == 0 {
             return;
         }
+        if now > self.since {
+            // The level before this change was held over [since, now).
+            if now > window.start && self.since < window.end {
+                self.peak_in_window = self.peak_in_window.max(self.value);
+            }
+            self.since = now;
+        }
         self.value += delta;
         if now >= window.end {
             return;
@@ -140,7 +154,6 @@ impl Gauge {
             self.start_level += delta;
         } else {
             self.window_area += delta as i128 * (window.end - now) as i128;
-            self.peak_in_window = self.peak_in_window.max(self.value);
         }
         let i = self.cursor.locate(window, now);
         let edge = self.cursor.end.min(window.end);
@@ -155,9 +168,15 @@ impl Gauge {
         area as f64 / width as f64
     }
 
-    /// Highest level in the window (the level it opened with, or one reached later).
-    pub fn peak(&self) -> i64 {
-        self.peak_in_window.max(self.start_level)
+    /// Highest level held in the window (including the level it opens with, and the
+    /// one it closes with).
+    pub fn peak(&self, window: &Window) -> i64 {
+        if self.since < window.end {
+            // The last level is held to the end.
+            self.peak_in_window.max(self.value)
+        } else {
+            self.peak_in_window
+        }
     }
 
     /// Mean level in each time-series bucket.
@@ -426,7 +445,7 @@ mod tests {
         g.add(&w, 200, 1000); // after the window: ignored
         // Window [10,110): 10 for 50 ns, 40 for 50 ns → mean 25.
         assert_eq!(g.mean(&w), 25.0);
-        assert_eq!(g.peak(), 40);
+        assert_eq!(g.peak(&w), 40);
         let buckets = g.bucket_means(&w);
         // Bucket 0 [0,50): 100 for 5, 10 for 45 → (500+450)/50 = 19.
         assert_eq!(buckets[0], 19.0);
@@ -444,7 +463,7 @@ mod tests {
         g.add(&w, 2, 50);
         g.add(&w, 30, -20);
         g.add(&w, 60, -20);
-        assert_eq!(g.peak(), 50);
+        assert_eq!(g.peak(&w), 50);
         // 50 for 20 ns, 30 for 30, 10 for 50 → 2400/100.
         assert_eq!(g.mean(&w), 24.0);
     }
@@ -482,7 +501,7 @@ mod tests {
         let expected = area(w.start, w.end) as f64 / (w.end - w.start) as f64;
         assert_eq!(g.mean(&w), expected);
         let peak = (w.start..w.end).map(level_at).max().unwrap();
-        assert_eq!(g.peak(), peak);
+        assert_eq!(g.peak(&w), peak);
         for (i, mean) in g.bucket_means(&w).into_iter().enumerate() {
             let a = i as u64 * w.bucket;
             let b = (a + w.bucket).min(w.end);

@@ -282,6 +282,14 @@ pub trait Protocol {
     fn on_request(&mut self, w: &mut World, c: u32, req: u8, arg: u64);
     /// A response to a MAIN request arrived at the client (deliveries already recorded).
     fn on_response(&mut self, w: &mut World, c: u32, resp: u8);
+    /// Does [`Protocol::on_response`] for this response type only touch the client
+    /// itself — schedule its own timers and requests, no connection opened or closed?
+    /// Then, when nothing else can reach the client while the response is on the wire
+    /// (no fault process, the connection outlives the trip), the world runs the arrival
+    /// when the response leaves the server, on the client's clock, and saves an event.
+    fn response_is_local(&self, _resp: u8) -> bool {
+        false
+    }
     /// A new update for `c` is visible at the servers while `c` is listening.
     fn on_update(&mut self, w: &mut World, c: u32);
     /// A client timer fired.
@@ -335,8 +343,10 @@ pub struct World {
     state_open: [i64; 7],
     /// No fault process (network drops, instance crashes) can act on a client: between
     /// its own events, only its keep-alive and proxy deadlines — known in advance — can
-    /// change its connections.
+    /// change its connections. Steps nothing else can observe may then be taken early.
     quiet: bool,
+    /// The time a client step taken early runs at (see [`World::now`]).
+    client_clock: Option<Nanos>,
 }
 
 impl World {
@@ -409,13 +419,16 @@ impl World {
             }),
             state_open: ConnState::ALL.map(|s| s.usage().is_some() as i64),
             quiet: sc.network.disconnect_every.is_none() && sc.faults.is_empty(),
+            client_clock: None,
             sc,
         }
     }
 
+    /// The current time. While a client's step runs ahead of the queue (see
+    /// [`Protocol::response_is_local`]), the time of that step.
     #[inline]
     pub fn now(&self) -> Nanos {
-        self.q.now()
+        self.client_clock.unwrap_or(self.q.now())
     }
 
     #[inline]
@@ -439,6 +452,12 @@ impl World {
     }
 
     // ---------------------------------------------------------------- tracing
+
+    /// Schedules every step as an event, even those a quiet world could take early or
+    /// skip (for tests that check such shortcuts change nothing).
+    pub fn schedule_every_step(&mut self) {
+        self.quiet = false;
+    }
 
     /// Records every message from now on (for `rtsim trace`; costs time and memory).
     pub fn record_trace(&mut self) {
@@ -1120,13 +1139,11 @@ impl World {
         };
         let at = at.max(conn.last_departure);
         self.clients[c as usize].conns[slot as usize].last_departure = at;
-        self.q.schedule(
-            at,
-            Self::event(Kind::Depart, c, slot, resp, conn.generation, upto),
-        );
+        let ev = Self::event(Kind::Depart, c, slot, resp, conn.generation, upto);
+        self.q.schedule(at, ev);
     }
 
-    fn on_depart(&mut self, ev: Event) {
+    fn on_depart<P: Protocol>(&mut self, p: &mut P, ev: Event) {
         let now = self.now();
         let c = ev.client;
         let headers = self.sc.network.response_header_bytes;
@@ -1150,9 +1167,27 @@ impl World {
         self.clients[c as usize].conns[ev.slot as usize].last_activity = now;
         self.set_state(c, ev.slot, ConnState::Idle);
         self.schedule_idle_check(c, ev.slot);
-        let client = &self.clients[c as usize];
+        let arrival = now + self.clients[c as usize].one_way();
         let ev = Self::event(Kind::Response, c, ev.slot, ev.sub, ev.generation, ev.arg);
-        self.q.schedule(self.now() + client.one_way(), ev);
+        if self.can_arrive_early(c, ev.slot, arrival) && p.response_is_local(ev.sub) {
+            // Nothing can reach this client while the response travels, and what it does
+            // on arrival touches only itself: take the arrival now, on its clock.
+            let clock = self.client_clock.replace(arrival);
+            self.on_response_arrival(p, ev);
+            self.client_clock = clock;
+        } else {
+            self.q.schedule(arrival, ev);
+        }
+    }
+
+    /// May a response arriving at `arrival` on `slot` be handled when it leaves? Only in
+    /// a quiet world (no fault can break the connection on the way), on MAIN, inside the
+    /// run, and on a connection no idle timer closes first.
+    fn can_arrive_early(&self, c: u32, slot: u8, arrival: Nanos) -> bool {
+        self.quiet
+            && slot == MAIN
+            && arrival < self.end
+            && arrival < self.idle_due(&self.clients[c as usize].conns[slot as usize])
     }
 
     fn on_response_arrival<P: Protocol>(&mut self, p: &mut P, ev: Event) {
@@ -1543,7 +1578,7 @@ impl World {
                 }
             }
             Kind::Request if self.valid(&ev) => self.on_request_arrival(p, ev),
-            Kind::Depart if self.valid(&ev) => self.on_depart(ev),
+            Kind::Depart if self.valid(&ev) => self.on_depart(p, ev),
             Kind::Response if self.valid(&ev) => self.on_response_arrival(p, ev),
             Kind::Push if self.valid(&ev) => self.deliver(ev.client, ev.arg),
             Kind::Frame if self.valid(&ev) => {

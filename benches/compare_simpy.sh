@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# rtsim vs an equivalent SimPy model of short polling, on this machine, now.
+#
+#   bash benches/compare_simpy.sh [clients] [measured seconds] [rounds]
+#
+# Runs the two alternately (so both see the same machine: shared machines drift by tens
+# of percent within minutes), prints what each measured — the numbers must agree before
+# the speed means anything — and the ratio of the median wall times. Needs `simpy`
+# (pip install simpy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clients=${1:-20000}
+seconds=${2:-60}
+rounds=${3:-5}
+
+cargo bench --bench engine --no-run --quiet 2>/dev/null
+rtsim_times=()
+simpy_times=()
+for round in $(seq 1 "$rounds"); do
+  out=$(cargo bench --bench engine --quiet -- short --clients "$clients" --until "$seconds")
+  line=$(grep '^short-polling' <<<"$out")
+  rtsim_times+=("$(awk '{print $2}' <<<"$line")")
+  py=$(python3 benches/simpy_short_polling.py "$clients" "$seconds")
+  simpy_times+=("$(awk '/^wall/ {print $2}' <<<"$py")")
+  if [[ $round == 1 ]]; then
+    echo "rtsim:"
+    grep -E '^(technique|short-polling)' <<<"$out"
+    echo "simpy:"
+    tail -n 1 <<<"$py"
+    echo
+  fi
+  echo "round $round: rtsim ${rtsim_times[-1]} s, simpy ${simpy_times[-1]} s"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+r=$(median "${rtsim_times[@]}")
+s=$(median "${simpy_times[@]}")
+echo
+echo "median wall: rtsim $r s, simpy $s s: rtsim is $(awk -v r="$r" -v s="$s" 'BEGIN {printf "%.0f", s / r}')x faster"
