@@ -242,16 +242,9 @@ impl<E: Copy> EventQueue<E> {
             self.ring[slot] = Bucket::EMPTY;
             let mut id = bucket.head;
             while id != NONE {
-                let next = self.next_chunk[id as usize];
-                let len = if next == NONE {
-                    bucket.tail_len as usize
-                } else {
-                    CHUNK
-                };
-                let start = id as usize * CHUNK;
-                self.today
-                    .extend_from_slice(&self.arena[start..start + len]);
-                self.ring_len -= len;
+                let (range, next) = self.chunk(id, &bucket);
+                self.ring_len -= range.len();
+                self.today.extend_from_slice(&self.arena[range]);
                 self.free_chunks.push(id);
                 id = next;
             }
@@ -260,6 +253,19 @@ impl<E: Copy> EventQueue<E> {
                 return true;
             }
         }
+    }
+
+    /// Where chunk `id` of `bucket` lies in the arena (full, or filled to the bucket's
+    /// `tail_len` if it is the last), and the chunk after it.
+    fn chunk(&self, id: u32, bucket: &Bucket) -> (std::ops::Range<usize>, u32) {
+        let next = self.next_chunk[id as usize];
+        let len = if next == NONE {
+            bucket.tail_len as usize
+        } else {
+            CHUNK
+        };
+        let start = id as usize * CHUNK;
+        (start..start + len, next)
     }
 
     /// The event that [`EventQueue::pop`] returns `k` pops from now (0 = the next one),
@@ -283,15 +289,11 @@ impl<E: Copy> EventQueue<E> {
                 let mut id = b.head;
                 let mut min = Nanos::MAX;
                 while id != NONE {
-                    let next = self.next_chunk[id as usize];
-                    let len = if next == NONE {
-                        b.tail_len as usize
-                    } else {
-                        CHUNK
-                    };
-                    let start = id as usize * CHUNK;
-                    let chunk = &self.arena[start..start + len];
-                    min = chunk.iter().map(|e| e.time).fold(min, Nanos::min);
+                    let (range, next) = self.chunk(id, &b);
+                    min = self.arena[range]
+                        .iter()
+                        .map(|e| e.time)
+                        .fold(min, Nanos::min);
                     id = next;
                 }
                 min
