@@ -3,8 +3,10 @@
 //!
 //! - [`time`]: the integer-nanosecond clock and unit helpers;
 //! - [`queue`]: the event queue, ordered by (time, insertion sequence);
-//! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose).
+//! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose);
+//! - [`prefetch`]: memory hints for what the next events will touch.
 
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod time;

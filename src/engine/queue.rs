@@ -34,6 +34,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use super::prefetch::prefetch;
 use super::time::Nanos;
 
 /// log2 of the bucket width in ns.
@@ -250,8 +251,20 @@ impl<E: Copy> EventQueue<E> {
             }
             if !self.today.is_empty() {
                 sort_latest_first(&mut self.today);
+                self.prefetch_bucket(self.current + 1);
                 return true;
             }
+        }
+    }
+
+    /// Starts loading the first chunk of a bucket: written about one poll interval ago,
+    /// it is out of cache by the time the bucket comes up, and this one is next.
+    #[inline]
+    fn prefetch_bucket(&self, bucket: u64) {
+        let b = self.ring[(bucket % RING) as usize];
+        if b.head != NONE {
+            let start = b.head as usize * CHUNK;
+            prefetch(&self.arena[start..start + CHUNK]);
         }
     }
 

@@ -21,6 +21,7 @@ pub mod trace;
 
 use std::collections::VecDeque;
 
+use crate::engine::prefetch::prefetch;
 use crate::engine::{EventQueue, Nanos, Purpose, RandomStream};
 use crate::scenario::Technique;
 use crate::scenario::{Arrivals, Pattern, Scenario, ServiceTime};
@@ -227,26 +228,7 @@ const _: () = assert!(std::mem::size_of::<Client>() == 128);
 
 /// How many events ahead [`World::run`] prefetches the client: far enough for the
 /// memory to answer before the event comes up.
-const PREFETCH_AHEAD: usize = 2;
-
-/// Asks the CPU to start loading a client's two cache lines (a hint: no effect on
-/// results, and none at all on other architectures).
-#[inline(always)]
-fn prefetch(client: &Client) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let p = (client as *const Client).cast::<i8>();
-        // SAFETY: `prefetch` is a hint that never faults and never reads into the
-        // program; SSE, which it needs, is part of every x86_64 CPU.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(p);
-            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = client;
-}
+const PREFETCH_AHEAD: usize = 3;
 
 impl Client {
     /// Half the round trip: how long a message takes one way.
@@ -1535,9 +1517,11 @@ impl World {
             }
             // The next event's client is, at 10^4+ clients, a cache miss on each of its
             // two lines; ask for them now, so the memory works while this event runs.
-            if let Some(next) = self.q.peek_sorted(PREFETCH_AHEAD) {
-                if let Some(client) = self.clients.get(next.client as usize) {
-                    prefetch(client);
+            for k in 0..PREFETCH_AHEAD {
+                if let Some(next) = self.q.peek_sorted(k) {
+                    if let Some(client) = self.clients.get(next.client as usize) {
+                        prefetch(client);
+                    }
                 }
             }
             self.dispatch(p, ev);
