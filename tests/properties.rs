@@ -39,6 +39,7 @@ prop_compose! {
         outage in seconds(0, 5),
         retention_count in prop::option::of(1u64..5),
         interval in seconds(1, 8),
+        jitter in prop::option::of(seconds(0, 2)),
         fixed_rate in any::<bool>(),
         lp_timeout in seconds(1, 40),
         heartbeat in prop::option::of(seconds(1, 20)),
@@ -77,6 +78,7 @@ prop_compose! {
             sc.server.retention = Retention::Count(k);
         }
         sc.short_polling.interval = interval;
+        sc.short_polling.jitter = jitter.unwrap_or(0);
         sc.short_polling.schedule = if fixed_rate { PollSchedule::FixedRate } else { PollSchedule::AfterResponse };
         sc.long_polling.timeout = lp_timeout;
         sc.sse.heartbeat = heartbeat;

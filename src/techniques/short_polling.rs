@@ -111,8 +111,12 @@ impl Protocol for ShortPolling {
     }
 
     /// After a normal answer the client only sets up its next poll (after-response).
+    /// Not with jitter: the gap is then a draw from a stream all clients share, and
+    /// drawing it early would hand it to a different poll.
     fn response_is_local(&self, resp: u8) -> bool {
-        resp == response::UPDATES && self.schedule == PollSchedule::AfterResponse
+        resp == response::UPDATES
+            && self.schedule == PollSchedule::AfterResponse
+            && self.jitter == 0
     }
 
     fn on_update(&mut self, _w: &mut World, _c: u32) {

@@ -226,8 +226,8 @@ const OFFLINE: u8 = 1;
 // Two cache lines, no more (see the layout note on `Client`).
 const _: () = assert!(std::mem::size_of::<Client>() == 128);
 
-/// How many events ahead [`World::run`] prefetches the client: far enough for the
-/// memory to answer before the event comes up.
+/// [`World::run`] prefetches the clients of this many upcoming events: far enough ahead
+/// for the memory to answer before each event comes up.
 const PREFETCH_AHEAD: usize = 3;
 
 impl Client {
