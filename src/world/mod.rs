@@ -433,13 +433,13 @@ impl World {
         }
     }
 
-    // ---------------------------------------------------------------- tracing
-
     /// Schedules every step as an event, even those a quiet world could take early or
     /// skip (for tests that check such shortcuts change nothing).
     pub fn schedule_every_step(&mut self) {
         self.quiet = false;
     }
+
+    // ---------------------------------------------------------------- tracing
 
     /// Records every message from now on (for `rtsim trace`; costs time and memory).
     pub fn record_trace(&mut self) {
@@ -1515,8 +1515,8 @@ impl World {
             if t >= self.end {
                 break;
             }
-            // The next event's client is, at 10^4+ clients, a cache miss on each of its
-            // two lines; ask for them now, so the memory works while this event runs.
+            // At 10^4+ clients, an event's client is a cache miss on each of its two
+            // lines: ask for the next events' clients now, so memory works meanwhile.
             for k in 0..PREFETCH_AHEAD {
                 if let Some(next) = self.q.peek_sorted(k) {
                     if let Some(client) = self.clients.get(next.client as usize) {
