@@ -170,3 +170,34 @@ fn handshakes_cut_by_the_proxy_are_retried() {
         );
     }
 }
+
+/// A keep-alive timeout shorter than the trip back: the server closes the connection
+/// while its response is still on the wire. TCP delivers the data before the FIN, so
+/// the client gets its answer and opens a new connection for every poll.
+#[test]
+fn keepalive_shorter_than_the_trip_back_still_delivers_the_response() {
+    let n = 200;
+    let mut sc = base(Technique::ShortPolling, n);
+    sc.network.rtt = Rtt::Constant(100 * NS_PER_MS);
+    sc.server.keepalive_timeout = 10 * NS_PER_MS;
+    for quiet in [true, false] {
+        // With and without a fault process (drops far apart), so both the early-arrival
+        // path and the event-by-event path are exercised.
+        sc.network.disconnect_every = (!quiet).then_some(1_000_000 * NS_PER_S);
+        let m = simulate(&sc).metrics;
+        // Each cycle: 3 s + TCP (1 RTT) + TLS 1.3 (1 RTT) + request and response (1
+        // RTT) + the handshake CPU and request CPU.
+        let cycle = 3.0 + 0.3 + 0.001_07;
+        let expected = n as f64 / cycle;
+        assert!(
+            (m.requests_per_s - expected).abs() / expected < 0.02,
+            "quiet {quiet}: requests/s {} vs ≈ {expected:.2}",
+            m.requests_per_s
+        );
+        assert!(
+            (m.handshakes_per_s - expected).abs() / expected < 0.02,
+            "quiet {quiet}: one handshake per poll, got {} /s",
+            m.handshakes_per_s
+        );
+    }
+}

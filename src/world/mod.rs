@@ -158,7 +158,8 @@ pub struct Conn {
     pub last_activity: Nanos,
     /// Due time of the pending idle check (0 = none pending).
     check_at: Nanos,
-    /// Departure time of the last bytes the server sent: TCP delivers in order.
+    /// Departure time of the last bytes the server sent (TCP delivers in order); 0 =
+    /// nothing sent on it yet.
     last_departure: Nanos,
 }
 
@@ -796,7 +797,10 @@ impl World {
         if let Some(proxy) = self.sc.network.proxy_idle_timeout {
             due = conn.last_activity.saturating_add(proxy);
         }
-        if conn.state == ConnState::Idle {
+        // Keep-alive runs between requests: from a response's departure. Before its first
+        // request a new connection waits under the server's header timeout instead (not
+        // modelled), so a keep-alive shorter than a round trip cannot starve it.
+        if conn.state == ConnState::Idle && conn.last_departure > 0 {
             due = due.min(
                 conn.last_activity
                     .saturating_add(self.sc.server.keepalive_timeout),
@@ -864,7 +868,8 @@ impl World {
             let conn = &mut self.clients[c as usize].conns[ev.slot as usize];
             conn.instance = i;
             conn.last_activity = now;
-            conn.last_departure = now;
+            // Nothing sent on it yet (see `idle_due`).
+            conn.last_departure = 0;
         }
         self.set_state(c, ev.slot, ConnState::Handshake);
         let tls = self.sc.network.tls;
@@ -967,6 +972,16 @@ impl World {
             .last_activity
             .saturating_add(self.sc.server.keepalive_timeout);
         if conn.state == ConnState::Idle && keepalive_due <= due {
+            if conn.in_use {
+                // Its last response is still on the wire: TCP delivers the data before
+                // the FIN, so the close takes effect once the client has it.
+                let delivered = conn.last_departure + self.clients[c as usize].one_way();
+                let conn = &mut self.clients[c as usize].conns[slot as usize];
+                conn.check_at = delivered;
+                let ev = Self::event(Kind::IdleCheck, c, slot, 0, conn.generation, delivered);
+                self.q.schedule(delivered, ev);
+                return;
+            }
             // The server's keep-alive timer: an orderly close.
             self.trace_msg(c, false, now, |_| "FIN (keep-alive timeout)".to_string());
             self.close_connection(c, slot);
