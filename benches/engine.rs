@@ -5,8 +5,13 @@
 //! (per-client updates at 0.01/s, log-normal RTT with a 50 ms median, TLS 1.3), plus a
 //! hold benchmark of the event queue against a radix heap and `BinaryHeap` at
 //! 10^3–10^6 pending events.
+//! Each run also prints what it measured (requests/s, empty fraction, latency, bytes), so
+//! that an equivalent model in another simulator can be checked against it before its
+//! speed is compared: `benches/simpy_short_polling.py` is one, and
+//! `benches/compare_simpy.sh` runs the two alternately.
 //! Targets (2-core machine): all four at 10^6 clients in under 60 s together, peak RSS
-//! under 2 GB — see the README's performance section for the figures measured.
+//! under 2 GB, and 100× the SimPy model — see the README's performance section for the
+//! figures measured.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
