@@ -102,12 +102,14 @@ fn finish(mut w: World) -> RunOutput {
     let memory_peak = w.memory.peak(&window) as f64;
 
     // Instances a deployment needs: enough slots, memory and CPU (at the target
-    // utilization) for what this run used at its peak.
-    let slots = connections_peak / server.max_connections as f64;
+    // utilization) for what the clients asked of it at the peak — what was held plus what
+    // refused clients would have held (without refusals the two are the same).
+    let slots = w.connection_demand.peak(&window) as f64 / server.max_connections as f64;
+    let memory_peak_demand = w.memory_demand.peak(&window) as f64;
     let base = (server.base_memory * server.instances as u64) as f64;
     let per_instance_room = server.memory_limit.saturating_sub(server.base_memory) as f64;
     let memory = if per_instance_room > 0.0 {
-        (memory_peak - base).max(0.0) / per_instance_room
+        (memory_peak_demand - base).max(0.0) / per_instance_room
     } else {
         f64::INFINITY
     };

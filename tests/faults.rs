@@ -201,3 +201,30 @@ fn keepalive_shorter_than_the_trip_back_still_delivers_the_response() {
         );
     }
 }
+
+/// Refused clients are demand too: 1,000 SSE clients against one instance with 400
+/// slots need ⌈1000 / 400⌉ = 3 instances, not the one whose slots were full; with
+/// memory the limit instead, what the refused streams would hold counts.
+#[test]
+fn instances_needed_counts_the_clients_that_were_refused() {
+    let n = 1000;
+    let mut sc = base(Technique::Sse, n);
+    sc.server.max_connections = 400;
+    let m = simulate(&sc).metrics;
+    assert!(m.rejected_connections > 0.0);
+    assert_eq!(m.connections_peak, 400.0, "the slots were full");
+    assert_eq!(m.instances_needed, 3.0);
+
+    // Memory for the base and 250 streams per instance: 1,000 streams need 4.
+    let mut sc = base(Technique::Sse, n);
+    let per_stream = sc.server.memory_per_connection + sc.server.memory_per_stream;
+    sc.server.memory_limit = sc.server.base_memory + 250 * per_stream;
+    let m = simulate(&sc).metrics;
+    assert!(m.rejected_connections > 0.0);
+    assert_eq!(m.instances_needed, 4.0);
+
+    // Enough of both: nothing refused, one instance.
+    let m = simulate(&base(Technique::Sse, n)).metrics;
+    assert_eq!(m.rejected_connections, 0.0);
+    assert_eq!(m.instances_needed, 1.0);
+}

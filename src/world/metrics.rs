@@ -84,6 +84,52 @@ impl BucketCursor {
     }
 }
 
+/// A level and the highest value it holds for some time inside the window — several
+/// changes at one instant count by their net effect, so the peak does not depend on the
+/// order in which simultaneous events run. Changes come in time order.
+#[derive(Clone, Debug)]
+pub struct HeldPeak {
+    value: i64,
+    /// When the level last changed.
+    since: Nanos,
+    /// Highest level held over a stretch of time inside the window, before `since`.
+    peak: i64,
+}
+
+impl HeldPeak {
+    pub fn new(initial: i64) -> Self {
+        HeldPeak {
+            value: initial,
+            since: 0,
+            peak: i64::MIN,
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, window: &Window, now: Nanos, delta: i64) {
+        if delta == 0 {
+            return;
+        }
+        if now > self.since {
+            // The level before this change was held over [since, now).
+            if now > window.start && self.since < window.end {
+                self.peak = self.peak.max(self.value);
+            }
+            self.since = now;
+        }
+        self.value += delta;
+    }
+
+    /// Highest level held in the window (including the one it closes with).
+    pub fn peak(&self, window: &Window) -> i64 {
+        if self.since < window.end {
+            self.peak.max(self.value)
+        } else {
+            self.peak
+        }
+    }
+}
+
 /// A level that changes at instants: its time-weighted mean over the window, its peak in
 /// the window, and its mean per time-series bucket.
 ///
@@ -96,15 +142,11 @@ impl BucketCursor {
 /// not depend on the order in which simultaneous events happen to run.
 #[derive(Clone, Debug)]
 pub struct Gauge {
-    value: i64,
+    level: HeldPeak,
     /// The level when the window opens (the initial level plus changes before it).
     start_level: i64,
     /// Σ delta × (window end − t) over the changes inside the window.
     window_area: i128,
-    /// Highest level held over a stretch of time inside the window (before `since`).
-    peak_in_window: i64,
-    /// When the level last changed (changes come in time order).
-    since: Nanos,
     /// Level before the run starts (bucket 0 starts at time 0, in the warm-up).
     initial: i64,
     /// Per bucket: the net change in it, and Σ delta × (bucket end − t) of its changes.
@@ -116,11 +158,9 @@ pub struct Gauge {
 impl Gauge {
     pub fn new(window: &Window, initial: i64) -> Self {
         Gauge {
-            value: initial,
+            level: HeldPeak::new(initial),
             start_level: initial,
             window_area: 0,
-            peak_in_window: i64::MIN,
-            since: 0,
             initial,
             bucket_step: vec![0; window.buckets()],
             bucket_area: vec![0; window.buckets()],
@@ -130,23 +170,16 @@ impl Gauge {
 
     #[inline]
     pub fn value(&self) -> i64 {
-        self.value
+        self.level.value
     }
 
-    /// Adds `delta` to the level at time `now`.
+    /// Adds `delta` to the level at time `now` (changes come in time order).
     #[inline]
     pub fn add(&mut self, window: &Window, now: Nanos, delta: i64) {
         if delta == 0 {
             return;
         }
-        if now > self.since {
-            // The level before this change was held over [since, now).
-            if now > window.start && self.since < window.end {
-                self.peak_in_window = self.peak_in_window.max(self.value);
-            }
-            self.since = now;
-        }
-        self.value += delta;
+        self.level.add(window, now, delta);
         if now >= window.end {
             return;
         }
@@ -171,12 +204,7 @@ impl Gauge {
     /// Highest level held in the window (including the level it opens with, and the
     /// one it closes with).
     pub fn peak(&self, window: &Window) -> i64 {
-        if self.since < window.end {
-            // The last level is held to the end.
-            self.peak_in_window.max(self.value)
-        } else {
-            self.peak_in_window
-        }
+        self.level.peak(window)
     }
 
     /// Mean level in each time-series bucket.

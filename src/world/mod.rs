@@ -26,7 +26,7 @@ use crate::engine::{EventQueue, Nanos, Purpose, RandomStream};
 use crate::scenario::Technique;
 use crate::scenario::{Arrivals, Pattern, Scenario, ServiceTime};
 use balancer::LoadBalancer;
-use metrics::{Gauge, Recorder, Window};
+use metrics::{Gauge, HeldPeak, Recorder, Window};
 use origin::{ORIGIN, Origin, Record};
 use server::{ConnUse, Instance, connection_memory};
 use trace::{Lane, Trace};
@@ -206,6 +206,9 @@ pub struct Client {
     pub subscribed: bool,
     /// The outstanding chat POST reached the server (it must not be sent again).
     post_accepted: bool,
+    /// Per slot (bit 1 << slot): the server refused this client's connection and has not
+    /// admitted one since — demand the deployment did not serve.
+    unserved: u8,
 }
 
 /// What a server writes to an open stream.
@@ -305,6 +308,11 @@ pub struct World {
     pub rec: Recorder,
     pub connections: Gauge,
     pub memory: Gauge,
+    /// Connections and memory the clients asked for: what was held plus, for every
+    /// refused client still without a connection, what it would hold (only peaks are
+    /// needed: they size the deployment in `instances_needed`).
+    pub connection_demand: HeldPeak,
+    pub memory_demand: HeldPeak,
     rng_updates: RandomStream,
     rng_service: RandomStream,
     pub rng_jitter: RandomStream,
@@ -359,6 +367,7 @@ impl World {
                     down_until: 0,
                     own_head: 0,
                     post_accepted: false,
+                    unserved: 0,
                 }
             })
             .collect();
@@ -386,6 +395,8 @@ impl World {
             rec: Recorder::new(window),
             connections: Gauge::new(&window, 0),
             memory: Gauge::new(&window, base_memory),
+            connection_demand: HeldPeak::new(0),
+            memory_demand: HeldPeak::new(base_memory),
             rng_updates: stream(Purpose::Updates),
             rng_service: stream(Purpose::Service),
             rng_jitter: stream(Purpose::Jitter),
@@ -853,6 +864,7 @@ impl World {
         let one_way = self.clients[c as usize].one_way();
         let Some(i) = admitted else {
             self.rec.rejected(now);
+            self.mark_unserved(c, ev.slot);
             self.trace_msg(c, false, now, |_| {
                 "RST (no connection slot or memory)".to_string()
             });
@@ -864,6 +876,7 @@ impl World {
             return;
         };
         self.rec.handshake(now);
+        self.mark_served(c, ev.slot);
         {
             let conn = &mut self.clients[c as usize].conns[ev.slot as usize];
             conn.instance = i;
@@ -923,8 +936,49 @@ impl World {
             inst.memory = (inst.memory as i64 + delta_mem) as u64;
             inst.connections = (inst.connections as i64 + delta_conn) as u64;
         }
-        self.memory.add(&self.rec.window, now, delta_mem);
-        self.connections.add(&self.rec.window, now, delta_conn);
+        let window = &self.rec.window;
+        self.memory.add(window, now, delta_mem);
+        self.connections.add(window, now, delta_conn);
+        self.memory_demand.add(window, now, delta_mem);
+        self.connection_demand.add(window, now, delta_conn);
+    }
+
+    /// The server refused the client's connection on `slot`: from now on it counts as
+    /// demand not served, with the memory its connection would hold (a stream's for a
+    /// push technique's MAIN, an idle connection's otherwise), until one is admitted.
+    fn mark_unserved(&mut self, c: u32, slot: u8) {
+        let bit = 1 << slot;
+        if self.clients[c as usize].unserved & bit != 0 {
+            return;
+        }
+        self.clients[c as usize].unserved |= bit;
+        let memory = self.wanted_memory(slot);
+        let (window, now) = (&self.rec.window, self.now());
+        self.connection_demand.add(window, now, 1);
+        self.memory_demand.add(window, now, memory);
+    }
+
+    /// A connection on `slot` was admitted: the client's demand is served again.
+    fn mark_served(&mut self, c: u32, slot: u8) {
+        let bit = 1 << slot;
+        if self.clients[c as usize].unserved & bit == 0 {
+            return;
+        }
+        self.clients[c as usize].unserved &= !bit;
+        let memory = self.wanted_memory(slot);
+        let (window, now) = (&self.rec.window, self.now());
+        self.connection_demand.add(window, now, -1);
+        self.memory_demand.add(window, now, -memory);
+    }
+
+    fn wanted_memory(&self, slot: u8) -> i64 {
+        let streams = slot == MAIN && self.sc.technique != Technique::ShortPolling;
+        let state = if streams {
+            ConnState::Stream
+        } else {
+            ConnState::Idle
+        };
+        self.state_memory[state as usize]
     }
 
     /// Closes a connection at the server; events still in flight on it are void.
@@ -1237,6 +1291,7 @@ impl World {
             "HTTP/1.1 503 Service Unavailable (out of memory)".to_string()
         });
         self.close_connection(c, MAIN);
+        self.mark_unserved(c, MAIN);
         let generation = self.clients[c as usize].conns[MAIN as usize].generation;
         let at = now + self.clients[c as usize].one_way();
         self.q
