@@ -8,58 +8,39 @@ use crate::engine::NS_PER_S;
 use crate::results::{RunMetrics, RunOutput};
 use crate::scenario::{Scenario, Technique};
 use crate::techniques::{LongPolling, ShortPolling, Sse, WebSocket};
+use crate::world::World;
 use crate::world::trace::Trace;
-use crate::world::{Protocol, World};
 
 /// Simulates one run.
 pub fn simulate(sc: &Scenario) -> RunOutput {
-    match sc.technique {
-        Technique::ShortPolling => run(sc, ShortPolling::new(sc)),
-        Technique::LongPolling => run(sc, LongPolling::new(sc)),
-        Technique::Sse => run(sc, Sse::new(sc)),
-        Technique::Websocket => run(sc, WebSocket::new(sc)),
-    }
+    finish(run(sc, |_| {}))
 }
 
 /// Simulates one run and records every message (for `rtsim trace`: keep it tiny).
 pub fn simulate_traced(sc: &Scenario) -> (RunOutput, Trace) {
-    match sc.technique {
-        Technique::ShortPolling => run_traced(sc, ShortPolling::new(sc)),
-        Technique::LongPolling => run_traced(sc, LongPolling::new(sc)),
-        Technique::Sse => run_traced(sc, Sse::new(sc)),
-        Technique::Websocket => run_traced(sc, WebSocket::new(sc)),
-    }
+    let mut w = run(sc, World::record_trace);
+    let trace = w.trace.take().unwrap_or_default();
+    (finish(w), trace)
 }
 
 /// Simulates one run with every step scheduled as an event, none taken early (see
 /// [`World::schedule_every_step`]): the reference that those shortcuts are tested against.
 pub fn simulate_every_step(sc: &Scenario) -> RunOutput {
-    fn every_step<P: Protocol>(sc: &Scenario, mut protocol: P) -> RunOutput {
-        let mut w = World::new(sc);
-        w.schedule_every_step();
-        w.run(&mut protocol);
-        finish(w)
-    }
+    finish(run(sc, World::schedule_every_step))
+}
+
+/// Builds the world, lets `setup` adjust it, and runs the scenario's technique to the
+/// end of the window.
+fn run(sc: &Scenario, setup: impl FnOnce(&mut World)) -> World {
+    let mut w = World::new(sc);
+    setup(&mut w);
     match sc.technique {
-        Technique::ShortPolling => every_step(sc, ShortPolling::new(sc)),
-        Technique::LongPolling => every_step(sc, LongPolling::new(sc)),
-        Technique::Sse => every_step(sc, Sse::new(sc)),
-        Technique::Websocket => every_step(sc, WebSocket::new(sc)),
+        Technique::ShortPolling => w.run(&mut ShortPolling::new(sc)),
+        Technique::LongPolling => w.run(&mut LongPolling::new(sc)),
+        Technique::Sse => w.run(&mut Sse::new(sc)),
+        Technique::Websocket => w.run(&mut WebSocket::new(sc)),
     }
-}
-
-fn run<P: Protocol>(sc: &Scenario, mut protocol: P) -> RunOutput {
-    let mut w = World::new(sc);
-    w.run(&mut protocol);
-    finish(w)
-}
-
-fn run_traced<P: Protocol>(sc: &Scenario, mut protocol: P) -> (RunOutput, Trace) {
-    let mut w = World::new(sc);
-    w.record_trace();
-    w.run(&mut protocol);
-    let trace = w.trace.take().unwrap_or_default();
-    (finish(w), trace)
+    w
 }
 
 /// Pairs still pending at the end: at the origin or on the wire. Retention is applied

@@ -133,22 +133,17 @@ impl HeldPeak {
 /// A level that changes at instants: its time-weighted mean over the window, its peak in
 /// the window, and its mean per time-series bucket.
 ///
-/// A change of `delta` at `t` adds `delta × (end − t)` to the area under the level up to
-/// `end`, so each change is booked once, in O(1) and in exact integer arithmetic, with no
-/// need to visit the time between changes (a gauge changes on nearly every event).
-///
-/// The peak is the highest level *held for some time*: several changes at one instant
-/// (a connection closes as another opens) count by their net effect, so the peak does
-/// not depend on the order in which simultaneous events happen to run.
+/// A change of `delta` at `t` adds `delta × (end − max(t, start))` to the area under the
+/// level over the window, so each change is booked once, in O(1) and in exact integer
+/// arithmetic, with no need to visit the time between changes (a gauge changes on nearly
+/// every event). The peak is a [`HeldPeak`]'s.
 #[derive(Clone, Debug)]
 pub struct Gauge {
     level: HeldPeak,
-    /// The level when the window opens (the initial level plus changes before it).
-    start_level: i64,
-    /// Σ delta × (window end − t) over the changes inside the window.
-    window_area: i128,
     /// Level before the run starts (bucket 0 starts at time 0, in the warm-up).
     initial: i64,
+    /// Σ delta × (window end − max(t, window start)) over the changes before the end.
+    window_area: i128,
     /// Per bucket: the net change in it, and Σ delta × (bucket end − t) of its changes.
     bucket_step: Vec<i64>,
     bucket_area: Vec<i128>,
@@ -159,9 +154,8 @@ impl Gauge {
     pub fn new(window: &Window, initial: i64) -> Self {
         Gauge {
             level: HeldPeak::new(initial),
-            start_level: initial,
-            window_area: 0,
             initial,
+            window_area: 0,
             bucket_step: vec![0; window.buckets()],
             bucket_area: vec![0; window.buckets()],
             cursor: BucketCursor::UNSET,
@@ -183,11 +177,7 @@ impl Gauge {
         if now >= window.end {
             return;
         }
-        if now < window.start {
-            self.start_level += delta;
-        } else {
-            self.window_area += delta as i128 * (window.end - now) as i128;
-        }
+        self.window_area += delta as i128 * (window.end - now.max(window.start)) as i128;
         let i = self.cursor.locate(window, now);
         let edge = self.cursor.end.min(window.end);
         self.bucket_step[i] += delta;
@@ -197,7 +187,7 @@ impl Gauge {
     /// Time-weighted mean level over the window.
     pub fn mean(&self, window: &Window) -> f64 {
         let width = (window.end - window.start) as i128;
-        let area = self.start_level as i128 * width + self.window_area;
+        let area = self.initial as i128 * width + self.window_area;
         area as f64 / width as f64
     }
 

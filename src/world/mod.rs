@@ -795,11 +795,17 @@ impl World {
     /// Can the client send a request on this connection now? It must be open, free, and
     /// the request must reach the server before keep-alive or the proxy closes it.
     pub fn conn_usable(&self, c: u32, slot: u8) -> bool {
+        self.conn_usable_at(c, slot, self.now())
+    }
+
+    /// [`World::conn_usable`] for a request sent at `sent` (now or later), if nothing but
+    /// the passing of time happens to the connection meanwhile.
+    fn conn_usable_at(&self, c: u32, slot: u8, sent: Nanos) -> bool {
         let client = &self.clients[c as usize];
         let conn = &client.conns[slot as usize];
         conn.state == ConnState::Idle
             && !conn.in_use
-            && self.now() + client.one_way() < self.idle_due(conn)
+            && sent + client.one_way() < self.idle_due(conn)
     }
 
     /// When an idle connection will be closed (keep-alive or proxy), if nothing passes.
@@ -864,7 +870,7 @@ impl World {
         let one_way = self.clients[c as usize].one_way();
         let Some(i) = admitted else {
             self.rec.rejected(now);
-            self.mark_unserved(c, ev.slot);
+            self.set_unserved(c, ev.slot, true);
             self.trace_msg(c, false, now, |_| {
                 "RST (no connection slot or memory)".to_string()
             });
@@ -876,7 +882,7 @@ impl World {
             return;
         };
         self.rec.handshake(now);
-        self.mark_served(c, ev.slot);
+        self.set_unserved(c, ev.slot, false);
         {
             let conn = &mut self.clients[c as usize].conns[ev.slot as usize];
             conn.instance = i;
@@ -943,32 +949,22 @@ impl World {
         self.connection_demand.add(window, now, delta_conn);
     }
 
-    /// The server refused the client's connection on `slot`: from now on it counts as
-    /// demand not served, with the memory its connection would hold (a stream's for a
-    /// push technique's MAIN, an idle connection's otherwise), until one is admitted.
-    fn mark_unserved(&mut self, c: u32, slot: u8) {
+    /// The server refused the client's connection on `slot` (`unserved`), or admitted
+    /// one. While refused, the client counts as demand not served, with the memory its
+    /// connection would hold (a stream's for a push technique's MAIN, an idle
+    /// connection's otherwise).
+    fn set_unserved(&mut self, c: u32, slot: u8, unserved: bool) {
         let bit = 1 << slot;
-        if self.clients[c as usize].unserved & bit != 0 {
+        let flags = &mut self.clients[c as usize].unserved;
+        if (*flags & bit != 0) == unserved {
             return;
         }
-        self.clients[c as usize].unserved |= bit;
+        *flags ^= bit;
+        let sign = if unserved { 1 } else { -1 };
         let memory = self.wanted_memory(slot);
         let (window, now) = (&self.rec.window, self.now());
-        self.connection_demand.add(window, now, 1);
-        self.memory_demand.add(window, now, memory);
-    }
-
-    /// A connection on `slot` was admitted: the client's demand is served again.
-    fn mark_served(&mut self, c: u32, slot: u8) {
-        let bit = 1 << slot;
-        if self.clients[c as usize].unserved & bit == 0 {
-            return;
-        }
-        self.clients[c as usize].unserved &= !bit;
-        let memory = self.wanted_memory(slot);
-        let (window, now) = (&self.rec.window, self.now());
-        self.connection_demand.add(window, now, -1);
-        self.memory_demand.add(window, now, -memory);
+        self.connection_demand.add(window, now, sign);
+        self.memory_demand.add(window, now, sign * memory);
     }
 
     fn wanted_memory(&self, slot: u8) -> i64 {
@@ -1001,11 +997,16 @@ impl World {
             return;
         }
         if conn.check_at == 0 || due < conn.check_at {
-            let conn = &mut self.clients[c as usize].conns[slot as usize];
-            conn.check_at = due;
-            let ev = Self::event(Kind::IdleCheck, c, slot, 0, conn.generation, due);
-            self.q.schedule(due, ev);
+            self.idle_check_at(c, slot, due);
         }
+    }
+
+    /// Schedules the connection's idle check at `at`, superseding any pending one.
+    fn idle_check_at(&mut self, c: u32, slot: u8, at: Nanos) {
+        let conn = &mut self.clients[c as usize].conns[slot as usize];
+        conn.check_at = at;
+        let ev = Self::event(Kind::IdleCheck, c, slot, 0, conn.generation, at);
+        self.q.schedule(at, ev);
     }
 
     fn on_idle_check(&mut self, ev: Event) {
@@ -1030,10 +1031,7 @@ impl World {
                 // Its last response is still on the wire: TCP delivers the data before
                 // the FIN, so the close takes effect once the client has it.
                 let delivered = conn.last_departure + self.clients[c as usize].one_way();
-                let conn = &mut self.clients[c as usize].conns[slot as usize];
-                conn.check_at = delivered;
-                let ev = Self::event(Kind::IdleCheck, c, slot, 0, conn.generation, delivered);
-                self.q.schedule(delivered, ev);
+                self.idle_check_at(c, slot, delivered);
                 return;
             }
             // The server's keep-alive timer: an orderly close.
@@ -1149,18 +1147,10 @@ impl World {
     /// The client's cursor cannot change before `at` either: it has no other request
     /// outstanding on MAIN.
     pub fn get_since_cursor_at(&mut self, c: u32, at: Nanos, req: u8, bytes: u64) -> bool {
-        if !self.quiet || at < self.now() || at >= self.end {
+        if !self.quiet || at < self.now() || at >= self.end || !self.conn_usable_at(c, MAIN, at) {
             return false;
         }
-        let client = &self.clients[c as usize];
-        let conn = &client.conns[MAIN as usize];
-        let usable = conn.state == ConnState::Idle
-            && !conn.in_use
-            && at + client.one_way() < self.idle_due(conn);
-        if !usable {
-            return false;
-        }
-        let since = client.cursor;
+        let since = self.clients[c as usize].cursor;
         self.send_request_leaving_at(at, c, MAIN, req, since, bytes, 0);
         true
     }
@@ -1291,7 +1281,7 @@ impl World {
             "HTTP/1.1 503 Service Unavailable (out of memory)".to_string()
         });
         self.close_connection(c, MAIN);
-        self.mark_unserved(c, MAIN);
+        self.set_unserved(c, MAIN, true);
         let generation = self.clients[c as usize].conns[MAIN as usize].generation;
         let at = now + self.clients[c as usize].one_way();
         self.q
