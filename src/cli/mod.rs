@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::{self, Experiment, Plan};
 use crate::report::{self, Metadata};
+use crate::results::Row;
 use crate::runner::{self, Completed, RunOptions, Shard};
 
 pub use args::{Cli, Command};
@@ -100,6 +101,27 @@ fn default_out(name: &str) -> PathBuf {
 
 fn jobs(j: Option<usize>) -> usize {
     j.unwrap_or(0)
+}
+
+/// The rows and sweep keys of a finished run's `results.csv`.
+fn read_rows(dir: &Path) -> Result<(Vec<Row>, Vec<String>), Failure> {
+    report::read_results_csv(&dir.join("results.csv")).map_err(|e| usage(format!("error: {e:#}")))
+}
+
+/// Runs an experiment file quietly and writes nothing (for commands that only show
+/// results): its plan and its rows.
+fn run_quietly(
+    file: &Path,
+    set: &[String],
+    jobs_flag: Option<usize>,
+) -> Result<(Plan, Vec<Row>), Failure> {
+    let plan = load(file, set)?.plan();
+    let completed = execute(&plan, jobs(jobs_flag), true, None)?;
+    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
+        status: 1,
+        message: e,
+    })?;
+    Ok((plan, rows))
 }
 
 /// Runs the plan with a progress bar and Ctrl-C handling.
@@ -244,19 +266,11 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
 // ------------------------------------------------------------------- table
 
 fn table(a: args::TableArgs) -> Result<(), Failure> {
-    if a.source.is_dir() {
-        let (rows, _) = report::read_results_csv(&a.source.join("results.csv"))
-            .map_err(|e| usage(format!("error: {e:#}")))?;
-        println!("{}", report::tradeoff_table(&rows));
-        return Ok(());
-    }
-    let exp = load(&a.source, &a.set)?;
-    let plan = exp.plan();
-    let completed = execute(&plan, jobs(a.jobs), true, None)?;
-    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
-        status: 1,
-        message: e,
-    })?;
+    let rows = if a.source.is_dir() {
+        read_rows(&a.source)?.0
+    } else {
+        run_quietly(&a.source, &a.set, a.jobs)?.1
+    };
     println!("{}", report::tradeoff_table(&rows));
     Ok(())
 }
@@ -264,8 +278,7 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
 // ------------------------------------------------------------------- plot
 
 fn plot(a: args::PlotArgs) -> Result<(), Failure> {
-    let (rows, keys) = report::read_results_csv(&a.dir.join("results.csv"))
-        .map_err(|e| usage(format!("error: {e:#}")))?;
+    let (rows, keys) = read_rows(&a.dir)?;
     let mut files = report::draw_charts(&a.dir, &rows, &keys).context("drawing charts")?;
     // The experiment's own [[charts]], from the resolved copy the run wrote.
     let resolved = a.dir.join("experiment.toml");
@@ -450,18 +463,9 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
             ))
         })?;
         let exp = experiment::load_str("experiment.toml", &resolved, &a.set).map_err(usage)?;
-        let (rows, _) = report::read_results_csv(&a.source.join("results.csv"))
-            .map_err(|e| usage(format!("error: {e:#}")))?;
-        (exp.plan(), rows)
+        (exp.plan(), read_rows(&a.source)?.0)
     } else {
-        let exp = load(&a.source, &a.set)?;
-        let plan = exp.plan();
-        let completed = execute(&plan, jobs(a.jobs), true, None)?;
-        let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
-            status: 1,
-            message: e,
-        })?;
-        (plan, rows)
+        run_quietly(&a.source, &a.set, a.jobs)?
     };
     for row in &rows {
         let Some(planned) = plan
