@@ -15,4 +15,6 @@ pub mod sizing;
 pub mod stats;
 pub mod techniques;
 pub mod theory;
+pub mod units;
+pub mod wire;
 pub mod world;

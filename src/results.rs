@@ -1,7 +1,7 @@
 //! What a run produces: the measured metrics of one simulation ([`RunMetrics`]), its
 //! time series, and the aggregated result row ([`Row`]) that the reports write.
 //!
-//! Column names are a public contract (DESIGN.md §3): scripts and notebooks read them.
+//! Column names are a public contract (the README lists them): scripts and notebooks read them.
 //! [`METRICS`] lists every metric column in output order, with whether it carries a
 //! `_ci95` companion column.
 

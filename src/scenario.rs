@@ -59,7 +59,7 @@ impl std::fmt::Display for Technique {
 }
 
 impl Scenario {
-    /// A fixed reference scenario — DESIGN.md's defaults with the event-loop preset's
+    /// A fixed reference scenario — the key reference's defaults with the event-loop preset's
     /// figures, 100 clients, per-client updates at 0.1/s, a constant 50 ms RTT — for
     /// tests, benchmarks and examples. Experiments never use it.
     pub fn reference() -> Scenario {
@@ -78,6 +78,12 @@ impl Scenario {
                 arrivals: Arrivals::Poisson,
                 payload: 200,
                 room_size: 10,
+                start_window: 3_000_000_000,
+                post_retry: Backoff {
+                    initial: 1_000_000_000,
+                    max: 30_000_000_000,
+                    jitter: 0.5,
+                },
             },
             network: Network {
                 rtt: Rtt::Constant(50_000_000),
@@ -121,6 +127,11 @@ impl Scenario {
             long_polling: LongPolling {
                 timeout: 30_000_000_000,
                 reconnect_delay: 0,
+                backoff: Backoff {
+                    initial: 1_000_000_000,
+                    max: 30_000_000_000,
+                    jitter: 0.5,
+                },
             },
             sse: Sse {
                 heartbeat: Some(15_000_000_000),
@@ -198,6 +209,12 @@ pub struct Workload {
     /// Application bytes per update.
     pub payload: u64,
     pub room_size: u32,
+    /// Every client starts at a uniform random time in [0, start_window): the same draws
+    /// for every technique (common random numbers), whatever the technique's settings.
+    pub start_window: Nanos,
+    /// How a chat message's POST retries a refused connection (every technique that
+    /// sends chat as HTTP POSTs: short polling, long polling, SSE).
+    pub post_retry: Backoff,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -322,6 +339,8 @@ pub struct ShortPolling {
 pub struct LongPolling {
     pub timeout: Nanos,
     pub reconnect_delay: Nanos,
+    /// Backoff after a refused connection or a 503.
+    pub backoff: Backoff,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -32,7 +32,7 @@
 //! `[[faults]]` (crashes) break the symmetry — the crashed instance's clients herd onto
 //! the others — so sizing refuses them, with the reason.
 //!
-//! **Start-up storm.** Every client connects within the first short-polling interval, so
+//! **Start-up storm.** Every client connects within `[workload] start_window`, so
 //! an instance of a million clients starts with minutes of TLS handshakes queued. That is
 //! a thundering herd, not the steady state being sized; the warm-up of each sizing run is
 //! extended until that backlog has drained (see [`Searcher::warmup_for`]), and the
@@ -44,11 +44,12 @@ use rayon::prelude::*;
 
 use crate::engine::{NS_PER_S, Nanos};
 use crate::experiment::{Experiment, Target};
-use crate::report::{human, machine_number};
+use crate::report::machine_number;
 use crate::results::RunMetrics;
 use crate::runner::estimate;
 use crate::scenario::{Pattern, Scenario, Technique, Tls};
 use crate::sim::simulate;
+use crate::units::human;
 
 /// Hours in a month, as cloud price lists count them (8,760 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -385,7 +386,7 @@ pub fn size_technique(
              spread cost headroom"
         ));
     }
-    if load.start_window_s > secs(base.short_polling.interval) + 0.5 {
+    if load.start_window_s > secs(base.workload.start_window) + 0.5 {
         notes.push(format!(
             "clients start over {} (not all at once) and the warm-up is {}, so the \
              start-up connection storm is not what is measured",
@@ -477,7 +478,7 @@ fn round_up(n: u64, g: u64) -> u64 {
     n.div_ceil(g) * g
 }
 
-/// Upper bound of any search: DESIGN.md's largest experiment.
+/// Upper bound of any search: the largest client count an experiment accepts.
 const MAX_CLIENTS: u64 = 100_000_000;
 
 impl<'a> Searcher<'a> {
@@ -512,24 +513,24 @@ impl<'a> Searcher<'a> {
             .min(self.limits.utilization.min(0.95))
     }
 
-    /// The window over which `n` clients per instance start. Every client starts within
-    /// the first short-polling interval (the simulator's start window); a million TLS
-    /// handshakes in 3 s would queue for minutes, and connections queued longer than the
-    /// proxy idle timeout are cut. That cold-start herd is not the steady state being
-    /// sized, so for the techniques that do not poll, the start window (their unused
-    /// `short-polling.interval`) is stretched until the handshakes take at most 80 % of
-    /// the CPU the steady load leaves free. Short polling keeps its interval (it is its
-    /// technique parameter); its storm is drained by the warm-up instead.
+    /// The window over which `n` clients per instance start (`[workload] start_window`);
+    /// a million TLS handshakes in 3 s would queue for minutes, and connections queued
+    /// longer than the proxy idle timeout are cut. That cold-start herd is not the steady
+    /// state being sized, so for the techniques that do not poll, the start window is
+    /// stretched until the handshakes take at most 80 % of the CPU the steady load leaves
+    /// free. Short polling keeps the file's window: its clients keep the phases they
+    /// start with (after-response polls never mix), so a stretched window would change
+    /// the steady state itself; its storm is drained by the warm-up instead.
     pub fn start_window(&self, n: u64) -> Nanos {
         let sc = self.base;
         if sc.technique == Technique::ShortPolling {
-            return sc.short_polling.interval;
+            return sc.workload.start_window;
         }
         let cores = self.base.server.cores.max(1) as f64;
         let spare = 0.8 * (1.0 - self.steady_utilization(n));
         let ramp = n as f64 * self.connect_cpu() / (cores * spare);
-        sc.short_polling
-            .interval
+        sc.workload
+            .start_window
             .max((ramp.ceil() as Nanos) * NS_PER_S)
     }
 
@@ -584,7 +585,7 @@ impl<'a> Searcher<'a> {
         sc.server.memory_limit = u64::MAX / 4;
         sc.faults.clear();
         sc.warmup = self.warmup_for(per_instance);
-        sc.short_polling.interval = self.start_window(per_instance);
+        sc.workload.start_window = self.start_window(per_instance);
         let est = estimate(&sc).events;
         if est > self.options.max_events_per_run {
             return Err(format!(
@@ -618,7 +619,7 @@ impl<'a> Searcher<'a> {
             cpu_utilization: m.cpu_utilization,
             latency_p99_s: m.latency_p99_s,
             warmup_s: secs(sc.warmup),
-            start_window_s: secs(sc.short_polling.interval),
+            start_window_s: secs(sc.workload.start_window),
             duration_s: secs(sc.duration),
             totals: m,
         };

@@ -250,14 +250,14 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
             "  {:14} {:40} ~{:>8} events/run, ~{} memory",
             row.technique.name(),
             runner::describe_point(&row.sweep),
-            report::human::count(est.events),
-            report::human::bytes(est.memory_bytes, true)
+            crate::units::human::count(est.events),
+            crate::units::human::bytes(est.memory_bytes, true)
         );
     }
     println!(
         "estimated work: ~{} simulated events in all; ~{} of memory per worker thread",
-        report::human::count(total_events),
-        report::human::bytes(peak_memory, true)
+        crate::units::human::count(total_events),
+        crate::units::human::bytes(peak_memory, true)
     );
     println!("ok");
     Ok(())

@@ -27,7 +27,7 @@ mod presets;
 mod resolved;
 mod schema;
 mod sweep;
-mod units;
+
 mod validate;
 mod values;
 

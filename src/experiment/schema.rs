@@ -125,6 +125,8 @@ section!(
         arrivals: Arrivals,
         payload: Size,
         room_size: u32,
+        start_window: Dur,
+        post_retry: Backoff,
     }
 );
 
@@ -186,6 +188,7 @@ section!(
     RawLongPolling, "long-polling" {
         timeout: Dur,
         reconnect_delay: Dur,
+        backoff: Backoff,
     }
 );
 

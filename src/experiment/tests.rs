@@ -7,8 +7,8 @@ use crate::scenario::{Concurrency, Pattern, Retention, Rtt, Tls};
 const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
 
-/// The example of DESIGN.md §4.
-const DESIGN_EXAMPLE: &str = r#"
+/// The example experiment of the README (every section, most keys).
+const README_EXAMPLE: &str = r#"
 name = "polling-waste"                 # also the default output folder name
 description = "Why short polling is wasteful"
 seed = 1
@@ -139,7 +139,7 @@ fn empty_file_gets_every_default() {
 
 #[test]
 fn design_example_loads_and_plans() {
-    let e = ok(DESIGN_EXAMPLE);
+    let e = ok(README_EXAMPLE);
     assert_eq!(e.name, "polling-waste");
     assert_eq!(e.replications, 5);
     assert_eq!(e.base.network.request_header_bytes, 500);
@@ -213,7 +213,7 @@ techniques = ["long-polling", "short-polling"]
 
 #[test]
 fn random_point_is_shared_across_techniques() {
-    let plan = ok(DESIGN_EXAMPLE).plan();
+    let plan = ok(README_EXAMPLE).plan();
     let point = |t: Technique, clients: u32| -> Vec<u64> {
         plan.rows
             .iter()
@@ -530,7 +530,7 @@ fn set_overrides() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let e = load_str("exp.toml", DESIGN_EXAMPLE, &sets).unwrap_or_else(|e| panic!("{e}"));
+    let e = load_str("exp.toml", README_EXAMPLE, &sets).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.base.workload.clients, 5000);
     assert_eq!(e.base.short_polling.interval, 10 * S);
     assert_eq!(e.base.network.tls, Tls::V1_2);
@@ -546,7 +546,7 @@ fn set_overrides() {
 #[test]
 fn set_pins_a_swept_key() {
     let sets = vec!["workload.clients=500".to_string()];
-    let e = load_str("exp.toml", DESIGN_EXAMPLE, &sets).unwrap();
+    let e = load_str("exp.toml", README_EXAMPLE, &sets).unwrap();
     let plan = e.plan();
     assert_eq!(plan.sweep_keys, ["short-polling.interval"]);
     assert_eq!(plan.rows.len(), 4 + 1 + 1 + 1);
@@ -578,7 +578,7 @@ fn set_errors_name_set() {
 #[test]
 fn resolved_toml_round_trips() {
     for (text, sets) in [
-        (DESIGN_EXAMPLE, vec![]),
+        (README_EXAMPLE, vec![]),
         ("", vec![]),
         (
             "[server]\npreset = \"thread-per-connection\"\n[network]\npreset = \"3g\"\n[[faults]]\nat = \"30s\"\ninstance = 0\ndowntime = \"5s\"\n[[charts]]\nx = \"clients\"\ny = \"requests_per_s\"\nlog_x = true\n[target]\nlatency_p99 = \"200ms\"\ninstance_hour_cost = 0.1\n",
@@ -659,7 +659,7 @@ mod no_panic {
 
         #[test]
         fn mutated_example(at in 0usize..2000, len in 0usize..6, insert in "\\PC{0,4}") {
-            let mut text = DESIGN_EXAMPLE.to_string();
+            let mut text = README_EXAMPLE.to_string();
             let mut at = at.min(text.len());
             while !text.is_char_boundary(at) { at -= 1; }
             let mut end = (at + len).min(text.len());

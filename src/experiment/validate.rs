@@ -3,12 +3,12 @@
 //! Layering, highest first: the row's sweep values, `--set`, the experiment file (all
 //! already merged into the [`RawExperiment`] passed in); then the named preset;
 //! then the `event-loop` server preset (so a user preset may leave figures out); then the
-//! built-in defaults of DESIGN.md §4. Every value keeps its [`Loc`], so a failed check
+//! built-in defaults (the README key reference). Every value keeps its [`Loc`], so a failed check
 //! points at the value that broke it — in the file, a `--set`, a sweep element or a preset.
 //!
 //! Decisions worth knowing:
 //! - `warmup` may equal `duration`; a warm-up *longer* than the measured run is an error
-//!   (DESIGN §4 "a warm-up longer than the run").
+//!   ("a warm-up longer than the run").
 //! - A long-poll `timeout` at or above `proxy_idle_timeout`, and SSE/WebSocket heartbeats
 //!   that are off or not shorter than it, are warnings, not errors: that failure mode is a
 //!   lesson the simulator shows.
@@ -31,10 +31,10 @@ use super::schema::{
     RawChart, RawExperiment, RawFault, RawLongPolling, RawNetwork, RawServer, RawShortPolling,
     RawSse, RawTarget, RawTop, RawWebSocket, RawWorkload, Val, dflt, unknown_key,
 };
-use super::units::{format_duration, format_size};
 use super::values::{BACKOFF_DEFAULT, Dur, OffDur, Size};
+use crate::units::text::{format_duration, format_size};
 
-/// Most clients one run may have (DESIGN §4).
+/// Most clients one run may have.
 pub(crate) const MAX_CLIENTS: u64 = 100_000_000;
 /// Most replications.
 pub(crate) const MAX_REPLICATIONS: u32 = 1000;
@@ -208,6 +208,8 @@ impl Ctx {
             arrivals: dflt(Arrivals::Poisson),
             payload: dflt(Size(200)),
             room_size: dflt(10),
+            start_window: dflt(Dur(3 * S)),
+            post_retry: dflt(BACKOFF_DEFAULT),
         });
         let mut short_polling = raw.short_polling.clone();
         short_polling.fill_from(&RawShortPolling {
@@ -219,6 +221,7 @@ impl Ctx {
         long_polling.fill_from(&RawLongPolling {
             timeout: dflt(Dur(30 * S)),
             reconnect_delay: dflt(Dur(0)),
+            backoff: dflt(BACKOFF_DEFAULT),
         });
         let mut sse = raw.sse.clone();
         sse.fill_from(&RawSse {
@@ -445,8 +448,17 @@ impl Ctx {
             )?,
             "websocket.heartbeat_timeout",
         )?;
-        let backoff = get(&f.websocket.backoff, "websocket.backoff")?;
-        check_backoff(backoff)?;
+        for (b, key) in [
+            (&f.websocket.backoff, "websocket.backoff"),
+            (&f.long_polling.backoff, "long-polling.backoff"),
+            (&f.workload.post_retry, "workload.post_retry"),
+        ] {
+            check_backoff(get(b, key)?, key)?;
+        }
+        positive(
+            get(&f.workload.start_window, "workload.start_window")?,
+            "workload.start_window",
+        )?;
         if let Some(p) = proxy.v.0 {
             let pt = format_duration(p);
             if uses(Technique::LongPolling) && lp.v.0 >= p {
@@ -697,12 +709,11 @@ fn check_rtt(rtt: &Val<Rtt>) -> Result<(), Problem> {
     }
 }
 
-fn check_backoff(b: &Val<Backoff>) -> Result<(), Problem> {
+fn check_backoff(b: &Val<Backoff>, key: &str) -> Result<(), Problem> {
     let v = &b.v;
     if v.initial == 0 {
         return Err(
-            Problem::new(&b.loc, "an initial delay above zero", "initial = \"0s\"")
-                .for_key("websocket.backoff"),
+            Problem::new(&b.loc, "an initial delay above zero", "initial = \"0s\"").for_key(key),
         );
     }
     if v.max < v.initial {
@@ -715,12 +726,11 @@ fn check_backoff(b: &Val<Backoff>) -> Result<(), Problem> {
                 format_duration(v.max)
             ),
         )
-        .for_key("websocket.backoff"));
+        .for_key(key));
     }
     if !(0.0..=1.0).contains(&v.jitter) {
         return Err(
-            Problem::new(&b.loc, "a jitter from 0 to 1", v.jitter.to_string())
-                .for_key("websocket.backoff"),
+            Problem::new(&b.loc, "a jitter from 0 to 1", v.jitter.to_string()).for_key(key),
         );
     }
     Ok(())
@@ -753,6 +763,8 @@ fn build(f: &Filled, technique: Technique, random_point: u64) -> Result<Scenario
             arrivals: get(&w.arrivals, "workload.arrivals")?.v,
             payload: get(&w.payload, "workload.payload")?.v.0,
             room_size: get(&w.room_size, "workload.room_size")?.v,
+            start_window: get(&w.start_window, "workload.start_window")?.v.0,
+            post_retry: get(&w.post_retry, "workload.post_retry")?.v.clone(),
         },
         network: Network {
             rtt: get(&n.rtt, "network.rtt")?.v.clone(),
@@ -798,6 +810,9 @@ fn build(f: &Filled, technique: Technique, random_point: u64) -> Result<Scenario
         long_polling: LongPolling {
             timeout: get(&f.long_polling.timeout, "long-polling.timeout")?.v.0,
             reconnect_delay: get(&f.long_polling.reconnect_delay, "reconnect_delay")?.v.0,
+            backoff: get(&f.long_polling.backoff, "long-polling.backoff")?
+                .v
+                .clone(),
         },
         sse: Sse {
             heartbeat: get(&f.sse.heartbeat, "sse.heartbeat")?.v.0,

@@ -14,7 +14,7 @@ use crate::scenario::{
 
 use super::error::Problem;
 use super::node::{Kind, Node};
-use super::units;
+use crate::units::text as units;
 
 /// Reads a typed value from a located TOML node.
 pub(crate) trait FromNode: Sized {
@@ -431,7 +431,8 @@ impl ToToml for Rtt {
     }
 }
 
-/// Defaults of `[websocket] backoff`, per key.
+/// Defaults of every backoff key (`[websocket] backoff`, `[long-polling] backoff`,
+/// `[workload] post_retry`), per key.
 pub(crate) const BACKOFF_DEFAULT: Backoff = Backoff {
     initial: 1_000_000_000,
     max: 30_000_000_000,

@@ -29,9 +29,10 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use super::table::{HEADINGS, table_cells};
-use super::{human, representative_row, with_temp_file, write_atomic};
+use super::{representative_row, with_temp_file, write_atomic};
 use crate::results::Row;
 use crate::scenario::Technique;
+use crate::units::human;
 
 /// Pixel size of every chart.
 pub const SIZE: (u32, u32) = (1280, 720);

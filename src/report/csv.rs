@@ -1,4 +1,4 @@
-//! `results.csv`: one line per technique × sweep point, columns per DESIGN §3.
+//! `results.csv`: one line per technique × sweep point, columns as the README lists them.
 //!
 //! Header: `technique`, `clients`, `poll_interval_s`, one column per swept key (its
 //! dotted path), `replications`, then every metric of [`METRICS`] in order, each

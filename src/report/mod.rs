@@ -5,7 +5,7 @@
 //!
 //! | file | written by | contents |
 //! |---|---|---|
-//! | `results.csv` | [`csv`] | one line per technique × sweep point (DESIGN §3 columns) |
+//! | `results.csv` | [`csv`] | one line per technique × sweep point (the README's columns) |
 //! | `results.json` | [`json`] | the same rows, same keys, plus run metadata |
 //! | `table.md` | [`table`] | the trade-off table regenerated from the numbers |
 //! | `timeseries.csv` | [`timeseries`] | per-bucket series of every row's first replication |
@@ -23,7 +23,7 @@
 
 pub mod charts;
 pub mod csv;
-pub mod human;
+
 pub mod json;
 pub mod table;
 pub mod timeseries;
@@ -201,7 +201,7 @@ pub fn machine_number(v: f64) -> String {
     format!("{v}")
 }
 
-/// The results header: the column contract of DESIGN §3, also the JSON keys.
+/// The results header: the column contract (the README lists it), also the JSON keys.
 pub(crate) fn result_columns(sweep_keys: &[String]) -> Vec<String> {
     let mut cols: Vec<String> = ["technique", "clients", "poll_interval_s"]
         .iter()

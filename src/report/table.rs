@@ -9,9 +9,10 @@
 //! is hard-coded per technique except what is a property of the protocol (who may
 //! speak first, what a held connection is called) and the advice in "Best for".
 
-use super::{Exporter, Metadata, REFERENCE_POLL_INTERVAL_S, human, representative_rows};
+use super::{Exporter, Metadata, REFERENCE_POLL_INTERVAL_S, representative_rows};
 use crate::results::Row;
 use crate::scenario::Technique;
+use crate::units::human;
 
 /// Writes `table.md`.
 pub struct MarkdownExporter;

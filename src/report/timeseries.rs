@@ -1,5 +1,5 @@
 //! `timeseries.csv`: the first replication of every row, one line per time bucket, so a
-//! reconnect storm or a ramp-up can be plotted (DESIGN §3).
+//! reconnect storm or a ramp-up can be plotted.
 //!
 //! Columns: `technique`, one column per swept key (the row's sweep values), `clients`,
 //! `poll_interval_s`, `time_s`, `connections`, `requests_per_s`, `handshakes_per_s`,

@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::engine::Nanos;
-use crate::report::human;
 use crate::scenario::{Pattern, Scenario, Technique, Tls};
+use crate::units::human;
 use crate::world::trace::{Direction, Lane, Trace, TraceMessage};
 
 /// What the renderers print around the messages.

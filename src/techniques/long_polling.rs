@@ -16,7 +16,7 @@
 //! client asks again on a new connection.
 
 use crate::engine::Nanos;
-use crate::scenario::Scenario;
+use crate::scenario::{Backoff, Scenario};
 use crate::world::{ConnState, MAIN, Protocol, World, response};
 
 /// Client timer: send the next request.
@@ -28,6 +28,7 @@ const GET: u8 = 0;
 pub struct LongPolling {
     timeout: Nanos,
     reconnect_delay: Nanos,
+    backoff: Backoff,
     request_cpu: Nanos,
     push_cpu: Nanos,
     request_bytes: u64,
@@ -38,6 +39,7 @@ impl LongPolling {
         LongPolling {
             timeout: sc.long_polling.timeout,
             reconnect_delay: sc.long_polling.reconnect_delay,
+            backoff: sc.long_polling.backoff.clone(),
             request_cpu: sc.server.request_cpu,
             push_cpu: sc.server.push_cpu,
             request_bytes: sc.network.request_header_bytes,
@@ -136,7 +138,7 @@ impl Protocol for LongPolling {
         let client = &mut w.clients[c as usize];
         client.attempts += 1;
         let attempt = client.attempts;
-        let delay = w.backoff(attempt).max(self.reconnect_delay);
+        let delay = w.backoff(&self.backoff, attempt).max(self.reconnect_delay);
         w.client_timer(c, w.now() + delay, ASK, 0);
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
-use crate::world::network::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
+use crate::wire::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
 use crate::world::{ConnState, MAIN, Protocol, Push, World};
 
 /// Client timer: reconnect after `retry`.

@@ -18,8 +18,8 @@
 //! server starts from "now", with `resume = true` it replays from the client's cursor.
 
 use crate::engine::Nanos;
-use crate::scenario::Scenario;
-use crate::world::network::ws_frame_header;
+use crate::scenario::{Backoff, Scenario};
+use crate::wire::ws_frame_header;
 use crate::world::trace::Lane;
 use crate::world::{ConnState, MAIN, Protocol, Push, World};
 
@@ -37,6 +37,7 @@ pub struct WebSocket {
     heartbeat: Option<Nanos>,
     heartbeat_timeout: Nanos,
     resume: bool,
+    backoff: Backoff,
     request_cpu: Nanos,
     push_cpu: Nanos,
     upgrade_request_bytes: u64,
@@ -50,6 +51,7 @@ impl WebSocket {
             heartbeat: sc.websocket.heartbeat,
             heartbeat_timeout: sc.websocket.heartbeat_timeout,
             resume: sc.websocket.resume,
+            backoff: sc.websocket.backoff.clone(),
             request_cpu: sc.server.request_cpu,
             push_cpu: sc.server.push_cpu,
             upgrade_request_bytes: sc.network.ws_handshake_request_bytes,
@@ -70,7 +72,7 @@ impl WebSocket {
         let client = &mut w.clients[c as usize];
         client.attempts += 1;
         let attempt = client.attempts;
-        let delay = w.backoff(attempt);
+        let delay = w.backoff(&self.backoff, attempt);
         w.client_timer(c, w.now() + delay, RECONNECT, 0);
     }
 

@@ -8,7 +8,7 @@
 
 use crate::engine::time::secs;
 use crate::scenario::{Scenario, Technique};
-use crate::world::network::{sse_event_bytes, sse_heartbeat_bytes, ws_frame_header};
+use crate::wire::{sse_event_bytes, sse_heartbeat_bytes, ws_frame_header};
 
 use super::inputs::{Inputs, Jobs, cpu};
 use super::short_polling::queue_prediction;

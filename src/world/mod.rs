@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use crate::engine::prefetch::prefetch;
 use crate::engine::{EventQueue, Nanos, Purpose, RandomStream};
 use crate::scenario::Technique;
-use crate::scenario::{Arrivals, Pattern, Scenario, ServiceTime};
+use crate::scenario::{Arrivals, Backoff, Pattern, Scenario, ServiceTime};
 use balancer::LoadBalancer;
 use metrics::{Gauge, HeldPeak, Recorder, Window};
 use origin::{ORIGIN, Origin, Record};
@@ -520,7 +520,7 @@ impl World {
         let sc = &self.sc;
         let mut rng_phase =
             RandomStream::new(sc.seed, sc.random_point, sc.replication, Purpose::Phase);
-        let window = sc.short_polling.interval.max(1);
+        let window = sc.workload.start_window.max(1);
         for c in 0..sc.workload.clients {
             let phase = (rng_phase.uniform() * window as f64) as Nanos;
             self.q
@@ -1480,9 +1480,8 @@ impl World {
     }
 
     /// Exponential backoff with jitter for the n-th consecutive failure (n ≥ 1):
-    /// min(max, initial·2^(n−1)) × (1 − jitter·U).
-    pub fn backoff(&mut self, attempt: u32) -> Nanos {
-        let b = &self.sc.websocket.backoff;
+    /// min(max, initial·2^(n−1)) × (1 − jitter·U). The caller says whose policy it is.
+    pub fn backoff(&mut self, b: &Backoff, attempt: u32) -> Nanos {
         let exp = b
             .initial
             .saturating_mul(1u64 << attempt.saturating_sub(1).min(40));
@@ -1604,7 +1603,8 @@ impl World {
             Kind::Refused if self.valid(&ev) => {
                 if ev.slot == UPSTREAM {
                     // Try again after a backoff; the message waits in the outbox.
-                    let delay = self.backoff(1);
+                    let retry = self.sc.workload.post_retry.clone();
+                    let delay = self.backoff(&retry, 1);
                     let retry = Self::event(Kind::UpstreamRetry, ev.client, UPSTREAM, 0, 0u32, 0);
                     self.q.schedule(self.now() + delay, retry);
                 } else {

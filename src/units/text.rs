@@ -10,17 +10,17 @@
 use crate::engine::Nanos;
 
 /// What a duration looks like, for "expected …" messages.
-pub(crate) const DURATION_EXPECTED: &str =
+pub const DURATION_EXPECTED: &str =
     "a duration with a unit such as \"250ms\", \"3s\", \"10min\" or \"1h\"";
 /// The same, where `"off"` is allowed.
-pub(crate) const OFF_DURATION_EXPECTED: &str =
+pub const OFF_DURATION_EXPECTED: &str =
     "a duration with a unit such as \"250ms\", \"3s\", \"10min\", or \"off\"";
 /// What a size looks like.
-pub(crate) const SIZE_EXPECTED: &str =
+pub const SIZE_EXPECTED: &str =
     "a size with a unit such as \"871B\", \"64KiB\", \"16GiB\" or \"1.5GB\"";
 
 /// Parses a duration string into nanoseconds. The error says what was wrong with it.
-pub(crate) fn parse_duration(s: &str) -> Result<Nanos, String> {
+pub fn parse_duration(s: &str) -> Result<Nanos, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("an empty string".into());
@@ -38,7 +38,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<Nanos, String> {
 }
 
 /// Canonical text of a duration: the largest unit that divides it exactly.
-pub(crate) fn format_duration(ns: Nanos) -> String {
+pub fn format_duration(ns: Nanos) -> String {
     const UNITS: [(u64, &str); 6] = [
         (3_600_000_000_000, "h"),
         (60_000_000_000, "min"),
@@ -73,7 +73,7 @@ const SIZE_UNITS: [(&str, u64); 11] = [
 ];
 
 /// Parses a size string into bytes.
-pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     if t.starts_with('-') {
         return Err("a negative size".into());
@@ -124,7 +124,7 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Canonical text of a size: the largest binary unit that divides it exactly.
-pub(crate) fn format_size(bytes: u64) -> String {
+pub fn format_size(bytes: u64) -> String {
     for (unit, factor) in [("PiB", 1u64 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30)]
         .into_iter()
         .chain([("MiB", 1 << 20), ("KiB", 1 << 10)])
