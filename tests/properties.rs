@@ -59,6 +59,7 @@ prop_compose! {
             arrivals: if periodic { Arrivals::Periodic } else { Arrivals::Poisson },
             payload: 100,
             room_size,
+            ..sc.workload.clone()
         };
         sc.network.rtt = if lognormal {
             Rtt::LogNormal { median: rtt.max(1_000), sigma: 0.7, min: None, max: None }

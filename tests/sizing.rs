@@ -37,6 +37,7 @@ fn base(technique: Technique, clients: u32) -> Scenario {
     sc.duration = 4 * S;
     sc.warmup = 2 * S;
     sc.short_polling.interval = S;
+    sc.workload.start_window = sc.short_polling.interval; // phases spread over one interval
     sc
 }
 

@@ -122,6 +122,7 @@ fn short_polling_fixed_rate_and_bytes_per_poll() {
     let mut sc = scenario(Technique::ShortPolling, 200);
     sc.short_polling.schedule = PollSchedule::FixedRate;
     sc.short_polling.interval = S;
+    sc.workload.start_window = sc.short_polling.interval; // phases spread over one interval
     sc.warmup = 5 * S;
     sc.duration = 30 * S;
     let m = run(&sc);
@@ -169,6 +170,7 @@ fn short_polling_fixed_rate_and_bytes_per_poll() {
 fn short_polling_without_keep_alive() {
     let mut sc = scenario(Technique::ShortPolling, 200);
     sc.short_polling.interval = 10 * S;
+    sc.workload.start_window = sc.short_polling.interval; // phases spread over one interval
     sc.server.keepalive_timeout = 5 * S;
     sc.warmup = 20 * S;
     sc.duration = 100 * S;
