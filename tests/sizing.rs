@@ -4,6 +4,7 @@
 //! faults are refused. Scenarios are small (this runs unoptimized under `cargo test`).
 
 use rtsim::experiment::{self, Target};
+use rtsim::report::sizing::{sizing_csv, sizing_markdown};
 use rtsim::scenario::{Concurrency, Pattern, Scenario, Technique, Tls};
 use rtsim::sizing::{self, HOURS_PER_MONTH, Method, Options, Resource, Searcher, size_technique};
 
@@ -122,7 +123,7 @@ fn a_latency_target_short_polling_cannot_meet_is_reported() {
     assert_eq!(r.limiting_resource, Resource::Latency);
     assert_eq!(r.instances_needed, None);
     assert!(r.latency_p99_s > 1.0, "{r:?}");
-    assert!(!r.note.is_empty());
+    assert!(!r.notes.is_empty());
 }
 
 /// Per-instance measurements of the representative (2 instances × 2,000 clients,
@@ -206,8 +207,8 @@ downtime = "1s"
 utilization = 0.7
 "#;
     let exp = experiment::load_str("crashy.toml", text, &[]).unwrap();
-    let err = sizing::size(&exp, &options()).unwrap_err();
-    assert!(err.contains("[[faults]]"), "{err}");
+    let err = sizing::size(&exp, &options(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("[[faults]]"), "{err}");
 }
 
 /// The chat example end to end at a small size: every technique is sized, the CSV has
@@ -229,11 +230,11 @@ fn the_chat_example_sizes_every_technique() {
     )
     .unwrap();
     assert_eq!(exp.target.latency_p99, Some(S / 2));
-    let rows = sizing::size(&exp, &options()).unwrap();
+    let rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
     assert_eq!(rows.len(), 4);
-    let csv = String::from_utf8(sizing::csv(&rows).unwrap()).unwrap();
+    let csv = String::from_utf8(sizing_csv(&rows)).unwrap();
     assert_eq!(csv.lines().count(), 5);
-    let table = sizing::markdown(&rows, &exp.target);
+    let table = sizing_markdown(&rows, &exp.target);
     assert!(table.contains("runs out first"), "{table}");
     for r in &rows {
         if let Some(k) = r.instances_needed {
