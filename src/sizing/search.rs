@@ -23,6 +23,9 @@
 //!    pub/sub backplane, which the one-instance search did not see). Deployments of more
 //!    than two instances are measured as two representative instances
 //!    ([`deployment_run`]; the module doc of `sizing` says why that is exact).
+//!
+//! Over 600 lines because half of it is the tests that drive the search against made-up
+//! linear instances.
 
 use super::Options;
 use super::error::SearchError;

@@ -257,3 +257,97 @@ impl Searcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NS_PER_S;
+    use crate::sizing::Resource;
+
+    fn target() -> Target {
+        Target {
+            latency_p99: None,
+            utilization: 0.7,
+            instance_hour_cost: None,
+            bandwidth_cost_per_gb: None,
+        }
+    }
+
+    /// A cheap SSE deployment of 300 clients.
+    fn base() -> Scenario {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Sse;
+        sc.workload.clients = 300;
+        sc.duration = 2 * NS_PER_S;
+        sc.warmup = NS_PER_S;
+        sc
+    }
+
+    #[test]
+    fn a_sizing_run_lifts_the_limits_and_covers_its_start() {
+        let opts = Options::default();
+        let s = Searcher::new(&base(), &target(), &opts);
+        let sc = s.scenario(2_000, 2).unwrap();
+        assert_eq!(sc.workload.clients, 2_000);
+        assert_eq!(sc.server.instances, 2);
+        assert_eq!(sc.server.max_connections, u64::MAX / 4);
+        assert_eq!(sc.server.memory_limit, u64::MAX / 4);
+        assert!(sc.faults.is_empty());
+        assert!(sc.warmup >= sc.workload.start_window + 2 * NS_PER_S);
+        // The limits are the file's, not the lifted ones.
+        assert_eq!(
+            s.limits().max_connections,
+            base().server.max_connections as f64
+        );
+    }
+
+    #[test]
+    fn a_run_too_large_to_simulate_is_refused_before_it_starts() {
+        let opts = Options {
+            max_events_per_run: 1e3,
+            ..Options::default()
+        };
+        let s = Searcher::new(&base(), &target(), &opts);
+        assert!(matches!(
+            s.scenario(1_000_000, 1),
+            Err(SearchError::RunTooLarge {
+                clients: 1_000_000,
+                instances: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.scenario(u32::MAX as u64 + 1, 1),
+            Err(SearchError::TooManyClients { .. })
+        ));
+    }
+
+    #[test]
+    fn questions_asked_before_are_answered_from_memory() {
+        let opts = Options {
+            pilot_clients: 300,
+            ..Options::default()
+        };
+        let mut s = Searcher::new(&base(), &target(), &opts);
+        // The pilot holds all 300 clients, so the deployment (300 on 1) is the pilot
+        // again: one simulation in all.
+        let NextRun::Simulate(pilot) = s.next_run().unwrap() else {
+            panic!("the pilot comes first")
+        };
+        assert_eq!((pilot.workload.clients, pilot.server.instances), (300, 1));
+        let mut outputs = run_scenarios(std::slice::from_ref(&*pilot), 1, &|_, _| {}).unwrap();
+        s.ran(&pilot, outputs.pop().unwrap()).unwrap();
+        let NextRun::Answer(answer) = s.next_run().unwrap() else {
+            panic!("nothing left to simulate")
+        };
+        assert_eq!(s.simulations(), 1);
+        assert_eq!(answer.simulations, 1);
+        assert_eq!(answer.instances_needed, Some(1));
+        assert_eq!(answer.max_clients_per_instance, 300);
+        assert!(Resource::ALL.contains(&answer.limiting_resource));
+        assert!(matches!(
+            answer.notes.last(),
+            Some(Note::AtCap { clients: 300, .. })
+        ));
+    }
+}
