@@ -70,7 +70,8 @@ pub use self::searcher::{NextRun, Searcher};
 /// Knobs of the search.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Worker threads for the techniques (0 = all cores).
+    /// Worker threads of the runner's pool, which simulates the techniques' runs side by
+    /// side (0 = all cores).
     pub jobs: usize,
     /// Relative precision of `max_clients_per_instance`: the search stops when the
     /// feasible and infeasible bounds are within this fraction of each other.
