@@ -10,7 +10,7 @@
 //! earlier runs, and `--shard K/N` picks the same runs every time.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::experiment::Plan;
 use crate::results::{Row, RunOutput};
-use crate::scenario::Technique;
+use crate::scenario::{Scenario, Technique};
 use crate::sim::simulate;
 use crate::stats::aggregate;
 
@@ -160,6 +160,30 @@ pub fn execute(
         });
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// Simulates independent scenarios on a rayon pool of `jobs` threads (0 = all cores) and
+/// returns their outputs in input order, whatever order they finish in. `on_done(i, wall)`
+/// is called from the worker thread as scenario `i` finishes, for progress lines: the wall
+/// time never enters a result. `rtsim size` runs each round of its searches through this.
+pub fn run_scenarios(
+    scenarios: &[Scenario],
+    jobs: usize,
+    on_done: &(dyn Fn(usize, Duration) + Sync),
+) -> Result<Vec<RunOutput>, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    Ok(pool.install(|| {
+        scenarios
+            .par_iter()
+            .enumerate()
+            .map(|(i, scenario)| {
+                let started = Instant::now();
+                let output = simulate(scenario);
+                on_done(i, started.elapsed());
+                output
+            })
+            .collect()
+    }))
 }
 
 /// Aggregates completed runs (every replication of every row, any order) into rows, in

@@ -1,9 +1,11 @@
 //! `rtsim size`: the limiting resource is named right for cases limited by slots, CPU,
 //! memory and latency; instances needed are monotone in clients; cost is instances ×
 //! hours × price; the scaled representative instance agrees with a full simulation;
-//! faults are refused. Scenarios are small (this runs unoptimized under `cargo test`).
+//! faults are refused; `rtsim size` writes the same `sizing.csv` for any `--jobs`. Scenarios
+//! are small (this runs unoptimized under `cargo test`).
 
 use rtsim::experiment::{self, Target};
+use rtsim::report::sizing::{sizing_csv, sizing_markdown};
 use rtsim::scenario::{Concurrency, Pattern, Scenario, Technique, Tls};
 use rtsim::sizing::{self, HOURS_PER_MONTH, Method, Options, Resource, Searcher, size_technique};
 
@@ -122,7 +124,7 @@ fn a_latency_target_short_polling_cannot_meet_is_reported() {
     assert_eq!(r.limiting_resource, Resource::Latency);
     assert_eq!(r.instances_needed, None);
     assert!(r.latency_p99_s > 1.0, "{r:?}");
-    assert!(!r.note.is_empty());
+    assert!(!r.notes.is_empty());
 }
 
 /// Per-instance measurements of the representative (2 instances × 2,000 clients,
@@ -206,8 +208,8 @@ downtime = "1s"
 utilization = 0.7
 "#;
     let exp = experiment::load_str("crashy.toml", text, &[]).unwrap();
-    let err = sizing::size(&exp, &options()).unwrap_err();
-    assert!(err.contains("[[faults]]"), "{err}");
+    let err = sizing::size(&exp, &options(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("[[faults]]"), "{err}");
 }
 
 /// The chat example end to end at a small size: every technique is sized, the CSV has
@@ -229,11 +231,11 @@ fn the_chat_example_sizes_every_technique() {
     )
     .unwrap();
     assert_eq!(exp.target.latency_p99, Some(S / 2));
-    let rows = sizing::size(&exp, &options()).unwrap();
+    let rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
     assert_eq!(rows.len(), 4);
-    let csv = String::from_utf8(sizing::csv(&rows).unwrap()).unwrap();
+    let csv = String::from_utf8(sizing_csv(&rows)).unwrap();
     assert_eq!(csv.lines().count(), 5);
-    let table = sizing::markdown(&rows, &exp.target);
+    let table = sizing_markdown(&rows, &exp.target);
     assert!(table.contains("runs out first"), "{table}");
     for r in &rows {
         if let Some(k) = r.instances_needed {
@@ -242,4 +244,82 @@ fn the_chat_example_sizes_every_technique() {
             assert!((cost - compute - r.egress_gb_per_month * 0.09).abs() < 1e-6);
         }
     }
+}
+
+/// A small deployment for the command line: two techniques, a few hundred clients.
+const SMALL_SIZING: &str = r#"
+name = "small-sizing"
+duration = "4s"
+warmup = "2s"
+techniques = ["long-polling", "websocket"]
+[workload]
+clients = 400
+rate = 0.2
+[network]
+tls = "none"
+[target]
+latency_p99 = "1s"
+utilization = 0.7
+instance_hour_cost = 0.34
+"#;
+
+fn rtsim_size(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    jobs: &str,
+) -> assert_cmd::assert::Assert {
+    assert_cmd::Command::cargo_bin("rtsim")
+        .unwrap()
+        .args([
+            "size",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--jobs",
+            jobs,
+        ])
+        .assert()
+}
+
+#[test]
+fn the_command_prints_the_table_and_writes_the_same_csv_for_any_jobs() {
+    use predicates::prelude::*;
+    let tmp = tempfile::TempDir::new().unwrap();
+    let file = tmp.path().join("small.toml");
+    std::fs::write(&file, SMALL_SIZING).unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    rtsim_size(&file, &one, "1")
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Sizing for 400 clients: p99 ≤ 1 s, CPU ≤ 70%",
+        ))
+        .stdout(predicate::str::contains("- WebSockets: "))
+        .stderr(predicate::str::contains(
+            "  long-polling          400 clients on 1 instance(s), warm-up",
+        ))
+        .stderr(predicate::str::contains("sized 2 techniques in"));
+    rtsim_size(&file, &two, "2").success();
+    let csv = std::fs::read(one.join("sizing.csv")).unwrap();
+    assert_eq!(csv, std::fs::read(two.join("sizing.csv")).unwrap());
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn the_command_refuses_faults_with_exit_code_2_and_writes_nothing() {
+    use predicates::prelude::*;
+    let tmp = tempfile::TempDir::new().unwrap();
+    let file = tmp.path().join("crashy.toml");
+    let crashy = SMALL_SIZING.replace(
+        "[target]",
+        "[[faults]]\nat = \"3s\"\ninstance = 0\ndowntime = \"1s\"\n[target]",
+    );
+    std::fs::write(&file, crashy).unwrap();
+    let out = tmp.path().join("out");
+    rtsim_size(&file, &out, "1")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: `rtsim size` sizes the steady state",
+        ))
+        .stderr(predicate::str::contains("has 1 scheduled [[faults]]"));
+    assert!(!out.join("sizing.csv").exists());
 }

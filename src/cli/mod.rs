@@ -303,20 +303,23 @@ fn size(a: args::SizeArgs) -> Result<(), Failure> {
     let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
     let options = crate::sizing::Options {
         jobs: jobs(a.jobs),
-        progress: true,
         ..Default::default()
     };
     let started = Instant::now();
-    let rows = crate::sizing::size(&exp, &options).map_err(|e| usage(format!("error: {e}")))?;
+    let progress = |run: &crate::sizing::Simulated| {
+        eprintln!("{}", report::sizing::progress_line(run));
+    };
+    let rows =
+        crate::sizing::size(&exp, &options, &progress).map_err(|e| usage(format!("error: {e}")))?;
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let csv = crate::sizing::csv(&rows).map_err(|e| anyhow::anyhow!(e))?;
-    report::write_atomic(&out.join("sizing.csv"), &csv)?;
-    println!("{}", crate::sizing::markdown(&rows, &exp.target));
+    let csv_path = out.join(report::sizing::CSV_FILE_NAME);
+    report::write_atomic(&csv_path, &report::sizing::sizing_csv(&rows))?;
+    println!("{}", report::sizing::sizing_markdown(&rows, &exp.target));
     eprintln!(
         "sized {} techniques in {:.1} s; {}",
         rows.len(),
         started.elapsed().as_secs_f64(),
-        out.join("sizing.csv").display()
+        csv_path.display()
     );
     Ok(())
 }

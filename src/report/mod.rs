@@ -25,6 +25,7 @@ pub mod charts;
 pub mod csv;
 
 pub mod json;
+pub mod sizing;
 pub mod table;
 pub mod timeseries;
 pub mod trace;

@@ -1,0 +1,264 @@
+//! `rtsim size`: how many instances a deployment needs, per technique, found by
+//! simulation — and which resource runs out first.
+//!
+//! For every technique, at the experiment's base point:
+//!
+//! 1. **Max clients per instance** (the hashrocket "max clients at an SLO" method): one
+//!    instance is simulated with `n` clients and its limits *lifted*, so the run measures
+//!    demand, not refusals. `n` is feasible when the instance's peak connections fit its
+//!    `max_connections`, its peak memory fits `memory_limit`, its CPU utilization stays
+//!    at or under `[target] utilization` and the p99 latency meets `[target]
+//!    latency_p99` ([`limits`]). A small pilot run predicts the boundary; the search
+//!    brackets it by simulation and bisects to [`Options::tolerance`] ([`search`]). The
+//!    largest feasible `n` is `max_clients_per_instance`; the resource that fails first
+//!    just above it is the `limiting_resource`.
+//! 2. **Instances needed**: start at ⌈N / max_clients⌉ and simulate the deployment; add
+//!    an instance until every limit holds ([`search`] too).
+//! 3. **Cost**: instance-hours and egress at the `[target]` prices ([`cost`]).
+//!
+//! **Representative instances.** Simulating 10^6 clients on 10 instances is ten times
+//! one instance's work although the instances are identical and independent: clients
+//! are statistically identical (i.i.d. RTTs, phases and update streams), the balancer
+//! spreads new connections evenly (least-connections keeps the open counts within one
+//! of each other, round-robin deals them in turn), every update reaches every instance
+//! through the origin and the backplane — a constant delay — whatever the pattern
+//! (per-client streams, broadcast fan-out, chat rooms whose members sit on different
+//! instances), and nothing else crosses instances. Each instance of a `k`-instance
+//! deployment of `N` clients is then the same stochastic system as each instance of a
+//! 2-instance deployment of 2⌈N/k⌉ clients, so for `k > 2` we simulate that and scale
+//! totals by `k/2`. Two instances rather than one keep the backplane in the picture (the
+//! simulator only routes through it when there are several instances). Scheduled
+//! `[[faults]]` (crashes) break the symmetry — the crashed instance's clients herd onto
+//! the others — so sizing refuses them, with the reason.
+//!
+//! **Start-up storm.** Every client connects within `[workload] start_window`, so
+//! an instance of a million clients starts with minutes of TLS handshakes queued. That is
+//! a thundering herd, not the steady state being sized; each sizing run starts its
+//! clients over a longer window or warms up longer until that backlog has drained
+//! ([`warmup`]), and the answer says by how much.
+//!
+//! **Who simulates.** Each technique's [`Searcher`] hands out the next scenario its
+//! search needs; [`size`] runs every technique's next one together through the runner's
+//! rayon pool ([`crate::runner::run_scenarios`]), round after round, until every search
+//! is over. The searches are sequential by nature (each run decides the next), so the
+//! parallelism is across techniques; results do not depend on `jobs`.
+//!
+//! Everything here is numbers: which limit binds is a [`Resource`], what the answer
+//! should say beside its numbers is a [`Note`]. The words, `sizing.csv` and the Markdown
+//! table are `report::sizing`'s.
+
+pub mod cost;
+pub mod error;
+pub mod limits;
+pub mod search;
+pub mod searcher;
+pub mod warmup;
+
+use std::time::Duration;
+
+use crate::engine::Nanos;
+use crate::experiment::{Experiment, Target};
+use crate::runner::run_scenarios;
+use crate::scenario::{Scenario, Technique};
+
+pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
+pub use self::error::{SearchError, SizingError};
+pub use self::limits::{Limits, Load, Resource};
+pub use self::search::{Capacity, MAX_CLIENTS, Method};
+pub use self::searcher::{NextRun, Searcher};
+
+/// Knobs of the search.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Worker threads of the runner's pool, which simulates the techniques' runs side by
+    /// side (0 = all cores).
+    pub jobs: usize,
+    /// Relative precision of `max_clients_per_instance`: the search stops when the
+    /// feasible and infeasible bounds are within this fraction of each other.
+    pub tolerance: f64,
+    /// Clients of the pilot run that predicts the boundary.
+    pub pilot_clients: u64,
+    /// Refuse a single run estimated above this many events (see `runner::estimate`).
+    pub max_events_per_run: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: 0,
+            tolerance: 0.02,
+            pilot_clients: 1000,
+            max_events_per_run: 2e9,
+        }
+    }
+}
+
+/// What the answer says beside its numbers, as data (the report words it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Note {
+    /// No instance count meets the target: p99 is `p99_s` (target `target_p99_s`) even
+    /// with `clients` clients per instance, a floor set by the technique, not by load.
+    LatencyFloor {
+        p99_s: f64,
+        target_p99_s: Option<f64>,
+        clients: u64,
+    },
+    /// `instances` rather than ⌈N/max⌉ = `first`: the backplane and the balancer's
+    /// spread cost headroom.
+    MoreThanFirst { instances: u32, first: u32 },
+    /// Clients started over `start_window_s` (stretched from the file's) and the
+    /// warm-up was `warmup_s`.
+    StartWindowStretched { start_window_s: f64, warmup_s: f64 },
+    /// The warm-up was extended to `warmup_s` so the start-up storm drained.
+    WarmupExtended { warmup_s: f64 },
+    /// One instance holds all `clients` clients, so the search stopped there: nothing
+    /// runs out yet, `closest` is the closest to its limit, and the pilot run predicts
+    /// `predicted` clients per instance by slots, memory and CPU.
+    AtCap {
+        clients: u64,
+        closest: Resource,
+        predicted: f64,
+    },
+}
+
+/// One line of `sizing.csv`: one technique's answer. `NaN` where a figure does not
+/// exist (no instance count meets the target).
+#[derive(Clone, Debug)]
+pub struct Sizing {
+    pub technique: Technique,
+    /// N, the deployment's clients.
+    pub clients: u64,
+    /// `None` when no instance count meets the target (see `notes`).
+    pub instances_needed: Option<u32>,
+    pub limiting_resource: Resource,
+    pub max_clients_per_instance: u64,
+    pub connections_per_instance: f64,
+    pub memory_per_instance_bytes: f64,
+    /// Peak memory of all instances together.
+    pub memory_bytes: f64,
+    pub cpu_utilization: f64,
+    pub bytes_down_per_s: f64,
+    pub bytes_up_per_s: f64,
+    pub requests_per_s: f64,
+    pub latency_p99_s: f64,
+    /// Server → client bytes per month (egress, what clouds bill), GB.
+    pub egress_gb_per_month: f64,
+    /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`;
+    /// `None` without prices.
+    pub monthly_cost: Option<f64>,
+    pub method: Method,
+    /// Simulations the search ran.
+    pub simulations: u32,
+    /// Warm-up of the deployment run, seconds (longer than the file's when the
+    /// start-up storm needed it).
+    pub warmup_s: f64,
+    pub notes: Vec<Note>,
+}
+
+/// One sizing simulation finished: what it was, and how long it took on the wall clock
+/// (for progress lines only).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Simulated {
+    pub technique: Technique,
+    pub clients: u64,
+    pub instances: u32,
+    pub warmup: Nanos,
+    pub wall: Duration,
+}
+
+/// Sizes every technique of the experiment at its base point. `on_run` hears of each
+/// simulation as it finishes (from a worker thread).
+pub fn size(
+    exp: &Experiment,
+    options: &Options,
+    on_run: &(dyn Fn(&Simulated) + Sync),
+) -> Result<Vec<Sizing>, SizingError> {
+    refuse_faults(&exp.base)?;
+    let searchers = exp
+        .techniques
+        .iter()
+        .map(|&t| {
+            let mut sc = exp.base.clone();
+            sc.technique = t;
+            sc.replication = 0;
+            sc.target_utilization = exp.target.utilization;
+            Searcher::new(&sc, &exp.target, options)
+        })
+        .collect();
+    drive(searchers, options.jobs, on_run)
+}
+
+/// Sizes one technique: `base` holds the deployment (clients, server figures); its
+/// `instances` is ignored (that is what is being found).
+pub fn size_technique(
+    base: &Scenario,
+    target: &Target,
+    options: &Options,
+) -> Result<Sizing, SizingError> {
+    refuse_faults(base)?;
+    let searcher = Searcher::new(base, target, options);
+    let mut answers = drive(vec![searcher], options.jobs, &|_| {})?;
+    Ok(answers.pop().expect("one answer per searcher"))
+}
+
+/// Scheduled crashes make the instances unequal: neither a representative instance nor
+/// per-instance limits from totals would be exact.
+fn refuse_faults(base: &Scenario) -> Result<(), SizingError> {
+    if base.faults.is_empty() {
+        Ok(())
+    } else {
+        Err(SizingError::ScheduledFaults {
+            count: base.faults.len(),
+        })
+    }
+}
+
+/// Runs the searches to their end: each round, every unfinished search names its next
+/// run, and the runner simulates them together. Answers in the searchers' order; the
+/// first technique (in that order) whose search fails is the error.
+fn drive(
+    mut searchers: Vec<Searcher>,
+    jobs: usize,
+    on_run: &(dyn Fn(&Simulated) + Sync),
+) -> Result<Vec<Sizing>, SizingError> {
+    let failed = |s: &Searcher| {
+        let technique = s.technique();
+        move |problem| SizingError::Technique { technique, problem }
+    };
+    let mut answers: Vec<Option<Sizing>> = vec![None; searchers.len()];
+    loop {
+        let mut owners = Vec::new();
+        let mut scenarios = Vec::new();
+        for (i, searcher) in searchers.iter_mut().enumerate() {
+            if answers[i].is_some() {
+                continue;
+            }
+            match searcher.next_run().map_err(failed(searcher))? {
+                NextRun::Simulate(sc) => {
+                    owners.push(i);
+                    scenarios.push(*sc);
+                }
+                NextRun::Answer(sizing) => answers[i] = Some(*sizing),
+            }
+        }
+        if scenarios.is_empty() {
+            break;
+        }
+        let outputs = run_scenarios(&scenarios, jobs, &|j, wall| {
+            let sc = &scenarios[j];
+            on_run(&Simulated {
+                technique: sc.technique,
+                clients: sc.workload.clients as u64,
+                instances: sc.server.instances,
+                warmup: sc.warmup,
+                wall,
+            })
+        })?;
+        for ((&i, sc), output) in owners.iter().zip(&scenarios).zip(outputs) {
+            let searcher = &mut searchers[i];
+            searcher.ran(sc, output).map_err(failed(searcher))?;
+        }
+    }
+    // Every search answered (the last round handed out no run).
+    Ok(answers.into_iter().flatten().collect())
+}

@@ -1,0 +1,353 @@
+//! One technique's sizing: its [`Search`]'s questions turned into scenarios to simulate,
+//! their answers remembered, and the outcome turned into a [`Sizing`].
+//!
+//! A question ("the load of `n` clients on `k` instances") is answered from memory when
+//! it was asked before; otherwise [`Searcher::next_run`] hands out the scenario to
+//! simulate — the technique's base with every limit lifted, no faults, and the start
+//! window and warm-up of [`StartUp`] — and [`Searcher::ran`] takes its output back. Who
+//! simulates is the caller's business (`rtsim size` batches every technique's next run
+//! through the runner).
+
+use std::collections::BTreeMap;
+
+use super::cost::{egress_gb_per_month, monthly_cost};
+use super::error::{SearchError, SizingError};
+use super::limits::{Limits, Load};
+use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
+use super::warmup::{StartUp, adjustment};
+use super::{Note, Options, Sizing};
+use crate::experiment::Target;
+use crate::results::RunOutput;
+use crate::runner::{estimate, run_scenarios};
+use crate::scenario::{Scenario, Technique};
+
+/// What a technique's sizing needs next.
+#[derive(Clone, Debug)]
+pub enum NextRun {
+    /// This scenario simulated; hand its output to [`Searcher::ran`].
+    Simulate(Box<Scenario>),
+    /// The search is over.
+    Answer(Box<Sizing>),
+}
+
+/// Runs and remembers the sizing simulations of one technique.
+#[derive(Clone, Debug)]
+pub struct Searcher {
+    base: Scenario,
+    target: Target,
+    options: Options,
+    limits: Limits,
+    search: Search,
+    /// What the search waits for.
+    probe: Probe,
+    /// (clients, instances) → load.
+    cache: BTreeMap<(u64, u32), Load>,
+    /// The run handed out and not yet back.
+    pending: Option<(u64, u32)>,
+    simulations: u32,
+}
+
+impl Searcher {
+    /// Sizes `base`'s technique for its clients: `base` holds the deployment (clients,
+    /// server figures); its `instances` is ignored (that is what is being found).
+    pub fn new(base: &Scenario, target: &Target, options: &Options) -> Searcher {
+        let limits = Limits::new(base, target);
+        let search = Search::new(base, limits.clone(), options);
+        Searcher {
+            probe: search.start(),
+            base: base.clone(),
+            target: target.clone(),
+            options: options.clone(),
+            limits,
+            search,
+            cache: BTreeMap::new(),
+            pending: None,
+            simulations: 0,
+        }
+    }
+
+    pub fn technique(&self) -> Technique {
+        self.base.technique
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Simulations run so far (answers from memory do not count).
+    pub fn simulations(&self) -> u32 {
+        self.simulations
+    }
+
+    /// The scenario of `clients` clients on `instances` instances with every limit
+    /// lifted, so the run measures demand rather than refusals; refused when its
+    /// estimated cost exceeds [`Options::max_events_per_run`].
+    pub fn scenario(&self, clients: u64, instances: u32) -> Result<Scenario, SearchError> {
+        let per_instance = clients.div_ceil(instances as u64);
+        let startup = StartUp::new(
+            &self.base,
+            self.limits.utilization,
+            self.search.cpu_per_client(),
+        );
+        let mut sc = self.base.clone();
+        sc.workload.clients =
+            u32::try_from(clients).map_err(|_| SearchError::TooManyClients { clients })?;
+        sc.server.instances = instances;
+        sc.server.max_connections = u64::MAX / 4;
+        sc.server.memory_limit = u64::MAX / 4;
+        sc.faults.clear();
+        sc.warmup = startup.warmup(per_instance);
+        sc.workload.start_window = startup.start_window(per_instance);
+        let events = estimate(&sc).events;
+        if events > self.options.max_events_per_run {
+            return Err(SearchError::RunTooLarge {
+                clients,
+                instances,
+                events,
+                limit: self.options.max_events_per_run,
+            });
+        }
+        Ok(sc)
+    }
+
+    /// Remembers the output of a run of `sc` (from [`Self::scenario`]).
+    fn remember(&mut self, sc: &Scenario, output: RunOutput) -> Load {
+        let key = (sc.workload.clients as u64, sc.server.instances);
+        let load = Load::from_run(key.0, key.1, sc, output.metrics);
+        self.simulations += 1;
+        self.cache.insert(key, load.clone());
+        load
+    }
+
+    /// The next scenario the search needs simulated, or the answer. Questions asked
+    /// before are answered from memory on the way.
+    pub fn next_run(&mut self) -> Result<NextRun, SearchError> {
+        loop {
+            match &self.probe {
+                Probe::Done(outcome) => {
+                    return Ok(NextRun::Answer(Box::new(self.answer(outcome.clone()))));
+                }
+                &Probe::Measure { clients, instances } => {
+                    if let Some(load) = self.cache.get(&(clients, instances)) {
+                        self.probe = self.search.feed(load.clone())?;
+                        continue;
+                    }
+                    let sc = self.scenario(clients, instances)?;
+                    self.pending = Some((clients, instances));
+                    return Ok(NextRun::Simulate(Box::new(sc)));
+                }
+            }
+        }
+    }
+
+    /// The output of the scenario [`Self::next_run`] handed out.
+    pub fn ran(&mut self, sc: &Scenario, output: RunOutput) -> Result<(), SearchError> {
+        let load = self.remember(sc, output);
+        if self.pending.take().is_some() {
+            self.probe = self.search.feed(load)?;
+        }
+        Ok(())
+    }
+
+    /// Simulates `clients` clients on `instances` instances with every limit lifted
+    /// (memoized), here and now on one thread.
+    pub fn measure(&mut self, clients: u64, instances: u32) -> Result<Load, SizingError> {
+        if let Some(load) = self.cache.get(&(clients, instances)) {
+            return Ok(load.clone());
+        }
+        let sc = self
+            .scenario(clients, instances)
+            .map_err(|problem| SizingError::Technique {
+                technique: self.technique(),
+                problem,
+            })?;
+        let output = run_scenarios(std::slice::from_ref(&sc), 1, &|_, _| {})?
+            .pop()
+            .expect("one output per scenario");
+        Ok(self.remember(&sc, output))
+    }
+
+    /// The deployment of `n_total` clients on `k` instances: simulated in full for
+    /// `k ≤ 2`, else as two representative instances of ⌈N/k⌉ clients each.
+    pub fn deployment(&mut self, n_total: u64, k: u32) -> Result<(Load, Method), SizingError> {
+        let (clients, instances, method) = deployment_run(n_total, k, granule(&self.base));
+        Ok((self.measure(clients, instances)?, method))
+    }
+
+    /// The search's outcome as a row of the answer.
+    fn answer(&self, outcome: Outcome) -> Sizing {
+        let clients = self.base.workload.clients as u64;
+        match outcome {
+            Outcome::NoneMeets {
+                limiting,
+                floor_p99_s,
+                floor_clients,
+            } => Sizing {
+                technique: self.base.technique,
+                clients,
+                instances_needed: None,
+                limiting_resource: limiting,
+                max_clients_per_instance: 0,
+                connections_per_instance: f64::NAN,
+                memory_per_instance_bytes: f64::NAN,
+                memory_bytes: f64::NAN,
+                cpu_utilization: f64::NAN,
+                bytes_down_per_s: f64::NAN,
+                bytes_up_per_s: f64::NAN,
+                requests_per_s: f64::NAN,
+                latency_p99_s: floor_p99_s,
+                egress_gb_per_month: f64::NAN,
+                monthly_cost: None,
+                method: Method::Full,
+                simulations: self.simulations,
+                warmup_s: f64::NAN,
+                notes: vec![Note::LatencyFloor {
+                    p99_s: floor_p99_s,
+                    target_p99_s: self.limits.latency_p99_s,
+                    clients: floor_clients,
+                }],
+            },
+            Outcome::Sized {
+                capacity,
+                instances: k,
+                first,
+                deployment: load,
+                method,
+            } => {
+                let scale = k as f64 / load.instances as f64;
+                let t = &load.totals;
+                let egress_gb_per_month = egress_gb_per_month(t.bytes_down_per_s * scale);
+                let mut notes = Vec::new();
+                if k > first {
+                    notes.push(Note::MoreThanFirst {
+                        instances: k,
+                        first,
+                    });
+                }
+                notes.extend(adjustment(&self.base, &load));
+                if capacity.at_cap {
+                    notes.push(Note::AtCap {
+                        clients: capacity.max_clients,
+                        closest: capacity.limiting,
+                        predicted: capacity.predicted,
+                    });
+                }
+                Sizing {
+                    technique: self.base.technique,
+                    clients,
+                    instances_needed: Some(k),
+                    limiting_resource: capacity.limiting,
+                    max_clients_per_instance: capacity.max_clients,
+                    connections_per_instance: load.connections_peak,
+                    memory_per_instance_bytes: load.memory_peak_bytes,
+                    memory_bytes: load.memory_peak_bytes * k as f64,
+                    cpu_utilization: load.cpu_utilization,
+                    bytes_down_per_s: t.bytes_down_per_s * scale,
+                    bytes_up_per_s: t.bytes_up_per_s * scale,
+                    requests_per_s: t.requests_per_s * scale,
+                    latency_p99_s: load.latency_p99_s,
+                    egress_gb_per_month,
+                    monthly_cost: monthly_cost(k, egress_gb_per_month, &self.target),
+                    method,
+                    simulations: self.simulations,
+                    warmup_s: load.warmup_s,
+                    notes,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NS_PER_S;
+    use crate::sizing::Resource;
+
+    fn target() -> Target {
+        Target {
+            latency_p99: None,
+            utilization: 0.7,
+            instance_hour_cost: None,
+            bandwidth_cost_per_gb: None,
+        }
+    }
+
+    /// A cheap SSE deployment of 300 clients.
+    fn base() -> Scenario {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Sse;
+        sc.workload.clients = 300;
+        sc.duration = 2 * NS_PER_S;
+        sc.warmup = NS_PER_S;
+        sc
+    }
+
+    #[test]
+    fn a_sizing_run_lifts_the_limits_and_covers_its_start() {
+        let opts = Options::default();
+        let s = Searcher::new(&base(), &target(), &opts);
+        let sc = s.scenario(2_000, 2).unwrap();
+        assert_eq!(sc.workload.clients, 2_000);
+        assert_eq!(sc.server.instances, 2);
+        assert_eq!(sc.server.max_connections, u64::MAX / 4);
+        assert_eq!(sc.server.memory_limit, u64::MAX / 4);
+        assert!(sc.faults.is_empty());
+        assert!(sc.warmup >= sc.workload.start_window + 2 * NS_PER_S);
+        // The limits are the file's, not the lifted ones.
+        assert_eq!(
+            s.limits().max_connections,
+            base().server.max_connections as f64
+        );
+    }
+
+    #[test]
+    fn a_run_too_large_to_simulate_is_refused_before_it_starts() {
+        let opts = Options {
+            max_events_per_run: 1e3,
+            ..Options::default()
+        };
+        let s = Searcher::new(&base(), &target(), &opts);
+        assert!(matches!(
+            s.scenario(1_000_000, 1),
+            Err(SearchError::RunTooLarge {
+                clients: 1_000_000,
+                instances: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.scenario(u32::MAX as u64 + 1, 1),
+            Err(SearchError::TooManyClients { .. })
+        ));
+    }
+
+    #[test]
+    fn questions_asked_before_are_answered_from_memory() {
+        let opts = Options {
+            pilot_clients: 300,
+            ..Options::default()
+        };
+        let mut s = Searcher::new(&base(), &target(), &opts);
+        // The pilot holds all 300 clients, so the deployment (300 on 1) is the pilot
+        // again: one simulation in all.
+        let NextRun::Simulate(pilot) = s.next_run().unwrap() else {
+            panic!("the pilot comes first")
+        };
+        assert_eq!((pilot.workload.clients, pilot.server.instances), (300, 1));
+        let mut outputs = run_scenarios(std::slice::from_ref(&*pilot), 1, &|_, _| {}).unwrap();
+        s.ran(&pilot, outputs.pop().unwrap()).unwrap();
+        let NextRun::Answer(answer) = s.next_run().unwrap() else {
+            panic!("nothing left to simulate")
+        };
+        assert_eq!(s.simulations(), 1);
+        assert_eq!(answer.simulations, 1);
+        assert_eq!(answer.instances_needed, Some(1));
+        assert_eq!(answer.max_clients_per_instance, 300);
+        assert!(Resource::ALL.contains(&answer.limiting_resource));
+        assert!(matches!(
+            answer.notes.last(),
+            Some(Note::AtCap { clients: 300, .. })
+        ));
+    }
+}

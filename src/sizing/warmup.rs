@@ -1,0 +1,203 @@
+//! The start-up storm is not the steady state: each sizing run's start window and warm-up.
+//!
+//! Every client connects within `[workload] start_window`, so an instance of a million
+//! clients starts with minutes of TLS handshakes queued — a thundering herd, not the
+//! steady state being sized. [`StartUp`] says, for a run of `n` clients per instance,
+//! over how long its clients start and how long it warms up before measuring; the
+//! steady CPU each client costs comes from the search's pilot run (before it, the steady
+//! load counts as zero). [`adjustment`] reads back from a run what was changed, for the
+//! answer's note. Numbers only.
+
+use crate::engine::time::secs;
+use crate::engine::{NS_PER_S, Nanos};
+use crate::scenario::{Pattern, Scenario, Technique, Tls};
+
+use super::Note;
+use super::limits::Load;
+
+/// The start-up rules of one technique's sizing runs.
+#[derive(Clone, Copy, Debug)]
+pub struct StartUp<'a> {
+    base: &'a Scenario,
+    /// `[target] utilization`: the steady load never counts above it.
+    utilization: f64,
+    /// Steady CPU core-seconds per second per client, from the pilot run.
+    cpu_per_client: Option<f64>,
+}
+
+impl<'a> StartUp<'a> {
+    pub fn new(base: &'a Scenario, utilization: f64, cpu_per_client: Option<f64>) -> Self {
+        StartUp {
+            base,
+            utilization,
+            cpu_per_client,
+        }
+    }
+
+    /// Connection cost of one client (TCP accept, TLS handshake, first request), in
+    /// core-seconds.
+    fn connect_cpu(&self) -> f64 {
+        let server = &self.base.server;
+        let tls = if self.base.network.tls == Tls::None {
+            0
+        } else {
+            server.tls_handshake_cpu
+        };
+        (server.tcp_accept_cpu + tls + server.request_cpu) as f64 / 1e9
+    }
+
+    /// Steady CPU utilization of `n` clients on one instance, from the pilot run.
+    fn steady_utilization(&self, n: u64) -> f64 {
+        let cores = self.base.server.cores.max(1) as f64;
+        self.cpu_per_client
+            .map_or(0.0, |c| c * n as f64 / cores)
+            .min(self.utilization.min(0.95))
+    }
+
+    /// The window over which `n` clients per instance start (`[workload] start_window`);
+    /// a million TLS handshakes in 3 s would queue for minutes, and connections queued
+    /// longer than the proxy idle timeout are cut. That cold-start herd is not the steady
+    /// state being sized, so for the techniques that do not poll, the start window is
+    /// stretched until the handshakes take at most 80 % of the CPU the steady load leaves
+    /// free. Short polling keeps the file's window: its clients keep the phases they
+    /// start with (after-response polls never mix), so a stretched window would change
+    /// the steady state itself; its storm is drained by the warm-up instead.
+    pub fn start_window(&self, n: u64) -> Nanos {
+        let sc = self.base;
+        if sc.technique == Technique::ShortPolling {
+            return sc.workload.start_window;
+        }
+        let cores = self.base.server.cores.max(1) as f64;
+        let spare = 0.8 * (1.0 - self.steady_utilization(n));
+        let ramp = n as f64 * self.connect_cpu() / (cores * spare);
+        sc.workload
+            .start_window
+            .max((ramp.ceil() as Nanos) * NS_PER_S)
+    }
+
+    /// Warm-up for a run with `n` clients per instance: the file's, or longer when the
+    /// start-up transients need it.
+    ///
+    /// - The connection storm: every client connects within the start window
+    ///   ([`Self::start_window`]), each connection costing `tcp_accept_cpu +
+    ///   tls_handshake_cpu + request_cpu` of one core. The backlog `B` of `n` of them is
+    ///   served while the connected clients' steady load (utilization `u`, from the pilot
+    ///   run) ramps up with them; the work-conservation (fluid) estimate of the drain time
+    ///   is `B / (1 − u/2)`. We wait for the start window plus 1.25 × that plus 2 s, or
+    ///   for a stretched start window plus 2 s.
+    /// - Chat upstream over HTTP: a client's first POST opens a second connection (and
+    ///   pays a handshake); the first message comes after an exponential gap of mean
+    ///   `1/rate`, so we wait `4/rate` (all but e⁻⁴ ≈ 2 % have opened it).
+    ///
+    /// Whole seconds.
+    pub fn warmup(&self, n: u64) -> Nanos {
+        let sc = self.base;
+        let cores = sc.server.cores.max(1) as f64;
+        let start = secs(self.start_window(n));
+        let mut needed = if sc.technique == Technique::ShortPolling {
+            let backlog = n as f64 * self.connect_cpu() / cores;
+            let drain = backlog / (1.0 - self.steady_utilization(n) / 2.0);
+            start + 1.25 * drain + 2.0
+        } else {
+            start + 2.0
+        };
+        if sc.workload.pattern == Pattern::Chat
+            && sc.technique != Technique::Websocket
+            && sc.workload.rate > 0.0
+        {
+            needed = needed.max(start + 4.0 / sc.workload.rate);
+        }
+        let needed = (needed.ceil() as Nanos) * NS_PER_S;
+        sc.warmup.max(needed)
+    }
+}
+
+/// What a run of the `base` experiment changed at start-up, if anything (half a second
+/// of slack: both are whole seconds): a stretched start window (and the warm-up that
+/// covers it), or else a longer warm-up.
+pub fn adjustment(base: &Scenario, load: &Load) -> Option<Note> {
+    if load.start_window_s > secs(base.workload.start_window) + 0.5 {
+        Some(Note::StartWindowStretched {
+            start_window_s: load.start_window_s,
+            warmup_s: load.warmup_s,
+        })
+    } else if load.warmup_s > secs(base.warmup) + 0.5 {
+        Some(Note::WarmupExtended {
+            warmup_s: load.warmup_s,
+        })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::RunMetrics;
+
+    #[test]
+    fn warm_up_covers_the_start_up_storm() {
+        let sc = Scenario::reference(); // short polling
+        let s = StartUp::new(&sc, 0.7, None);
+        // 100 clients: the file's warm-up is plenty.
+        assert_eq!(s.warmup(100), sc.warmup);
+        // 1M clients × 1.07 ms of handshake CPU on 8 cores ≈ 134 s of backlog.
+        let w = secs(s.warmup(1_000_000));
+        assert!(w > 134.0 && w < 200.0, "{w}");
+        // Short polling keeps the file's start window whatever the count.
+        assert_eq!(s.start_window(1_000_000), sc.workload.start_window);
+    }
+
+    #[test]
+    fn push_techniques_start_over_a_stretched_window() {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Sse;
+        let idle = StartUp::new(&sc, 0.7, None);
+        let busy = StartUp::new(&sc, 0.7, Some(1e-5));
+        // A few clients start within the file's window.
+        assert_eq!(idle.start_window(100), sc.workload.start_window);
+        // 1M handshakes at 80 % of 8 idle cores: ≈ 168 s, in whole seconds.
+        let w = idle.start_window(1_000_000);
+        assert_eq!(w % NS_PER_S, 0);
+        assert!((160.0..180.0).contains(&secs(w)), "{}", secs(w));
+        // A steady load leaves less CPU for them: a longer window.
+        assert!(busy.start_window(1_000_000) > w);
+        // The warm-up covers the window and 2 s more.
+        assert_eq!(idle.warmup(1_000_000), w + 2 * NS_PER_S);
+    }
+
+    #[test]
+    fn chat_over_http_waits_for_the_post_connections() {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Sse;
+        sc.workload.pattern = Pattern::Chat;
+        sc.workload.rate = 0.05;
+        let s = StartUp::new(&sc, 0.7, None);
+        // 4 / 0.05 = 80 s after the start window.
+        let want = sc.warmup.max(s.start_window(100) + 80 * NS_PER_S);
+        assert_eq!(s.warmup(100), want);
+        // WebSockets send frames on the open socket: no second connection to wait for.
+        sc.technique = Technique::Websocket;
+        let s = StartUp::new(&sc, 0.7, None);
+        assert!(s.warmup(100) < want);
+    }
+
+    #[test]
+    fn the_adjustment_is_read_back_from_the_run() {
+        let sc = Scenario::reference();
+        let mut load = Load::from_run(100, 1, &sc, RunMetrics::default());
+        assert_eq!(adjustment(&sc, &load), None);
+        load.warmup_s += 10.0;
+        assert_eq!(
+            adjustment(&sc, &load),
+            Some(Note::WarmupExtended {
+                warmup_s: load.warmup_s
+            })
+        );
+        load.start_window_s += 10.0;
+        assert!(matches!(
+            adjustment(&sc, &load),
+            Some(Note::StartWindowStretched { .. })
+        ));
+    }
+}
