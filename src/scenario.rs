@@ -8,7 +8,8 @@
 //! This file is the line itself, so it also holds the parameter table
 //! ([`with_parameter_table!`]): every key of the sections a file fills key by key, declared
 //! once with its type, how a file writes it, its default and its check. The section structs
-//! below are generated from that table, and so is the experiment layer's file schema.
+//! below are generated from that table, and so is the experiment layer's file schema;
+//! `Scenario::reference()` (in `experiment/`) is what an empty experiment file resolves to.
 
 use serde::{Deserialize, Serialize};
 
@@ -60,101 +61,6 @@ impl Technique {
 impl std::fmt::Display for Technique {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl Scenario {
-    /// A fixed reference scenario — the key reference's defaults with the event-loop preset's
-    /// figures, 100 clients, per-client updates at 0.1/s, a constant 50 ms RTT — for
-    /// tests, benchmarks and examples. Experiments never use it.
-    pub fn reference() -> Scenario {
-        Scenario {
-            technique: Technique::ShortPolling,
-            seed: 1,
-            random_point: 0,
-            replication: 0,
-            duration: 60_000_000_000,
-            warmup: 10_000_000_000,
-            timeseries_bucket: 1_000_000_000,
-            workload: Workload {
-                clients: 100,
-                pattern: Pattern::PerClient,
-                rate: 0.1,
-                arrivals: Arrivals::Poisson,
-                payload: 200,
-                room_size: 10,
-                start_window: 3_000_000_000,
-                post_retry: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-            },
-            network: Network {
-                rtt: Rtt::Constant(50_000_000),
-                tls: Tls::V1_3,
-                request_header_bytes: 700,
-                response_header_bytes: 171,
-                tls_handshake_bytes: 4096,
-                tcp_handshake_bytes: 172,
-                ws_handshake_request_bytes: 230,
-                ws_handshake_response_bytes: 159,
-                proxy_idle_timeout: Some(60_000_000_000),
-                disconnect_every: None,
-                outage: 2_000_000_000,
-            },
-            server: Server {
-                instances: 1,
-                balancer: Balancer::LeastConnections,
-                cores: 8,
-                service: ServiceTime::Deterministic,
-                tcp_accept_cpu: 20_000,
-                tls_handshake_cpu: 1_000_000,
-                request_cpu: 50_000,
-                push_cpu: 10_000,
-                max_connections: 1_000_000,
-                memory_limit: 16 << 30,
-                base_memory: 256 << 20,
-                memory_per_connection: 3000,
-                memory_per_request: 16384,
-                memory_per_stream: 8192,
-                concurrency: Concurrency::EventLoop,
-                thread_stack: 1 << 20,
-                keepalive_timeout: 75_000_000_000,
-                retention: Retention::Duration(300_000_000_000),
-                backplane_latency: 1_000_000,
-            },
-            short_polling: ShortPolling {
-                interval: 3_000_000_000,
-                jitter: 0,
-                schedule: PollSchedule::AfterResponse,
-            },
-            long_polling: LongPolling {
-                timeout: 30_000_000_000,
-                reconnect_delay: 0,
-                backoff: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-            },
-            sse: Sse {
-                heartbeat: Some(15_000_000_000),
-                retry: 3_000_000_000,
-            },
-            websocket: WebSocket {
-                heartbeat: Some(25_000_000_000),
-                heartbeat_timeout: 20_000_000_000,
-                backoff: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-                resume: false,
-            },
-            faults: vec![],
-            target_utilization: 0.7,
-        }
     }
 }
 

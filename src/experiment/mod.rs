@@ -21,6 +21,7 @@
 //! - `sweep.rs`: rows in order, `random_point` and `row_id`.
 //! - `resolved.rs`: the fully resolved experiment as TOML text.
 //! - `error.rs`: [`ExperimentError`] with file, line, column, expected, found and snippet.
+//! - `reference.rs`: `Scenario::reference()`, an empty experiment with a few figures pinned.
 //!
 //! Every error names its source (the file, `--set`, or a preset file), line and column,
 //! what was expected and what was found.
@@ -30,6 +31,7 @@ mod document;
 mod error;
 mod node;
 mod presets;
+mod reference;
 mod resolved;
 mod schema;
 mod sweep;
