@@ -488,7 +488,11 @@ fn a_figure_no_preset_gives_is_an_error_not_a_gap() {
     // The user's own event-loop preset replaces the built-in one and leaves a figure out.
     let event_loop = include_str!("../../models/servers/event-loop.toml")
         .replace("memory_per_connection = \"3250B\"", "");
-    std::fs::write(dir.path().join("models/servers/event-loop.toml"), event_loop).unwrap();
+    std::fs::write(
+        dir.path().join("models/servers/event-loop.toml"),
+        event_loop,
+    )
+    .unwrap();
     std::fs::write(dir.path().join("models/servers/tiny.toml"), "cores = 1\n").unwrap();
     let file = dir.path().join("e.toml");
     std::fs::write(&file, "[server]\npreset = \"tiny\"\n").unwrap();
@@ -507,7 +511,10 @@ fn a_figure_no_preset_gives_is_an_error_not_a_gap() {
         "[server]\npreset = \"tiny\"\nmemory_per_connection = \"1KiB\"\n",
     )
     .unwrap();
-    assert_eq!(load(&file, &[]).unwrap().base.server.memory_per_connection, 1024);
+    assert_eq!(
+        load(&file, &[]).unwrap().base.server.memory_per_connection,
+        1024
+    );
 }
 
 #[test]
