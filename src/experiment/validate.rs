@@ -114,7 +114,7 @@ impl Ctx {
         let found = self
             .presets
             .find(kind, &name.v)
-            .map_err(|why| Problem::new(&name.loc, "a readable preset file", why))?;
+            .map_err(|why| Problem::new(&name.loc, "a readable preset file", why.to_string()))?;
         let Some(preset) = found else {
             let available = self.presets.available(kind);
             let section = match kind {
