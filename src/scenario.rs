@@ -6,7 +6,7 @@
 //! live below this line. All times are integer nanoseconds, all sizes integer bytes.
 //!
 //! This file is the line itself, so it also holds the parameter table
-//! ([`with_parameter_table!`]): every key of the sections a file fills key by key, declared
+//! (`with_parameter_table!`): every key of the sections a file fills key by key, declared
 //! once with its type, how a file writes it, its default and its check. The section structs
 //! below are generated from that table, and so is the experiment layer's file schema;
 //! `Scenario::reference()` (in `experiment/`) is what an empty experiment file resolves to.
