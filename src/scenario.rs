@@ -4,6 +4,12 @@
 //! expanded into sweep points; each (technique, point, replication) becomes one
 //! [`Scenario`]. The simulation core reads nothing else: no TOML, no units, no defaults
 //! live below this line. All times are integer nanoseconds, all sizes integer bytes.
+//!
+//! This file is the line itself, so it also holds the parameter table
+//! (`with_parameter_table!`): every key of the sections a file fills key by key, declared
+//! once with its type, how a file writes it, its default and its check. The section structs
+//! below are generated from that table, and so is the experiment layer's file schema;
+//! `Scenario::reference()` (in `experiment/`) is what an empty experiment file resolves to.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,101 +64,6 @@ impl std::fmt::Display for Technique {
     }
 }
 
-impl Scenario {
-    /// A fixed reference scenario — the key reference's defaults with the event-loop preset's
-    /// figures, 100 clients, per-client updates at 0.1/s, a constant 50 ms RTT — for
-    /// tests, benchmarks and examples. Experiments never use it.
-    pub fn reference() -> Scenario {
-        Scenario {
-            technique: Technique::ShortPolling,
-            seed: 1,
-            random_point: 0,
-            replication: 0,
-            duration: 60_000_000_000,
-            warmup: 10_000_000_000,
-            timeseries_bucket: 1_000_000_000,
-            workload: Workload {
-                clients: 100,
-                pattern: Pattern::PerClient,
-                rate: 0.1,
-                arrivals: Arrivals::Poisson,
-                payload: 200,
-                room_size: 10,
-                start_window: 3_000_000_000,
-                post_retry: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-            },
-            network: Network {
-                rtt: Rtt::Constant(50_000_000),
-                tls: Tls::V1_3,
-                request_header_bytes: 700,
-                response_header_bytes: 171,
-                tls_handshake_bytes: 4096,
-                tcp_handshake_bytes: 172,
-                ws_handshake_request_bytes: 230,
-                ws_handshake_response_bytes: 159,
-                proxy_idle_timeout: Some(60_000_000_000),
-                disconnect_every: None,
-                outage: 2_000_000_000,
-            },
-            server: Server {
-                instances: 1,
-                balancer: Balancer::LeastConnections,
-                cores: 8,
-                service: ServiceTime::Deterministic,
-                tcp_accept_cpu: 20_000,
-                tls_handshake_cpu: 1_000_000,
-                request_cpu: 50_000,
-                push_cpu: 10_000,
-                max_connections: 1_000_000,
-                memory_limit: 16 << 30,
-                base_memory: 256 << 20,
-                memory_per_connection: 3000,
-                memory_per_request: 16384,
-                memory_per_stream: 8192,
-                concurrency: Concurrency::EventLoop,
-                thread_stack: 1 << 20,
-                keepalive_timeout: 75_000_000_000,
-                retention: Retention::Duration(300_000_000_000),
-                backplane_latency: 1_000_000,
-            },
-            short_polling: ShortPolling {
-                interval: 3_000_000_000,
-                jitter: 0,
-                schedule: PollSchedule::AfterResponse,
-            },
-            long_polling: LongPolling {
-                timeout: 30_000_000_000,
-                reconnect_delay: 0,
-                backoff: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-            },
-            sse: Sse {
-                heartbeat: Some(15_000_000_000),
-                retry: 3_000_000_000,
-            },
-            websocket: WebSocket {
-                heartbeat: Some(25_000_000_000),
-                heartbeat_timeout: 20_000_000_000,
-                backoff: Backoff {
-                    initial: 1_000_000_000,
-                    max: 30_000_000_000,
-                    jitter: 0.5,
-                },
-                resume: false,
-            },
-            faults: vec![],
-            target_utilization: 0.7,
-        }
-    }
-}
-
 /// One run: a technique at one sweep point, one replication.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
@@ -181,6 +92,154 @@ pub struct Scenario {
     pub target_utilization: f64,
 }
 
+/// The parameter table: every section of a [`Scenario`] that an experiment file fills key
+/// by key, and every key of it written once — its name (the field's and the file's), its
+/// type, how a file writes it, its built-in default and the check it must pass on its own.
+///
+/// `with_parameter_table!(m)` hands the whole table to the macro `m`: `scenario_structs`
+/// below turns it into the structs the simulation reads, and the experiment layer turns the
+/// same table into its file schema, defaults, checks and resolution
+/// (`experiment/schema.rs`), so a key cannot be added to one and missed by the other.
+///
+/// A section: `Struct module "file-section" [from_preset] { keys }`. A key:
+/// `name: Type [as unit] [= default] [, check rule(args)];`
+/// - `as duration`, `as duration_or_off`, `as bytes`: the file writes it with a unit
+///   (`"3s"`, `"off"`, `"64KiB"`); without `as`, the value reads itself (a number, a name,
+///   a table);
+/// - `= default`, in the field's own terms; only a section marked `from_preset` may leave it
+///   out, and the server preset (`models/servers/`) then gives it;
+/// - `check rule`: a rule of `experiment/checks.rs` for the value alone; checks across keys
+///   live in `experiment/validate.rs`.
+///
+/// `[network]` and `[server]` also take a `preset` key, which names a file and is no
+/// field of the scenario (see `experiment/presets.rs`).
+macro_rules! with_parameter_table {
+    ($then:ident) => {
+        $then! {
+            /// `[workload]`: the clients and the updates they are sent.
+            Workload workload "workload" {
+                clients: u32 = 1000, check clients_fit;
+                pattern: Pattern = Pattern::PerClient;
+                /// Updates (or chat messages) per second, see [`Pattern`].
+                rate: f64 = 0.1, check rate_above_zero;
+                arrivals: Arrivals = Arrivals::Poisson;
+                /// Application bytes per update.
+                payload: u64 as bytes = 200;
+                room_size: u32 = 10;
+                /// Every client starts at a uniform random time in [0, start_window): the
+                /// same draws for every technique (common random numbers), whatever the
+                /// technique's settings.
+                start_window: Nanos as duration = 3 * NS_PER_S, check positive;
+                /// How a chat message's POST retries a refused connection (every technique
+                /// that sends chat as HTTP POSTs: short polling, long polling, SSE).
+                post_retry: Backoff = Backoff::DEFAULT, check valid_backoff;
+            }
+
+            /// `[network]`: round trips and the bytes every message costs.
+            Network network "network" {
+                rtt: Rtt = Rtt::Constant(50 * NS_PER_MS), check valid_rtt;
+                tls: Tls = Tls::V1_3;
+                request_header_bytes: u64 as bytes = 700;
+                response_header_bytes: u64 as bytes = 171;
+                /// All TLS handshake records, both directions together.
+                tls_handshake_bytes: u64 as bytes = 4096;
+                /// SYN, SYN-ACK and ACK together (TCP/IP headers only).
+                tcp_handshake_bytes: u64 as bytes = 172;
+                ws_handshake_request_bytes: u64 as bytes = 230;
+                ws_handshake_response_bytes: u64 as bytes = 159;
+                /// An intermediary closes a connection silent for this long. `None` = off.
+                proxy_idle_timeout: Option<Nanos> as duration_or_off = Some(60 * NS_PER_S),
+                    check positive_or_off;
+                /// Mean time between network drops per client. `None` = off.
+                disconnect_every: Option<Nanos> as duration_or_off = None,
+                    check positive_or_off;
+                outage: Nanos as duration = 2 * NS_PER_S;
+            }
+
+            /// `[server]`: instances, their CPU, connection slots and memory. The costs of
+            /// a server model (CPU per step, memory per connection…) have no default here:
+            /// they come from the server preset, `event-loop` unless another is named.
+            Server server "server" from_preset {
+                instances: u32 = 1, check at_least_one("instance");
+                balancer: Balancer = Balancer::LeastConnections;
+                cores: u32 = 8, check at_least_one("core");
+                service: ServiceTime = ServiceTime::Deterministic;
+                tcp_accept_cpu: Nanos as duration;
+                tls_handshake_cpu: Nanos as duration;
+                request_cpu: Nanos as duration;
+                push_cpu: Nanos as duration;
+                max_connections: u64, check at_least_one("connection");
+                memory_limit: u64 as bytes;
+                base_memory: u64 as bytes;
+                memory_per_connection: u64 as bytes;
+                memory_per_request: u64 as bytes;
+                memory_per_stream: u64 as bytes;
+                concurrency: Concurrency = Concurrency::EventLoop;
+                thread_stack: u64 as bytes;
+                keepalive_timeout: Nanos as duration = 75 * NS_PER_S;
+                retention: Retention = Retention::Duration(300 * NS_PER_S),
+                    check retention_above_zero;
+                backplane_latency: Nanos as duration = NS_PER_MS;
+            }
+
+            /// `[short-polling]`.
+            ShortPolling short_polling "short-polling" {
+                interval: Nanos as duration = 3 * NS_PER_S, check positive;
+                /// Uniform extra delay in [0, jitter] added to every gap.
+                jitter: Nanos as duration = 0;
+                schedule: PollSchedule = PollSchedule::AfterResponse;
+            }
+
+            /// `[long-polling]`.
+            LongPolling long_polling "long-polling" {
+                timeout: Nanos as duration = 30 * NS_PER_S, check positive;
+                reconnect_delay: Nanos as duration = 0;
+                /// Backoff after a refused connection or a 503.
+                backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
+            }
+
+            /// `[sse]`.
+            Sse sse "sse" {
+                heartbeat: Option<Nanos> as duration_or_off = Some(15 * NS_PER_S),
+                    check positive_or_off;
+                retry: Nanos as duration = 3 * NS_PER_S;
+            }
+
+            /// `[websocket]`.
+            WebSocket websocket "websocket" {
+                heartbeat: Option<Nanos> as duration_or_off = Some(25 * NS_PER_S),
+                    check positive_or_off;
+                heartbeat_timeout: Nanos as duration = 20 * NS_PER_S, check positive;
+                backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
+                resume: bool = false;
+            }
+        }
+    };
+}
+pub(crate) use with_parameter_table;
+
+/// Makes the section structs of the parameter table: each key a public field of its type.
+macro_rules! scenario_structs {
+    ($(
+        $(#[$section_doc:meta])*
+        $Section:ident $module:ident $title:literal $($partial:ident)? {
+            $(
+                $(#[$key_doc:meta])*
+                $key:ident : $ty:ty $(as $unit:ident)? $(= $default:expr)?
+                    $(, check $check:ident $(($($arg:expr),*))?)?;
+            )*
+        }
+    )*) => {$(
+        $(#[$section_doc])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct $Section {
+            $($(#[$key_doc])* pub $key: $ty,)*
+        }
+    )*};
+}
+
+with_parameter_table!(scenario_structs);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pattern {
@@ -197,24 +256,6 @@ pub enum Pattern {
 pub enum Arrivals {
     Poisson,
     Periodic,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Workload {
-    pub clients: u32,
-    pub pattern: Pattern,
-    /// Updates (or chat messages) per second, see [`Pattern`].
-    pub rate: f64,
-    pub arrivals: Arrivals,
-    /// Application bytes per update.
-    pub payload: u64,
-    pub room_size: u32,
-    /// Every client starts at a uniform random time in [0, start_window): the same draws
-    /// for every technique (common random numbers), whatever the technique's settings.
-    pub start_window: Nanos,
-    /// How a chat message's POST retries a refused connection (every technique that
-    /// sends chat as HTTP POSTs: short polling, long polling, SSE).
-    pub post_retry: Backoff,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -247,25 +288,6 @@ impl Tls {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Network {
-    pub rtt: Rtt,
-    pub tls: Tls,
-    pub request_header_bytes: u64,
-    pub response_header_bytes: u64,
-    /// All TLS handshake records, both directions together.
-    pub tls_handshake_bytes: u64,
-    /// SYN, SYN-ACK and ACK together (TCP/IP headers only).
-    pub tcp_handshake_bytes: u64,
-    pub ws_handshake_request_bytes: u64,
-    pub ws_handshake_response_bytes: u64,
-    /// An intermediary closes a connection silent for this long. `None` = off.
-    pub proxy_idle_timeout: Option<Nanos>,
-    /// Mean time between network drops per client. `None` = off.
-    pub disconnect_every: Option<Nanos>,
-    pub outage: Nanos,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Balancer {
@@ -295,29 +317,6 @@ pub enum Retention {
     Count(u64),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Server {
-    pub instances: u32,
-    pub balancer: Balancer,
-    pub cores: u32,
-    pub service: ServiceTime,
-    pub tcp_accept_cpu: Nanos,
-    pub tls_handshake_cpu: Nanos,
-    pub request_cpu: Nanos,
-    pub push_cpu: Nanos,
-    pub max_connections: u64,
-    pub memory_limit: u64,
-    pub base_memory: u64,
-    pub memory_per_connection: u64,
-    pub memory_per_request: u64,
-    pub memory_per_stream: u64,
-    pub concurrency: Concurrency,
-    pub thread_stack: u64,
-    pub keepalive_timeout: Nanos,
-    pub retention: Retention,
-    pub backplane_latency: Nanos,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PollSchedule {
@@ -328,28 +327,6 @@ pub enum PollSchedule {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShortPolling {
-    pub interval: Nanos,
-    /// Uniform extra delay in [0, jitter] added to every gap.
-    pub jitter: Nanos,
-    pub schedule: PollSchedule,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LongPolling {
-    pub timeout: Nanos,
-    pub reconnect_delay: Nanos,
-    /// Backoff after a refused connection or a 503.
-    pub backoff: Backoff,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sse {
-    pub heartbeat: Option<Nanos>,
-    pub retry: Nanos,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backoff {
     pub initial: Nanos,
     pub max: Nanos,
@@ -357,12 +334,13 @@ pub struct Backoff {
     pub jitter: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WebSocket {
-    pub heartbeat: Option<Nanos>,
-    pub heartbeat_timeout: Nanos,
-    pub backoff: Backoff,
-    pub resume: bool,
+impl Backoff {
+    /// The default of every backoff key, and of the fields a file leaves out of one.
+    pub const DEFAULT: Backoff = Backoff {
+        initial: 1_000_000_000,
+        max: 30_000_000_000,
+        jitter: 0.5,
+    };
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,24 +10,31 @@
 //! - `node.rs`: toml's spanned parse tree, copied into an owned tree in document order.
 //! - `values.rs`: each value type reads itself from a node, with a precise error (the
 //!   hand-written equivalent of `Deserialize`, `rtt` included).
-//! - `schema.rs`: the sections and their keys; unknown keys are errors naming valid ones.
+//! - `schema.rs`: the sections and their keys, generated from the key tables (the scenario's
+//!   in `scenario.rs`, the rest there).
+//! - `document.rs`: a file or `--set` read through them; unknown keys are errors naming
+//!   valid ones.
+//! - `checks.rs`: the rule each key's value must pass on its own.
 //! - `presets.rs`: embedded presets, or the nearest `models/` directory's.
 //! - `validate.rs`: defaults and presets layered under what was written; range and
 //!   cross-field checks; warnings.
 //! - `sweep.rs`: rows in order, `random_point` and `row_id`.
 //! - `resolved.rs`: the fully resolved experiment as TOML text.
 //! - `error.rs`: [`ExperimentError`] with file, line, column, expected, found and snippet.
+//! - `reference.rs`: `Scenario::reference()`, an empty experiment with a few figures pinned.
 //!
 //! Every error names its source (the file, `--set`, or a preset file), line and column,
 //! what was expected and what was found.
 
+mod checks;
+mod document;
 mod error;
 mod node;
 mod presets;
+mod reference;
 mod resolved;
 mod schema;
 mod sweep;
-
 mod validate;
 mod values;
 
@@ -41,11 +48,12 @@ use crate::scenario::{Scenario, Technique};
 
 pub use error::ExperimentError;
 
+use document::RawExperiment;
 use error::{Problem, SourceKind, Sources};
 use node::Node;
 use presets::PresetDirs;
-use schema::RawExperiment;
 use validate::Ctx;
+use values::FileValue;
 
 /// A loaded, validated experiment.
 #[derive(Clone, Debug)]
@@ -103,7 +111,7 @@ pub struct PlannedRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     pub latency_p99: Option<Nanos>,
-    /// Default 0.7.
+    /// CPU utilization a deployment may run at.
     pub utilization: f64,
     pub instance_hour_cost: Option<f64>,
     pub bandwidth_cost_per_gb: Option<f64>,
@@ -169,8 +177,7 @@ fn load_inner(
         .file_stem()
         .and_then(|s| s.to_str())
         .filter(|s| !s.is_empty())
-        .unwrap_or("experiment")
-        .to_string();
+        .map(str::to_string);
 
     let mut raw = RawExperiment::default();
     let doc = Node::parse_document(text, file).map_err(|p| sources.error(p))?;
@@ -184,11 +191,8 @@ fn load_inner(
     ctx.warnings.extend(pinned);
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
-    let techniques = base_filled
-        .top
-        .techniques
-        .as_ref()
-        .map_or_else(|| Technique::ALL.to_vec(), |v| v.v.clone());
+    let techniques = base_filled.top.techniques.v.clone();
+    // Never empty: `techniques = []` is refused when read.
     let first = techniques
         .first()
         .copied()
@@ -199,30 +203,29 @@ fn load_inner(
 
     let top = &base_filled.top;
     let t = &base_filled.target;
-    let text_of = |v: &Option<schema::Val<String>>| v.as_ref().map(|v| v.v.clone());
     Ok(Experiment {
-        name: text_of(&top.name).unwrap_or_default(),
-        description: text_of(&top.description).unwrap_or_default(),
+        name: top.name.v.clone(),
+        description: top.description.v.clone(),
         seed: base.seed,
-        replications: top.replications.as_ref().map_or(1, |v| v.v),
+        replications: top.replications.v,
         techniques,
         sweep: sweep::public_axes(&raw),
         target: Target {
-            latency_p99: t.latency_p99.as_ref().map(|v| v.v.0),
-            utilization: t.utilization.as_ref().map_or(0.7, |v| v.v),
-            instance_hour_cost: t.instance_hour_cost.as_ref().map(|v| v.v),
-            bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.as_ref().map(|v| v.v),
+            latency_p99: t.latency_p99.v.field(),
+            utilization: t.utilization.v,
+            instance_hour_cost: t.instance_hour_cost.v,
+            bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
         },
         charts: base_filled
             .charts
             .iter()
             .map(|(_, c)| ChartSpec {
-                x: text_of(&c.x).unwrap_or_default(),
-                y: text_of(&c.y).unwrap_or_default(),
-                series: text_of(&c.series),
-                log_x: c.log_x.as_ref().is_some_and(|v| v.v),
-                log_y: c.log_y.as_ref().is_some_and(|v| v.v),
-                title: text_of(&c.title),
+                x: c.x.v.clone(),
+                y: c.y.v.clone(),
+                series: c.series.v.clone(),
+                log_x: c.log_x.v,
+                log_y: c.log_y.v,
+                title: c.title.v.clone(),
             })
             .collect(),
         base,

@@ -66,6 +66,14 @@ pub(crate) struct PresetDirs {
     models: Option<PathBuf>,
 }
 
+/// A preset file that exists but cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {source}", path.display())]
+pub(crate) struct UnreadablePreset {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
 /// A preset's text and the name to show in messages.
 pub(crate) struct PresetText {
     pub display: String,
@@ -92,7 +100,11 @@ impl PresetDirs {
     }
 
     /// The text of a preset; `Ok(None)` when there is no such preset.
-    pub fn find(&self, kind: PresetKind, name: &str) -> Result<Option<PresetText>, String> {
+    pub fn find(
+        &self,
+        kind: PresetKind,
+        name: &str,
+    ) -> Result<Option<PresetText>, UnreadablePreset> {
         if !valid_name(name) {
             return Ok(None);
         }
@@ -106,7 +118,7 @@ impl PresetDirs {
                             text,
                         })
                     })
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()));
+                    .map_err(|source| UnreadablePreset { path, source });
             }
         }
         Ok(kind

@@ -7,9 +7,10 @@
 //! the copy is re-loaded. When the preset itself is swept, `preset` is written and the
 //! preset's values are left out, as they vary per row.
 
+use super::document::RawExperiment;
 use super::error::{Loc, SourceKind};
 use super::presets::{PresetDirs, PresetKind};
-use super::schema::RawExperiment;
+use super::schema::Val;
 use super::validate::{Ctx, Filled};
 
 /// Renders the base (unswept) resolution plus the experiment's sweep.
@@ -21,8 +22,16 @@ pub(crate) fn render(ctx: &Ctx, f: &Filled, raw: &RawExperiment) -> String {
 
     section(&mut out, "workload", f.workload.entries(), &|_| true);
     for (title, entries, preset_swept) in [
-        ("network", f.network.entries(), swept("network.preset")),
-        ("server", f.server.entries(), swept("server.preset")),
+        (
+            "network",
+            with_preset(f.network_preset.as_ref(), f.network.entries()),
+            swept("network.preset"),
+        ),
+        (
+            "server",
+            with_preset(Some(&f.server_preset), f.server.entries()),
+            swept("server.preset"),
+        ),
     ] {
         out.push_str(&format!("\n[{title}]\n"));
         let preset = entries
@@ -89,6 +98,17 @@ fn is_embedded(section: &str, name: &str) -> bool {
 }
 
 type KeyValue = (&'static str, toml::Value, Loc);
+
+/// A section's entries with its `preset` key first, when it names one.
+fn with_preset(preset: Option<&Val<String>>, mut entries: Vec<KeyValue>) -> Vec<KeyValue> {
+    if let Some(p) = preset {
+        entries.insert(
+            0,
+            ("preset", toml::Value::String(p.v.clone()), p.loc.clone()),
+        );
+    }
+    entries
+}
 
 fn section(
     out: &mut String,

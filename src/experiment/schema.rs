@@ -1,20 +1,33 @@
-//! The shape of an experiment file: its sections, their keys, and the walker that reads a
-//! document (experiment file, `--set` argument or preset) into a [`RawExperiment`].
+//! The shape of an experiment file: its sections and their keys (`document.rs` walks a
+//! file through them).
 //!
-//! A raw section holds `Option<Val<T>>` per key: `None` means "not written here", so that
-//! layers can be stacked — experiment file, then `--set`, then sweep values, over a
-//! preset, over the built-in defaults (see `validate.rs`). Every key is checked against
-//! its section's list (the equivalent of serde's `deny_unknown_fields`); an unknown key
-//! names the valid ones and the closest match.
+//! Every section is generated from a table that declares each key once: the sections a
+//! scenario is made of from the parameter table in `scenario.rs`, the others (the top level,
+//! `[target]`, `[[faults]]`, `[[charts]]`) from the table below. For each section `s`, the
+//! module `s` holds:
+//! - `s::Raw`, one `Option<Val<T>>` per key: `None` means "not written here", so that layers
+//!   can be stacked — experiment file, then `--set`, then sweep values, over a preset (see
+//!   `validate.rs`);
+//! - `s::Filled`, one `Val<T>` per key: the built-in defaults applied (`Raw::resolve`), every
+//!   value kept with where it came from, checked key by key (`Filled::check`) and written
+//!   back for the resolved copy (`Filled::entries`);
+//! - for a scenario section, `Filled::resolved`, the struct the simulation reads.
+//!
+//! Every key is checked against its section's list (the equivalent of serde's
+//! `deny_unknown_fields`); an unknown key names the valid ones and the closest match.
 
+use crate::engine::Nanos;
+use crate::engine::time::{NS_PER_MS, NS_PER_S};
 use crate::scenario::{
     Arrivals, Backoff, Balancer, Concurrency, Pattern, PollSchedule, Retention, Rtt, ServiceTime,
     Technique, Tls,
 };
 
+use super::checks::*;
+use super::document::{expect_table, unknown_key};
 use super::error::{Loc, Problem};
-use super::node::{Entry, Node};
-use super::values::{Dur, FaultKind, FromNode, OffDur, Size, ToToml};
+use super::node::Node;
+use super::values::{Dur, FaultKind, FileValue, FromNode, OffDur, Size};
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,65 +45,296 @@ impl<T: FromNode> Val<T> {
     }
 }
 
-/// A built-in default value.
-pub(crate) fn dflt<T>(v: T) -> Option<Val<T>> {
-    Some(Val {
-        v,
-        loc: Loc::builtin(),
-    })
+impl<T> Val<T> {
+    /// A built-in default value.
+    pub fn builtin(v: T) -> Val<T> {
+        Val {
+            v,
+            loc: Loc::builtin(),
+        }
+    }
 }
 
-macro_rules! section {
-    ($(#[$m:meta])* $name:ident, $title:literal { $($field:ident : $ty:ty),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Debug, Default, PartialEq)]
-        pub(crate) struct $name { $(pub $field: Option<Val<$ty>>,)* }
+/// The type a file writes for a key of the parameter table (`as duration` → [`Dur`]…).
+macro_rules! file_type {
+    ($ty:ty, duration) => { Dur };
+    ($ty:ty, duration_or_off) => { OffDur };
+    ($ty:ty, optional_duration) => { Option<Dur> };
+    ($ty:ty, bytes) => { Size };
+    ($ty:ty) => { $ty };
+}
 
-        impl $name {
-            /// The section's name as written in files (`""` for the top level).
-            #[allow(dead_code)]
-            pub const TITLE: &'static str = $title;
-            /// The keys this section accepts, in the order of the key reference.
-            pub const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
-
-            /// Sets one key. `Ok(false)` when the section has no such key.
-            pub fn set(&mut self, key: &str, node: &Node) -> Result<bool, Problem> {
-                match key {
-                    $(stringify!($field) => {
-                        self.$field = Some(Val::parse(node).map_err(|p| p.for_key(&qualify($title, key)))?);
-                        Ok(true)
-                    })*
-                    _ => Ok(false),
+/// `Raw::resolve`: every key of the layered `Raw`, or its built-in default. A section whose
+/// keys all have a default resolves without fail; a section marked otherwise
+/// (`from_preset`, `required`) asks `missing` for the problem of a key nobody gave.
+macro_rules! resolve_fn {
+    (() $($key:ident $(= $default:expr)?;)*) => {
+        impl Raw {
+            pub fn resolve(self) -> Filled {
+                Filled {
+                    $($key: self.$key.unwrap_or_else(|| default_of!($key $(= $default)?)),)*
                 }
-            }
-
-            /// Takes `lower`'s value for every key not set here.
-            pub fn fill_from(&mut self, lower: &Self) {
-                $(if self.$field.is_none() { self.$field = lower.$field.clone(); })*
-            }
-
-            /// The keys that are set, in key-reference order, as TOML, with their origin.
-            pub fn entries(&self) -> Vec<(&'static str, toml::Value, Loc)> {
-                let mut out = Vec::new();
-                $(if let Some(v) = &self.$field {
-                    out.push((stringify!($field), v.v.to_toml(), v.loc.clone()));
-                })*
-                out
-            }
-
-            /// Reads all keys of a table.
-            #[allow(dead_code)]
-            pub fn apply_table(&mut self, table: &Node) -> Result<(), Problem> {
-                let entries = expect_table(table, $title)?;
-                for e in entries {
-                    if !self.set(&e.key, &e.value)? {
-                        return Err(unknown_key(e, $title, Self::KEYS));
-                    }
-                }
-                Ok(())
             }
         }
     };
+    (($partial:ident) $($key:ident $(= $default:expr)?;)*) => {
+        impl Raw {
+            pub fn resolve(
+                self,
+                missing: impl Fn(&'static str) -> Problem,
+            ) -> Result<Filled, Problem> {
+                Ok(Filled {
+                    $($key: match self.$key {
+                        Some(v) => v,
+                        None => or_default!(missing, $key $(= $default)?),
+                    },)*
+                })
+            }
+        }
+    };
+}
+
+/// The built-in default of a key, in a section where every key has one.
+macro_rules! default_of {
+    ($key:ident = $default:expr) => {
+        Val::builtin(FileValue::from_field($default))
+    };
+    ($key:ident) => {
+        compile_error!(concat!(
+            "`",
+            stringify!($key),
+            "` has no default: give it one, or mark its section as one whose keys may be missing"
+        ))
+    };
+}
+
+/// The built-in default of a key, or the problem of its absence.
+macro_rules! or_default {
+    ($missing:ident, $key:ident = $default:expr) => {
+        Val::builtin(FileValue::from_field($default))
+    };
+    ($missing:ident, $key:ident) => {
+        return Err($missing(stringify!($key)))
+    };
+}
+
+/// Makes one module per section of a table (grammar: see `scenario::with_parameter_table`).
+macro_rules! key_sections {
+    ($(
+        $(#[$section_doc:meta])*
+        $module:ident $title:literal $($partial:ident)? {
+            $(
+                $(#[$key_doc:meta])*
+                $key:ident : $ty:ty $(as $unit:ident)? $(= $default:expr)?
+                    $(, check $check:ident $(($($arg:expr),*))?)?;
+            )*
+        }
+    )*) => {$(
+        $(#[$section_doc])*
+        pub(crate) mod $module {
+            use super::*;
+
+            /// The keys one layer writes; `None` where it is silent.
+            #[derive(Clone, Debug, Default, PartialEq)]
+            pub(crate) struct Raw {
+                $($(#[$key_doc])* pub $key: Option<Val<file_type!($ty $(, $unit)?)>>,)*
+            }
+
+            /// Every key with its value and where it came from.
+            #[derive(Clone, Debug, PartialEq)]
+            pub(crate) struct Filled {
+                $($(#[$key_doc])* pub $key: Val<file_type!($ty $(, $unit)?)>,)*
+            }
+
+            impl Raw {
+                /// The keys this section accepts, in the order of the key reference.
+                pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+                /// Takes `lower`'s value for every key not set here.
+                #[allow(dead_code, reason = "only sections with presets have layers below")]
+                pub fn fill_from(&mut self, lower: &Raw) {
+                    $(if self.$key.is_none() {
+                        self.$key = lower.$key.clone();
+                    })*
+                }
+            }
+
+            impl RawSection for Raw {
+                const TITLE: &'static str = $title;
+
+                fn keys() -> Vec<&'static str> {
+                    Raw::KEYS.to_vec()
+                }
+
+                fn set(&mut self, key: &str, node: &Node) -> Result<bool, Problem> {
+                    match key {
+                        $(stringify!($key) => {
+                            let value = Val::parse(node)
+                                .map_err(|p| p.for_key(&qualify($title, key)))?;
+                            self.$key = Some(value);
+                            Ok(true)
+                        })*
+                        _ => Ok(false),
+                    }
+                }
+            }
+
+            resolve_fn!(($($partial)?) $($key $(= $default)?;)*);
+
+            // Each key's declared type is what its file form resolves to.
+            const _: fn() = || {
+                $(let _: fn(<file_type!($ty $(, $unit)?) as FileValue>::Field) -> $ty = |v| v;)*
+            };
+
+            impl Filled {
+                /// Checks each key on its own, in key-reference order.
+                pub fn check(&self) -> Result<(), Problem> {
+                    $($(
+                        $check(&self.$key, &qualify($title, stringify!($key)) $($(, $arg)*)?)?;
+                    )?)*
+                    Ok(())
+                }
+
+                /// The keys as TOML, in key-reference order, with their origin (optional
+                /// keys left out are left out).
+                pub fn entries(&self) -> Vec<(&'static str, toml::Value, Loc)> {
+                    let mut out = Vec::new();
+                    $(if let Some(v) = self.$key.v.written() {
+                        out.push((stringify!($key), v, self.$key.loc.clone()));
+                    })*
+                    out
+                }
+            }
+        }
+    )*};
+}
+
+/// The scenario's sections: [`key_sections!`] plus `Filled::resolved`, the struct the
+/// simulation reads (a struct literal, so a key missing from either side does not compile).
+macro_rules! scenario_key_sections {
+    ($(
+        $(#[$section_doc:meta])*
+        $Section:ident $module:ident $title:literal $($partial:ident)? {
+            $(
+                $(#[$key_doc:meta])*
+                $key:ident : $ty:ty $(as $unit:ident)? $(= $default:expr)?
+                    $(, check $check:ident $(($($arg:expr),*))?)?;
+            )*
+        }
+    )*) => {
+        key_sections! {$(
+            $(#[$section_doc])*
+            $module $title $($partial)? {
+                $(
+                    $(#[$key_doc])*
+                    $key : $ty $(as $unit)? $(= $default)? $(, check $check $(($($arg),*))?)?;
+                )*
+            }
+        )*}
+        $(
+            impl $module::Filled {
+                /// The section as the simulation reads it.
+                pub fn resolved(&self) -> crate::scenario::$Section {
+                    crate::scenario::$Section {
+                        $($key: self.$key.v.field(),)*
+                    }
+                }
+            }
+        )*
+    };
+}
+
+crate::scenario::with_parameter_table!(scenario_key_sections);
+
+key_sections! {
+    /// The top level of an experiment file.
+    top "" {
+        /// `validate.rs` puts the file's name without extension over this default.
+        name: String = "experiment".to_string();
+        description: String = String::new();
+        seed: u64 = 1;
+        duration: Nanos as duration = 60 * NS_PER_S, check positive;
+        warmup: Nanos as duration = 10 * NS_PER_S;
+        replications: u32 = 1, check replications_in_range;
+        techniques: Vec<Technique> = Technique::ALL.to_vec();
+        timeseries_bucket: Nanos as duration = NS_PER_S, check positive;
+    }
+
+    /// `[target]`, read by `rtsim size`.
+    target "target" {
+        latency_p99: Option<Nanos> as optional_duration = None, check positive_if_set;
+        utilization: f64 = 0.7, check fraction;
+        instance_hour_cost: Option<f64> = None, check cost_if_set;
+        bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
+    }
+
+    /// One `[[faults]]` table.
+    fault "faults" required {
+        at: Nanos as duration;
+        kind: FaultKind = FaultKind::Crash;
+        instance: u32;
+        downtime: Nanos as duration, check positive;
+    }
+
+    /// One `[[charts]]` table.
+    chart "charts" required {
+        x: String, check column_name;
+        y: String, check column_name;
+        series: Option<String> = None;
+        log_x: bool = false;
+        log_y: bool = false;
+        title: Option<String> = None;
+    }
+}
+
+/// What the walker needs of a section's `Raw`: its name, its keys, and setting one.
+pub(crate) trait RawSection {
+    /// The section's name as written in files (`""` for the top level).
+    const TITLE: &'static str;
+
+    /// The keys this section accepts, in the order of the key reference.
+    fn keys() -> Vec<&'static str>;
+
+    /// Sets one key. `Ok(false)` when the section has no such key.
+    fn set(&mut self, key: &str, node: &Node) -> Result<bool, Problem>;
+
+    /// Reads all keys of a table.
+    fn apply_table(&mut self, table: &Node) -> Result<(), Problem> {
+        let entries = expect_table(table, Self::TITLE)?;
+        for e in entries {
+            if !self.set(&e.key, &e.value)? {
+                return Err(unknown_key(e, Self::TITLE, &Self::keys()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A section that may also name a preset file: `[network]` and `[server]`. The preset's
+/// name is no field of the scenario, so it sits beside the section's keys.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WithPreset<R> {
+    pub preset: Option<Val<String>>,
+    pub keys: R,
+}
+
+impl<R: RawSection> RawSection for WithPreset<R> {
+    const TITLE: &'static str = R::TITLE;
+
+    fn keys() -> Vec<&'static str> {
+        let mut keys = vec!["preset"];
+        keys.extend(R::keys());
+        keys
+    }
+
+    fn set(&mut self, key: &str, node: &Node) -> Result<bool, Problem> {
+        if key != "preset" {
+            return self.keys.set(key, node);
+        }
+        let name = Val::parse(node).map_err(|p| p.for_key(&qualify(R::TITLE, key)))?;
+        self.preset = Some(name);
+        Ok(true)
+    }
 }
 
 /// `section.key`, or `key` at the top level.
@@ -102,482 +346,41 @@ pub(crate) fn qualify(section: &str, key: &str) -> String {
     }
 }
 
-section!(
-    /// Top-level keys.
-    RawTop, "" {
-        name: String,
-        description: String,
-        seed: u64,
-        duration: Dur,
-        warmup: Dur,
-        replications: u32,
-        techniques: Vec<Technique>,
-        timeseries_bucket: Dur,
-    }
-);
-
-section!(
-    /// `[workload]`.
-    RawWorkload, "workload" {
-        clients: u32,
-        pattern: Pattern,
-        rate: f64,
-        arrivals: Arrivals,
-        payload: Size,
-        room_size: u32,
-        start_window: Dur,
-        post_retry: Backoff,
-    }
-);
-
-section!(
-    /// `[network]`.
-    RawNetwork, "network" {
-        preset: String,
-        rtt: Rtt,
-        tls: Tls,
-        request_header_bytes: Size,
-        response_header_bytes: Size,
-        tls_handshake_bytes: Size,
-        tcp_handshake_bytes: Size,
-        ws_handshake_request_bytes: Size,
-        ws_handshake_response_bytes: Size,
-        proxy_idle_timeout: OffDur,
-        disconnect_every: OffDur,
-        outage: Dur,
-    }
-);
-
-section!(
-    /// `[server]`.
-    RawServer, "server" {
-        preset: String,
-        instances: u32,
-        balancer: Balancer,
-        cores: u32,
-        service: ServiceTime,
-        tcp_accept_cpu: Dur,
-        tls_handshake_cpu: Dur,
-        request_cpu: Dur,
-        push_cpu: Dur,
-        max_connections: u64,
-        memory_limit: Size,
-        base_memory: Size,
-        memory_per_connection: Size,
-        memory_per_request: Size,
-        memory_per_stream: Size,
-        concurrency: Concurrency,
-        thread_stack: Size,
-        keepalive_timeout: Dur,
-        retention: Retention,
-        backplane_latency: Dur,
-    }
-);
-
-section!(
-    /// `[short-polling]`.
-    RawShortPolling, "short-polling" {
-        interval: Dur,
-        jitter: Dur,
-        schedule: PollSchedule,
-    }
-);
-
-section!(
-    /// `[long-polling]`.
-    RawLongPolling, "long-polling" {
-        timeout: Dur,
-        reconnect_delay: Dur,
-        backoff: Backoff,
-    }
-);
-
-section!(
-    /// `[sse]`.
-    RawSse, "sse" {
-        heartbeat: OffDur,
-        retry: Dur,
-    }
-);
-
-section!(
-    /// `[websocket]`.
-    RawWebSocket, "websocket" {
-        heartbeat: OffDur,
-        heartbeat_timeout: Dur,
-        backoff: Backoff,
-        resume: bool,
-    }
-);
-
-section!(
-    /// `[target]`, read by `rtsim size`.
-    RawTarget, "target" {
-        latency_p99: Dur,
-        utilization: f64,
-        instance_hour_cost: f64,
-        bandwidth_cost_per_gb: f64,
-    }
-);
-
-section!(
-    /// One `[[faults]]` table.
-    RawFault, "faults" {
-        at: Dur,
-        kind: FaultKind,
-        instance: u32,
-        downtime: Dur,
-    }
-);
-
-section!(
-    /// One `[[charts]]` table.
-    RawChart, "charts" {
-        x: String,
-        y: String,
-        series: String,
-        log_x: bool,
-        log_y: bool,
-        title: String,
-    }
-);
-
-/// One `[sweep]` entry: a dotted key and its values, each value located.
-#[derive(Clone, Debug)]
-pub(crate) struct Axis {
-    pub key: String,
-    pub key_loc: Loc,
-    pub values: Vec<Node>,
-}
-
-/// Everything an experiment file (plus `--set`) says, nothing filled in yet.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RawExperiment {
-    pub top: RawTop,
-    pub workload: RawWorkload,
-    pub network: RawNetwork,
-    pub server: RawServer,
-    pub short_polling: RawShortPolling,
-    pub long_polling: RawLongPolling,
-    pub sse: RawSse,
-    pub websocket: RawWebSocket,
-    pub target: RawTarget,
-    /// Each `[[faults]]` table with its position.
-    pub faults: Vec<(Loc, RawFault)>,
-    /// Each `[[charts]]` table with its position.
-    pub charts: Vec<(Loc, RawChart)>,
-    pub sweep: Vec<Axis>,
-}
-
-/// Section names accepted at the top level, besides [`RawTop::KEYS`].
-pub(crate) const SECTIONS: &[&str] = &[
-    "workload",
-    "network",
-    "server",
-    "short-polling",
-    "long-polling",
-    "sse",
-    "websocket",
-    "sweep",
-    "faults",
-    "charts",
-    "target",
-];
-
-/// Top-level keys that may be swept (the others describe the experiment, not a run).
-const SWEEPABLE_TOP: &[&str] = &["seed", "duration", "warmup", "timeseries_bucket"];
-
-impl RawExperiment {
-    /// Reads a whole document (file or `--set`). Later documents override earlier ones
-    /// key by key; `faults`, `charts` and individual sweep keys are replaced whole.
-    pub fn apply_document(&mut self, doc: &Node) -> Result<(), Problem> {
-        let entries = expect_table(doc, "")?;
-        for e in entries {
-            let v = &e.value;
-            match e.key.as_str() {
-                "workload" => self.workload.apply_table(v)?,
-                "network" => self.network.apply_table(v)?,
-                "server" => self.server.apply_table(v)?,
-                "short-polling" => self.short_polling.apply_table(v)?,
-                "long-polling" => self.long_polling.apply_table(v)?,
-                "sse" => self.sse.apply_table(v)?,
-                "websocket" => self.websocket.apply_table(v)?,
-                "target" => self.target.apply_table(v)?,
-                "faults" => {
-                    self.faults = array_of_tables(v, "faults", |t| {
-                        let mut f = RawFault::default();
-                        f.apply_table(t).map(|_| (t.loc.clone(), f))
-                    })?
-                }
-                "charts" => {
-                    self.charts = array_of_tables(v, "charts", |t| {
-                        let mut c = RawChart::default();
-                        c.apply_table(t).map(|_| (t.loc.clone(), c))
-                    })?
-                }
-                "sweep" => {
-                    expect_table(v, "sweep")?;
-                    let mut axes = Vec::new();
-                    flatten_sweep(v, "", &mut axes)?;
-                    for axis in axes {
-                        check_sweep_key(&axis)?;
-                        match self.sweep.iter_mut().find(|a| a.key == axis.key) {
-                            Some(old) => *old = axis,
-                            None => self.sweep.push(axis),
-                        }
-                    }
-                }
-                key => {
-                    if !self.top.set(key, v)? {
-                        let mut valid: Vec<&str> = RawTop::KEYS.to_vec();
-                        valid.extend_from_slice(SECTIONS);
-                        return Err(unknown_key(e, "", &valid));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets one swept value, `key` being a dotted path as in `[sweep]`.
-    pub fn set_path(&mut self, key: &str, node: &Node) -> Result<(), Problem> {
-        let (section, leaf) = key.split_once('.').unwrap_or(("", key));
-        let known = match section {
-            "" if SWEEPABLE_TOP.contains(&leaf) => self.top.set(leaf, node)?,
-            "workload" => self.workload.set(leaf, node)?,
-            "network" => self.network.set(leaf, node)?,
-            "server" => self.server.set(leaf, node)?,
-            "short-polling" => self.short_polling.set(leaf, node)?,
-            "long-polling" => self.long_polling.set(leaf, node)?,
-            "sse" => self.sse.set(leaf, node)?,
-            "websocket" => self.websocket.set(leaf, node)?,
-            _ => false,
-        };
-        if known {
-            Ok(())
-        } else {
-            Err(Problem::new(
-                &node.loc,
-                "a sweepable key",
-                format!("`{key}`"),
-            ))
-        }
-    }
-}
-
-/// The technique a sweep key belongs to, if it is one technique's own key.
-pub(crate) fn technique_of(key: &str) -> Option<Technique> {
-    let section = key.split_once('.').map(|(s, _)| s)?;
-    Technique::from_name(section)
-}
-
-/// Every sweepable dotted key, for "expected one of" messages.
-pub(crate) fn sweepable_keys() -> Vec<String> {
-    let mut keys: Vec<String> = SWEEPABLE_TOP.iter().map(|k| k.to_string()).collect();
-    let sections: [(&str, &[&str]); 7] = [
-        (RawWorkload::TITLE, RawWorkload::KEYS),
-        (RawNetwork::TITLE, RawNetwork::KEYS),
-        (RawServer::TITLE, RawServer::KEYS),
-        (RawShortPolling::TITLE, RawShortPolling::KEYS),
-        (RawLongPolling::TITLE, RawLongPolling::KEYS),
-        (RawSse::TITLE, RawSse::KEYS),
-        (RawWebSocket::TITLE, RawWebSocket::KEYS),
-    ];
-    for (title, ks) in sections {
-        keys.extend(ks.iter().map(|k| format!("{title}.{k}")));
-    }
-    keys
-}
-
-fn check_sweep_key(axis: &Axis) -> Result<(), Problem> {
-    let keys = sweepable_keys();
-    if keys.contains(&axis.key) {
-        return Ok(());
-    }
-    let mut p = Problem::new(
-        &axis.key_loc,
-        "a dotted key such as \"workload.clients\" or \"short-polling.interval\"",
-        format!("`{}`", axis.key),
-    )
-    .title(format!("`{}` cannot be swept: no such key", axis.key));
-    if let Some(best) = closest(&axis.key, keys.iter().map(String::as_str)) {
-        p = p.help(format!("did you mean `{best}`?"));
-    } else {
-        p = p.help(format!("sweepable keys: {}", keys.join(", ")));
-    }
-    Err(p)
-}
-
-/// `"workload.clients" = [...]` and `workload.clients = [...]` (a dotted key, i.e. a
-/// nested table) both name the axis `workload.clients`.
-fn flatten_sweep(table: &Node, prefix: &str, out: &mut Vec<Axis>) -> Result<(), Problem> {
-    for e in table.as_table().unwrap_or(&[]) {
-        let key = if prefix.is_empty() {
-            e.key.clone()
-        } else {
-            format!("{prefix}.{}", e.key)
-        };
-        if e.value.as_table().is_some() {
-            flatten_sweep(&e.value, &key, out)?;
-            continue;
-        }
-        let Some(values) = e.value.as_array() else {
-            return Err(Problem::new(
-                &e.value.loc,
-                "an array of values to sweep, such as [\"1s\", \"3s\"]",
-                e.value.describe(),
-            )
-            .title(format!("invalid sweep for `{key}`")));
-        };
-        if values.is_empty() {
-            return Err(
-                Problem::new(&e.value.loc, "at least one value", "an empty array")
-                    .title(format!("invalid sweep for `{key}`")),
-            );
-        }
-        for (i, v) in values.iter().enumerate() {
-            let text = v.render_plain();
-            if values[..i].iter().any(|w| w.render_plain() == text) {
-                return Err(Problem::new(
-                    &v.loc,
-                    "each value once",
-                    format!("{} a second time", v.describe()),
-                )
-                .title(format!("duplicate value in the sweep of `{key}`")));
-            }
-        }
-        out.push(Axis {
-            key,
-            key_loc: e.key_loc.clone(),
-            values: values.to_vec(),
-        });
-    }
-    Ok(())
-}
-
-fn expect_table<'a>(node: &'a Node, section: &str) -> Result<&'a [Entry], Problem> {
-    node.as_table().ok_or_else(|| {
-        Problem::new(
-            &node.loc,
-            if section.is_empty() {
-                "a TOML document".to_string()
-            } else {
-                format!("a table [{section}]")
-            },
-            node.describe(),
-        )
-        .for_key(section)
-    })
-}
-
-fn array_of_tables<T>(
-    node: &Node,
-    name: &str,
-    mut read: impl FnMut(&Node) -> Result<T, Problem>,
-) -> Result<Vec<T>, Problem> {
-    let expected = format!("an array of tables ([[{name}]])");
-    let Some(items) = node.as_array() else {
-        return Err(Problem::new(&node.loc, expected, node.describe()).for_key(name));
-    };
-    items.iter().map(&mut read).collect()
-}
-
-/// "unknown key" with the valid keys and the closest one.
-pub(crate) fn unknown_key(e: &Entry, section: &str, valid: &[&str]) -> Problem {
-    let place = if section.is_empty() {
-        "at the top level".to_string()
-    } else {
-        format!("in [{section}]")
-    };
-    let mut p = Problem::new(
-        &e.key_loc,
-        format!("one of the keys {}", valid.join(", ")),
-        format!("`{}`", e.key),
-    )
-    .title(format!("unknown key `{}` {place}", e.key));
-    if let Some(best) = closest(&e.key, valid.iter().copied()) {
-        p = p.help(format!("did you mean `{best}`?"));
-    }
-    p
-}
-
-/// The candidate within a small edit distance of `word`, if any.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Result<RawExperiment, Problem> {
-        let doc = Node::parse_document(text, 1)?;
-        let mut raw = RawExperiment::default();
-        raw.apply_document(&doc)?;
-        Ok(raw)
-    }
-
+    /// The README's key reference names every key of every table, in table order, so the
+    /// prose cannot fall behind the tables.
     #[test]
-    fn unknown_keys_list_the_valid_ones() {
-        let p = read("[workload]\nclient = 5\n").unwrap_err();
-        assert!(p.title.contains("unknown key `client` in [workload]"));
-        assert!(p.expected.contains("clients, pattern, rate"));
-        assert_eq!(p.help.as_deref(), Some("did you mean `clients`?"));
-        let p = read("sweeep = 1\n").unwrap_err();
-        assert!(p.expected.contains("sweep"), "{p:?}");
-    }
-
-    #[test]
-    fn sweep_keys_in_written_order_both_spellings() {
-        let raw = read(
-            "[sweep]\n\"workload.clients\" = [1, 2]\nshort-polling.interval = [\"1s\"]\nduration = [\"1s\"]\n",
-        )
-        .unwrap();
-        let keys: Vec<&str> = raw.sweep.iter().map(|a| a.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            ["workload.clients", "short-polling.interval", "duration"]
-        );
-    }
-
-    #[test]
-    fn bad_sweeps() {
-        let p = read("[sweep]\n\"workload.clinets\" = [1]\n").unwrap_err();
-        assert_eq!(p.help.as_deref(), Some("did you mean `workload.clients`?"));
-        assert!(read("[sweep]\n\"name\" = [\"a\"]\n").is_err());
-        assert!(read("[sweep]\n\"workload.clients\" = 5\n").is_err());
-        assert!(read("[sweep]\n\"workload.clients\" = []\n").is_err());
-        assert!(read("[sweep]\n\"workload.clients\" = [1, 1]\n").is_err());
-    }
-
-    #[test]
-    fn later_documents_override() {
-        let mut raw = read("[server]\ncores = 2\ninstances = 3\n").unwrap();
-        let doc = Node::parse_document("server.cores = 4", 2).unwrap();
-        raw.apply_document(&doc).unwrap();
-        assert_eq!(raw.server.cores.unwrap().v, 4);
-        assert_eq!(raw.server.instances.unwrap().v, 3);
+    fn the_readme_key_reference_lists_every_key_in_order() {
+        let readme = include_str!("../../README.md");
+        let sections: [(&str, Vec<&str>); 11] = [
+            ("top level", top::Raw::keys()),
+            ("`[workload]`", workload::Raw::keys()),
+            ("`[network]`", WithPreset::<network::Raw>::keys()),
+            ("`[server]`", WithPreset::<server::Raw>::keys()),
+            ("`[short-polling]`", short_polling::Raw::keys()),
+            ("`[long-polling]`", long_polling::Raw::keys()),
+            ("`[sse]`", sse::Raw::keys()),
+            ("`[websocket]`", websocket::Raw::keys()),
+            ("`[[faults]]`", fault::Raw::keys()),
+            ("`[[charts]]`", chart::Raw::keys()),
+            ("`[target]`", target::Raw::keys()),
+        ];
+        for (label, keys) in sections {
+            let start = readme
+                .find(&format!("\n- {label}"))
+                .unwrap_or_else(|| panic!("no README bullet for {label}"));
+            let bullet = &readme[start + 1..];
+            let bullet = &bullet[..bullet.find("\n- ").unwrap_or(bullet.len())];
+            let mut rest = bullet;
+            for key in keys {
+                let at = rest
+                    .find(&format!("`{key}`"))
+                    .unwrap_or_else(|| panic!("README {label}: `{key}` missing or out of order"));
+                rest = &rest[at..];
+            }
+        }
     }
 }

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::scenario::Technique;
 
+use super::document::{Axis, RawExperiment, technique_of};
 use super::error::{ExperimentError, Problem};
-use super::schema::{Axis, RawExperiment, technique_of};
 use super::validate::Ctx;
 use super::{PlannedRow, SweepAxis};
 

@@ -482,6 +482,42 @@ fn user_presets_next_to_the_file() {
 }
 
 #[test]
+fn a_figure_no_preset_gives_is_an_error_not_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("models/servers")).unwrap();
+    // The user's own event-loop preset replaces the built-in one and leaves a figure out.
+    let event_loop = include_str!("../../models/servers/event-loop.toml")
+        .replace("memory_per_connection = \"3250B\"", "");
+    std::fs::write(
+        dir.path().join("models/servers/event-loop.toml"),
+        event_loop,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("models/servers/tiny.toml"), "cores = 1\n").unwrap();
+    let file = dir.path().join("e.toml");
+    std::fs::write(&file, "[server]\npreset = \"tiny\"\n").unwrap();
+    let e = load(&file, &[]).unwrap_err();
+    check(
+        &e,
+        2,
+        10,
+        "a value for `server.memory_per_connection`",
+        "none in [server] or the server preset \"tiny\" nor \"event-loop\"",
+    );
+    assert!(e.to_string().contains("models/servers/tiny.toml"), "{e}");
+    // Written in the experiment, it is enough.
+    std::fs::write(
+        &file,
+        "[server]\npreset = \"tiny\"\nmemory_per_connection = \"1KiB\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        load(&file, &[]).unwrap().base.server.memory_per_connection,
+        1024
+    );
+}
+
+#[test]
 fn sweep_errors_point_at_the_element() {
     let e = err("[sweep]\n\"workload.clients\" = [10, 0, 30]\n");
     check(&e, 2, 27, "from 1 to 100,000,000", "0");

@@ -4,7 +4,11 @@
 //! of the experiment file (durations, sizes, counts, the enums, `rtt`, `retention`,
 //! `backoff`, `tls`) reads itself from a located [`Node`], so the error points at the value
 //! — or inside it, at the offending field of an `rtt` table. [`ToToml`] writes a value back
-//! in canonical form for the resolved experiment.
+//! in canonical form for the resolved experiment. [`FileValue`] ties the form a file writes
+//! ([`Dur`], [`Size`], [`OffDur`] or the value itself) to the field it resolves to.
+//!
+//! About 600 lines of code plus the tests: every value type of the file, each short, kept
+//! together so that one place says how a file writes values.
 
 use crate::engine::Nanos;
 use crate::scenario::{
@@ -24,6 +28,95 @@ pub(crate) trait FromNode: Sized {
 /// Writes a value back as TOML (canonical units).
 pub(crate) trait ToToml {
     fn to_toml(&self) -> toml::Value;
+}
+
+/// A value as an experiment file writes it, and the field it resolves to.
+pub(crate) trait FileValue: FromNode + Clone {
+    /// The type of the resolved field (`Nanos` for a [`Dur`], the value's own type for a
+    /// number or a name).
+    type Field;
+    fn field(&self) -> Self::Field;
+    /// The file's form of a field value (the parameter table gives defaults as fields).
+    fn from_field(field: Self::Field) -> Self;
+    /// Canonical TOML for the resolved copy; `None` for an optional key left out.
+    fn written(&self) -> Option<toml::Value>;
+}
+
+/// Values that are their own field.
+macro_rules! field_is_value {
+    ($($ty:ty),* $(,)?) => {$(
+        impl FileValue for $ty {
+            type Field = $ty;
+            fn field(&self) -> $ty {
+                self.clone()
+            }
+            fn from_field(field: $ty) -> $ty {
+                field
+            }
+            fn written(&self) -> Option<toml::Value> {
+                Some(self.to_toml())
+            }
+        }
+    )*};
+}
+
+field_is_value!(
+    String,
+    bool,
+    u32,
+    u64,
+    f64,
+    Vec<Technique>,
+    Pattern,
+    Arrivals,
+    Balancer,
+    ServiceTime,
+    Concurrency,
+    PollSchedule,
+    FaultKind,
+    Tls,
+    Retention,
+    Rtt,
+    Backoff,
+);
+
+/// Values written with a unit, each a wrapper of its field.
+macro_rules! field_is_wrapped {
+    ($($ty:ident($field:ty)),* $(,)?) => {$(
+        impl FileValue for $ty {
+            type Field = $field;
+            fn field(&self) -> $field {
+                self.0
+            }
+            fn from_field(field: $field) -> $ty {
+                $ty(field)
+            }
+            fn written(&self) -> Option<toml::Value> {
+                Some(self.to_toml())
+            }
+        }
+    )*};
+}
+
+field_is_wrapped!(Dur(Nanos), OffDur(Option<Nanos>), Size(u64));
+
+/// An optional key: written means `Some`.
+impl<T: FromNode> FromNode for Option<T> {
+    fn from_node(node: &Node) -> Result<Self, Problem> {
+        T::from_node(node).map(Some)
+    }
+}
+impl<T: FileValue> FileValue for Option<T> {
+    type Field = Option<T::Field>;
+    fn field(&self) -> Option<T::Field> {
+        self.as_ref().map(T::field)
+    }
+    fn from_field(field: Option<T::Field>) -> Self {
+        field.map(T::from_field)
+    }
+    fn written(&self) -> Option<toml::Value> {
+        self.as_ref().and_then(T::written)
+    }
 }
 
 /// A duration in nanoseconds (`"3s"`).
@@ -431,16 +524,8 @@ impl ToToml for Rtt {
     }
 }
 
-/// Defaults of every backoff key (`[websocket] backoff`, `[long-polling] backoff`,
-/// `[workload] post_retry`), per key.
-pub(crate) const BACKOFF_DEFAULT: Backoff = Backoff {
-    initial: 1_000_000_000,
-    max: 30_000_000_000,
-    jitter: 0.5,
-};
-
 /// `backoff = { initial = "1s", max = "30s", jitter = 0.5 }`; keys left out keep their
-/// defaults.
+/// defaults ([`Backoff::DEFAULT`]).
 impl FromNode for Backoff {
     fn from_node(node: &Node) -> Result<Self, Problem> {
         let fs = fields(
@@ -448,7 +533,7 @@ impl FromNode for Backoff {
             "a table such as { initial = \"1s\", max = \"30s\", jitter = 0.5 }",
             &["initial", "max", "jitter"],
         )?;
-        let mut b = BACKOFF_DEFAULT;
+        let mut b = Backoff::DEFAULT;
         if let Some(n) = field(&fs, "initial") {
             b.initial = Dur::from_node(n)?.0;
         }
@@ -591,7 +676,7 @@ mod tests {
         assert!(value::<Tls>("\"1.1\"").is_err());
         let b = value::<Backoff>("{ initial = \"2s\" }").unwrap();
         assert_eq!(b.initial, 2_000_000_000);
-        assert_eq!(b.max, BACKOFF_DEFAULT.max);
+        assert_eq!(b.max, Backoff::DEFAULT.max);
         assert!(value::<Backoff>("{ jitter = 1.5 }").is_err());
     }
 

@@ -6,8 +6,42 @@
 //! or `"1.5GB"`; the parser here is a tight one (case-sensitive units, exact integer
 //! arithmetic, no silent overflow, no fractional bytes). Both have a canonical formatter
 //! whose output parses back to the same value, used for the resolved experiment.
+//! A text that does not parse gives a [`ParseError`] whose message completes "found …
+//! (…)": it says what was wrong with the text, not what was expected.
 
 use crate::engine::Nanos;
+
+/// Why a duration or size text does not parse.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    #[error("an empty string")]
+    Empty,
+    #[error("a negative duration")]
+    NegativeDuration,
+    #[error("a number without a unit")]
+    DurationWithoutUnit,
+    /// humantime's own reason ("unknown time unit …", "number is too large", …).
+    #[error(transparent)]
+    Duration(#[from] humantime::DurationError),
+    #[error("a duration too long for a 64-bit ns clock")]
+    DurationTooLong,
+    #[error("a negative size")]
+    NegativeSize,
+    #[error("no number")]
+    NoNumber,
+    #[error("a number without a unit (bytes are written \"B\")")]
+    SizeWithoutUnit,
+    #[error("unknown unit \"{unit}\" (units: {})", size_units())]
+    UnknownSizeUnit { unit: String },
+    #[error("a malformed number")]
+    MalformedNumber,
+    #[error("too many decimals")]
+    TooManyDecimals,
+    #[error("a fractional number of bytes")]
+    FractionalBytes,
+    #[error("a size too large for 64 bits")]
+    SizeTooLarge,
+}
 
 /// What a duration looks like, for "expected …" messages.
 pub const DURATION_EXPECTED: &str =
@@ -20,21 +54,21 @@ pub const SIZE_EXPECTED: &str =
     "a size with a unit such as \"871B\", \"64KiB\", \"16GiB\" or \"1.5GB\"";
 
 /// Parses a duration string into nanoseconds. The error says what was wrong with it.
-pub fn parse_duration(s: &str) -> Result<Nanos, String> {
+pub fn parse_duration(s: &str) -> Result<Nanos, ParseError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err("an empty string".into());
+        return Err(ParseError::Empty);
     }
     if t.starts_with('-') {
-        return Err("a negative duration".into());
+        return Err(ParseError::NegativeDuration);
     }
     if t.chars()
         .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
     {
-        return Err("a number without a unit".into());
+        return Err(ParseError::DurationWithoutUnit);
     }
-    let d = humantime::parse_duration(t).map_err(|e| e.to_string())?;
-    u64::try_from(d.as_nanos()).map_err(|_| "a duration too long for a 64-bit ns clock".into())
+    let d = humantime::parse_duration(t)?;
+    u64::try_from(d.as_nanos()).map_err(|_| ParseError::DurationTooLong)
 }
 
 /// Canonical text of a duration: the largest unit that divides it exactly.
@@ -72,11 +106,17 @@ const SIZE_UNITS: [(&str, u64); 11] = [
     ("PiB", 1 << 50),
 ];
 
+/// The size units, for "unknown unit" messages.
+fn size_units() -> String {
+    let units: Vec<&str> = SIZE_UNITS.iter().map(|(u, _)| *u).collect();
+    units.join(", ")
+}
+
 /// Parses a size string into bytes.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, ParseError> {
     let t = s.trim();
     if t.starts_with('-') {
-        return Err("a negative size".into());
+        return Err(ParseError::NegativeSize);
     }
     let num_len = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
@@ -85,40 +125,37 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let num: String = num.chars().filter(|&c| c != '_').collect();
     let unit = unit.trim();
     if num.is_empty() {
-        return Err("no number".into());
+        return Err(ParseError::NoNumber);
     }
     if unit.is_empty() {
-        return Err("a number without a unit (bytes are written \"B\")".into());
+        return Err(ParseError::SizeWithoutUnit);
     }
     let Some(&(_, factor)) = SIZE_UNITS.iter().find(|(u, _)| *u == unit) else {
-        let units: Vec<&str> = SIZE_UNITS.iter().map(|(u, _)| *u).collect();
-        return Err(format!(
-            "unknown unit \"{unit}\" (units: {})",
-            units.join(", ")
-        ));
+        return Err(ParseError::UnknownSizeUnit {
+            unit: unit.to_string(),
+        });
     };
     let (int, frac) = match num.split_once('.') {
         Some((i, f)) => (i, f),
         None => (num.as_str(), ""),
     };
     if int.is_empty() || frac.contains('.') || (num.contains('.') && frac.is_empty()) {
-        return Err("a malformed number".into());
+        return Err(ParseError::MalformedNumber);
     }
-    let too_big = || "a size too large for 64 bits".to_string();
-    let int: u64 = int.parse().map_err(|_| too_big())?;
-    let mut bytes = int.checked_mul(factor).ok_or_else(too_big)?;
+    let int: u64 = int.parse().map_err(|_| ParseError::SizeTooLarge)?;
+    let mut bytes = int.checked_mul(factor).ok_or(ParseError::SizeTooLarge)?;
     if !frac.is_empty() {
         if frac.len() > 18 {
-            return Err("too many decimals".into());
+            return Err(ParseError::TooManyDecimals);
         }
         let denom = 10u128.pow(frac.len() as u32);
-        let f: u128 = frac.parse().map_err(|_| "a malformed number".to_string())?;
+        let f: u128 = frac.parse().map_err(|_| ParseError::MalformedNumber)?;
         let scaled = f * u128::from(factor);
         if scaled % denom != 0 {
-            return Err("a fractional number of bytes".into());
+            return Err(ParseError::FractionalBytes);
         }
-        let extra = u64::try_from(scaled / denom).map_err(|_| too_big())?;
-        bytes = bytes.checked_add(extra).ok_or_else(too_big)?;
+        let extra = u64::try_from(scaled / denom).map_err(|_| ParseError::SizeTooLarge)?;
+        bytes = bytes.checked_add(extra).ok_or(ParseError::SizeTooLarge)?;
     }
     Ok(bytes)
 }
@@ -139,6 +176,11 @@ pub fn format_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The message of a failed parse.
+    fn why<T: std::fmt::Debug>(r: Result<T, ParseError>) -> String {
+        r.unwrap_err().to_string()
+    }
 
     #[test]
     fn durations_in_every_unit() {
@@ -162,17 +204,13 @@ mod tests {
 
     #[test]
     fn bad_durations_say_why() {
-        assert!(parse_duration("3").unwrap_err().contains("without a unit"));
-        assert!(
-            parse_duration("3x")
-                .unwrap_err()
-                .contains("unknown time unit")
-        );
-        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
-        assert!(parse_duration("").unwrap_err().contains("empty"));
+        assert!(why(parse_duration("3")).contains("without a unit"));
+        assert!(why(parse_duration("3x")).contains("unknown time unit"));
+        assert!(why(parse_duration("-1s")).contains("negative"));
+        assert!(why(parse_duration("")).contains("empty"));
         assert!(parse_duration("off").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
-        assert!(parse_duration("600000y").unwrap_err().contains("64-bit"));
+        assert!(why(parse_duration("600000y")).contains("64-bit"));
     }
 
     #[test]
@@ -201,17 +239,29 @@ mod tests {
 
     #[test]
     fn bad_sizes_say_why() {
-        assert!(parse_size("200").unwrap_err().contains("without a unit"));
-        assert!(parse_size("200kb").unwrap_err().contains("unknown unit"));
-        assert!(parse_size("1.5B").unwrap_err().contains("fractional"));
-        assert!(parse_size("-1B").unwrap_err().contains("negative"));
-        assert!(parse_size("B").unwrap_err().contains("no number"));
+        assert!(why(parse_size("200")).contains("without a unit"));
+        assert!(why(parse_size("200kb")).contains("unknown unit"));
+        assert!(why(parse_size("1.5B")).contains("fractional"));
+        assert!(why(parse_size("-1B")).contains("negative"));
+        assert!(why(parse_size("B")).contains("no number"));
         assert!(parse_size("1..2B").is_err());
         assert!(parse_size("1.B").is_err());
-        assert!(
-            parse_size("99999999999PiB")
-                .unwrap_err()
-                .contains("64 bits")
+        assert!(why(parse_size("99999999999PiB")).contains("64 bits"));
+    }
+
+    #[test]
+    fn messages_read_as_what_was_found() {
+        assert_eq!(
+            why(parse_size("2kb")),
+            "unknown unit \"kb\" (units: B, kB, KB, MB, GB, TB, KiB, MiB, GiB, TiB, PiB)"
+        );
+        assert_eq!(
+            why(parse_size("2")),
+            "a number without a unit (bytes are written \"B\")"
+        );
+        assert_eq!(
+            why(parse_duration("3x")),
+            humantime::parse_duration("3x").unwrap_err().to_string()
         );
     }
 

@@ -1,0 +1,234 @@
+//! The rules a value must pass on its own, named by the parameter table (`check rule` in
+//! `scenario.rs` and `schema.rs`).
+//!
+//! Each rule takes the located value and its dotted key, and points at the value when it
+//! fails. Rules that need two keys (a warm-up no longer than the run, a memory limit above
+//! the base memory…) are cross-field checks and live in `validate.rs`.
+
+use crate::scenario::{Backoff, Retention, Rtt};
+use crate::units::text::{format_duration, format_size};
+
+use super::error::Problem;
+use super::schema::Val;
+use super::values::{Dur, OffDur};
+
+/// Most clients one run may have.
+pub(crate) const MAX_CLIENTS: u64 = 100_000_000;
+/// Most replications.
+pub(crate) const MAX_REPLICATIONS: u32 = 1000;
+/// Estimated bytes of simulator state per client.
+pub(crate) const CLIENT_STATE_BYTES: u64 = 200;
+/// Estimated pending events per client, and bytes per pending event.
+pub(crate) const EVENTS_PER_CLIENT: u64 = 2;
+pub(crate) const EVENT_BYTES: u64 = 64;
+/// Largest estimated memory of one run.
+pub(crate) const MEMORY_CAP: u64 = 16 << 30;
+
+/// A duration above zero.
+pub(crate) fn positive(v: &Val<Dur>, key: &str) -> Result<(), Problem> {
+    if v.v.0 == 0 {
+        Err(Problem::new(&v.loc, "a duration above zero", "\"0s\"").for_key(key))
+    } else {
+        Ok(())
+    }
+}
+
+/// A duration above zero, when the key is written at all.
+pub(crate) fn positive_if_set(v: &Val<Option<Dur>>, key: &str) -> Result<(), Problem> {
+    match v.v {
+        Some(d) => positive(
+            &Val {
+                v: d,
+                loc: v.loc.clone(),
+            },
+            key,
+        ),
+        None => Ok(()),
+    }
+}
+
+/// A duration above zero, or `"off"`.
+pub(crate) fn positive_or_off(v: &Val<OffDur>, key: &str) -> Result<(), Problem> {
+    if v.v.0 == Some(0) {
+        Err(
+            Problem::new(&v.loc, "a duration above zero, or \"off\"", "\"0s\"")
+                .for_key(key)
+                .help("write \"off\" to turn it off"),
+        )
+    } else {
+        Ok(())
+    }
+}
+
+/// At least one of `what` (an instance, a core…).
+pub(crate) fn at_least_one<T: Copy + Into<u64>>(
+    v: &Val<T>,
+    key: &str,
+    what: &str,
+) -> Result<(), Problem> {
+    if v.v.into() == 0 {
+        Err(Problem::new(&v.loc, format!("at least 1 {what}"), "0").for_key(key))
+    } else {
+        Ok(())
+    }
+}
+
+/// From 1 to [`MAX_CLIENTS`] clients, and a run that fits in [`MEMORY_CAP`] of simulator
+/// memory (`clients × (200 B of client state + 2 pending events × 64 B)`; the message
+/// states the estimate).
+pub(crate) fn clients_fit(clients: &Val<u32>, key: &str) -> Result<(), Problem> {
+    let n = u64::from(clients.v);
+    if n == 0 || n > MAX_CLIENTS {
+        return Err(Problem::new(
+            &clients.loc,
+            "from 1 to 100,000,000 clients",
+            clients.v.to_string(),
+        )
+        .for_key(key));
+    }
+    let estimate = n * (CLIENT_STATE_BYTES + EVENTS_PER_CLIENT * EVENT_BYTES);
+    if estimate > MEMORY_CAP {
+        return Err(Problem::new(
+            &clients.loc,
+            format!(
+                "a run that fits in about {} of simulator memory",
+                format_size(MEMORY_CAP)
+            ),
+            format!(
+                "{n} clients, an estimated {:.1} GiB ({n} × ({CLIENT_STATE_BYTES} B of \
+                 client state + {EVENTS_PER_CLIENT} pending events × {EVENT_BYTES} B))",
+                estimate as f64 / f64::from(1u32 << 30)
+            ),
+        )
+        .title("this run would need too much memory")
+        .help("use fewer clients; results per client scale, see `rtsim size`"));
+    }
+    Ok(())
+}
+
+/// From 1 to [`MAX_REPLICATIONS`].
+pub(crate) fn replications_in_range(reps: &Val<u32>, key: &str) -> Result<(), Problem> {
+    if reps.v == 0 || reps.v > MAX_REPLICATIONS {
+        return Err(Problem::new(
+            &reps.loc,
+            format!("from 1 to {MAX_REPLICATIONS} replications"),
+            reps.v.to_string(),
+        )
+        .for_key(key));
+    }
+    Ok(())
+}
+
+/// A rate above 0 per second.
+pub(crate) fn rate_above_zero(rate: &Val<f64>, key: &str) -> Result<(), Problem> {
+    if rate.v <= 0.0 {
+        return Err(
+            Problem::new(&rate.loc, "a rate above 0 per second", rate.v.to_string()).for_key(key),
+        );
+    }
+    Ok(())
+}
+
+/// A retention of some time or some updates.
+pub(crate) fn retention_above_zero(retention: &Val<Retention>, key: &str) -> Result<(), Problem> {
+    if matches!(retention.v, Retention::Duration(0) | Retention::Count(0)) {
+        return Err(Problem::new(&retention.loc, "a positive duration or count", "0").for_key(key));
+    }
+    Ok(())
+}
+
+/// A fraction above 0 and at most 1.
+pub(crate) fn fraction(u: &Val<f64>, key: &str) -> Result<(), Problem> {
+    if !(u.v > 0.0 && u.v <= 1.0) {
+        return Err(
+            Problem::new(&u.loc, "a fraction above 0 and at most 1", u.v.to_string()).for_key(key),
+        );
+    }
+    Ok(())
+}
+
+/// A cost of 0 or more, when the key is written at all.
+pub(crate) fn cost_if_set(cost: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
+    match cost.v {
+        Some(c) if c < 0.0 => {
+            Err(Problem::new(&cost.loc, "a cost of 0 or more", c.to_string()).for_key(key))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A column name (not blank).
+pub(crate) fn column_name(v: &Val<String>, key: &str) -> Result<(), Problem> {
+    if v.v.trim().is_empty() {
+        return Err(Problem::new(&v.loc, "a column name", "an empty string").for_key(key));
+    }
+    Ok(())
+}
+
+/// A round-trip time above zero, or a log-normal with a positive median, a non-negative
+/// sigma and bounds in order.
+pub(crate) fn valid_rtt(rtt: &Val<Rtt>, key: &str) -> Result<(), Problem> {
+    let bad =
+        |expected: &str, found: String| Err(Problem::new(&rtt.loc, expected, found).for_key(key));
+    match rtt.v {
+        Rtt::Constant(0) => bad("a round-trip time above zero", "\"0s\"".into()),
+        Rtt::Constant(_) => Ok(()),
+        Rtt::LogNormal {
+            median,
+            sigma,
+            min,
+            max,
+        } => {
+            if median == 0 {
+                return bad("a median above zero", "median = \"0s\"".into());
+            }
+            if sigma < 0.0 {
+                return bad("sigma of 0 or more", format!("sigma = {sigma}"));
+            }
+            if let (Some(lo), Some(hi)) = (min, max) {
+                if lo > hi {
+                    return bad(
+                        "min no larger than max",
+                        format!(
+                            "min = \"{}\", max = \"{}\"",
+                            format_duration(lo),
+                            format_duration(hi)
+                        ),
+                    );
+                }
+            }
+            if max.is_some_and(|m| m == 0) {
+                return bad("a max above zero", "max = \"0s\"".into());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A first delay above zero, a cap no shorter than it, a jitter from 0 to 1.
+pub(crate) fn valid_backoff(b: &Val<Backoff>, key: &str) -> Result<(), Problem> {
+    let v = &b.v;
+    if v.initial == 0 {
+        return Err(
+            Problem::new(&b.loc, "an initial delay above zero", "initial = \"0s\"").for_key(key),
+        );
+    }
+    if v.max < v.initial {
+        return Err(Problem::new(
+            &b.loc,
+            "max at least as long as initial",
+            format!(
+                "initial = \"{}\", max = \"{}\"",
+                format_duration(v.initial),
+                format_duration(v.max)
+            ),
+        )
+        .for_key(key));
+    }
+    if !(0.0..=1.0).contains(&v.jitter) {
+        return Err(
+            Problem::new(&b.loc, "a jitter from 0 to 1", v.jitter.to_string()).for_key(key),
+        );
+    }
+    Ok(())
+}
