@@ -46,8 +46,8 @@ use crate::engine::{NS_PER_S, Nanos};
 use crate::experiment::{Experiment, Target};
 use crate::report::machine_number;
 use crate::results::RunMetrics;
-use crate::runner::estimate;
 use crate::scenario::{Pattern, Scenario, Technique, Tls};
+use crate::sim::estimate;
 use crate::sim::simulate;
 use crate::units::human;
 
@@ -116,7 +116,7 @@ pub struct Options {
     pub tolerance: f64,
     /// Clients of the pilot run that predicts the boundary.
     pub pilot_clients: u64,
-    /// Refuse a single run estimated above this many events (see `runner::estimate`).
+    /// Refuse a single run estimated above this many events (see `sim::estimate`).
     pub max_events_per_run: f64,
     /// One line on stderr per simulation.
     pub progress: bool,
