@@ -19,8 +19,7 @@ use crate::engine::Nanos;
 use crate::engine::time::secs;
 use crate::scenario::{Backoff, Scenario};
 use crate::techniques::ClientLoad;
-use crate::world::server::ConnUse;
-use crate::world::{Break, ConnState, Never, Protocol, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
 
 crate::codes! {
     /// Client timer.

@@ -20,8 +20,7 @@ use crate::engine::Nanos;
 use crate::scenario::Scenario;
 use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
-use crate::world::server::ConnUse;
-use crate::world::{Break, ConnState, Never, Protocol, Push, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
 crate::codes! {
     /// Client timer.

@@ -21,9 +21,8 @@ use crate::engine::Nanos;
 use crate::scenario::{Backoff, Scenario};
 use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::ws_frame_header;
-use crate::world::server::ConnUse;
 use crate::world::trace::Lane;
-use crate::world::{Break, ConnState, Never, Protocol, Push, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
 crate::codes! {
     /// Client timers.

@@ -27,7 +27,7 @@
 //! verbs that span several of them: this file has what techniques call, `run.rs` the
 //! run loop and what happens at each event.
 
-pub mod balancer;
+mod balancer;
 mod client;
 mod clock;
 mod connections;
@@ -36,11 +36,11 @@ mod event;
 mod faults;
 mod keepalive;
 pub mod metrics;
-pub mod network;
-pub mod origin;
+mod network;
+mod origin;
 mod protocol;
 mod run;
-pub mod server;
+mod server;
 mod streams;
 pub mod trace;
 mod updates;
@@ -66,6 +66,7 @@ use upstream::Upstream;
 pub use connections::{Conn, ConnState, ConnectionBooks};
 pub use event::{Break, Code, Never, Response, Slot};
 pub use protocol::{Protocol, Push};
+pub use server::ConnUse;
 
 pub struct World<P: Protocol> {
     clock: Clock,
