@@ -21,7 +21,7 @@ use crate::scenario::{Backoff, Scenario};
 use crate::techniques::ClientLoad;
 use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
 
-crate::codes! {
+crate::world::codes! {
     /// Client timer.
     pub enum Timer {
         /// Send the next request.
@@ -29,7 +29,7 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     /// Server timer.
     pub enum ServerTimer {
         /// The hold times out (`arg` = the hold it was set for).
@@ -37,7 +37,7 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     pub enum Request {
         /// `GET /messages?since=<cursor>`.
         Get,

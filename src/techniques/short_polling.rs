@@ -21,7 +21,7 @@ use crate::scenario::{PollSchedule, Scenario};
 use crate::techniques::ClientLoad;
 use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
 
-crate::codes! {
+crate::world::codes! {
     /// Client timer.
     pub enum Timer {
         /// Time for the next poll.
@@ -29,7 +29,7 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     pub enum Request {
         /// `GET /messages?since=<cursor>`.
         Get,

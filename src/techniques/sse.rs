@@ -22,7 +22,7 @@ use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
 use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
-crate::codes! {
+crate::world::codes! {
     /// Client timer.
     pub enum Timer {
         /// Reconnect after `retry`.
@@ -30,7 +30,7 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     /// Server timer.
     pub enum ServerTimer {
         /// Write a heartbeat comment.
@@ -38,7 +38,7 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     pub enum Request {
         /// `GET /events`.
         GetEvents,

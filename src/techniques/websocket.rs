@@ -24,7 +24,7 @@ use crate::wire::ws_frame_header;
 use crate::world::trace::Lane;
 use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
-crate::codes! {
+crate::world::codes! {
     /// Client timers.
     pub enum Timer {
         /// Reconnect after a backoff.
@@ -36,14 +36,14 @@ crate::codes! {
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     pub enum Request {
         /// `GET /ws  Upgrade: websocket`.
         Upgrade,
     }
 }
 
-crate::codes! {
+crate::world::codes! {
     /// Frames from the client.
     pub enum Frame {
         Ping,

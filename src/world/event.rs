@@ -37,7 +37,6 @@ pub trait Code: Copy {
 }
 
 /// Declares a fieldless enum whose values travel as [`Code`]s.
-#[macro_export]
 macro_rules! codes {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
@@ -60,6 +59,7 @@ macro_rules! codes {
         }
     };
 }
+pub(crate) use codes;
 
 /// For a technique without events of some type (no server timers, no frames): no value
 /// exists, so none is ever scheduled.
@@ -196,7 +196,7 @@ impl Event {
 mod tests {
     use super::*;
 
-    crate::codes! {
+    codes! {
         enum Sample { A, B, C }
     }
 

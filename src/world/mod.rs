@@ -12,17 +12,17 @@
 //!
 //! | part | state |
 //! |---|---|
-//! | [`clock`] | the event queue, and the quiet-world shortcut (the client clock) |
-//! | [`connections`] | each connection's state; instances, balancer, CPU; slots, memory and refused demand |
-//! | [`keepalive`] | when keep-alive or the proxy closes an idle connection |
-//! | [`streams`] | each client's stream position; the origin; listeners and fan-out; retention |
-//! | [`updates`] | update sources, the backplane, pairs created and in transit |
-//! | [`faults`] | network drops and instance crashes |
-//! | [`upstream`] | chat outboxes and their POSTs |
-//! | [`draws`] | the random draws techniques ask for (jitter, backoff) |
-//! | [`metrics`] | counters, gauges and histograms of the measured window |
+//! | `clock.rs` | the event queue, and the quiet-world shortcut (the client clock) |
+//! | `connections.rs` | each connection's state; instances, balancer, CPU; slots, memory and refused demand |
+//! | `keepalive.rs` | when keep-alive or the proxy closes an idle connection |
+//! | `streams.rs` | each client's stream position; the origin; listeners and fan-out; retention |
+//! | `updates.rs` | update sources, the backplane, pairs created and in transit |
+//! | `faults.rs` | network drops and instance crashes |
+//! | `upstream.rs` | chat outboxes and their POSTs |
+//! | `draws.rs` | the random draws techniques ask for (jitter, backoff) |
+//! | `metrics.rs` | counters, gauges and histograms of the measured window |
 //!
-//! A client's share of each part sits in one record ([`client`]) so that an event
+//! A client's share of each part sits in one record (`client.rs`) so that an event
 //! touches two cache lines, not one per part. [`World`] holds the parts and runs the
 //! verbs that span several of them: this file has what techniques call, `run.rs` the
 //! run loop and what happens at each event.
@@ -64,6 +64,7 @@ use updates::Updates;
 use upstream::Upstream;
 
 pub use connections::{Conn, ConnState, ConnectionBooks};
+pub(crate) use event::codes;
 pub use event::{Break, Code, Never, Response, Slot};
 pub use protocol::{Protocol, Push};
 pub use server::ConnUse;
