@@ -3,7 +3,7 @@
 //!
 //! Picks the scenario's technique, builds its world, lets the clients loose on it until
 //! the end of the measured window, and turns the world's books into the public results
-//! ([`books`]): every (update, recipient) pair created in the window is counted once —
+//! (`books.rs`): every (update, recipient) pair created in the window is counted once —
 //! delivered, lost, or still in flight. [`estimate`] guesses the cost of a run before
 //! it is made.
 

@@ -29,7 +29,10 @@ pub(super) struct Client<L> {
 impl<L: Default> Client<L> {
     /// Two cache lines, no more (see the module note); the technique's state must fit in
     /// what is left of the second.
-    pub const TWO_LINES: () = assert!(std::mem::size_of::<Client<L>>() == 128);
+    pub const TWO_LINES: () = assert!(
+        std::mem::size_of::<Client<L>>() == 128,
+        "a technique's per-client state must fit in the client's second cache line"
+    );
 
     pub fn new(link: Link) -> Self {
         Client {

@@ -230,7 +230,7 @@ pub(super) struct Connections {
     memory_demand: HeldPeak,
 }
 
-/// The gauges [`Connections`] kept, handed over when the run ends.
+/// The gauges the connections part kept, handed over when the run ends.
 pub struct ConnectionBooks {
     pub connections: Gauge,
     pub memory: Gauge,
