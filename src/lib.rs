@@ -3,6 +3,9 @@
 //!
 //! Data flows one way: experiment → plan → runs → rows → reports.
 
+// The one exception, documented where it is: the prefetch hint in `engine/prefetch.rs`.
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod engine;
 pub mod experiment;

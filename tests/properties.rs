@@ -1,5 +1,7 @@
-//! Property tests: random valid scenarios (tiny sizes) never panic, and every run
-//! accounts for every (update, recipient) pair: delivered + lost + in flight = published.
+//! Property tests: random valid scenarios (tiny sizes) never panic, every run accounts
+//! for every (update, recipient) pair (delivered + lost + in flight = published), the
+//! quiet-world shortcut changes nothing but the event count, and no technique's
+//! settings change another technique's run.
 
 use proptest::prelude::*;
 use rtsim::engine::{NS_PER_MS, NS_PER_S};
@@ -92,6 +94,36 @@ prop_compose! {
     }
 }
 
+prop_compose! {
+    /// Every technique's own settings, all different from the reference's.
+    fn technique_settings()(
+        interval in seconds(1, 8),
+        jitter in seconds(0, 2),
+        fixed_rate in any::<bool>(),
+        lp_timeout in seconds(1, 40),
+        lp_delay in seconds(0, 2),
+        backoff in (seconds(0, 3), seconds(3, 30), 0.0f64..1.0),
+        sse_heartbeat in prop::option::of(seconds(1, 20)),
+        sse_retry in seconds(0, 5),
+        ws_heartbeat in prop::option::of(seconds(1, 20)),
+        ws_timeout in seconds(1, 10),
+        resume in any::<bool>(),
+    ) -> Scenario {
+        let mut sc = Scenario::reference();
+        let (initial, max, jitter_fraction) = backoff;
+        let backoff = Backoff { initial, max, jitter: jitter_fraction };
+        sc.short_polling = ShortPolling {
+            interval,
+            jitter,
+            schedule: if fixed_rate { PollSchedule::FixedRate } else { PollSchedule::AfterResponse },
+        };
+        sc.long_polling = LongPolling { timeout: lp_timeout, reconnect_delay: lp_delay, backoff: backoff.clone() };
+        sc.sse = Sse { heartbeat: sse_heartbeat, retry: sse_retry };
+        sc.websocket = WebSocket { heartbeat: ws_heartbeat, heartbeat_timeout: ws_timeout, backoff, resume };
+        sc
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -123,5 +155,23 @@ proptest! {
         fast.events = 0.0;
         every.events = 0.0;
         prop_assert_eq!(fast, every);
+    }
+
+    /// No technique's keys are read outside it: giving every other technique other
+    /// settings leaves a technique's run identical, bit for bit.
+    #[test]
+    fn other_techniques_settings_change_nothing(sc in scenario(), others in technique_settings()) {
+        let mut changed = sc.clone();
+        changed.short_polling = others.short_polling;
+        changed.long_polling = others.long_polling;
+        changed.sse = others.sse;
+        changed.websocket = others.websocket;
+        match sc.technique {
+            Technique::ShortPolling => changed.short_polling = sc.short_polling.clone(),
+            Technique::LongPolling => changed.long_polling = sc.long_polling.clone(),
+            Technique::Sse => changed.sse = sc.sse.clone(),
+            Technique::Websocket => changed.websocket = sc.websocket.clone(),
+        }
+        prop_assert_eq!(simulate(&changed), simulate(&sc));
     }
 }

@@ -243,7 +243,7 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
     let mut total_events = 0.0;
     let mut peak_memory: f64 = 0.0;
     for row in &plan.rows {
-        let est = runner::estimate(&row.scenario);
+        let est = crate::sim::estimate(&row.scenario);
         total_events += est.events * plan.replications as f64;
         peak_memory = peak_memory.max(est.memory_bytes);
         println!(

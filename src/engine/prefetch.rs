@@ -16,7 +16,10 @@ pub fn prefetch<T: ?Sized>(value: &T) {
     }
 }
 
+/// The crate's only `unsafe`: the intrinsic is `unsafe` by signature, though a prefetch
+/// cannot fault or change what the program computes (see the SAFETY note).
 #[inline(always)]
+#[allow(unsafe_code)]
 fn prefetch_line(p: *const i8) {
     #[cfg(target_arch = "x86_64")]
     {

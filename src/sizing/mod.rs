@@ -78,7 +78,7 @@ pub struct Options {
     pub tolerance: f64,
     /// Clients of the pilot run that predicts the boundary.
     pub pilot_clients: u64,
-    /// Refuse a single run estimated above this many events (see `runner::estimate`).
+    /// Refuse a single run estimated above this many events (see `sim::estimate`).
     pub max_events_per_run: f64,
 }
 

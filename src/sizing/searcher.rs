@@ -18,7 +18,8 @@ use super::warmup::{StartUp, adjustment};
 use super::{Note, Options, Sizing};
 use crate::experiment::Target;
 use crate::results::RunOutput;
-use crate::runner::{estimate, run_scenarios};
+use crate::runner::run_scenarios;
+use crate::sim::estimate;
 use crate::scenario::{Scenario, Technique};
 
 /// What a technique's sizing needs next.

@@ -16,14 +16,43 @@
 //! client asks again on a new connection.
 
 use crate::engine::Nanos;
+use crate::engine::time::secs;
 use crate::scenario::{Backoff, Scenario};
-use crate::world::{ConnState, MAIN, Protocol, World, response};
+use crate::techniques::ClientLoad;
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
 
-/// Client timer: send the next request.
-const ASK: u8 = 0;
-/// Server timer: the hold times out.
-const HOLD_TIMEOUT: u8 = 0;
-const GET: u8 = 0;
+crate::world::codes! {
+    /// Client timer.
+    pub enum Timer {
+        /// Send the next request.
+        Ask,
+    }
+}
+
+crate::world::codes! {
+    /// Server timer.
+    pub enum ServerTimer {
+        /// The hold times out (`arg` = the hold it was set for).
+        HoldTimeout,
+    }
+}
+
+crate::world::codes! {
+    pub enum Request {
+        /// `GET /messages?since=<cursor>`.
+        Get,
+    }
+}
+
+/// What long polling keeps per client.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client {
+    /// Consecutive refused connection attempts (for backoff).
+    attempts: u32,
+    /// Identifies the current hold at the server: a timeout set for an earlier hold,
+    /// already answered, is ignored.
+    hold: u32,
+}
 
 pub struct LongPolling {
     timeout: Nanos,
@@ -46,44 +75,63 @@ impl LongPolling {
         }
     }
 
+    /// Events one client costs per second: about four per answer, an answer per update
+    /// received or per timeout.
+    pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
+        4.0 * (load.updates_per_s + 1.0 / secs(sc.long_polling.timeout).max(1e-9))
+    }
+
     /// `GET /messages?since=<cursor>` on the open connection, or a new one.
-    fn ask(&mut self, w: &mut World, c: u32) {
-        if w.get_since_cursor_or_connect(c, GET, self.request_bytes) {
-            w.clients[c as usize].attempts = 0;
+    fn ask(&mut self, w: &mut World<Self>, c: u32) {
+        if w.get_since_cursor_or_connect(c, Request::Get, self.request_bytes) {
+            w.local_mut(c).attempts = 0;
         }
     }
 
-    fn ask_after(&mut self, w: &mut World, c: u32, delay: Nanos) {
+    fn ask_after(&mut self, w: &mut World<Self>, c: u32, delay: Nanos) {
         if delay == 0 {
             self.ask(w, c);
         } else {
-            w.client_timer(c, w.now() + delay, ASK, 0);
+            w.client_timer(c, w.now() + delay, Timer::Ask, 0);
         }
     }
 
     /// Server: answer the held request with everything pending.
-    fn answer(&mut self, w: &mut World, c: u32, cpu: Nanos) {
+    fn answer(&mut self, w: &mut World<Self>, c: u32, cpu: Nanos) {
         w.unlisten(c);
         // This hold is over: its timeout, still pending, must not answer again.
-        let client = &mut w.clients[c as usize];
-        client.hold = client.hold.wrapping_add(1);
+        let local = w.local_mut(c);
+        local.hold = local.hold.wrapping_add(1);
         let head = w.head(c);
-        w.respond(c, MAIN, cpu, response::UPDATES, head);
+        w.respond(c, cpu, head);
+    }
+
+    fn is_held(w: &World<Self>, c: u32) -> bool {
+        w.main_conn(c).state() == ConnState::Held
     }
 }
 
 impl Protocol for LongPolling {
-    fn start(&mut self, w: &mut World, c: u32) {
+    type Local = Client;
+    type Timer = Timer;
+    type ServerTimer = ServerTimer;
+    type Request = Request;
+    type Frame = Never;
+
+    /// Between answers the request is held: a stream's state.
+    const MAIN_HOLDS: ConnUse = ConnUse::Stream;
+
+    fn start(&mut self, w: &mut World<Self>, c: u32) {
         self.ask(w, c);
     }
 
-    fn on_connected(&mut self, w: &mut World, c: u32) {
+    fn on_connected(&mut self, w: &mut World<Self>, c: u32) {
         self.ask(w, c);
     }
 
     /// Server: something pending? Answer now. Otherwise hold until an update or the
     /// timeout.
-    fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _since: u64) {
+    fn on_request(&mut self, w: &mut World<Self>, c: u32, _req: Request, _since: u64) {
         let (_, waiting) = w.pending(c);
         if waiting > 0 {
             self.answer(w, c, self.request_cpu + self.push_cpu);
@@ -93,31 +141,29 @@ impl Protocol for LongPolling {
             return; // no memory to hold it: 503, the client backs off
         }
         // Parsing and registering the request costs CPU even when nothing is sent.
-        let instance = w.clients[c as usize].conns[MAIN as usize].instance;
-        w.cpu(instance, self.request_cpu);
+        w.cpu_on_main(c, self.request_cpu);
         w.hold(c);
-        let client = &mut w.clients[c as usize];
-        client.hold = client.hold.wrapping_add(1);
-        let hold = client.hold as u64;
-        w.server_timer(c, w.now() + self.timeout, HOLD_TIMEOUT, hold);
+        let local = w.local_mut(c);
+        local.hold = local.hold.wrapping_add(1);
+        let hold = local.hold as u64;
+        w.server_timer(c, w.now() + self.timeout, ServerTimer::HoldTimeout, hold);
     }
 
-    fn on_update(&mut self, w: &mut World, c: u32) {
-        if w.clients[c as usize].conns[MAIN as usize].state == ConnState::Held {
+    fn on_update(&mut self, w: &mut World<Self>, c: u32) {
+        if Self::is_held(w, c) {
             self.answer(w, c, self.push_cpu);
         }
     }
 
-    fn on_server_timer(&mut self, w: &mut World, c: u32, _timer: u8, hold: u64) {
-        let client = &w.clients[c as usize];
-        if client.hold as u64 == hold && client.conns[MAIN as usize].state == ConnState::Held {
+    fn on_server_timer(&mut self, w: &mut World<Self>, c: u32, _timer: ServerTimer, hold: u64) {
+        if w.local(c).hold as u64 == hold && Self::is_held(w, c) {
             // Nothing happened: an empty answer, no CPU beyond the request's.
             self.answer(w, c, 0);
         }
     }
 
-    fn on_response(&mut self, w: &mut World, c: u32, resp: u8) {
-        if resp == response::GATEWAY_TIMEOUT {
+    fn on_response(&mut self, w: &mut World<Self>, c: u32, resp: Response) {
+        if resp == Response::GatewayTimeout {
             // The proxy gave up on the held request: ask again on a new connection.
             self.ask(w, c);
         } else {
@@ -125,20 +171,24 @@ impl Protocol for LongPolling {
         }
     }
 
-    fn on_client_timer(&mut self, w: &mut World, c: u32, _timer: u8, _arg: u64) {
+    fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, _timer: Timer, _arg: u64) {
         self.ask(w, c);
     }
 
     /// The held request died with the connection: ask again on a new one.
-    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
+    fn on_broken(&mut self, w: &mut World<Self>, c: u32, _how: Break, _broke_at: Nanos) {
         self.ask(w, c);
     }
 
-    fn on_refused(&mut self, w: &mut World, c: u32) {
-        let client = &mut w.clients[c as usize];
-        client.attempts += 1;
-        let attempt = client.attempts;
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
+        let local = w.local_mut(c);
+        local.attempts += 1;
+        let attempt = local.attempts;
         let delay = w.backoff(&self.backoff, attempt).max(self.reconnect_delay);
-        w.client_timer(c, w.now() + delay, ASK, 0);
+        w.client_timer(c, w.now() + delay, Timer::Ask, 0);
+    }
+
+    fn request_label(w: &World<Self>, c: u32, _req: Request) -> String {
+        format!("GET /messages?since={}", w.cursor(c))
     }
 }

@@ -16,11 +16,25 @@
 //! keep-alive (and any proxy) keeps them open; otherwise every poll pays a handshake.
 
 use crate::engine::Nanos;
+use crate::engine::time::secs;
 use crate::scenario::{PollSchedule, Scenario};
-use crate::world::{ConnState, MAIN, Protocol, World, response};
+use crate::techniques::ClientLoad;
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
 
-const POLL: u8 = 0;
-const GET: u8 = 0;
+crate::world::codes! {
+    /// Client timer.
+    pub enum Timer {
+        /// Time for the next poll.
+        Poll,
+    }
+}
+
+crate::world::codes! {
+    pub enum Request {
+        /// `GET /messages?since=<cursor>`.
+        Get,
+    }
+}
 
 pub struct ShortPolling {
     interval: Nanos,
@@ -43,67 +57,83 @@ impl ShortPolling {
         }
     }
 
+    /// Events one client costs per second: about four per poll (timer, request,
+    /// response, and a share of handshakes and idle checks).
+    pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
+        4.2 / (secs(sc.short_polling.interval) + load.rtt_s)
+    }
+
     /// The gap to the next poll: the interval plus uniform jitter in [0, jitter].
-    fn gap(&self, w: &mut World) -> Nanos {
+    fn gap(&self, w: &mut World<Self>) -> Nanos {
         if self.jitter == 0 {
             self.interval
         } else {
-            self.interval + w.rng_jitter.below(self.jitter + 1)
+            self.interval + w.jitter_below(self.jitter + 1)
         }
     }
 
     /// `GET /messages?since=<cursor>`, on the kept-alive connection or a new one.
-    fn poll(&mut self, w: &mut World, c: u32) {
-        w.get_since_cursor_or_connect(c, GET, self.request_bytes);
+    fn poll(&mut self, w: &mut World<Self>, c: u32) {
+        w.get_since_cursor_or_connect(c, Request::Get, self.request_bytes);
     }
 
     /// The next poll, `gap` after `from`. After a response on a kept-alive connection
     /// the world may schedule the request itself (no timer event is needed when nothing
     /// can happen to the client in between).
-    fn schedule_next(&mut self, w: &mut World, c: u32, from: Nanos) {
+    fn schedule_next(&mut self, w: &mut World<Self>, c: u32, from: Nanos) {
         let at = from + self.gap(w);
         let after_response = self.schedule == PollSchedule::AfterResponse;
-        if !(after_response && w.get_since_cursor_at(c, at, GET, self.request_bytes)) {
-            w.client_timer(c, at, POLL, 0);
+        if !(after_response && w.get_since_cursor_at(c, at, Request::Get, self.request_bytes)) {
+            w.client_timer(c, at, Timer::Poll, 0);
         }
     }
 }
 
 impl Protocol for ShortPolling {
-    fn start(&mut self, w: &mut World, c: u32) {
+    type Local = ();
+    type Timer = Timer;
+    type ServerTimer = Never;
+    type Request = Request;
+    type Frame = Never;
+
+    /// Between polls the connection is an idle keep-alive one.
+    const MAIN_HOLDS: ConnUse = ConnUse::Idle;
+
+    fn start(&mut self, w: &mut World<Self>, c: u32) {
         if self.schedule == PollSchedule::FixedRate {
             self.schedule_next(w, c, w.now());
         }
         self.poll(w, c);
     }
 
-    fn on_client_timer(&mut self, w: &mut World, c: u32, _timer: u8, _arg: u64) {
+    fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, _timer: Timer, _arg: u64) {
         match self.schedule {
             PollSchedule::AfterResponse => self.poll(w, c),
             PollSchedule::FixedRate => {
                 self.schedule_next(w, c, w.now());
-                let conn = w.clients[c as usize].conns[MAIN as usize];
-                let setting_up = matches!(conn.state, ConnState::Connecting | ConnState::Handshake);
-                if !conn.in_use && !setting_up {
+                let conn = w.main_conn(c);
+                let setting_up =
+                    matches!(conn.state(), ConnState::Connecting | ConnState::Handshake);
+                if !conn.in_use() && !setting_up {
                     self.poll(w, c);
                 }
             }
         }
     }
 
-    fn on_connected(&mut self, w: &mut World, c: u32) {
+    fn on_connected(&mut self, w: &mut World<Self>, c: u32) {
         self.poll(w, c);
     }
 
     /// Server: answer at once with everything pending since the client's cursor.
-    fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _since: u64) {
+    fn on_request(&mut self, w: &mut World<Self>, c: u32, _req: Request, _since: u64) {
         let (head, waiting) = w.pending(c);
         let cpu = self.request_cpu + if waiting > 0 { self.push_cpu } else { 0 };
-        w.respond(c, MAIN, cpu, response::UPDATES, head);
+        w.respond(c, cpu, head);
     }
 
-    fn on_response(&mut self, w: &mut World, c: u32, resp: u8) {
-        if resp == response::GATEWAY_TIMEOUT {
+    fn on_response(&mut self, w: &mut World<Self>, c: u32, resp: Response) {
+        if resp == Response::GatewayTimeout {
             self.poll(w, c);
         } else if self.schedule == PollSchedule::AfterResponse {
             self.schedule_next(w, c, w.now());
@@ -113,28 +143,32 @@ impl Protocol for ShortPolling {
     /// After a normal answer the client only sets up its next poll (after-response).
     /// Not with jitter: the gap is then a draw from a stream all clients share, and
     /// drawing it early would hand it to a different poll.
-    fn response_is_local(&self, resp: u8) -> bool {
-        resp == response::UPDATES
+    fn response_is_local(&self, resp: Response) -> bool {
+        resp == Response::Updates
             && self.schedule == PollSchedule::AfterResponse
             && self.jitter == 0
     }
 
-    fn on_update(&mut self, _w: &mut World, _c: u32) {
+    fn on_update(&mut self, _w: &mut World<Self>, _c: u32) {
         // Short polling never listens: updates wait for the next poll.
     }
 
     /// The connection broke under a poll: poll again (after-response); a fixed-rate
     /// client just waits for its next tick.
-    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
+    fn on_broken(&mut self, w: &mut World<Self>, c: u32, _how: Break, _broke_at: Nanos) {
         if self.schedule == PollSchedule::AfterResponse {
             self.poll(w, c);
         }
     }
 
-    fn on_refused(&mut self, w: &mut World, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
         // No slot: try again at the next poll.
         if self.schedule == PollSchedule::AfterResponse {
             self.schedule_next(w, c, w.now());
         }
+    }
+
+    fn request_label(w: &World<Self>, c: u32, _req: Request) -> String {
+        format!("GET /messages?since={}", w.cursor(c))
     }
 }

@@ -18,14 +18,32 @@
 
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
+use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::{last_event_id_header_bytes, sse_event_bytes, sse_heartbeat_bytes};
-use crate::world::{ConnState, MAIN, Protocol, Push, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
-/// Client timer: reconnect after `retry`.
-const RECONNECT: u8 = 0;
-/// Server timer: write a heartbeat comment.
-const HEARTBEAT: u8 = 0;
-const GET_EVENTS: u8 = 0;
+crate::world::codes! {
+    /// Client timer.
+    pub enum Timer {
+        /// Reconnect after `retry`.
+        Reconnect,
+    }
+}
+
+crate::world::codes! {
+    /// Server timer.
+    pub enum ServerTimer {
+        /// Write a heartbeat comment.
+        Heartbeat,
+    }
+}
+
+crate::world::codes! {
+    pub enum Request {
+        /// `GET /events`.
+        GetEvents,
+    }
+}
 
 pub struct Sse {
     heartbeat: Option<Nanos>,
@@ -50,54 +68,64 @@ impl Sse {
         }
     }
 
+    /// Events one client costs per second: a push and its arrival per update, and the
+    /// heartbeats.
+    pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
+        1.5 * load.updates_per_s + heartbeat_events_per_s(sc.sse.heartbeat)
+    }
+
     /// Bytes and payload of the events for stream positions [from, to).
-    fn events(&self, w: &World, c: u32, from: u64, to: u64) -> (u64, u64) {
-        let stream = w.origin.stream_of(c);
+    fn events(&self, w: &World<Self>, c: u32, from: u64, to: u64) -> (u64, u64) {
         let mut bytes = 0;
         let mut n = 0;
-        for seq in from..to {
-            if w.origin.record(stream, seq).sender != c {
-                bytes += sse_event_bytes(seq, self.payload);
-                n += 1;
-            }
+        for seq in w.positions_for(c, from, to) {
+            bytes += sse_event_bytes(seq, self.payload);
+            n += 1;
         }
         (bytes, n * self.payload)
     }
 
-    fn reconnect_later(&mut self, w: &mut World, c: u32) {
+    fn reconnect_later(&mut self, w: &mut World<Self>, c: u32) {
         w.cancel_client_timers(c);
-        w.client_timer(c, w.now() + self.retry, RECONNECT, 0);
+        w.client_timer(c, w.now() + self.retry, Timer::Reconnect, 0);
     }
 }
 
 impl Protocol for Sse {
-    fn start(&mut self, w: &mut World, c: u32) {
-        w.open_connection(c, MAIN);
+    type Local = ();
+    type Timer = Timer;
+    type ServerTimer = ServerTimer;
+    type Request = Request;
+    type Frame = Never;
+
+    const MAIN_HOLDS: ConnUse = ConnUse::Stream;
+
+    fn start(&mut self, w: &mut World<Self>, c: u32) {
+        w.connect(c);
     }
 
     /// `new EventSource(url)`: GET with `Accept: text/event-stream`, and `Last-Event-ID`
     /// when reconnecting.
-    fn on_connected(&mut self, w: &mut World, c: u32) {
-        let client = &w.clients[c as usize];
+    fn on_connected(&mut self, w: &mut World<Self>, c: u32) {
         let mut bytes = self.request_bytes;
-        if client.subscribed {
-            bytes += last_event_id_header_bytes(client.cursor.saturating_sub(1));
+        if w.subscribed(c) {
+            bytes += last_event_id_header_bytes(w.cursor(c).saturating_sub(1));
         }
-        w.send_request(c, MAIN, GET_EVENTS, 0, bytes, 0);
+        w.send_request(c, Request::GetEvents, 0, bytes);
     }
 
     /// Server: open the stream; on a reconnection, replay from Last-Event-ID.
-    fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _arg: u64) {
+    fn on_request(&mut self, w: &mut World<Self>, c: u32, _req: Request, _arg: u64) {
         if !w.admit_stream(c) {
             return; // 503: no memory for another stream
         }
-        if w.clients[c as usize].subscribed {
+        if w.subscribed(c) {
             w.expire(c); // what fell out of retention is lost
         } else {
             w.skip_to_head(c); // a first subscription starts now
         }
         w.open_stream(c);
-        let cursor = w.clients[c as usize].cursor;
+        let cursor = w.cursor(c);
         let head = w.head(c);
         let (event_bytes, payload) = self.events(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
@@ -110,12 +138,12 @@ impl Protocol for Sse {
             Push::Open,
         );
         if let Some(every) = self.heartbeat {
-            w.server_timer(c, w.now() + every, HEARTBEAT, 0);
+            w.server_timer(c, w.now() + every, ServerTimer::Heartbeat, 0);
         }
     }
 
-    fn on_update(&mut self, w: &mut World, c: u32) {
-        let from = w.clients[c as usize].pushed;
+    fn on_update(&mut self, w: &mut World<Self>, c: u32) {
+        let from = w.pushed(c);
         let head = w.head(c);
         let (bytes, payload) = self.events(w, c, from, head);
         if bytes > 0 {
@@ -123,10 +151,10 @@ impl Protocol for Sse {
         }
     }
 
-    fn on_server_timer(&mut self, w: &mut World, c: u32, _timer: u8, _arg: u64) {
+    fn on_server_timer(&mut self, w: &mut World<Self>, c: u32, _timer: ServerTimer, _arg: u64) {
         let Some(every) = self.heartbeat else { return };
-        if w.clients[c as usize].conns[MAIN as usize].state == ConnState::Stream {
-            let pushed = w.clients[c as usize].pushed;
+        if w.main_conn(c).state() == ConnState::Stream {
+            let pushed = w.pushed(c);
             w.push(
                 c,
                 self.push_cpu,
@@ -135,25 +163,46 @@ impl Protocol for Sse {
                 0,
                 Push::Heartbeat,
             );
-            w.server_timer(c, w.now() + every, HEARTBEAT, 0);
+            w.server_timer(c, w.now() + every, ServerTimer::Heartbeat, 0);
         }
     }
 
-    fn on_client_timer(&mut self, w: &mut World, c: u32, _timer: u8, _arg: u64) {
-        w.open_connection(c, MAIN);
+    fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, _timer: Timer, _arg: u64) {
+        w.connect(c);
     }
 
-    fn on_response(&mut self, w: &mut World, c: u32, _resp: u8) {
+    fn on_response(&mut self, w: &mut World<Self>, c: u32, _resp: Response) {
         // Only a proxy's 504 ends an SSE request with a response.
         self.reconnect_later(w, c);
     }
 
-    fn on_refused(&mut self, w: &mut World, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
         self.reconnect_later(w, c);
     }
 
     /// EventSource reconnects by itself after `retry`, with `Last-Event-ID`.
-    fn on_broken(&mut self, w: &mut World, c: u32, _silent: bool, _broke_at: Nanos) {
+    fn on_broken(&mut self, w: &mut World<Self>, c: u32, _how: Break, _broke_at: Nanos) {
         self.reconnect_later(w, c);
+    }
+
+    fn request_label(w: &World<Self>, c: u32, _req: Request) -> String {
+        let cursor = w.cursor(c);
+        if w.subscribed(c) && cursor > 0 {
+            format!(
+                "GET /events  Accept: text/event-stream  Last-Event-ID: {}",
+                cursor.saturating_sub(1)
+            )
+        } else {
+            "GET /events  Accept: text/event-stream".to_string()
+        }
+    }
+
+    fn push_label(what: Push, updates: &str) -> String {
+        match what {
+            Push::Open => "HTTP/1.1 200 OK  Content-Type: text/event-stream".to_string(),
+            Push::Updates => format!("id: {updates}  data: {{…}}"),
+            Push::Heartbeat => ": heartbeat (comment)".to_string(),
+            Push::Pong => "pong".to_string(),
+        }
     }
 }

@@ -19,19 +19,45 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{Backoff, Scenario};
+use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::ws_frame_header;
 use crate::world::trace::Lane;
-use crate::world::{ConnState, MAIN, Protocol, Push, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
 
-/// Client timers.
-const RECONNECT: u8 = 0;
-const PING: u8 = 1;
-/// A silent break is noticed: a ping went unanswered for `heartbeat_timeout`.
-const DEAD: u8 = 2;
-/// Frames from the client.
-const FRAME_PING: u8 = 0;
-const FRAME_MESSAGE: u8 = 1;
-const UPGRADE: u8 = 0;
+crate::world::codes! {
+    /// Client timers.
+    pub enum Timer {
+        /// Reconnect after a backoff.
+        Reconnect,
+        /// Send a ping.
+        Ping,
+        /// A silent break is noticed: a ping went unanswered for `heartbeat_timeout`.
+        Dead,
+    }
+}
+
+crate::world::codes! {
+    pub enum Request {
+        /// `GET /ws  Upgrade: websocket`.
+        Upgrade,
+    }
+}
+
+crate::world::codes! {
+    /// Frames from the client.
+    pub enum Frame {
+        Ping,
+        /// A chat message (`arg` = its creation time).
+        Message,
+    }
+}
+
+/// What a WebSocket client keeps.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client {
+    /// Consecutive failed connections (for backoff).
+    attempts: u32,
+}
 
 pub struct WebSocket {
     heartbeat: Option<Nanos>,
@@ -60,50 +86,64 @@ impl WebSocket {
         }
     }
 
+    /// Events one client costs per second: a push and its arrival per update, and the
+    /// pings with their pongs.
+    pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
+        1.5 * load.updates_per_s + heartbeat_events_per_s(sc.websocket.heartbeat)
+    }
+
     /// Bytes and payload of server→client frames for stream positions [from, to).
-    fn frames(&self, w: &World, c: u32, from: u64, to: u64) -> (u64, u64) {
-        let n = w.origin.count_for_client(c, from, to);
+    fn frames(&self, w: &World<Self>, c: u32, from: u64, to: u64) -> (u64, u64) {
+        let n = w.count_for(c, from, to);
         let frame = ws_frame_header(self.payload, false) + self.payload;
         (n * frame, n * self.payload)
     }
 
-    fn reconnect_with_backoff(&mut self, w: &mut World, c: u32) {
+    fn reconnect_with_backoff(&mut self, w: &mut World<Self>, c: u32) {
         w.cancel_client_timers(c);
-        let client = &mut w.clients[c as usize];
-        client.attempts += 1;
-        let attempt = client.attempts;
+        let local = w.local_mut(c);
+        local.attempts += 1;
+        let attempt = local.attempts;
         let delay = w.backoff(&self.backoff, attempt);
-        w.client_timer(c, w.now() + delay, RECONNECT, 0);
+        w.client_timer(c, w.now() + delay, Timer::Reconnect, 0);
     }
 
-    fn is_open(w: &World, c: u32) -> bool {
-        w.clients[c as usize].conns[MAIN as usize].state == ConnState::Stream
+    fn is_open(w: &World<Self>, c: u32) -> bool {
+        w.main_conn(c).state() == ConnState::Stream
     }
 }
 
 impl Protocol for WebSocket {
-    fn start(&mut self, w: &mut World, c: u32) {
-        w.open_connection(c, MAIN);
+    type Local = Client;
+    type Timer = Timer;
+    type ServerTimer = Never;
+    type Request = Request;
+    type Frame = Frame;
+
+    const MAIN_HOLDS: ConnUse = ConnUse::Stream;
+
+    fn start(&mut self, w: &mut World<Self>, c: u32) {
+        w.connect(c);
     }
 
     /// `new WebSocket(url)`: the HTTP Upgrade request.
-    fn on_connected(&mut self, w: &mut World, c: u32) {
-        w.send_request(c, MAIN, UPGRADE, 0, self.upgrade_request_bytes, 0);
+    fn on_connected(&mut self, w: &mut World<Self>, c: u32) {
+        w.send_request(c, Request::Upgrade, 0, self.upgrade_request_bytes);
     }
 
     /// Server: 101 Switching Protocols; the socket is open.
-    fn on_request(&mut self, w: &mut World, c: u32, _req: u8, _arg: u64) {
+    fn on_request(&mut self, w: &mut World<Self>, c: u32, _req: Request, _arg: u64) {
         if !w.admit_stream(c) {
             return; // 503 instead of 101: no memory for another socket
         }
-        if self.resume && w.clients[c as usize].subscribed {
+        if self.resume && w.subscribed(c) {
             w.expire(c);
         } else {
             w.skip_to_head(c);
         }
         w.open_stream(c);
-        w.clients[c as usize].attempts = 0;
-        let cursor = w.clients[c as usize].cursor;
+        w.local_mut(c).attempts = 0;
+        let cursor = w.cursor(c);
         let head = w.head(c);
         let (frame_bytes, payload) = self.frames(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
@@ -117,13 +157,13 @@ impl Protocol for WebSocket {
         );
         if let Some(every) = self.heartbeat {
             // The client's ping timer starts when the 101 reaches it.
-            let at = w.now() + w.clients[c as usize].one_way() + every;
-            w.client_timer(c, at, PING, 0);
+            let at = w.now() + w.one_way(c) + every;
+            w.client_timer(c, at, Timer::Ping, 0);
         }
     }
 
-    fn on_update(&mut self, w: &mut World, c: u32) {
-        let from = w.clients[c as usize].pushed;
+    fn on_update(&mut self, w: &mut World<Self>, c: u32) {
+        let from = w.pushed(c);
         let head = w.head(c);
         let (bytes, payload) = self.frames(w, c, from, head);
         if bytes > 0 {
@@ -131,30 +171,30 @@ impl Protocol for WebSocket {
         }
     }
 
-    fn on_client_timer(&mut self, w: &mut World, c: u32, timer: u8, _arg: u64) {
+    fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, timer: Timer, _arg: u64) {
         match timer {
-            PING if Self::is_open(w, c) => {
-                w.send_frame(c, FRAME_PING, 0, ws_frame_header(0, true), 0);
+            Timer::Ping if Self::is_open(w, c) => {
+                w.send_frame(c, Frame::Ping, 0, ws_frame_header(0, true), 0);
                 if let Some(every) = self.heartbeat {
-                    w.client_timer(c, w.now() + every, PING, 0);
+                    w.client_timer(c, w.now() + every, Timer::Ping, 0);
                 }
             }
-            RECONNECT => w.open_connection(c, MAIN),
-            DEAD => {
+            Timer::Ping => {}
+            Timer::Reconnect => w.connect(c),
+            Timer::Dead => {
                 w.trace_note(c, Lane::Client, |_| {
                     "pong overdue: the socket is dead".into()
                 });
                 self.reconnect_with_backoff(w, c)
             }
-            _ => {}
         }
     }
 
     /// Server: a frame from the client.
-    fn on_frame(&mut self, w: &mut World, c: u32, frame: u8, created: u64) {
+    fn on_frame(&mut self, w: &mut World<Self>, c: u32, frame: Frame, created: u64) {
         match frame {
-            FRAME_PING => {
-                let pushed = w.clients[c as usize].pushed;
+            Frame::Ping => {
+                let pushed = w.pushed(c);
                 w.push(
                     c,
                     self.push_cpu,
@@ -164,47 +204,65 @@ impl Protocol for WebSocket {
                     Push::Pong,
                 );
             }
-            FRAME_MESSAGE => {
-                let instance = w.clients[c as usize].conns[MAIN as usize].instance;
-                let done = w.cpu(instance, self.request_cpu);
+            Frame::Message => {
+                let done = w.cpu_on_main(c, self.request_cpu);
                 w.schedule_publish(c, done, created);
             }
-            _ => {}
         }
     }
 
     /// A chat message goes up the open socket as a masked frame.
-    fn chat_send(&mut self, w: &mut World, c: u32) {
+    fn chat_send(&mut self, w: &mut World<Self>, c: u32) {
         let now = w.now();
         if Self::is_open(w, c) {
             let bytes = ws_frame_header(self.payload, true) + self.payload;
-            w.send_frame(c, FRAME_MESSAGE, now, bytes, self.payload);
+            w.send_frame(c, Frame::Message, now, bytes, self.payload);
         } else {
             // No socket, no send: the application would have to queue it.
             w.lose_chat_message(c, now);
         }
     }
 
-    fn on_response(&mut self, w: &mut World, c: u32, _resp: u8) {
+    fn on_response(&mut self, w: &mut World<Self>, c: u32, _resp: Response) {
         self.reconnect_with_backoff(w, c);
     }
 
-    fn on_refused(&mut self, w: &mut World, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
         self.reconnect_with_backoff(w, c);
     }
 
     /// A clean close is seen at once. A silent break is only found by the heartbeat: the
     /// next ping (at most `heartbeat` later) goes unanswered for `heartbeat_timeout`.
     /// Without heartbeats the browser's error when the network returns is all there is.
-    fn on_broken(&mut self, w: &mut World, c: u32, silent: bool, broke_at: Nanos) {
+    fn on_broken(&mut self, w: &mut World<Self>, c: u32, how: Break, broke_at: Nanos) {
         w.cancel_client_timers(c);
-        if let (true, Some(every)) = (silent, self.heartbeat) {
+        if let (Break::Silent, Some(every)) = (how, self.heartbeat) {
             let detected = broke_at + every + self.heartbeat_timeout;
             if detected > w.now() {
-                w.client_timer(c, detected, DEAD, 0);
+                w.client_timer(c, detected, Timer::Dead, 0);
                 return;
             }
         }
         self.reconnect_with_backoff(w, c);
+    }
+
+    fn request_label(_w: &World<Self>, _c: u32, _req: Request) -> String {
+        "GET /ws  Upgrade: websocket".to_string()
+    }
+
+    fn push_label(what: Push, updates: &str) -> String {
+        match what {
+            Push::Open => "HTTP/1.1 101 Switching Protocols".to_string(),
+            Push::Updates => format!("frame: update {updates}"),
+            Push::Heartbeat => ": heartbeat (comment)".to_string(),
+            Push::Pong => "pong".to_string(),
+        }
+    }
+
+    fn frame_label(frame: Frame) -> String {
+        match frame {
+            Frame::Ping => "ping".to_string(),
+            Frame::Message => "frame: chat message (masked)".to_string(),
+        }
     }
 }

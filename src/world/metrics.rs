@@ -12,7 +12,6 @@ use hdrhistogram::Histogram;
 
 use crate::engine::time::secs;
 use crate::engine::{NS_PER_S, Nanos};
-use crate::results::TimePoint;
 
 /// The measured window [start, end) and the time-series buckets over the whole run.
 #[derive(Clone, Copy, Debug)]
@@ -409,36 +408,46 @@ impl Recorder {
         self.window.duration_s()
     }
 
-    /// The time series over the whole run, one point per bucket.
-    pub fn timeseries(
-        &self,
-        connections: &Gauge,
-        memory: &Gauge,
-        total_cores: u64,
-    ) -> Vec<TimePoint> {
+    /// The time series over the whole run, one entry per bucket (plain totals: the run
+    /// layer turns them into rates).
+    pub fn series(&self, connections: &Gauge, memory: &Gauge) -> Vec<Bucket> {
         let w = &self.window;
         let connections = connections.bucket_means(w);
         let memory = memory.bucket_means(w);
         (0..w.buckets())
             .map(|i| {
                 let start = i as Nanos * w.bucket;
-                let width = ((i as Nanos + 1) * w.bucket).min(w.end) - start;
-                let width_s = secs(width);
-                let d = self.bucket_deliveries[i];
-                TimePoint {
-                    time_s: secs(start),
+                Bucket {
+                    start,
+                    width: ((i as Nanos + 1) * w.bucket).min(w.end) - start,
                     connections: connections[i],
-                    requests_per_s: self.bucket_requests[i] as f64 / width_s,
-                    handshakes_per_s: self.bucket_handshakes[i] as f64 / width_s,
-                    deliveries_per_s: d as f64 / width_s,
-                    server_memory_bytes: memory[i],
-                    cpu_utilization: self.bucket_busy[i] / (width as f64 * total_cores as f64),
-                    latency_mean_s: (d > 0)
-                        .then(|| self.bucket_latency_sum[i] / d as f64 / NS_PER_S as f64),
+                    memory: memory[i],
+                    requests: self.bucket_requests[i],
+                    handshakes: self.bucket_handshakes[i],
+                    deliveries: self.bucket_deliveries[i],
+                    latency_sum_ns: self.bucket_latency_sum[i],
+                    busy_core_ns: self.bucket_busy[i],
                 }
             })
             .collect()
     }
+}
+
+/// One time-series bucket of a run: what happened in [start, start + width).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub start: Nanos,
+    pub width: Nanos,
+    /// Mean open connections and server memory over the bucket.
+    pub connections: f64,
+    pub memory: f64,
+    pub requests: u64,
+    pub handshakes: u64,
+    pub deliveries: u64,
+    /// Sum of the latencies of the bucket's deliveries.
+    pub latency_sum_ns: f64,
+    /// CPU core-nanoseconds busy in the bucket.
+    pub busy_core_ns: f64,
 }
 
 #[cfg(test)]

@@ -1,10 +1,51 @@
-//! The network: per-client round-trip times.
+//! The network: per-client round-trip times, and whether a client's network is up.
 //!
 //! There is no bandwidth limit: a message takes exactly half its client's RTT to cross.
 //! The byte size of everything on the wire is in `crate::wire`.
 
 use crate::engine::{Nanos, RandomStream};
 use crate::scenario::Rtt;
+
+/// One client's network: its round-trip time, and the end of its current outage.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Link {
+    rtt: Nanos,
+    /// The network is down until then (0 = up).
+    down_until: Nanos,
+}
+
+impl Link {
+    pub fn new(rtt: Nanos) -> Self {
+        Link { rtt, down_until: 0 }
+    }
+
+    #[inline]
+    pub fn rtt(&self) -> Nanos {
+        self.rtt
+    }
+
+    /// Half the round trip: how long a message takes one way.
+    #[inline]
+    pub fn one_way(&self) -> Nanos {
+        self.rtt / 2
+    }
+
+    #[inline]
+    pub fn is_down(&self, now: Nanos) -> bool {
+        self.down_until > now
+    }
+
+    /// The network drops at `now` until `until`. Returns false if it was down already:
+    /// the outage then just lasts longer.
+    pub fn drop_until(&mut self, now: Nanos, until: Nanos) -> bool {
+        if self.is_down(now) {
+            self.down_until = self.down_until.max(until);
+            return false;
+        }
+        self.down_until = until;
+        true
+    }
+}
 
 /// Draws one client's round-trip time. Log-normal draws outside [min, max] are redrawn
 /// (truncation), so the distribution keeps its shape inside the bounds.
@@ -49,5 +90,17 @@ mod tests {
             let r = draw_rtt(&model, &mut rng);
             assert!((40_000_000..=100_000_000).contains(&r));
         }
+    }
+
+    #[test]
+    fn a_drop_while_down_extends_the_outage() {
+        let mut link = Link::new(100);
+        assert_eq!(link.one_way(), 50);
+        assert!(link.drop_until(10, 30));
+        assert!(link.is_down(29) && !link.is_down(30));
+        assert!(!link.drop_until(20, 25)); // shorter: the outage still ends at 30
+        assert!(link.is_down(29));
+        assert!(!link.drop_until(20, 40));
+        assert!(link.is_down(39) && !link.is_down(40));
     }
 }

@@ -30,6 +30,15 @@ pub enum Lane {
     Server,
 }
 
+/// Stream positions [from, to) as ids for a label: "41", "41–43" or "" (none).
+pub fn ids(from: u64, to: u64) -> String {
+    match to.saturating_sub(from) {
+        0 => String::new(),
+        1 => format!("{from}"),
+        _ => format!("{from}–{}", to - 1),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceMessage {
     /// Simulated time it leaves (or happens, for a note), ns.

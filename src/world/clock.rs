@@ -1,0 +1,176 @@
+//! The world's clock — the event queue — and the quiet-world shortcut, the one place
+//! that may run a client's step ahead of it.
+//!
+//! In a world without fault processes (no network drops, no crashes) nothing but the
+//! client itself and its connections' idle deadlines, known in advance, can touch a
+//! client between its own events. Two steps are then taken without an event of their
+//! own, on the client's clock ([`Clock::now`] during such a step):
+//!
+//! - a short poll sent later, by a timer, is scheduled straight to its arrival at the
+//!   server ([`World::get_since_cursor_at`]): one event per poll instead of two;
+//! - a response whose arrival the technique handles locally
+//!   ([`Protocol::response_is_local`]) is handled when it leaves the server.
+//!
+//! Nothing else can reach the client meanwhile, so the results are those of the
+//! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
+//! `tests/properties.rs` compares the two (`sim::simulate_every_step`). Only the number
+//! of events differs. No other module reads or sets the client clock.
+
+use crate::engine::{EventQueue, Nanos};
+use crate::world::event::{ClientEvent, Code, Event, Response, Slot, Step};
+use crate::world::{Protocol, World};
+
+pub(super) struct Clock {
+    queue: EventQueue<Event>,
+    /// End of the run (the measured window's end).
+    end: Nanos,
+    /// No fault process can act on a client: steps nothing else can observe may be
+    /// taken early (see the module note).
+    quiet: bool,
+    /// The time a client step taken early runs at.
+    client_clock: Option<Nanos>,
+}
+
+impl Clock {
+    pub fn new(end: Nanos, quiet: bool) -> Self {
+        Clock {
+            queue: EventQueue::new(),
+            end,
+            quiet,
+            client_clock: None,
+        }
+    }
+
+    /// The current time: the queue's, or during a step taken early, that step's.
+    #[inline]
+    pub fn now(&self) -> Nanos {
+        self.client_clock.unwrap_or(self.queue.now())
+    }
+
+    pub fn end(&self) -> Nanos {
+        self.end
+    }
+
+    #[inline]
+    pub fn schedule(&mut self, at: Nanos, event: Event) {
+        self.queue.schedule(at, event);
+    }
+
+    /// Schedules `event` `delay` after the queue's time (for the world's own processes,
+    /// never run early).
+    #[inline]
+    pub fn schedule_in(&mut self, delay: Nanos, event: Event) {
+        self.queue.schedule_in(delay, event);
+    }
+
+    /// The next event before the end of the run.
+    #[inline]
+    pub fn next(&mut self) -> Option<Event> {
+        let (t, event) = self.queue.pop()?;
+        (t < self.end).then_some(event)
+    }
+
+    /// The event [`Clock::next`] returns `k` calls from now, if already known cheaply.
+    #[inline]
+    pub fn upcoming(&self, k: usize) -> Option<&Event> {
+        self.queue.peek_sorted(k)
+    }
+
+    /// Events popped so far.
+    pub fn events(&self) -> u64 {
+        self.queue.popped()
+    }
+
+    /// Schedules every step as an event (for tests that check the shortcut).
+    pub fn schedule_every_step(&mut self) {
+        self.quiet = false;
+    }
+
+    /// May a client step due at `at` (now or later, inside the run) be taken now,
+    /// provided nothing the client owns can change before then?
+    #[inline]
+    fn may_take_early(&self, at: Nanos) -> bool {
+        self.quiet && at >= self.now() && at < self.end
+    }
+}
+
+impl<P: Protocol> World<P> {
+    /// The client will send `GET …?since=<cursor>` on MAIN at `at`, which is later than
+    /// now — what a timer that then calls [`World::get_since_cursor_or_connect`] would
+    /// do. In a quiet world (see the module note), if the connection will still be usable
+    /// at `at` (its keep-alive and proxy deadlines are known now), the request is
+    /// scheduled straight to its arrival at the server. Returns false when that cannot
+    /// be promised; the caller then sets a timer.
+    ///
+    /// The client's cursor cannot change before `at` either: it has no other request
+    /// outstanding on MAIN.
+    pub fn get_since_cursor_at(&mut self, c: u32, at: Nanos, req: P::Request, bytes: u64) -> bool {
+        if !self.clock.may_take_early(at) || !self.conn_usable_at(c, Slot::Main, at) {
+            return false;
+        }
+        let since = self.feed(c).cursor();
+        self.send_request_leaving_at(
+            at,
+            c,
+            Slot::Main,
+            Step::Request(req.code()),
+            since,
+            bytes,
+            0,
+        );
+        true
+    }
+
+    /// A response leaves the server for the client, arriving at `arrival`. When nothing
+    /// can reach the client while it travels (a quiet world, MAIN, inside the run, no
+    /// idle timer closing the connection first) and what the technique does on arrival
+    /// touches only the client, the arrival runs now, on the client's clock.
+    pub(super) fn response_leaves(
+        &mut self,
+        p: &mut P,
+        ev: ClientEvent,
+        resp: Response,
+        arrival: Nanos,
+    ) {
+        let early = self.clock.may_take_early(arrival)
+            && ev.slot == Slot::Main
+            && arrival
+                < self
+                    .idle
+                    .due(&self.clients[ev.client as usize].conns[Slot::Main.index()])
+            && p.response_is_local(resp);
+        if early {
+            let saved = self.clock.client_clock.replace(arrival);
+            self.on_response_arrival(p, ev, resp);
+            self.clock.client_clock = saved;
+        } else {
+            self.clock.schedule(arrival, Event::Client(ev));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_at_or_after_the_end_are_not_returned() {
+        let mut clock = Clock::new(100, true);
+        clock.schedule(50, Event::Drop);
+        clock.schedule(100, Event::UpdateTick);
+        assert_eq!(clock.next(), Some(Event::Drop));
+        assert_eq!(clock.now(), 50);
+        assert_eq!(clock.next(), None);
+        assert_eq!(clock.events(), 2);
+    }
+
+    #[test]
+    fn only_a_quiet_world_takes_steps_early_and_only_inside_the_run() {
+        let mut clock = Clock::new(100, true);
+        assert!(clock.may_take_early(0));
+        assert!(clock.may_take_early(99));
+        assert!(!clock.may_take_early(100));
+        clock.schedule_every_step();
+        assert!(!clock.may_take_early(10));
+    }
+}

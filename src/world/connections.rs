@@ -1,0 +1,508 @@
+//! Connections and admission: every connection's state, and what the servers hold for
+//! them.
+//!
+//! A [`Conn`] is one client connection as the server sees it. Its state changes only
+//! through [`Connections`], which keeps the books in step with it: each instance's slots
+//! and memory, the deployment-wide gauges (open connections, memory), and the demand the
+//! clients put on the deployment — what was held plus, for every refused client still
+//! without a connection, what it would hold ([`Unserved`]). It also owns the instances
+//! themselves (their CPU queues, up or crashed) and the load balancer that admits new
+//! connections to them.
+
+use crate::engine::{Nanos, Purpose, RandomStream};
+use crate::scenario::{Scenario, ServiceTime, Tls};
+use crate::world::balancer::LoadBalancer;
+use crate::world::event::Slot;
+use crate::world::metrics::{Gauge, HeldPeak, Recorder, Window};
+use crate::world::server::{ConnUse, Instance, connection_memory};
+
+const NO_INSTANCE: u32 = u32::MAX;
+
+/// Where a connection is in its life, as the server sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ConnState {
+    Closed,
+    /// SYN on its way; nothing held at the server yet.
+    Connecting,
+    /// Accepted; TCP/TLS handshake in progress.
+    Handshake,
+    /// Open, no request in progress (HTTP keep-alive).
+    Idle,
+    /// A request is being served.
+    Busy,
+    /// A long poll is held.
+    Held,
+    /// An SSE stream or a WebSocket is open.
+    Stream,
+}
+
+impl ConnState {
+    const ALL: [ConnState; 7] = [
+        ConnState::Closed,
+        ConnState::Connecting,
+        ConnState::Handshake,
+        ConnState::Idle,
+        ConnState::Busy,
+        ConnState::Held,
+        ConnState::Stream,
+    ];
+
+    /// What an open connection in this state holds at the server (`None`: not open).
+    fn usage(self) -> Option<ConnUse> {
+        match self {
+            ConnState::Closed | ConnState::Connecting => None,
+            ConnState::Handshake | ConnState::Idle => Some(ConnUse::Idle),
+            ConnState::Busy => Some(ConnUse::Request),
+            ConnState::Held | ConnState::Stream => Some(ConnUse::Stream),
+        }
+    }
+}
+
+/// One connection of a client. 32 bytes: a client's two of them fill its first cache
+/// line.
+#[derive(Clone, Copy, Debug)]
+pub struct Conn {
+    state: ConnState,
+    /// The client has a request outstanding on it (sent, response not yet arrived).
+    in_use: bool,
+    /// Bumped at every open and close; events carry it. 16 bits suffice: a stale event
+    /// lives at most a few timeouts, far less than 65,536 reconnections.
+    generation: u16,
+    instance: u32,
+    /// Last time bytes passed (either direction).
+    last_activity: Nanos,
+    /// Due time of the pending idle check (0 = none pending).
+    check_at: Nanos,
+    /// Departure time of the last bytes the server sent (TCP delivers in order); 0 =
+    /// nothing sent on it yet.
+    last_departure: Nanos,
+}
+
+impl Conn {
+    pub(super) const CLOSED: Conn = Conn {
+        state: ConnState::Closed,
+        instance: NO_INSTANCE,
+        generation: 0,
+        last_activity: 0,
+        check_at: 0,
+        last_departure: 0,
+        in_use: false,
+    };
+
+    pub fn state(&self) -> ConnState {
+        self.state
+    }
+
+    /// Open at the server (a handshake, idle, busy, held or streaming).
+    pub fn is_open(&self) -> bool {
+        self.state.usage().is_some()
+    }
+
+    /// The client has a request outstanding on it.
+    pub fn in_use(&self) -> bool {
+        self.in_use
+    }
+
+    /// The generation events on this connection carry.
+    #[inline]
+    pub(super) fn generation(&self) -> u32 {
+        u32::from(self.generation)
+    }
+
+    /// The instance holding it (meaningful while it is open).
+    #[inline]
+    pub(super) fn instance(&self) -> u32 {
+        self.instance
+    }
+
+    pub(super) fn last_activity(&self) -> Nanos {
+        self.last_activity
+    }
+
+    /// Departure of the last bytes the server sent on it (0 = none yet).
+    pub(super) fn last_departure(&self) -> Nanos {
+        self.last_departure
+    }
+
+    /// Due time of the pending idle check, 0 if none.
+    pub(super) fn check_at(&self) -> Nanos {
+        self.check_at
+    }
+
+    pub(super) fn set_check_at(&mut self, at: Nanos) {
+        self.check_at = at;
+    }
+
+    /// Bytes passed now.
+    #[inline]
+    pub(super) fn touch(&mut self, now: Nanos) {
+        self.last_activity = now;
+    }
+
+    /// The client sent a request on it.
+    #[inline]
+    pub(super) fn sent(&mut self) {
+        self.in_use = true;
+    }
+
+    /// The client has the answer to its request.
+    #[inline]
+    pub(super) fn answered(&mut self) {
+        self.in_use = false;
+    }
+
+    /// The SYN of a new connection leaves.
+    pub(super) fn connect(&mut self) {
+        debug_assert!(!self.is_open());
+        self.state = ConnState::Connecting;
+        self.generation = self.generation.wrapping_add(1);
+        self.in_use = false;
+    }
+
+    /// No network: the attempt fails before it starts.
+    pub(super) fn fail_offline(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.state = ConnState::Closed;
+    }
+
+    /// The server refused the SYN (it never held anything for it).
+    pub(super) fn refused(&mut self) {
+        self.state = ConnState::Closed;
+    }
+
+    /// A response leaves the server at `ready` or, behind bytes already sent, later
+    /// (TCP delivers in order): returns when it leaves.
+    #[inline]
+    pub(super) fn depart(&mut self, ready: Nanos) -> Nanos {
+        let at = ready.max(self.last_departure);
+        self.last_departure = at;
+        at
+    }
+
+    /// Bytes pushed on an open stream leave at `ready` or later (see [`Conn::depart`]);
+    /// the connection is active until then.
+    #[inline]
+    pub(super) fn push_departs(&mut self, ready: Nanos) -> Nanos {
+        let at = self.depart(ready);
+        self.last_activity = self.last_activity.max(at);
+        at
+    }
+}
+
+/// Per slot (bit 1 << slot): the server refused this client's connection and has not
+/// admitted one since — demand the deployment did not serve.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Unserved(u8);
+
+/// What setting up a connection costs: CPU at the server, bytes on the wire, round trips.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Setup {
+    pub tls: Tls,
+    /// CPU of the accept (and the TLS handshake, if any).
+    pub cpu: Nanos,
+    pub tcp_bytes: u64,
+    pub tls_bytes: u64,
+}
+
+/// The servers and the books of every connection they hold.
+pub(super) struct Connections {
+    instances: Vec<Instance>,
+    balancer: LoadBalancer,
+    rng_service: RandomStream,
+    service: ServiceTime,
+    max_connections: u64,
+    memory_limit: u64,
+    setup: Setup,
+    /// Per [`ConnState`]: server memory a connection holds, and whether it takes a slot
+    /// (looked up on every state change, so computed once).
+    state_memory: [i64; 7],
+    state_open: [i64; 7],
+    /// Per [`Slot`]: the memory a refused connection would hold (the technique's memory
+    /// class on MAIN, an idle connection's on UPSTREAM).
+    wanted_memory: [i64; 2],
+    window: Window,
+    connections: Gauge,
+    memory: Gauge,
+    /// Connections and memory the clients asked for: what was held plus what refused
+    /// clients would hold (only peaks are needed: they size the deployment).
+    connection_demand: HeldPeak,
+    memory_demand: HeldPeak,
+}
+
+/// The gauges the connections part kept, handed over when the run ends.
+pub struct ConnectionBooks {
+    pub connections: Gauge,
+    pub memory: Gauge,
+    pub connection_demand: HeldPeak,
+    pub memory_demand: HeldPeak,
+}
+
+impl Connections {
+    /// `main_holds`: what a MAIN connection of the technique holds while it waits.
+    pub fn new(sc: &Scenario, window: Window, main_holds: ConnUse) -> Self {
+        let server = &sc.server;
+        let network = &sc.network;
+        let base_memory = (server.base_memory * server.instances as u64) as i64;
+        let mut cpu = server.tcp_accept_cpu;
+        if network.tls.round_trips() > 0 {
+            cpu += server.tls_handshake_cpu;
+        }
+        let memory_of = |u| connection_memory(server, u) as i64;
+        Connections {
+            instances: (0..server.instances)
+                .map(|_| Instance::new(server))
+                .collect(),
+            balancer: LoadBalancer::new(server.balancer),
+            rng_service: RandomStream::new(
+                sc.seed,
+                sc.random_point,
+                sc.replication,
+                Purpose::Service,
+            ),
+            service: server.service,
+            max_connections: server.max_connections,
+            memory_limit: server.memory_limit,
+            setup: Setup {
+                tls: network.tls,
+                cpu,
+                tcp_bytes: network.tcp_handshake_bytes,
+                tls_bytes: network.tls_handshake_bytes,
+            },
+            state_memory: ConnState::ALL.map(|s| s.usage().map_or(0, memory_of)),
+            state_open: ConnState::ALL.map(|s| s.usage().is_some() as i64),
+            wanted_memory: [memory_of(main_holds), memory_of(ConnUse::Idle)],
+            window,
+            connections: Gauge::new(&window, 0),
+            memory: Gauge::new(&window, base_memory),
+            connection_demand: HeldPeak::new(0),
+            memory_demand: HeldPeak::new(base_memory),
+        }
+    }
+
+    pub fn setup(&self) -> Setup {
+        self.setup
+    }
+
+    /// A SYN reaches the load balancer: the instance that admits it, if one has a slot
+    /// and memory for an idle connection. The connection is then accepted there.
+    pub fn admit(&mut self, conn: &mut Conn, now: Nanos) -> Option<u32> {
+        let conn_memory = self.state_memory[ConnState::Idle as usize] as u64;
+        let picked = self.balancer.pick(&self.instances);
+        let admitted = picked.filter(|&i| {
+            let inst = &self.instances[i as usize];
+            inst.connections < self.max_connections
+                && inst.memory + conn_memory <= self.memory_limit
+        })?;
+        conn.instance = admitted;
+        conn.last_activity = now;
+        // Nothing sent on it yet (see `IdleTimers::due`).
+        conn.last_departure = 0;
+        Some(admitted)
+    }
+
+    /// Moves a connection to a new state, keeping slot and memory accounting right.
+    pub fn set_state(&mut self, conn: &mut Conn, new: ConnState, now: Nanos) {
+        let old = conn.state;
+        if old == new {
+            return;
+        }
+        conn.state = new;
+        let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
+        let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
+        if conn.instance != NO_INSTANCE {
+            let inst = &mut self.instances[conn.instance as usize];
+            inst.memory = (inst.memory as i64 + delta_mem) as u64;
+            inst.connections = (inst.connections as i64 + delta_conn) as u64;
+        }
+        let window = &self.window;
+        self.memory.add(window, now, delta_mem);
+        self.connections.add(window, now, delta_conn);
+        self.memory_demand.add(window, now, delta_mem);
+        self.connection_demand.add(window, now, delta_conn);
+    }
+
+    /// Closes a connection at the server; events still in flight on it are void.
+    pub fn close(&mut self, conn: &mut Conn, now: Nanos) {
+        self.set_state(conn, ConnState::Closed, now);
+        conn.instance = NO_INSTANCE;
+        conn.generation = conn.generation.wrapping_add(1);
+        conn.in_use = false;
+        conn.check_at = 0;
+    }
+
+    /// The server refused the client's connection on `slot` (`unserved`), or admitted
+    /// one. While refused, the client counts as demand not served, with the memory its
+    /// connection would hold.
+    pub fn set_unserved(&mut self, flags: &mut Unserved, slot: Slot, unserved: bool, now: Nanos) {
+        let bit = 1 << slot.index();
+        if (flags.0 & bit != 0) == unserved {
+            return;
+        }
+        flags.0 ^= bit;
+        let sign = if unserved { 1 } else { -1 };
+        let memory = self.wanted_memory[slot.index()];
+        self.connection_demand.add(&self.window, now, sign);
+        self.memory_demand.add(&self.window, now, sign * memory);
+    }
+
+    /// Can the server afford to keep this connection's request open as a stream (a held
+    /// long poll, an SSE stream, a socket)? Held memory replaces the request's.
+    pub fn stream_fits(&self, conn: &Conn) -> bool {
+        let current = self.state_memory[conn.state as usize] as u64;
+        let stream = self.state_memory[ConnState::Stream as usize] as u64;
+        let extra = stream.saturating_sub(current);
+        self.instances[conn.instance as usize].memory + extra <= self.memory_limit
+    }
+
+    /// Runs a job on the instance's workers, arriving `now`; returns when it finishes.
+    pub fn cpu(
+        &mut self,
+        instance: u32,
+        mean_service: Nanos,
+        now: Nanos,
+        rec: &mut Recorder,
+    ) -> Nanos {
+        let service = match self.service {
+            ServiceTime::Deterministic => mean_service,
+            ServiceTime::Exponential => {
+                self.rng_service.exponential(mean_service as f64).round() as Nanos
+            }
+        };
+        let slot = self.instances[instance as usize].run_job(now, service);
+        rec.cpu_job(now, slot.start - now, slot.start, slot.finish);
+        slot.finish
+    }
+
+    /// The instance crashes: it admits nothing and its queued work is gone.
+    pub fn crash(&mut self, instance: u32, now: Nanos) {
+        let inst = &mut self.instances[instance as usize];
+        inst.up = false;
+        inst.reset_workers(now);
+    }
+
+    pub fn restart(&mut self, instance: u32) {
+        self.instances[instance as usize].up = true;
+    }
+
+    /// The gauges, when the run is over.
+    pub fn into_books(self) -> ConnectionBooks {
+        ConnectionBooks {
+            connections: self.connections,
+            memory: self.memory,
+            connection_demand: self.connection_demand,
+            memory_demand: self.memory_demand,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(max_connections: u64, instances: u32) -> (Scenario, Connections) {
+        let mut sc = Scenario::reference();
+        sc.server.max_connections = max_connections;
+        sc.server.instances = instances;
+        let window = Window {
+            start: 0,
+            end: 1_000,
+            bucket: 1_000,
+        };
+        let c = Connections::new(&sc, window, ConnUse::Stream);
+        (sc, c)
+    }
+
+    fn memory_of(sc: &Scenario, u: ConnUse) -> i64 {
+        connection_memory(&sc.server, u) as i64
+    }
+
+    #[test]
+    fn slots_and_memory_follow_every_state_change() {
+        let (sc, mut cs) = setup(10, 1);
+        let base = sc.server.base_memory as i64;
+        let mut conn = Conn::CLOSED;
+        conn.connect();
+        assert_eq!(cs.admit(&mut conn, 1), Some(0));
+        // Connecting holds nothing yet.
+        assert_eq!(cs.connections.value(), 0);
+        for (state, usage) in [
+            (ConnState::Handshake, ConnUse::Idle),
+            (ConnState::Idle, ConnUse::Idle),
+            (ConnState::Busy, ConnUse::Request),
+            (ConnState::Held, ConnUse::Stream),
+            (ConnState::Stream, ConnUse::Stream),
+        ] {
+            cs.set_state(&mut conn, state, 2);
+            assert_eq!(cs.connections.value(), 1, "{state:?}");
+            assert_eq!(cs.memory.value(), base + memory_of(&sc, usage), "{state:?}");
+            assert_eq!(cs.instances[0].connections, 1);
+            assert_eq!(cs.instances[0].memory as i64, cs.memory.value());
+        }
+        let generation = conn.generation();
+        cs.close(&mut conn, 3);
+        assert_eq!(cs.connections.value(), 0);
+        assert_eq!(cs.memory.value(), base);
+        assert_eq!(cs.instances[0].connections, 0);
+        assert_ne!(
+            conn.generation(),
+            generation,
+            "a close voids events in flight"
+        );
+        assert_eq!(conn.instance(), NO_INSTANCE);
+    }
+
+    #[test]
+    fn admission_refuses_beyond_the_slots() {
+        let (_, mut cs) = setup(2, 1);
+        let mut conns = [Conn::CLOSED; 3];
+        for conn in &mut conns[..2] {
+            conn.connect();
+            assert!(cs.admit(conn, 0).is_some());
+            cs.set_state(conn, ConnState::Handshake, 0);
+        }
+        conns[2].connect();
+        assert_eq!(cs.admit(&mut conns[2], 0), None);
+    }
+
+    #[test]
+    fn refused_demand_counts_once_per_slot_until_served() {
+        let (sc, mut cs) = setup(10, 1);
+        let mut flags = Unserved::default();
+        cs.set_unserved(&mut flags, Slot::Main, true, 1);
+        cs.set_unserved(&mut flags, Slot::Main, true, 2); // already counted
+        cs.set_unserved(&mut flags, Slot::Upstream, true, 3);
+        let base = sc.server.base_memory as i64;
+        let wanted = memory_of(&sc, ConnUse::Stream) + memory_of(&sc, ConnUse::Idle);
+        assert_eq!(cs.connection_demand.peak(&cs.window), 2);
+        assert_eq!(cs.memory_demand.peak(&cs.window), base + wanted);
+        cs.set_unserved(&mut flags, Slot::Main, false, 4);
+        cs.set_unserved(&mut flags, Slot::Upstream, false, 4);
+        assert_eq!(flags.0, 0);
+        // Nothing held meanwhile: the gauges of what was held never moved.
+        assert_eq!(cs.connections.value(), 0);
+    }
+
+    #[test]
+    fn a_stream_fits_only_within_the_memory_limit() {
+        // A held request replaces the request's memory: only the difference must fit.
+        let (mut sc, _) = setup(10, 1);
+        sc.server.memory_per_request = 1_000;
+        sc.server.memory_per_stream = 5_000;
+        let window = Window {
+            start: 0,
+            end: 1_000,
+            bucket: 1_000,
+        };
+        let mut cs = Connections::new(&sc, window, ConnUse::Stream);
+        let mut conn = Conn::CLOSED;
+        conn.connect();
+        cs.admit(&mut conn, 0);
+        cs.set_state(&mut conn, ConnState::Busy, 0);
+        let held = sc.server.base_memory + connection_memory(&sc.server, ConnUse::Stream);
+        cs.memory_limit = held;
+        assert!(cs.stream_fits(&conn));
+        cs.memory_limit = held - 1;
+        assert!(!cs.stream_fits(&conn));
+    }
+}

@@ -1,0 +1,102 @@
+//! The [`Protocol`] trait: what a technique is to the world.
+//!
+//! A technique is a small state machine over one client and its server. The world calls
+//! one method per protocol step (a connection is ready, a request arrived, a timer
+//! fired…) and the technique acts through the world's verbs. Everything that differs
+//! between techniques — its timers, requests and frames (its own enums), what it keeps
+//! per client, what its connection holds at the server, how its messages look in a
+//! trace — comes from here, so the world never needs to know which technique runs.
+
+use crate::engine::Nanos;
+use crate::world::World;
+use crate::world::event::{Break, Code, Response};
+use crate::world::server::ConnUse;
+
+/// What a server writes to an open stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    /// The response that opens the stream (SSE 200, WebSocket 101), with any replay.
+    Open,
+    /// New updates.
+    Updates,
+    /// A keep-alive signal the client does not act on (an SSE comment line).
+    Heartbeat,
+    /// The answer to a client's ping (a WebSocket pong).
+    Pong,
+}
+
+/// A technique: how one client and its server behave. Each method is one protocol step.
+pub trait Protocol: Sized {
+    /// What the technique keeps per client (at most 8 bytes: it lives in the client's
+    /// record, see `world/client.rs`).
+    type Local: Copy + Default;
+    /// The client's timers.
+    type Timer: Code;
+    /// The server's timers on a client's MAIN connection.
+    type ServerTimer: Code;
+    /// The requests a client sends on MAIN.
+    type Request: Code;
+    /// The frames a client sends on an open socket.
+    type Frame: Code;
+
+    /// What a MAIN connection holds at the server while the client waits for updates —
+    /// and so what a refused client's MAIN connection would have held (a stream's state
+    /// for a held poll, an SSE stream or a socket; an idle connection's for a poll).
+    const MAIN_HOLDS: ConnUse;
+
+    /// The client's start phase has come.
+    fn start(&mut self, w: &mut World<Self>, c: u32);
+    /// The MAIN connection's handshake completed.
+    fn on_connected(&mut self, w: &mut World<Self>, c: u32);
+    /// A request arrived at the server on MAIN (the world already counted it).
+    fn on_request(&mut self, w: &mut World<Self>, c: u32, req: Self::Request, arg: u64);
+    /// A response to a MAIN request arrived at the client (deliveries already recorded).
+    fn on_response(&mut self, w: &mut World<Self>, c: u32, resp: Response);
+    /// Does [`Protocol::on_response`] for this response only touch the client itself —
+    /// schedule its own timers and requests, no connection opened or closed, no draw
+    /// from a stream other clients share? Then, in a world where nothing else can reach
+    /// the client while the response travels, the world runs the arrival when the
+    /// response leaves the server, on the client's clock, and saves an event (see
+    /// `world/clock.rs`).
+    fn response_is_local(&self, _resp: Response) -> bool {
+        false
+    }
+    /// A new update for `c` is visible at the servers while `c` is listening.
+    fn on_update(&mut self, w: &mut World<Self>, c: u32);
+    /// A client timer fired.
+    fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, timer: Self::Timer, arg: u64);
+    /// A server timer for the MAIN connection fired.
+    fn on_server_timer(
+        &mut self,
+        _w: &mut World<Self>,
+        _c: u32,
+        _timer: Self::ServerTimer,
+        _arg: u64,
+    ) {
+    }
+    /// A frame from the client reached the server.
+    fn on_frame(&mut self, _w: &mut World<Self>, _c: u32, _frame: Self::Frame, _arg: u64) {}
+    /// The MAIN connection attempt was refused (no slot or no memory).
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32);
+    /// The MAIN connection broke while in use (a held poll, a stream, a request in
+    /// flight, a handshake) and the client just learned it. Silent breaks (network
+    /// drops) come with the time they happened.
+    fn on_broken(&mut self, w: &mut World<Self>, c: u32, how: Break, broke_at: Nanos);
+    /// The client sends a chat message created now. Default: an HTTP POST on UPSTREAM.
+    fn chat_send(&mut self, w: &mut World<Self>, c: u32) {
+        w.post_chat_message(c);
+    }
+
+    /// Trace: the request line (and telling headers) of a request as it looks on the
+    /// wire.
+    fn request_label(w: &World<Self>, c: u32, req: Self::Request) -> String;
+    /// Trace: a write to an open stream, given the ids of the updates it carries ("41",
+    /// "41–43" or empty).
+    fn push_label(what: Push, updates: &str) -> String {
+        format!("{what:?} {updates}")
+    }
+    /// Trace: a frame from the client.
+    fn frame_label(_frame: Self::Frame) -> String {
+        "frame".to_string()
+    }
+}

@@ -1,0 +1,578 @@
+//! The run loop, and what the world does at each event: the steps every technique
+//! shares (handshakes, requests reaching the server, responses leaving and arriving,
+//! idle checks, breaks), update sources, faults and chat upstream. A technique is called
+//! where the protocol is its business.
+
+use crate::engine::Nanos;
+use crate::engine::prefetch::prefetch;
+use crate::scenario::Tls;
+use crate::world::event::{Break, ClientEvent, Code, Event, Response, Slot, Step};
+use crate::world::keepalive::IdleVerdict;
+use crate::world::origin::{ORIGIN, Record};
+use crate::world::trace::Lane;
+use crate::world::{ConnState, Protocol, World, trace};
+
+/// [`World::run`] prefetches the clients of this many upcoming events: far enough ahead
+/// for the memory to answer before each event comes up.
+const PREFETCH_AHEAD: usize = 3;
+
+impl<P: Protocol> World<P> {
+    /// Runs the simulation to the end of the measured window.
+    pub fn run(&mut self, p: &mut P) {
+        self.start();
+        while let Some(ev) = self.clock.next() {
+            // At 10^4+ clients, an event's client is a cache miss on each of its two
+            // lines: ask for the next events' clients now, so memory works meanwhile.
+            for k in 0..PREFETCH_AHEAD {
+                if let Some(c) = self.clock.upcoming(k).and_then(Event::target_client) {
+                    if let Some(client) = self.clients.get(c as usize) {
+                        prefetch(client);
+                    }
+                }
+            }
+            self.dispatch(p, ev);
+        }
+    }
+
+    /// Schedules every client's start (common random phases), the fault processes and
+    /// the update sources.
+    fn start(&mut self) {
+        let window = self.start_window.max(1);
+        for c in 0..self.clients.len() as u32 {
+            let phase = (self.phases.uniform() * window as f64) as Nanos;
+            let start = Event::client(c, Slot::Main, Step::Start, 0, 0);
+            self.clock.schedule(phase, start);
+        }
+        self.faults.start(&mut self.clock);
+        self.updates.start(&mut self.clock);
+    }
+
+    fn dispatch(&mut self, p: &mut P, ev: Event) {
+        match ev {
+            Event::UpdateTick => {
+                let source = self.updates.tick(&mut self.clock);
+                self.create_update(p, source);
+            }
+            Event::SourceTick { source } => {
+                self.updates.source_tick(&mut self.clock, source);
+                self.create_update(p, source);
+            }
+            Event::Publish {
+                stream,
+                sender,
+                created,
+            } => self.publish(p, stream, sender, created),
+            Event::Drop => self.on_drop(),
+            Event::Crash { instance, downtime } => self.on_crash(instance, downtime),
+            Event::Restart { instance } => self.conns.restart(instance),
+            Event::Client(ev) => self.client_step(p, ev),
+        }
+    }
+
+    fn client_step(&mut self, p: &mut P, ev: ClientEvent) {
+        let c = ev.client;
+        let valid = self.conn(c, ev.slot).generation() == ev.generation;
+        let upstream = ev.slot == Slot::Upstream;
+        match ev.step {
+            Step::Start => p.start(self, c),
+            Step::Syn if valid => self.on_syn(ev),
+            // Whoever refused (admission, an offline client, a 503) already closed it.
+            Step::Refused if valid && upstream => {
+                // Try again after a backoff; the message waits in the outbox.
+                let delay = self.draws.backoff(self.upstream.retry(), 1);
+                let retry = Event::client(c, Slot::Upstream, Step::UpstreamRetry, 0, 0);
+                self.clock.schedule(self.now() + delay, retry);
+            }
+            Step::Refused if valid => p.on_refused(self, c),
+            Step::Ready if valid => {
+                self.set_state(c, ev.slot, ConnState::Idle);
+                let now = self.now();
+                self.conn_mut(c, ev.slot).touch(now);
+                if upstream {
+                    self.upstream_ready(c);
+                } else {
+                    p.on_connected(self, c);
+                }
+            }
+            Step::Request(_) | Step::ChatPost if valid => self.on_request_arrival(p, ev),
+            Step::Depart(resp) if valid => self.on_depart(p, ev, resp),
+            Step::Response(resp) if valid => self.on_response_arrival(p, ev, resp),
+            Step::Push if valid => self.deliver(c, ev.arg),
+            Step::Frame(frame) if valid => {
+                let now = self.now();
+                self.conn_mut(c, Slot::Main).touch(now);
+                p.on_frame(self, c, P::Frame::from_code(frame), ev.arg);
+            }
+            Step::ClientTimer(timer) if ev.generation == self.clients[c as usize].timers => {
+                p.on_client_timer(self, c, P::Timer::from_code(timer), ev.arg);
+            }
+            Step::UpstreamRetry => self.upstream_ready(c),
+            Step::ServerTimer(timer) if valid => {
+                p.on_server_timer(self, c, P::ServerTimer::from_code(timer), ev.arg);
+            }
+            Step::IdleCheck => self.on_idle_check(ev),
+            Step::Broken(how) if valid => {
+                self.rec.reconnect(self.now());
+                self.trace_note(c, Lane::Client, |_| "connection lost".to_string());
+                if upstream {
+                    self.upstream_ready(c);
+                } else {
+                    p.on_broken(self, c, how, ev.arg);
+                }
+            }
+            _ => {} // a cancelled (stale) event
+        }
+    }
+
+    // ------------------------------------------------------------ connections
+
+    /// Moves a connection to a new state (slot and memory accounting follow).
+    pub(super) fn set_state(&mut self, c: u32, slot: Slot, new: ConnState) {
+        let now = self.now();
+        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        self.conns.set_state(conn, new, now);
+    }
+
+    /// The server refused the client's connection on `slot`, or admitted one.
+    pub(super) fn set_unserved(&mut self, c: u32, slot: Slot, unserved: bool) {
+        let now = self.now();
+        let flags = &mut self.clients[c as usize].unserved;
+        self.conns.set_unserved(flags, slot, unserved, now);
+    }
+
+    /// Can the client send a request on this connection now? It must be open, free, and
+    /// the request must reach the server before keep-alive or the proxy closes it.
+    pub(super) fn conn_usable(&self, c: u32, slot: Slot) -> bool {
+        self.conn_usable_at(c, slot, self.now())
+    }
+
+    /// [`World::conn_usable`] for a request sent at `sent` (now or later), if nothing but
+    /// the passing of time happens to the connection meanwhile.
+    pub(super) fn conn_usable_at(&self, c: u32, slot: Slot, sent: Nanos) -> bool {
+        self.idle
+            .usable_at(self.conn(c, slot), self.one_way(c), sent)
+    }
+
+    /// The client opens a new TCP (+TLS) connection on `slot`: the SYN leaves now.
+    pub(super) fn open_connection(&mut self, c: u32, slot: Slot) {
+        let now = self.now();
+        if self.offline(c) {
+            // No network: the attempt fails at once (not a server rejection).
+            let conn = self.conn_mut(c, slot);
+            conn.fail_offline();
+            let ev = Event::client(c, slot, Step::Refused, conn.generation(), 0);
+            self.clock.schedule(now, ev);
+            self.trace_note(c, Lane::Client, |_| "offline: connect fails".to_string());
+            return;
+        }
+        self.trace_msg(c, true, now, |_| "SYN (TCP connect)".to_string());
+        let tcp = self.conns.setup().tcp_bytes;
+        // SYN and the final ACK go up; SYN-ACK comes down (60 of the 172 default bytes).
+        let syn_ack = tcp.min(60);
+        self.rec.bytes(now, false, tcp - syn_ack, 0);
+        self.rec.bytes(now, true, syn_ack, 0);
+        let conn = self.conn_mut(c, slot);
+        conn.connect();
+        let ev = Event::client(c, slot, Step::Syn, conn.generation(), 0);
+        self.clock.schedule(now + self.one_way(c), ev);
+    }
+
+    /// A SYN reaches the load balancer: pick an instance, admit or refuse.
+    fn on_syn(&mut self, ev: ClientEvent) {
+        let now = self.now();
+        let (c, slot) = (ev.client, ev.slot);
+        let one_way = self.one_way(c);
+        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let Some(instance) = self.conns.admit(conn, now) else {
+            self.rec.rejected(now);
+            self.set_unserved(c, slot, true);
+            self.trace_msg(c, false, now, |_| {
+                "RST (no connection slot or memory)".to_string()
+            });
+            self.conn_mut(c, slot).refused();
+            let refused = Event::client(c, slot, Step::Refused, ev.generation, 0);
+            self.clock.schedule(now + one_way, refused);
+            return;
+        };
+        self.rec.handshake(now);
+        self.set_unserved(c, slot, false);
+        self.set_state(c, slot, ConnState::Handshake);
+        let setup = self.conns.setup();
+        let tls = setup.tls;
+        if tls.round_trips() > 0 {
+            // Certificates dominate: about a quarter up (hellos, key share, Finished),
+            // three quarters down.
+            let bytes = setup.tls_bytes;
+            self.rec.bytes(now, false, bytes / 4, 0);
+            self.rec.bytes(now, true, bytes - bytes / 4, 0);
+        }
+        let done = self.cpu(instance, setup.cpu);
+        let rtt = self.clients[c as usize].link.rtt();
+        let ready = done + one_way + tls.round_trips() * rtt;
+        if self.trace.is_some() {
+            self.trace_msg(c, false, done, |_| "SYN-ACK".to_string());
+            let version = match tls {
+                Tls::V1_2 => "1.2",
+                _ => "1.3",
+            };
+            for k in 0..tls.round_trips() {
+                let hello = done + one_way + k * rtt;
+                self.trace_msg(c, true, hello, |_| format!("TLS {version} ClientHello…"));
+                self.trace_msg(c, false, hello + one_way, |_| {
+                    format!("TLS {version} ServerHello…Finished")
+                });
+            }
+        }
+        let ready_ev = Event::client(c, slot, Step::Ready, ev.generation, 0);
+        self.clock.schedule(ready, ready_ev);
+        self.schedule_idle_check(c, slot);
+    }
+
+    /// Closes a connection at the server; events still in flight on it are void.
+    pub(super) fn close_connection(&mut self, c: u32, slot: Slot) {
+        if slot == Slot::Main {
+            self.unlisten(c);
+        }
+        let now = self.now();
+        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        self.conns.close(conn, now);
+    }
+
+    /// Breaks a client's connection: closed at the server now, the client told at
+    /// `notice` if it was using it (an idle keep-alive connection just disappears).
+    fn break_connection(&mut self, c: u32, slot: Slot, how: Break, notice: Nanos) {
+        let now = self.now();
+        let conn = *self.conn(c, slot);
+        if conn.state() == ConnState::Closed {
+            return;
+        }
+        let in_use = conn.in_use() || conn.state() != ConnState::Idle;
+        if slot == Slot::Upstream && conn.in_use() {
+            self.upstream.broke_outstanding(c);
+        }
+        self.close_connection(c, slot);
+        if in_use {
+            let generation = self.conn(c, slot).generation();
+            let ev = Event::client(c, slot, Step::Broken(how), generation, now);
+            self.clock.schedule(notice, ev);
+        }
+    }
+
+    fn schedule_idle_check(&mut self, c: u32, slot: Slot) {
+        let conn = self.conn(c, slot);
+        let due = self.idle.due(conn);
+        if due == Nanos::MAX {
+            return;
+        }
+        if conn.check_at() == 0 || due < conn.check_at() {
+            self.idle_check_at(c, slot, due);
+        }
+    }
+
+    /// Schedules the connection's idle check at `at`, superseding any pending one.
+    fn idle_check_at(&mut self, c: u32, slot: Slot, at: Nanos) {
+        let conn = self.conn_mut(c, slot);
+        conn.set_check_at(at);
+        let ev = Event::client(c, slot, Step::IdleCheck, conn.generation(), at);
+        self.clock.schedule(at, ev);
+    }
+
+    fn on_idle_check(&mut self, ev: ClientEvent) {
+        let (c, slot) = (ev.client, ev.slot);
+        let conn = *self.conn(c, slot);
+        if conn.generation() != ev.generation || conn.check_at() != ev.arg {
+            return; // superseded
+        }
+        self.conn_mut(c, slot).set_check_at(0);
+        let now = self.now();
+        let one_way = self.one_way(c);
+        match self.idle.verdict(&conn, now, one_way) {
+            IdleVerdict::NotYet => self.schedule_idle_check(c, slot),
+            IdleVerdict::AfterDelivery { at } => self.idle_check_at(c, slot, at),
+            IdleVerdict::KeepAliveCloses => {
+                self.trace_msg(c, false, now, |_| "FIN (keep-alive timeout)".to_string());
+                self.close_connection(c, slot);
+            }
+            IdleVerdict::ProxyCloses => self.proxy_closes(c, slot, conn.state()),
+        }
+    }
+
+    /// The intermediary gives up on a silent connection in `state`.
+    fn proxy_closes(&mut self, c: u32, slot: Slot, state: ConnState) {
+        let now = self.now();
+        self.rec.proxy_timeout(now);
+        self.trace_note(c, Lane::Proxy, |_| "proxy: idle timeout".to_string());
+        let one_way = self.one_way(c);
+        self.close_connection(c, slot);
+        let generation = self.conn(c, slot).generation();
+        match state {
+            ConnState::Held | ConnState::Busy => {
+                // A held long poll (or a slow request) gets a response after all — a 504
+                // from the proxy, carrying no update.
+                self.rec.response(now, true);
+                self.trace_msg(c, false, now, |_| {
+                    "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
+                });
+                if let Some(m) = self.trace.as_mut().and_then(|t| t.messages.last_mut()) {
+                    m.lane = Lane::Proxy; // the proxy answers, not the server
+                }
+                self.conn_mut(c, slot).sent();
+                let step = Step::Response(Response::GatewayTimeout);
+                let ev = Event::client(c, slot, step, generation, 0);
+                self.clock.schedule(now + one_way, ev);
+            }
+            // An open stream, or a handshake stuck in the server's CPU queue: the client
+            // sees the connection close and starts over by its protocol's rules.
+            ConnState::Stream | ConnState::Handshake => {
+                let step = Step::Broken(Break::Clean);
+                let ev = Event::client(c, slot, step, generation, now);
+                self.clock.schedule(now + one_way, ev);
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs a job on the instance's workers; returns when it finishes.
+    pub(super) fn cpu(&mut self, instance: u32, mean_service: Nanos) -> Nanos {
+        let now = self.now();
+        self.conns.cpu(instance, mean_service, now, &mut self.rec)
+    }
+
+    // ------------------------------------------------------------ requests and responses
+
+    /// A request leaves the client at `sent` (now, or later when the world knows nothing
+    /// can happen to the connection meanwhile: see `clock.rs`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_request_leaving_at(
+        &mut self,
+        sent: Nanos,
+        c: u32,
+        slot: Slot,
+        step: Step,
+        arg: u64,
+        bytes_up: u64,
+        payload_up: u64,
+    ) {
+        self.rec.bytes(sent, false, bytes_up, payload_up);
+        let conn = self.conn_mut(c, slot);
+        debug_assert!(conn.is_open());
+        conn.sent();
+        let ev = Event::client(c, slot, step, conn.generation(), arg);
+        self.clock.schedule(sent + self.one_way(c), ev);
+        self.trace_msg(c, true, sent, |w| match step {
+            Step::Request(req) => P::request_label(w, c, P::Request::from_code(req)),
+            _ => "POST /messages (a chat message)".to_string(),
+        });
+    }
+
+    fn on_request_arrival(&mut self, p: &mut P, ev: ClientEvent) {
+        let now = self.now();
+        self.rec.request(now);
+        let (c, slot) = (ev.client, ev.slot);
+        self.conn_mut(c, slot).touch(now);
+        self.set_state(c, slot, ConnState::Busy);
+        match ev.step {
+            Step::Request(req) => p.on_request(self, c, P::Request::from_code(req), ev.arg),
+            _ => {
+                self.upstream.accepted(c);
+                self.accept_chat_post(c, slot, ev.arg);
+            }
+        }
+    }
+
+    fn on_depart(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
+        let now = self.now();
+        let (c, slot) = (ev.client, ev.slot);
+        let headers = self.response_header_bytes;
+        if resp == Response::Updates {
+            let cursor = self.cursor(c);
+            let n = self.count_for(c, cursor, ev.arg);
+            let payload = n * self.payload;
+            self.rec.bytes(now, true, headers + payload, payload);
+            self.rec.response(now, n == 0);
+            self.trace_msg(c, false, now, |_| match n {
+                0 => "HTTP/1.1 200 OK  [] (empty)".to_string(),
+                _ => format!("HTTP/1.1 200 OK  [updates {}]", trace::ids(cursor, ev.arg)),
+            });
+        } else {
+            self.rec.bytes(now, true, headers, 0);
+            self.trace_msg(c, false, now, |_| "HTTP/1.1 201 Created".to_string());
+        }
+        if slot == Slot::Main {
+            self.unlisten(c);
+        }
+        self.conn_mut(c, slot).touch(now);
+        self.set_state(c, slot, ConnState::Idle);
+        self.schedule_idle_check(c, slot);
+        let arrival = now + self.one_way(c);
+        let ev = ClientEvent {
+            step: Step::Response(resp),
+            ..ev
+        };
+        self.response_leaves(p, ev, resp, arrival);
+    }
+
+    pub(super) fn on_response_arrival(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
+        let c = ev.client;
+        self.conn_mut(c, ev.slot).answered();
+        if resp == Response::Updates {
+            self.deliver(c, ev.arg);
+        }
+        if resp == Response::GatewayTimeout {
+            self.rec.reconnect(self.now());
+        }
+        if ev.slot == Slot::Upstream {
+            if resp == Response::Posted {
+                self.upstream.answered(c);
+            }
+            self.upstream_ready(c);
+        } else {
+            p.on_response(self, c, resp);
+        }
+    }
+
+    /// Everything on the client's stream before `upto` has arrived: record deliveries.
+    fn deliver(&mut self, c: u32, upto: u64) {
+        let now = self.now();
+        let feed = &mut self.clients[c as usize].feed;
+        self.streams.deliver(c, feed, upto, now, &mut self.rec);
+    }
+
+    // ------------------------------------------------------------ updates
+
+    /// An update is born: at the origin, or (chat) at a client that sends a message.
+    fn create_update(&mut self, p: &mut P, source: u32) {
+        let now = self.now();
+        let origin = self.streams.origin();
+        if self.updates.sent_by_clients() {
+            let stream = origin.stream_of(source);
+            self.updates
+                .created(now, || origin.recipients(stream, source));
+            p.chat_send(self, source);
+        } else {
+            // The source is the broadcast stream (0) or a client's own stream.
+            let stream = source;
+            self.updates
+                .created(now, || origin.recipients(stream, ORIGIN));
+            if self.updates.has_backplane() {
+                let at = now + self.updates.backplane_delay();
+                let publish = Event::Publish {
+                    stream,
+                    sender: ORIGIN,
+                    created: now,
+                };
+                self.clock.schedule(at, publish);
+            } else {
+                self.publish(p, stream, ORIGIN, now);
+            }
+        }
+    }
+
+    /// An update becomes visible at the servers: listening recipients are told.
+    fn publish(&mut self, p: &mut P, stream: u32, sender: u32, created: Nanos) {
+        let origin = self.streams.origin();
+        // Published: from now on the origin's log accounts for these pairs.
+        self.updates
+            .arrived(created, || origin.recipients(stream, sender));
+        let record = Record { created, sender };
+        let recipients = self
+            .streams
+            .publish(self.clients.as_mut_slice(), stream, record);
+        for c in recipients {
+            if self.clients[c as usize].feed.is_listening() {
+                p.on_update(self, c);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ faults
+
+    fn on_drop(&mut self) {
+        let (c, outage) = self.faults.drop(&mut self.clock);
+        let now = self.now();
+        let outage_end = now + outage;
+        if !self.clients[c as usize].link.drop_until(now, outage_end) {
+            self.trace_note(c, Lane::Client, |_| {
+                "network drops again: outage extended".into()
+            });
+            return;
+        }
+        self.trace_note(c, Lane::Client, |_| {
+            format!("network down for {:.1} s", outage as f64 / 1e9)
+        });
+        // Open connections break. The server side is freed at once (its RST/timeout is
+        // not modelled); the client learns when its network is back.
+        for slot in Slot::BOTH {
+            self.break_connection(c, slot, Break::Silent, outage_end);
+        }
+    }
+
+    /// An instance crashes: every connection it held breaks (the kernel resets them, so
+    /// clients learn at once); its queued work is gone.
+    fn on_crash(&mut self, instance: u32, downtime: Nanos) {
+        let now = self.now();
+        self.conns.crash(instance, now);
+        let clients = self.clients.len() as u32;
+        if self.trace.is_some() {
+            for c in 0..clients {
+                if self.main_conn(c).instance() == instance {
+                    self.trace_note(c, Lane::Server, |_| format!("instance {instance} crashes"));
+                }
+            }
+        }
+        for c in 0..clients {
+            for slot in Slot::BOTH {
+                let conn = self.conn(c, slot);
+                if conn.instance() == instance && conn.state() != ConnState::Closed {
+                    let notice = now + self.one_way(c);
+                    self.break_connection(c, slot, Break::Clean, notice);
+                }
+            }
+        }
+        self.clock
+            .schedule(now + downtime, Event::Restart { instance });
+    }
+
+    // ------------------------------------------------------------ chat upstream
+
+    /// Sends the next queued POST if the UPSTREAM connection allows it.
+    pub(super) fn upstream_ready(&mut self, c: u32) {
+        let Some(created) = self.upstream.next(c) else {
+            return;
+        };
+        let conn = *self.conn(c, Slot::Upstream);
+        if self.conn_usable(c, Slot::Upstream) {
+            // The message stays queued until its POST is answered (resent if lost).
+            self.upstream.sending(c);
+            let (bytes, payload) = self.upstream.post_bytes();
+            let now = self.now();
+            self.send_request_leaving_at(
+                now,
+                c,
+                Slot::Upstream,
+                Step::ChatPost,
+                created,
+                bytes,
+                payload,
+            );
+        } else if conn.state() == ConnState::Idle && !conn.in_use() {
+            // About to expire: let it go and open a fresh one.
+            self.close_connection(c, Slot::Upstream);
+            self.open_connection(c, Slot::Upstream);
+        } else if conn.state() == ConnState::Closed {
+            self.open_connection(c, Slot::Upstream);
+        }
+        // Otherwise: connecting or busy; we are called again when it is free.
+    }
+
+    /// The server receives a chat message: CPU, then publish and answer.
+    fn accept_chat_post(&mut self, c: u32, slot: Slot, created: Nanos) {
+        let conn = *self.conn(c, slot);
+        let finish = self.cpu(conn.instance(), self.upstream.request_cpu());
+        self.schedule_publish(c, finish, created);
+        let at = self.conn_mut(c, slot).depart(finish);
+        let step = Step::Depart(Response::Posted);
+        self.clock
+            .schedule(at, Event::client(c, slot, step, conn.generation(), 0));
+    }
+}
