@@ -4,6 +4,7 @@
 //! Data flows one way: experiment → plan → runs → rows → reports.
 
 pub mod cli;
+pub mod columns;
 pub mod engine;
 pub mod experiment;
 pub mod report;

@@ -237,8 +237,9 @@ fn lines(rows: &[Row], along: Along, metric: impl Fn(&Row) -> (f64, Option<f64>)
 
 /// The closed-form predictions (`theory_<name>` of each row) along `along`, one dashed
 /// line per technique that has them.
-fn theory_lines(rows: &[Row], along: Along, name: &str) -> Vec<Series> {
-    let Some(i) = crate::theory::PREDICTED.iter().position(|m| *m == name) else {
+fn theory_lines(results: &super::Results, along: Along, name: &str) -> Vec<Series> {
+    let rows = results.rows();
+    let Some(i) = crate::columns::PREDICTED.iter().position(|m| *m == name) else {
         return Vec::new();
     };
     Technique::ALL
@@ -247,7 +248,8 @@ fn theory_lines(rows: &[Row], along: Along, name: &str) -> Vec<Series> {
             let points: Vec<Pt> = slice(rows, t, along)
                 .into_iter()
                 .filter_map(|r| {
-                    let y = r.theory.get(i).copied().flatten()?;
+                    let k = rows.iter().position(|x| std::ptr::eq(x, r))?;
+                    let y = results.theory(k)?[i]?;
                     Some(Pt {
                         x: along.x(r)?,
                         y,
@@ -306,7 +308,7 @@ fn context(rows: &[Row], sweep_keys: &[String], along: Along) -> String {
         }
         let value = reps
             .iter()
-            .map(|r| super::sweep_value(r, key))
+            .map(|r| r.sweep_value(key))
             .find(|v| !v.is_empty());
         if let Some(v) = value {
             parts.push(format!("{key} = {v}"));
@@ -319,7 +321,8 @@ fn context(rows: &[Row], sweep_keys: &[String], along: Along) -> String {
     }
 }
 
-fn requests_figure(rows: &[Row], ctx: &str) -> Figure {
+fn requests_figure(results: &super::Results, ctx: &str) -> Figure {
+    let rows = results.rows();
     Figure {
         title: format!("HTTP requests per second vs clients{}", ctx),
         panels: vec![Panel {
@@ -329,7 +332,7 @@ fn requests_figure(rows: &[Row], ctx: &str) -> Figure {
             y_range: None,
             series: {
                 let mut series = lines(rows, Along::Clients, |r| metric(r, |m| m.requests_per_s));
-                series.extend(theory_lines(rows, Along::Clients, "requests_per_s"));
+                series.extend(theory_lines(results, Along::Clients, "requests_per_s"));
                 series
             },
             legend: SeriesLabelPosition::UpperLeft,
@@ -357,7 +360,8 @@ fn references(rows: &[Row], get: fn(&crate::results::RunMetrics) -> f64) -> Vec<
         .collect()
 }
 
-fn latency_figure(rows: &[Row], ctx: &str) -> Figure {
+fn latency_figure(results: &super::Results, ctx: &str) -> Figure {
+    let rows = results.rows();
     let mut series = Vec::new();
     let sp = slice(rows, Technique::ShortPolling, Along::Interval);
     let mut line = Series::line(
@@ -388,7 +392,7 @@ fn latency_figure(rows: &[Row], ctx: &str) -> Figure {
         .collect();
     series.push(line);
     // Only short-polling rows have an interval: the theory line is short polling's.
-    series.extend(theory_lines(rows, Along::Interval, "latency_mean_s"));
+    series.extend(theory_lines(results, Along::Interval, "latency_mean_s"));
     series.extend(references(rows, |m| m.latency_mean_s));
     Figure {
         title: format!("Update latency vs short-polling interval{}", ctx),
@@ -1015,51 +1019,19 @@ fn render(dir: &Path, stem: &str, drawing: &Drawing) -> anyhow::Result<Vec<PathB
     Ok(vec![svg_path, png_path])
 }
 
-/// A column of a result row as a number, by its public name: `clients`,
-/// `poll_interval_s`, `replications`, any metric or `theory_<metric>`, or a swept key
-/// (durations in seconds, sizes in bytes, plain numbers as written).
-pub fn column_value(row: &Row, name: &str) -> Option<f64> {
-    match name {
-        "clients" => return Some(f64::from(row.clients)),
-        "poll_interval_s" => return row.poll_interval_s,
-        "replications" => return Some(f64::from(row.replications)),
-        _ => {}
-    }
-    if let Some(m) = crate::results::METRICS.iter().find(|m| m.name == name) {
-        return Some((m.get)(&row.mean));
-    }
-    if let Some(theory) = name.strip_prefix("theory_") {
-        let i = crate::theory::PREDICTED.iter().position(|m| *m == theory)?;
-        return row.theory.get(i).copied().flatten();
-    }
-    let text = row
-        .sweep
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())?;
-    text.parse::<f64>()
-        .ok()
-        .or_else(|| {
-            humantime::parse_duration(text)
-                .ok()
-                .map(|d| d.as_secs_f64())
-        })
-        .or_else(|| {
-            let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-            let unit = &text[digits.len()..];
-            let n: f64 = digits.trim().parse().ok()?;
-            let k = match unit {
-                "B" => 1.0,
-                "KiB" => 1024.0,
-                "MiB" => 1024.0 * 1024.0,
-                "GiB" => 1024.0 * 1024.0 * 1024.0,
-                "KB" | "kB" => 1e3,
-                "MB" => 1e6,
-                "GB" => 1e9,
-                _ => return None,
-            };
-            Some(n * k)
-        })
+/// A column of a result row as a number, by its public name (see
+/// [`crate::columns::result_column`]): swept values as the quantity they spell.
+fn column_value(
+    results: &super::Results,
+    i: usize,
+    sweep_keys: &[String],
+    name: &str,
+) -> Option<f64> {
+    let column = crate::columns::result_column(name, sweep_keys)?;
+    column
+        .cell(&results.rows()[i], results.theory(i))
+        .quantity()
+        .map(|(v, _)| v)
 }
 
 /// How a column's ticks are written, from its name's unit suffix.
@@ -1079,13 +1051,21 @@ fn unit_of(name: &str) -> Unit {
 
 /// One chart an experiment asks for in a `[[charts]]` table: `y` against `x`, one line
 /// per value of `series` (default: per technique). Columns are named as in results.csv.
-fn custom_figure(rows: &[Row], spec: &crate::experiment::ChartSpec) -> anyhow::Result<Figure> {
+fn custom_figure(
+    results: &super::Results,
+    sweep_keys: &[String],
+    spec: &crate::columns::ChartSpec,
+) -> anyhow::Result<Figure> {
+    let rows = results.rows();
     let series_key = spec.series.as_deref().unwrap_or("technique");
     // Series values in order of appearance: the second, fourth… are drawn dashed.
     let mut values: Vec<String> = Vec::new();
     let mut groups: Vec<(String, Technique, bool, Vec<Pt>)> = Vec::new();
-    for row in rows {
-        let (Some(x), Some(y)) = (column_value(row, &spec.x), column_value(row, &spec.y)) else {
+    for (i, row) in rows.iter().enumerate() {
+        let (Some(x), Some(y)) = (
+            column_value(results, i, sweep_keys, &spec.x),
+            column_value(results, i, sweep_keys, &spec.y),
+        ) else {
             continue;
         };
         let (label, dashed) = if series_key == "technique" {
@@ -1106,10 +1086,9 @@ fn custom_figure(rows: &[Row], spec: &crate::experiment::ChartSpec) -> anyhow::R
                 k % 2 == 1,
             )
         };
-        let err = crate::results::METRICS
-            .iter()
-            .find(|m| m.name == spec.y && m.has_ci)
-            .and_then(|m| row.ci95.as_ref().map(|c| (m.get)(c)))
+        let err = crate::columns::metric(&spec.y)
+            .filter(|m| m.has_ci())
+            .and_then(|m| row.ci95.as_ref().map(|c| m.get(c)))
             .filter(|e| e.is_finite());
         match groups.iter_mut().find(|(l, _, _, _)| *l == label) {
             Some((_, _, _, pts)) => pts.push(Pt { x, y, err }),
@@ -1159,8 +1138,9 @@ fn custom_figure(rows: &[Row], spec: &crate::experiment::ChartSpec) -> anyhow::R
 /// Draws the experiment's own `[[charts]]` into `dir/charts/custom-<n>.{svg,png}`.
 pub fn draw_custom_charts(
     dir: &Path,
-    rows: &[Row],
-    specs: &[crate::experiment::ChartSpec],
+    results: &super::Results,
+    sweep_keys: &[String],
+    specs: &[crate::columns::ChartSpec],
 ) -> anyhow::Result<Vec<PathBuf>> {
     if specs.is_empty() {
         return Ok(Vec::new());
@@ -1170,7 +1150,7 @@ pub fn draw_custom_charts(
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut files = Vec::new();
     for (n, spec) in specs.iter().enumerate() {
-        let figure = custom_figure(rows, spec)?;
+        let figure = custom_figure(results, sweep_keys, spec)?;
         files.extend(render(
             &out,
             &format!("custom-{}", n + 1),
@@ -1185,9 +1165,10 @@ pub fn draw_custom_charts(
 /// are skipped; the time series and the table image are always drawn.
 pub fn draw_charts(
     dir: &Path,
-    rows: &[Row],
+    results: &super::Results,
     sweep_keys: &[String],
 ) -> anyhow::Result<Vec<PathBuf>> {
+    let rows = results.rows();
     // Which axes vary is read from the rows; the keys name what the titles hold fixed.
     let along_clients = context(rows, sweep_keys, Along::Clients);
     let along_interval = context(rows, sweep_keys, Along::Interval);
@@ -1206,13 +1187,13 @@ pub fn draw_charts(
     if clients_swept {
         drawings.push((
             "requests-vs-clients",
-            Drawing::Figure(requests_figure(rows, &along_clients)),
+            Drawing::Figure(requests_figure(results, &along_clients)),
         ));
     }
     if interval_swept {
         drawings.push((
             "latency-vs-interval",
-            Drawing::Figure(latency_figure(rows, &along_interval)),
+            Drawing::Figure(latency_figure(results, &along_interval)),
         ));
     }
     if clients_swept {
@@ -1310,7 +1291,12 @@ mod tests {
         for r in &mut rows {
             r.ci95 = None;
         }
-        let files = draw_charts(dir_path, &rows, &testdata::keys()).unwrap();
+        let files = draw_charts(
+            dir_path,
+            &super::super::Results::unannotated(rows.clone()),
+            &testdata::keys(),
+        )
+        .unwrap();
         let names: Vec<String> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -1384,7 +1370,12 @@ mod tests {
                 testdata::row(t, 1000, i)
             })
             .collect();
-        let files = draw_charts(dir.path(), &rows, &[]).unwrap();
+        let files = draw_charts(
+            dir.path(),
+            &super::super::Results::unannotated(rows.clone()),
+            &[],
+        )
+        .unwrap();
         let mut names: Vec<String> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -1412,7 +1403,12 @@ mod tests {
             .into_iter()
             .map(|n| testdata::row(Technique::Sse, n, None))
             .collect();
-        draw_charts(dir.path(), &rows, &testdata::keys()).unwrap();
+        draw_charts(
+            dir.path(),
+            &super::super::Results::unannotated(rows.clone()),
+            &testdata::keys(),
+        )
+        .unwrap();
         let svg =
             std::fs::read_to_string(dir.path().join("charts/requests-vs-clients.svg")).unwrap();
         // line + legend + 2 points × (bar + 2 caps)
@@ -1423,8 +1419,18 @@ mod tests {
     fn charts_are_byte_identical_across_runs() {
         let rows = testdata::headline();
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let files_a = draw_charts(a.path(), &rows, &testdata::keys()).unwrap();
-        let files_b = draw_charts(b.path(), &rows, &testdata::keys()).unwrap();
+        let files_a = draw_charts(
+            a.path(),
+            &super::super::Results::unannotated(rows.clone()),
+            &testdata::keys(),
+        )
+        .unwrap();
+        let files_b = draw_charts(
+            b.path(),
+            &super::super::Results::unannotated(rows.clone()),
+            &testdata::keys(),
+        )
+        .unwrap();
         assert_eq!(files_a.len(), files_b.len());
         for (fa, fb) in files_a.iter().zip(&files_b) {
             assert_eq!(fa.file_name(), fb.file_name());
@@ -1458,7 +1464,7 @@ mod tests {
     #[test]
     fn empty_input_still_draws() {
         let dir = tempfile::tempdir().unwrap();
-        let files = draw_charts(dir.path(), &[], &[]).unwrap();
+        let files = draw_charts(dir.path(), &super::super::Results::default(), &[]).unwrap();
         assert_eq!(files.len(), 4);
     }
 
@@ -1466,7 +1472,7 @@ mod tests {
     fn experiment_charts_are_drawn_from_named_columns() {
         let dir = tempfile::tempdir().unwrap();
         let rows = testdata::sweep();
-        let spec = crate::experiment::ChartSpec {
+        let spec = crate::columns::ChartSpec {
             x: "clients".into(),
             y: "connections_mean".into(),
             series: None,
@@ -1474,7 +1480,13 @@ mod tests {
             log_y: true,
             title: Some("Open connections".into()),
         };
-        let files = draw_custom_charts(dir.path(), &rows, std::slice::from_ref(&spec)).unwrap();
+        let files = draw_custom_charts(
+            dir.path(),
+            &super::super::Results::unannotated(rows.clone()),
+            &[],
+            std::slice::from_ref(&spec),
+        )
+        .unwrap();
         assert_eq!(files.len(), 2);
         let svg = std::fs::read_to_string(dir.path().join("charts/custom-1.svg")).unwrap();
         assert!(svg.contains("Open connections"));
@@ -1484,13 +1496,22 @@ mod tests {
                 assert!(count(&svg, "polyline", &hex(t)) >= 1, "{t}");
             }
         }
-        let bad = crate::experiment::ChartSpec {
+        let bad = crate::columns::ChartSpec {
             y: "no_such_column".into(),
             ..spec
         };
-        assert!(draw_custom_charts(dir.path(), &rows, &[bad]).is_err());
+        assert!(
+            draw_custom_charts(
+                dir.path(),
+                &super::super::Results::unannotated(rows.clone()),
+                &[],
+                &[bad]
+            )
+            .is_err()
+        );
+        let results = super::super::Results::unannotated(rows.clone());
         assert_eq!(
-            column_value(&rows[0], "clients"),
+            column_value(&results, 0, &[], "clients"),
             Some(f64::from(rows[0].clients))
         );
     }
