@@ -233,6 +233,11 @@ pub const REFERENCE_POLL_INTERVAL_S: f64 = 3.0;
 /// largest client count, then (short polling) the interval closest to
 /// [`REFERENCE_POLL_INTERVAL_S`], then the first in row order.
 pub fn representative_row(rows: &[Row], technique: Technique) -> Option<&Row> {
+    representative_index(rows, technique).map(|i| &rows[i])
+}
+
+/// The index in `rows` of [`representative_row`].
+pub fn representative_index(rows: &[Row], technique: Technique) -> Option<usize> {
     let max_clients = rows
         .iter()
         .filter(|r| r.technique == technique)
@@ -242,13 +247,13 @@ pub fn representative_row(rows: &[Row], technique: Technique) -> Option<&Row> {
         r.poll_interval_s
             .map_or(0.0, |i| (i - REFERENCE_POLL_INTERVAL_S).abs())
     };
-    let mut best: Option<&Row> = None;
-    for r in rows
-        .iter()
-        .filter(|r| r.technique == technique && r.clients == max_clients)
-    {
-        if best.is_none_or(|b| distance(r) < distance(b)) {
-            best = Some(r);
+    let mut best: Option<usize> = None;
+    for (i, r) in rows.iter().enumerate() {
+        if r.technique != technique || r.clients != max_clients {
+            continue;
+        }
+        if best.is_none_or(|b| distance(r) < distance(&rows[b])) {
+            best = Some(i);
         }
     }
     best
