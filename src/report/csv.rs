@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 
 use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
 use super::{Exporter, Metadata, Results};
-use crate::columns::{METRICS, PREDICTED, TheoryCells, result_columns, theory_name};
+use crate::columns::{Column, METRICS, PREDICTED, TheoryCells, result_columns, theory_name};
 use crate::results::{Row, RunMetrics};
 use crate::scenario::Technique;
 
@@ -52,8 +52,9 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
     let mut reader = csv::ReaderBuilder::new().from_path(path)?;
     let header = reader.headers()?.clone();
     let names: Vec<&str> = header.iter().collect();
-    let first = names.iter().position(|h| *h == "poll_interval_s");
-    let last = names.iter().position(|h| *h == "replications");
+    let position = |c: Column| names.iter().position(|h| *h == c.name());
+    let first = position(Column::PollInterval);
+    let last = position(Column::Replications);
     let (Some(first), Some(last)) = (first, last) else {
         bail!("not an rtsim results file: needs `poll_interval_s` and `replications` columns");
     };
@@ -65,8 +66,8 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
         .map(|s| s.to_string())
         .collect();
     let cols = Header::new(&header);
-    let technique_col = cols.index("technique")?;
-    let clients_col = cols.index("clients")?;
+    let technique_col = cols.index(&Column::Technique.name())?;
+    let clients_col = cols.index(&Column::Clients.name())?;
     let sweep_cols: Vec<usize> = (first + 1..last).collect();
     let metric_cols = METRICS
         .iter()

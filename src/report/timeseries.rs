@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
 use super::{Exporter, Metadata, Results};
-use crate::columns::{Cell, POINT_COLUMNS};
+use crate::columns::{Cell, Column, POINT_COLUMNS};
 use crate::results::{Row, TimePoint};
 
 /// Writes `timeseries.csv`.
@@ -33,11 +33,19 @@ impl Exporter for TimeseriesExporter {
 /// The header of `timeseries.csv`: the columns that say which row a line belongs to,
 /// then the column list's per-bucket columns.
 pub fn timeseries_columns(sweep_keys: &[String]) -> Vec<String> {
-    let mut cols = vec!["technique".to_string()];
-    cols.extend(sweep_keys.iter().cloned());
-    cols.push("clients".to_string());
-    cols.push("poll_interval_s".to_string());
-    cols.extend(POINT_COLUMNS.iter().map(|c| c.name().to_string()));
+    identity_columns(sweep_keys)
+        .iter()
+        .map(Column::name)
+        .chain(POINT_COLUMNS.iter().map(|c| c.name().to_string()))
+        .collect()
+}
+
+/// The `results.csv` columns that say which row a line belongs to, in file order.
+fn identity_columns(sweep_keys: &[String]) -> Vec<Column<'_>> {
+    let mut cols = vec![Column::Technique];
+    cols.extend(sweep_keys.iter().map(|k| Column::Sweep(k)));
+    cols.push(Column::Clients);
+    cols.push(Column::PollInterval);
     cols
 }
 
@@ -64,14 +72,12 @@ pub fn timeseries_csv(rows: &[Row], sweep_keys: &[String]) -> String {
 pub(super) type RowKey = (String, Vec<String>, String, String);
 
 pub(super) fn row_key(row: &Row, sweep_keys: &[String]) -> RowKey {
+    let cell = |c: Column| text(&c.cell(row, None));
     (
-        row.technique.name().to_string(),
-        sweep_keys
-            .iter()
-            .map(|k| row.sweep_value(k).to_string())
-            .collect(),
-        row.clients.to_string(),
-        text(&Cell::opt(row.poll_interval_s)),
+        cell(Column::Technique),
+        sweep_keys.iter().map(|k| cell(Column::Sweep(k))).collect(),
+        cell(Column::Clients),
+        cell(Column::PollInterval),
     )
 }
 
@@ -83,13 +89,13 @@ pub(super) fn read_timeseries_csv(
     let read = || -> anyhow::Result<BTreeMap<RowKey, Vec<TimePoint>>> {
         let mut reader = ::csv::ReaderBuilder::new().from_path(path)?;
         let cols = Header::new(&reader.headers()?.clone());
-        let technique = cols.index("technique")?;
-        let sweep: Vec<usize> = sweep_keys
+        let ident: Vec<usize> = identity_columns(sweep_keys)
             .iter()
-            .map(|k| cols.index(k))
+            .map(|c| cols.index(&c.name()))
             .collect::<anyhow::Result<_>>()?;
-        let clients = cols.index("clients")?;
-        let interval = cols.index("poll_interval_s")?;
+        let (technique, rest) = ident.split_first().expect("technique comes first");
+        let (sweep, ends) = rest.split_at(sweep_keys.len());
+        let (clients, interval) = (ends[0], ends[1]);
         let point: Vec<usize> = POINT_COLUMNS
             .iter()
             .map(|c| cols.index(c.name()))
@@ -99,7 +105,7 @@ pub(super) fn read_timeseries_csv(
             let record = record?;
             let text = |i: usize| record.get(i).unwrap_or("").to_string();
             let key = (
-                text(technique),
+                text(*technique),
                 sweep.iter().map(|&i| text(i)).collect(),
                 text(clients),
                 text(interval),
