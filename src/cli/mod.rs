@@ -258,7 +258,8 @@ fn write_timing(dir: &Path, wall_time_s: f64, completed: &[Completed]) -> anyhow
         "events": events,
         "events_per_s": events / wall_time_s.max(1e-9),
     }))?;
-    report::write_atomic(&dir.join("timing.json"), text.as_bytes())
+    report::write_atomic(&dir.join("timing.json"), text.as_bytes())?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------- run
@@ -478,7 +479,8 @@ fn write_shard(
         runs: runs.to_vec(),
     };
     let text = serde_json::to_string(&file)?;
-    report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())
+    report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())?;
+    Ok(())
 }
 
 fn merge(a: args::MergeArgs) -> Result<(), Failure> {

@@ -11,9 +11,8 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
-
 use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
+use super::error::{CellError, ReadError};
 use super::{Exporter, Metadata, Results};
 use crate::columns::{Column, METRICS, PREDICTED, TheoryCells, result_columns, theory_name};
 use crate::results::{Row, RunMetrics};
@@ -48,7 +47,7 @@ pub fn results_csv(results: &Results, sweep_keys: &[String]) -> String {
 /// the unwritten metrics (`published_pairs`, `events`) read as 0. A row's `ci95` is
 /// `Some` when any of its `_ci95` cells is filled. Theory columns are optional (older
 /// files have none). Time series are left empty.
-pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<String>)> {
+pub(super) fn parse_results_csv(path: &Path) -> Result<(Results, Vec<String>), ReadError> {
     let mut reader = csv::ReaderBuilder::new().from_path(path)?;
     let header = reader.headers()?.clone();
     let names: Vec<&str> = header.iter().collect();
@@ -56,10 +55,10 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
     let first = position(Column::PollInterval);
     let last = position(Column::Replications);
     let (Some(first), Some(last)) = (first, last) else {
-        bail!("not an rtsim results file: needs `poll_interval_s` and `replications` columns");
+        return Err(ReadError::NotResults);
     };
     if last < first {
-        bail!("`replications` must come after `poll_interval_s`");
+        return Err(ReadError::OutOfOrder);
     }
     let sweep_keys: Vec<String> = names[first + 1..last]
         .iter()
@@ -77,7 +76,7 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
                 cols.get(&format!("{}_ci95", m.name())),
             ))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, ReadError>>()?;
     let theory_cols: Vec<Option<usize>> = PREDICTED
         .iter()
         .map(|m| cols.get(&theory_name(m)))
@@ -88,18 +87,19 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
     for record in reader.records() {
         let record = record?;
         let line = line_of(&record);
-        let parse = || -> anyhow::Result<(Row, TheoryCells)> {
+        let count = |col: usize, column: Column| -> Result<u32, CellError> {
+            let text = record.get(col).unwrap_or("").trim();
+            text.parse().map_err(|_| CellError::Count {
+                column: column.name(),
+                text: text.to_string(),
+            })
+        };
+        let parse = || -> Result<(Row, TheoryCells), CellError> {
             let name = record.get(technique_col).unwrap_or("");
-            let technique = Technique::from_name(name)
-                .with_context(|| format!("unknown technique `{name}`"))?;
-            let clients = record.get(clients_col).unwrap_or("").trim();
-            let clients: u32 = clients
-                .parse()
-                .with_context(|| format!("clients `{clients}` is not a count"))?;
-            let replications = record.get(last).unwrap_or("").trim();
-            let replications: u32 = replications
-                .parse()
-                .with_context(|| format!("replications `{replications}` is not a count"))?;
+            let technique =
+                Technique::from_name(name).ok_or_else(|| CellError::Technique(name.to_string()))?;
+            let clients = count(clients_col, Column::Clients)?;
+            let replications = count(last, Column::Replications)?;
             let mut mean = RunMetrics::default();
             let mut ci = RunMetrics::default();
             let mut any_ci = false;
@@ -133,7 +133,7 @@ pub(super) fn parse_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<Str
             };
             Ok((row, cells))
         };
-        let (row, cells) = parse().with_context(|| format!("line {line}"))?;
+        let (row, cells) = parse().map_err(|source| ReadError::Line { line, source })?;
         rows.push(row);
         theory.push(cells);
     }

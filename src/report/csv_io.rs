@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
-
+use super::error::{CellError, ReadError};
 use super::machine_number;
 use crate::columns::Cell;
 
@@ -57,9 +56,9 @@ impl Header {
     }
 
     /// The index of a column the file must have.
-    pub(super) fn index(&self, name: &str) -> anyhow::Result<usize> {
+    pub(super) fn index(&self, name: &str) -> Result<usize, ReadError> {
         self.get(name)
-            .with_context(|| format!("missing column `{name}`"))
+            .ok_or_else(|| ReadError::MissingColumn(name.to_string()))
     }
 
     /// The index of a column the file may have.
@@ -69,14 +68,17 @@ impl Header {
 }
 
 /// A number cell: empty reads as `None`.
-pub(super) fn parse_opt(record: &csv::StringRecord, i: usize) -> anyhow::Result<Option<f64>> {
+pub(super) fn parse_opt(record: &csv::StringRecord, i: usize) -> Result<Option<f64>, CellError> {
     let s = record.get(i).unwrap_or("").trim();
     if s.is_empty() {
         return Ok(None);
     }
     s.parse::<f64>()
         .map(Some)
-        .with_context(|| format!("`{s}` is not a number"))
+        .map_err(|source| CellError::Number {
+            text: s.to_string(),
+            source,
+        })
 }
 
 /// Where a record starts, for error messages.

@@ -30,6 +30,7 @@
 pub mod charts;
 pub mod csv;
 mod csv_io;
+mod error;
 pub mod json;
 mod read;
 pub mod table;
@@ -39,14 +40,13 @@ pub mod trace;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use crate::columns::{ChartSpec, TheoryCells};
 use crate::results::Row;
 use crate::scenario::Technique;
 
 pub use self::charts::{draw_charts, draw_custom_charts};
 pub use self::csv::results_csv;
+pub use self::error::{CellError, ChartError, ReadError, ReportError};
 pub use self::json::results_json;
 pub use self::read::read_results_csv;
 pub use self::table::{RULES_MD, tradeoff_table};
@@ -158,25 +158,25 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 /// Writes every output of a run into `dir` (created if missing): the text files of
-/// [`exporters`], then the charts. Each file is written atomically.
-pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// [`exporters`], then the charts (the built-in ones, then the experiment's
+/// `[[charts]]`). Each file is written atomically.
+pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io("creating", dir))?;
     for exporter in exporters() {
         let path = dir.join(exporter.file_name());
         write_atomic(&path, &exporter.serialize(results, meta))?;
     }
-    draw_charts(dir, results, &meta.sweep_keys).context("drawing charts")?;
-    draw_custom_charts(dir, results, &meta.sweep_keys, &meta.charts)
-        .context("drawing the experiment's [[charts]]")?;
+    draw_charts(dir, results, &meta.sweep_keys)?;
+    draw_custom_charts(dir, results, &meta.sweep_keys, &meta.charts)?;
     Ok(())
 }
 
 /// Writes `contents` to `path` all at once: a temporary file in the same folder, then a
 /// rename over `path`. Readers see the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     with_temp_file(path, |file, _tmp_path| {
-        file.write_all(contents)?;
-        Ok(())
+        file.write_all(contents)
+            .map_err(ReportError::io("writing", path))
     })
 }
 
@@ -185,8 +185,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 /// flushes it to disk and renames it to `path`. On error the temporary file is removed.
 pub(crate) fn with_temp_file(
     path: &Path,
-    fill: impl FnOnce(&mut std::fs::File, &Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -205,15 +205,15 @@ pub(crate) fn with_temp_file(
     }
     let mut tmp = builder
         .tempfile_in(&dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        .map_err(ReportError::io("creating a temporary file in", &dir))?;
     let tmp_path = tmp.path().to_path_buf();
-    fill(tmp.as_file_mut(), &tmp_path).with_context(|| format!("writing {}", path.display()))?;
+    fill(tmp.as_file_mut(), &tmp_path)?;
     tmp.as_file_mut()
         .sync_all()
-        .with_context(|| format!("flushing {}", path.display()))?;
+        .map_err(ReportError::io("flushing", path))?;
     tmp.persist(path)
         .map_err(|e| e.error)
-        .with_context(|| format!("renaming into {}", path.display()))?;
+        .map_err(ReportError::io("renaming into", path))?;
     Ok(())
 }
 
@@ -513,8 +513,10 @@ mod tests {
         let path = dir.path().join("table.md");
         write_atomic(&path, b"old").unwrap();
         let err = with_temp_file(&path, |f, _| {
-            f.write_all(b"half")?;
-            anyhow::bail!("interrupted")
+            f.write_all(b"half").unwrap();
+            Err(ReportError::io("writing", &path)(std::io::Error::other(
+                "interrupted",
+            )))
         });
         assert!(err.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");

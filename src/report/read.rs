@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
-
 use super::Results;
 use super::csv::parse_results_csv;
+use super::error::ReportError;
 use super::timeseries::{RowKey, read_timeseries_csv, row_key};
 use crate::results::TimePoint;
 
@@ -17,9 +16,11 @@ use crate::results::TimePoint;
 /// read as NaN; `published_pairs` and `events` are not in the file and read as 0. A
 /// row's `ci95` is `Some` when any of its `_ci95` cells is filled. Time series come from
 /// `timeseries.csv` in the same folder when it exists (else they are empty).
-pub fn read_results_csv(path: &Path) -> anyhow::Result<(Results, Vec<String>)> {
-    let (results, sweep_keys) =
-        parse_results_csv(path).with_context(|| format!("reading {}", path.display()))?;
+pub fn read_results_csv(path: &Path) -> Result<(Results, Vec<String>), ReportError> {
+    let (results, sweep_keys) = parse_results_csv(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let ts_path = path.with_file_name("timeseries.csv");
     if !ts_path.is_file() {
         return Ok((results, sweep_keys));
@@ -88,7 +89,10 @@ mod tests {
         let mut text = results_csv(&Results::unannotated(rows), &[]);
         text = text.replacen("\nsse,", "\ncomet,", 1);
         std::fs::write(&path, text).unwrap();
-        let err = format!("{:#}", read_results_csv(&path).unwrap_err());
+        let err = format!(
+            "{:#}",
+            anyhow::Error::from(read_results_csv(&path).unwrap_err())
+        );
         assert!(err.contains("line 2") && err.contains("comet"), "{err}");
     }
 }

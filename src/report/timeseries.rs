@@ -11,9 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
-
 use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
+use super::error::{ReadError, ReportError};
 use super::{Exporter, Metadata, Results};
 use crate::columns::{Cell, Column, POINT_COLUMNS};
 use crate::results::{Row, TimePoint};
@@ -85,21 +84,21 @@ pub(super) fn row_key(row: &Row, sweep_keys: &[String]) -> RowKey {
 pub(super) fn read_timeseries_csv(
     path: &Path,
     sweep_keys: &[String],
-) -> anyhow::Result<BTreeMap<RowKey, Vec<TimePoint>>> {
-    let read = || -> anyhow::Result<BTreeMap<RowKey, Vec<TimePoint>>> {
+) -> Result<BTreeMap<RowKey, Vec<TimePoint>>, ReportError> {
+    let read = || -> Result<BTreeMap<RowKey, Vec<TimePoint>>, ReadError> {
         let mut reader = ::csv::ReaderBuilder::new().from_path(path)?;
         let cols = Header::new(&reader.headers()?.clone());
         let ident: Vec<usize> = identity_columns(sweep_keys)
             .iter()
             .map(|c| cols.index(&c.name()))
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         let (technique, rest) = ident.split_first().expect("technique comes first");
         let (sweep, ends) = rest.split_at(sweep_keys.len());
         let (clients, interval) = (ends[0], ends[1]);
         let point: Vec<usize> = POINT_COLUMNS
             .iter()
             .map(|c| cols.index(c.name()))
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         let mut out: BTreeMap<RowKey, Vec<TimePoint>> = BTreeMap::new();
         for record in reader.records() {
             let record = record?;
@@ -112,15 +111,20 @@ pub(super) fn read_timeseries_csv(
             );
             let mut p = TimePoint::default();
             for (c, &i) in POINT_COLUMNS.iter().zip(&point) {
-                let v =
-                    parse_opt(&record, i).with_context(|| format!("line {}", line_of(&record)))?;
+                let v = parse_opt(&record, i).map_err(|source| ReadError::Line {
+                    line: line_of(&record),
+                    source,
+                })?;
                 c.set(&mut p, v);
             }
             out.entry(key).or_default().push(p);
         }
         Ok(out)
     };
-    read().with_context(|| format!("reading {}", path.display()))
+    read().map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

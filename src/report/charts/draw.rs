@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::element::DashedPathElement;
@@ -20,24 +19,20 @@ use super::builtin::Legend;
 use super::figure::{Figure, Panel};
 use super::scale::{log_ticks, range, tick};
 use super::{FONT, SIZE};
-use crate::report::{with_temp_file, write_atomic};
+use crate::report::{ChartError, ReportError, with_temp_file, write_atomic};
 use crate::results::Row;
 
 /// Registers DejaVu Sans (regular and bold) as `sans-serif`, once per process.
-pub(super) fn ensure_fonts() -> anyhow::Result<()> {
+pub(super) fn ensure_fonts() -> Result<(), ReportError> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
             && plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(anyhow!("could not load the embedded DejaVu Sans font"))
-    }
+    if ok { Ok(()) } else { Err(ReportError::Font) }
 }
 
-pub(super) type Fallible = anyhow::Result<()>;
+pub(super) type Fallible = Result<(), ChartError>;
 
 fn draw_figure<DB>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> Fallible
 where
@@ -242,22 +237,29 @@ impl Drawing<'_> {
 }
 
 /// Draws `drawing` as `dir/stem.svg` and `dir/stem.png`, each written atomically.
-pub(super) fn render(dir: &Path, stem: &str, drawing: &Drawing) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn render(
+    dir: &Path,
+    stem: &str,
+    drawing: &Drawing,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let failed = |source| ReportError::Chart {
+        stem: stem.to_string(),
+        source,
+    };
     let svg_path = dir.join(format!("{stem}.svg"));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        drawing.draw(&root)?;
-        root.present()?;
+        drawing.draw(&root).map_err(failed)?;
+        root.present().map_err(|e| failed(e.into()))?;
     }
     write_atomic(&svg_path, svg.as_bytes())?;
 
     let png_path = dir.join(format!("{stem}.png"));
     with_temp_file(&png_path, |_file, tmp| {
         let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
-        drawing.draw(&root)?;
-        root.present()?;
-        Ok(())
+        drawing.draw(&root).map_err(failed)?;
+        root.present().map_err(|e| failed(e.into()))
     })?;
     Ok(vec![svg_path, png_path])
 }

@@ -6,13 +6,11 @@
 //! (`"bytes_down_per_s + bytes_up_per_s"`). Each point is what the CSV holds: an empty
 //! cell is no point, a swept value is the quantity it spells.
 
-use anyhow::{Context, bail};
-
 use super::builtin::{Chart, Legend, PanelSpec, Rows};
 use super::select::{Along, first_rows, has_positions, slice};
 use super::technique_color;
 use crate::columns::{Cell, Column, PREDICTED, Unit, point_column, result_column};
-use crate::report::{Results, representative_index};
+use crate::report::{ChartError, Results, representative_index};
 use crate::scenario::Technique;
 
 use plotters::style::RGBColor;
@@ -142,23 +140,23 @@ pub(super) fn figure(
     chart: &Chart,
     results: &Results,
     sweep_keys: &[String],
-) -> anyhow::Result<Figure> {
+) -> Result<Figure, ChartError> {
     let panels = chart
         .panels
         .iter()
-        .map(|p| panel(p, results, sweep_keys).with_context(|| format!("chart {}", chart.stem)))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|p| panel(p, results, sweep_keys))
+        .collect::<Result<_, _>>()?;
     Ok(Figure {
         title: chart.title.clone(),
         panels,
     })
 }
 
-fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> anyhow::Result<Panel> {
+fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> Result<Panel, ChartError> {
     let (series, x_unit, y_unit) = match p.rows {
         Rows::FirstSeries => {
             let column = |name: &str| {
-                point_column(name).with_context(|| format!("no time-series column `{name}`"))
+                point_column(name).ok_or_else(|| ChartError::NoPointColumn(name.to_string()))
             };
             let (x, y) = (column(&p.spec.x)?, column(&p.spec.y)?);
             let series = first_rows(results.rows())
@@ -188,14 +186,14 @@ fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> anyhow::Res
                 Expr::parse(&p.spec.x, sweep_keys),
                 Expr::parse(&p.spec.y, sweep_keys),
             ) else {
-                bail!(no_row_has_both(p));
+                return Err(no_row_has_both(p));
             };
             let series = match p.rows {
                 Rows::Along(along_axis) => along_lines(p, results, along_axis, &x, &y),
                 _ => series_lines(p, results, &x, &y),
             };
             if series.is_empty() && p.rows == Rows::Every {
-                bail!(no_row_has_both(p));
+                return Err(no_row_has_both(p));
             }
             (series, x.unit(results), y.unit(results))
         }
@@ -218,11 +216,11 @@ fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> anyhow::Res
     })
 }
 
-fn no_row_has_both(p: &PanelSpec) -> String {
-    format!(
-        "no row has both `{}` and `{}` (use results.csv column names)",
-        p.spec.x, p.spec.y
-    )
+fn no_row_has_both(p: &PanelSpec) -> ChartError {
+    ChartError::NoRows {
+        x: p.spec.x.clone(),
+        y: p.spec.y.clone(),
+    }
 }
 
 /// One line per technique along `along`, then theory's dashed lines, then reference

@@ -29,12 +29,11 @@ mod table;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use plotters::style::RGBColor;
 
 use self::draw::{Drawing, ensure_fonts, render};
 use crate::columns::ChartSpec;
-use crate::report::Results;
+use crate::report::{ReportError, Results};
 use crate::scenario::Technique;
 
 /// Pixel size of every chart.
@@ -54,11 +53,26 @@ pub fn technique_color(t: Technique) -> RGBColor {
 }
 
 /// The folder charts go into, created if missing.
-fn charts_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+fn charts_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     ensure_fonts()?;
     let out = dir.join("charts");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(ReportError::io("creating", &out))?;
     Ok(out)
+}
+
+/// Builds and draws one chart into `out`.
+fn draw(
+    out: &Path,
+    chart: &builtin::Chart,
+    results: &Results,
+    sweep_keys: &[String],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let figure =
+        figure::figure(chart, results, sweep_keys).map_err(|source| ReportError::Chart {
+            stem: chart.stem.clone(),
+            source,
+        })?;
+    render(out, &chart.stem, &Drawing::Figure(figure))
 }
 
 /// Draws every chart that the sweep supports into `dir/charts/` (created if missing),
@@ -68,21 +82,17 @@ pub fn draw_charts(
     dir: &Path,
     results: &Results,
     sweep_keys: &[String],
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>, ReportError> {
     let out = charts_dir(dir)?;
     let mut written = Vec::new();
     for chart in builtin::builtin(results.rows(), sweep_keys) {
-        let figure = figure::figure(&chart, results, sweep_keys)?;
-        written.extend(
-            render(&out, &chart.stem, &Drawing::Figure(figure))
-                .with_context(|| format!("chart {}", chart.stem))?,
-        );
+        written.extend(draw(&out, &chart, results, sweep_keys)?);
     }
-    let stem = "tradeoff-table";
-    written.extend(
-        render(&out, stem, &Drawing::Table(results.rows()))
-            .with_context(|| format!("chart {stem}"))?,
-    );
+    written.extend(render(
+        &out,
+        "tradeoff-table",
+        &Drawing::Table(results.rows()),
+    )?);
     Ok(written)
 }
 
@@ -93,16 +103,19 @@ pub fn draw_custom_charts(
     results: &Results,
     sweep_keys: &[String],
     specs: &[ChartSpec],
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>, ReportError> {
     if specs.is_empty() {
         return Ok(Vec::new());
     }
     let out = charts_dir(dir)?;
     let mut files = Vec::new();
     for (n, spec) in specs.iter().enumerate() {
-        let chart = builtin::custom(n + 1, spec);
-        let figure = figure::figure(&chart, results, sweep_keys)?;
-        files.extend(render(&out, &chart.stem, &Drawing::Figure(figure))?);
+        files.extend(draw(
+            &out,
+            &builtin::custom(n + 1, spec),
+            results,
+            sweep_keys,
+        )?);
     }
     Ok(files)
 }
@@ -324,7 +337,7 @@ mod tests {
         let results = Results::unannotated(rows);
         let err = draw_custom_charts(dir.path(), &results, &[], &[bad]).unwrap_err();
         assert_eq!(
-            format!("{err:#}"),
+            format!("{:#}", anyhow::Error::from(err)),
             "chart custom-1: no row has both `clients` and `no_such_column` \
              (use results.csv column names)"
         );

@@ -1,25 +1,25 @@
 //! The trade-off table as a picture (`charts/tradeoff-table.svg` and `.png`): the same
 //! cells as `table.md`, wrapped to fit, each technique's line marked with its colour.
 
-use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use super::draw::Fallible;
 use super::{FONT, technique_color};
+use crate::report::ChartError;
 use crate::report::representative_rows;
 use crate::report::table::{HEADINGS, table_cells};
 use crate::results::Row;
 use crate::scenario::Technique;
 
 /// Greedy word wrap to `width` pixels.
-fn wrap<DB: DrawingBackend>(
+fn wrap<DB: DrawingBackend<ErrorType: 'static>>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
     width: u32,
-) -> anyhow::Result<Vec<String>> {
+) -> Result<Vec<String>, ChartError> {
     let mut lines: Vec<String> = Vec::new();
     for paragraph in text.split('\n') {
         lines.extend(wrap_line(root, paragraph, style, width)?);
@@ -27,12 +27,12 @@ fn wrap<DB: DrawingBackend>(
     Ok(lines)
 }
 
-fn wrap_line<DB: DrawingBackend>(
+fn wrap_line<DB: DrawingBackend<ErrorType: 'static>>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
     width: u32,
-) -> anyhow::Result<Vec<String>> {
+) -> Result<Vec<String>, ChartError> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split(' ') {
@@ -41,9 +41,7 @@ fn wrap_line<DB: DrawingBackend>(
         } else {
             format!("{current} {word}")
         };
-        let (w, _) = root
-            .estimate_text_size(&candidate, style)
-            .map_err(|e| anyhow!("measuring text: {e}"))?;
+        let (w, _) = root.estimate_text_size(&candidate, style)?;
         if w > width && !current.is_empty() {
             lines.push(std::mem::replace(&mut current, word.to_string()));
         } else {
@@ -96,12 +94,12 @@ where
                         style: &TextStyle,
                         fill: Option<RGBColor>,
                         mark: Option<RGBColor>|
-     -> anyhow::Result<()> {
+     -> Fallible {
         let wrapped = cells
             .iter()
             .enumerate()
             .map(|(i, c)| wrap(root, c, style, (xs[i + 1] - xs[i] - 2 * pad) as u32))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let n = wrapped.iter().map(Vec::len).max().unwrap_or(1) as i32;
         let h = n * line_h + 2 * pad;
         if let Some(fill) = fill {
