@@ -264,6 +264,68 @@ mod tests {
         assert!("0/0".parse::<Shard>().is_err());
     }
 
+    /// Counts what the runner reports.
+    #[derive(Default)]
+    struct Counter {
+        started: std::sync::atomic::AtomicUsize,
+        finished: std::sync::atomic::AtomicUsize,
+        stopped: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Progress for Counter {
+        fn started(&self, runs: usize) {
+            self.started.store(runs, Ordering::Relaxed);
+        }
+        fn finished_run(&self, events: u64) {
+            assert!(events > 0);
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+        fn stopped(&self) {
+            self.stopped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn tiny_plan() -> Plan {
+        let text = "duration = \"2s\"\nwarmup = \"0s\"\nreplications = 2\n\
+                    techniques = [\"sse\", \"websocket\"]\n[workload]\nclients = 5\n";
+        crate::experiment::load_str("tiny.toml", text, &[])
+            .unwrap()
+            .plan()
+    }
+
+    #[test]
+    fn progress_is_reported_and_rows_come_in_plan_order() {
+        let plan = tiny_plan();
+        let counter = Counter::default();
+        let options = RunOptions {
+            jobs: 2,
+            shard: None,
+        };
+        let completed = execute(&plan, &options, &AtomicBool::new(false), &counter).unwrap();
+        assert_eq!(counter.started.load(Ordering::Relaxed), 4);
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 4);
+        assert_eq!(counter.stopped.load(Ordering::Relaxed), 1);
+        let rows = rows(&plan, &completed).unwrap();
+        let techniques: Vec<Technique> = rows.iter().map(|r| r.technique).collect();
+        assert_eq!(techniques, [Technique::Sse, Technique::Websocket]);
+        assert!(rows.iter().all(|r| r.replications == 2 && r.clients == 5));
+        // A missing replication names its row.
+        let err = super::rows(&plan, &completed[1..]).unwrap_err();
+        assert_eq!(err.technique, Technique::Sse);
+        assert_eq!(err.to_string(), "missing replications for sse (base point)");
+        // Interrupted before anything started: nothing ran, the runner says so.
+        let counter = Counter::default();
+        match execute(&plan, &options, &AtomicBool::new(true), &counter) {
+            Err(RunError::Interrupted(i)) => {
+                assert!(i.completed.is_empty());
+                assert_eq!(i.total_runs, 4);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 0);
+        assert_eq!(counter.stopped.load(Ordering::Relaxed), 1);
+    }
+
     #[test]
     fn run_ids_are_stable_and_distinct() {
         assert_eq!(run_id(42, 0), run_id(42, 0));
