@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod columns;
 pub mod engine;
 pub mod experiment;
 pub mod report;

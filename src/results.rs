@@ -1,9 +1,8 @@
 //! What a run produces: the measured metrics of one simulation ([`RunMetrics`]), its
 //! time series, and the aggregated result row ([`Row`]) that the reports write.
 //!
-//! Column names are a public contract (the README lists them): scripts and notebooks read them.
-//! [`METRICS`] lists every metric column in output order, with whether it carries a
-//! `_ci95` companion column.
+//! The names under which these are written, and in which order, are the column list's
+//! (`crate::columns`); this module only holds the numbers.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,55 +38,6 @@ pub struct RunMetrics {
     pub published_pairs: f64,
     /// Simulated events processed (whole run, warm-up included): a cost figure.
     pub events: f64,
-}
-
-/// How a metric column is aggregated and reported.
-pub struct MetricColumn {
-    pub name: &'static str,
-    /// Carries a `<name>_ci95` column (every `_s`, `_per_s`, `_bytes`, `_fraction`).
-    pub has_ci: bool,
-    pub get: fn(&RunMetrics) -> f64,
-    pub set: fn(&mut RunMetrics, f64),
-}
-
-macro_rules! metric_columns {
-    ($($field:ident : $ci:expr),* $(,)?) => {
-        /// Every metric column, in output order.
-        pub const METRICS: &[MetricColumn] = &[
-            $(MetricColumn {
-                name: stringify!($field),
-                has_ci: $ci,
-                get: |m| m.$field,
-                set: |m, v| m.$field = v,
-            }),*
-        ];
-    };
-}
-
-metric_columns! {
-    requests_per_s: true,
-    empty_response_fraction: true,
-    latency_mean_s: true,
-    latency_p50_s: true,
-    latency_p99_s: true,
-    latency_max_s: true,
-    connections_mean: false,
-    connections_peak: false,
-    server_memory_mean_bytes: true,
-    server_memory_peak_bytes: true,
-    cpu_utilization: false,
-    queue_wait_mean_s: true,
-    bytes_down_per_s: true,
-    bytes_up_per_s: true,
-    overhead_fraction: true,
-    handshakes_per_s: true,
-    deliveries: false,
-    lost: false,
-    in_flight: false,
-    rejected_connections: false,
-    proxy_timeouts: false,
-    reconnects: false,
-    instances_needed: false,
 }
 
 /// One line of `timeseries.csv` (one bucket of simulated time).
@@ -129,7 +79,14 @@ pub struct Row {
     pub ci95: Option<RunMetrics>,
     /// The first replication's time series.
     pub timeseries: Vec<TimePoint>,
-    /// Closed-form predictions, aligned with `theory::PREDICTED` (`theory_<metric>`
-    /// columns); `None` where no closed form applies. Empty when not computed.
-    pub theory: Vec<Option<f64>>,
+}
+
+impl Row {
+    /// The value of sweep key `key` as written (empty when the row does not carry it).
+    pub fn sweep_value(&self, key: &str) -> &str {
+        self.sweep
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
 }

@@ -8,11 +8,14 @@
 //! Runs are identified by a hash of their row's parameter values and the replication
 //! number, not by position: adding sweep points or replications later does not renumber
 //! earlier runs, and `--shard K/N` picks the same runs every time.
+//!
+//! The runner produces rows and nothing else: whoever watches a run (the command line's
+//! progress bar) is told through [`Progress`], and closed-form predictions are added
+//! beside the rows afterwards, by the caller (`theory::annotate`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,10 +33,19 @@ pub struct Shard {
     pub count: u32,
 }
 
+/// A `--shard` argument that is not `K/N` with 0 ≤ K < N.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected K/N with 0 ≤ K < N (e.g. 0/4), found {found:?}")]
+pub struct BadShard {
+    found: String,
+}
+
 impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let err = || format!("expected K/N with 0 ≤ K < N (e.g. 0/4), found {s:?}");
+    type Err = BadShard;
+    fn from_str(s: &str) -> Result<Self, BadShard> {
+        let err = || BadShard {
+            found: s.to_string(),
+        };
         let (k, n) = s.split_once('/').ok_or_else(err)?;
         let index: u32 = k.trim().parse().map_err(|_| err())?;
         let count: u32 = n.trim().parse().map_err(|_| err())?;
@@ -47,9 +59,24 @@ impl std::str::FromStr for Shard {
 pub struct RunOptions {
     /// Worker threads (0 = all cores).
     pub jobs: usize,
-    pub progress: bool,
     pub shard: Option<Shard>,
 }
+
+/// Whoever watches a run: told when runs start and finish, from the worker threads.
+/// Nothing it does can change a result (results never depend on timing).
+pub trait Progress: Sync {
+    /// `runs` runs are about to start.
+    fn started(&self, _runs: usize) {}
+    /// One run finished, having processed `events` simulated events.
+    fn finished_run(&self, _events: u64) {}
+    /// No run is going on any more: all finished, or the rest were not started.
+    fn stopped(&self) {}
+}
+
+/// Watches nothing: for quiet runs and tests.
+pub struct Silent;
+
+impl Progress for Silent {}
 
 /// One (row, replication) to simulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +95,30 @@ pub struct Completed {
     pub output: RunOutput,
 }
 
+/// Why [`execute`] returned without every run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("could not start the worker threads: {0}")]
+    Threads(#[from] rayon::ThreadPoolBuildError),
+    #[error("interrupted: {} of {} runs finished", .0.completed.len(), .0.total_runs)]
+    Interrupted(Interrupted),
+}
+
 /// The run stopped early (Ctrl-C): what finished, for the message.
 #[derive(Debug)]
 pub struct Interrupted {
     pub completed: Vec<Completed>,
     pub total_runs: usize,
+}
+
+/// A plan's rows could not all be made: a replication is missing (shards that do not
+/// cover the plan).
+#[derive(Debug, thiserror::Error)]
+#[error("missing replications for {technique} {point}")]
+pub struct MissingReplications {
+    pub technique: Technique,
+    /// The sweep point, as [`describe_point`] writes it.
+    pub point: String,
 }
 
 /// A run's stable id: hash of its row id and replication.
@@ -104,28 +150,16 @@ pub fn runs(plan: &Plan, shard: Option<Shard>) -> Vec<RunKey> {
     out
 }
 
-/// Simulates the runs, in parallel, and returns them in plan order. Stops starting new
-/// runs once `interrupt` is set.
+/// Simulates the runs, in parallel, and returns them in plan order, telling `progress`
+/// as they finish. Stops starting new runs once `interrupt` is set.
 pub fn execute(
     plan: &Plan,
     options: &RunOptions,
     interrupt: &AtomicBool,
-) -> Result<Vec<Completed>, Interrupted> {
+    progress: &dyn Progress,
+) -> Result<Vec<Completed>, RunError> {
     let keys = runs(plan, options.shard);
-    let bar = if options.progress {
-        let bar = ProgressBar::new(keys.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}  ETA {eta}",
-            )
-            .expect("valid template"),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let started = Instant::now();
-    let events = AtomicU64::new(0);
+    progress.started(keys.len());
     let simulate_one = |key: &RunKey| -> Option<Completed> {
         if interrupt.load(Ordering::Relaxed) {
             return None;
@@ -133,11 +167,7 @@ pub fn execute(
         let mut scenario = plan.rows[key.row].scenario.clone();
         scenario.replication = key.replication;
         let output = simulate(&scenario);
-        let total = events.fetch_add(output.metrics.events as u64, Ordering::Relaxed)
-            + output.metrics.events as u64;
-        let rate = total as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{:.1} M events/s", rate / 1e6));
-        bar.inc(1);
+        progress.finished_run(output.metrics.events as u64);
         Some(Completed {
             row: key.row,
             replication: key.replication,
@@ -147,17 +177,21 @@ pub fn execute(
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
-        .build()
-        .expect("thread pool");
-    let results: Vec<Option<Completed>> =
-        pool.install(|| keys.par_iter().map(simulate_one).collect());
-    bar.finish_and_clear();
+        .build();
+    let results: Vec<Option<Completed>> = match pool {
+        Ok(pool) => pool.install(|| keys.par_iter().map(simulate_one).collect()),
+        Err(e) => {
+            progress.stopped();
+            return Err(e.into());
+        }
+    };
+    progress.stopped();
     let total_runs = results.len();
     if results.iter().any(Option::is_none) {
-        return Err(Interrupted {
+        return Err(RunError::Interrupted(Interrupted {
             completed: results.into_iter().flatten().collect(),
             total_runs,
-        });
+        }));
     }
     Ok(results.into_iter().flatten().collect())
 }
@@ -188,7 +222,7 @@ pub fn run_scenarios(
 
 /// Aggregates completed runs (every replication of every row, any order) into rows, in
 /// plan order. Rows with missing replications are an error naming the first one.
-pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, String> {
+pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, MissingReplications> {
     let mut by_row: Vec<Vec<Option<&RunOutput>>> =
         vec![vec![None; plan.replications as usize]; plan.rows.len()];
     for c in completed {
@@ -204,12 +238,9 @@ pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, String> {
         .zip(by_row)
         .map(|(planned, outputs)| {
             let outputs: Option<Vec<&RunOutput>> = outputs.into_iter().collect();
-            let outputs = outputs.ok_or_else(|| {
-                format!(
-                    "missing replications for {} {}",
-                    planned.technique,
-                    describe_point(&planned.sweep)
-                )
+            let outputs = outputs.ok_or_else(|| MissingReplications {
+                technique: planned.technique,
+                point: describe_point(&planned.sweep),
             })?;
             let metrics: Vec<_> = outputs.iter().map(|o| &o.metrics).collect();
             let (mean, ci95) = aggregate(&metrics);
@@ -224,10 +255,6 @@ pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, String> {
                 mean,
                 ci95,
                 timeseries: outputs[0].timeseries.clone(),
-                theory: crate::theory::theory_columns(sc)
-                    .into_iter()
-                    .map(|(_, v)| v)
-                    .collect(),
             })
         })
         .collect()
@@ -254,9 +281,74 @@ mod tests {
     #[test]
     fn shard_parsing() {
         assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
-        assert!("4/4".parse::<Shard>().is_err());
+        assert_eq!(
+            "4/4".parse::<Shard>().unwrap_err().to_string(),
+            "expected K/N with 0 ≤ K < N (e.g. 0/4), found \"4/4\""
+        );
         assert!("x".parse::<Shard>().is_err());
         assert!("0/0".parse::<Shard>().is_err());
+    }
+
+    /// Counts what the runner reports.
+    #[derive(Default)]
+    struct Counter {
+        started: std::sync::atomic::AtomicUsize,
+        finished: std::sync::atomic::AtomicUsize,
+        stopped: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Progress for Counter {
+        fn started(&self, runs: usize) {
+            self.started.store(runs, Ordering::Relaxed);
+        }
+        fn finished_run(&self, events: u64) {
+            assert!(events > 0);
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+        fn stopped(&self) {
+            self.stopped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn tiny_plan() -> Plan {
+        let text = "duration = \"2s\"\nwarmup = \"0s\"\nreplications = 2\n\
+                    techniques = [\"sse\", \"websocket\"]\n[workload]\nclients = 5\n";
+        crate::experiment::load_str("tiny.toml", text, &[])
+            .unwrap()
+            .plan()
+    }
+
+    #[test]
+    fn progress_is_reported_and_rows_come_in_plan_order() {
+        let plan = tiny_plan();
+        let counter = Counter::default();
+        let options = RunOptions {
+            jobs: 2,
+            shard: None,
+        };
+        let completed = execute(&plan, &options, &AtomicBool::new(false), &counter).unwrap();
+        assert_eq!(counter.started.load(Ordering::Relaxed), 4);
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 4);
+        assert_eq!(counter.stopped.load(Ordering::Relaxed), 1);
+        let rows = rows(&plan, &completed).unwrap();
+        let techniques: Vec<Technique> = rows.iter().map(|r| r.technique).collect();
+        assert_eq!(techniques, [Technique::Sse, Technique::Websocket]);
+        assert!(rows.iter().all(|r| r.replications == 2 && r.clients == 5));
+        // A missing replication names its row.
+        let err = super::rows(&plan, &completed[1..]).unwrap_err();
+        assert_eq!(err.technique, Technique::Sse);
+        assert_eq!(err.to_string(), "missing replications for sse (base point)");
+        // Interrupted before anything started: nothing ran, the runner says so.
+        let counter = Counter::default();
+        match execute(&plan, &options, &AtomicBool::new(true), &counter) {
+            Err(RunError::Interrupted(i)) => {
+                assert!(i.completed.is_empty());
+                assert_eq!(i.total_runs, 4);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 0);
+        assert_eq!(counter.stopped.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::results::{METRICS, RunMetrics};
+use crate::columns::{METRICS, UNWRITTEN};
+use crate::results::RunMetrics;
 
 /// The two-sided 95 % Student t quantile t(0.975, df). statrs is exact for small df but
 /// is wrong at df = 10^7 and never returns at df ≥ 10^8 (statrs 0.19), where the normal
@@ -38,20 +39,15 @@ pub fn aggregate(runs: &[&RunMetrics]) -> (RunMetrics, Option<RunMetrics>) {
     let mut ci = RunMetrics::default();
     let mut have_ci = false;
     // Only metrics with a `_ci95` column get a half-width; the others stay 0.
-    let mut column = |get: fn(&RunMetrics) -> f64, set: fn(&mut RunMetrics, f64), has_ci| {
-        let xs: Vec<f64> = runs.iter().map(|m| get(m)).collect();
+    for col in METRICS.iter().chain(UNWRITTEN) {
+        let xs: Vec<f64> = runs.iter().map(|m| col.get(m)).collect();
         let (m, h) = mean_ci(&xs);
-        set(&mut mean, m);
-        if let (Some(h), true) = (h, has_ci) {
-            set(&mut ci, h);
+        col.set(&mut mean, m);
+        if let (Some(h), true) = (h, col.has_ci()) {
+            col.set(&mut ci, h);
             have_ci = true;
         }
-    };
-    for col in METRICS {
-        column(col.get, col.set, col.has_ci);
     }
-    column(|m| m.published_pairs, |m, v| m.published_pairs = v, false);
-    column(|m| m.events, |m, v| m.events = v, false);
     (mean, have_ci.then_some(ci))
 }
 

@@ -3,23 +3,28 @@
 //! Errors in what the user gave (a bad file, a bad `--set`) print the full message with
 //! file, line and column and exit with status 2; failures while writing exit with 1; an
 //! interrupted run exits with 130 and writes nothing.
+//!
+//! The command line is where the layers meet: it asks the runner for rows, asks theory
+//! to annotate them (the runner and the reports never call theory), hands both to the
+//! reports, and owns the progress bar the runner reports to.
 
 mod args;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{self, Experiment, Plan};
-use crate::report::{self, Metadata};
+use crate::experiment::{self, Experiment, ExperimentError, Plan};
+use crate::report::{self, Metadata, Results};
 use crate::results::Row;
-use crate::runner::{self, Completed, RunOptions, Shard};
+use crate::runner::{self, Completed, RunError, RunOptions, Shard};
 
 pub use args::{Cli, Command};
 
@@ -31,22 +36,92 @@ const EXIT_INTERRUPTED: u8 = 130;
 /// A failure with its exit status.
 struct Failure {
     status: u8,
-    message: String,
+    error: anyhow::Error,
 }
 
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
         Failure {
             status: 1,
-            message: format!("error: {e:#}"),
+            error: e.into(),
         }
     }
 }
 
-fn usage(message: impl std::fmt::Display) -> Failure {
+impl Failure {
+    /// What is printed: reports with a heading of their own (an experiment error with
+    /// its snippet, an interruption) as they are, anything else as `error: …` with its
+    /// causes.
+    fn message(&self) -> String {
+        if self.error.is::<ExperimentError>() || self.error.is::<Stopped>() {
+            self.error.to_string()
+        } else {
+            format!("error: {:#}", self.error)
+        }
+    }
+}
+
+/// Bad input: exit status 2.
+fn usage(error: impl Into<anyhow::Error>) -> Failure {
     Failure {
         status: EXIT_USAGE,
-        message: message.to_string(),
+        error: error.into(),
+    }
+}
+
+/// A run stopped by Ctrl-C before every run finished.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "interrupted: {finished} of {total} runs finished; nothing was written.\nRows that had finished:\n{}",
+    if rows.is_empty() { "  (none)".to_string() } else { rows.join("\n") }
+)]
+struct Stopped {
+    finished: usize,
+    total: usize,
+    /// Rows with every replication done, one line each.
+    rows: Vec<String>,
+}
+
+/// The progress bar of a run: runs done out of all, simulated events per second of wall
+/// time, and the time left. The runner reports to it from its worker threads.
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    events: AtomicU64,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}  ETA {eta}",
+            )
+            .expect("valid template"),
+        );
+        Bar {
+            bar,
+            started: Instant::now(),
+            events: AtomicU64::new(0),
+        }
+    }
+}
+
+impl runner::Progress for Bar {
+    fn started(&self, runs: usize) {
+        self.bar.set_length(runs as u64);
+    }
+
+    fn finished_run(&self, events: u64) {
+        let total = self.events.fetch_add(events, Ordering::Relaxed) + events;
+        let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar
+            .set_message(format!("{:.1} M events/s", rate / 1e6));
+        self.bar.inc(1);
+    }
+
+    fn stopped(&self) {
+        self.bar.finish_and_clear();
     }
 }
 
@@ -65,7 +140,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("{}", f.message.trim_end());
+            eprintln!("{}", f.message().trim_end());
             ExitCode::from(f.status)
         }
     }
@@ -103,9 +178,15 @@ fn jobs(j: Option<usize>) -> usize {
     j.unwrap_or(0)
 }
 
-/// The rows and sweep keys of a finished run's `results.csv`.
-fn read_rows(dir: &Path) -> Result<(Vec<Row>, Vec<String>), Failure> {
-    report::read_results_csv(&dir.join("results.csv")).map_err(|e| usage(format!("error: {e:#}")))
+/// The rows (with their theory cells) and sweep keys of a finished run's `results.csv`.
+fn read_rows(dir: &Path) -> Result<(Results, Vec<String>), Failure> {
+    report::read_results_csv(&dir.join("results.csv")).map_err(usage)
+}
+
+/// The rows annotated with theory's predictions for each row's scenario.
+fn annotate(plan: &Plan, rows: Vec<Row>) -> Results {
+    let theory = crate::theory::annotate(plan.rows.iter().map(|p| &p.scenario));
+    Results::new(rows, theory)
 }
 
 /// Runs an experiment file quietly and writes nothing (for commands that only show
@@ -117,10 +198,7 @@ fn run_quietly(
 ) -> Result<(Plan, Vec<Row>), Failure> {
     let plan = load(file, set)?.plan();
     let completed = execute(&plan, jobs(jobs_flag), true, None)?;
-    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
-        status: 1,
-        message: e,
-    })?;
+    let rows = runner::rows(&plan, &completed)?;
     Ok((plan, rows))
 }
 
@@ -137,38 +215,38 @@ fn execute(
         // Only the first handler can be installed per process; tests call us once.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
     }
-    let options = RunOptions {
-        jobs,
-        progress: !quiet,
-        shard,
+    let options = RunOptions { jobs, shard };
+    let outcome = if quiet {
+        runner::execute(plan, &options, &interrupt, &runner::Silent)
+    } else {
+        runner::execute(plan, &options, &interrupt, &Bar::new())
     };
-    runner::execute(plan, &options, &interrupt).map_err(|stopped| {
-        let mut finished: Vec<usize> = stopped.completed.iter().map(|c| c.row).collect();
-        finished.dedup();
-        let finished: Vec<String> = finished
-            .into_iter()
-            .filter(|&r| {
-                stopped.completed.iter().filter(|c| c.row == r).count()
-                    == plan.replications as usize
-            })
-            .map(|r| {
-                let row = &plan.rows[r];
-                format!("  {} {}", row.technique, runner::describe_point(&row.sweep))
-            })
-            .collect();
-        Failure {
-            status: EXIT_INTERRUPTED,
-            message: format!(
-                "interrupted: {} of {} runs finished; nothing was written.\nRows that had finished:\n{}",
-                stopped.completed.len(),
-                stopped.total_runs,
-                if finished.is_empty() {
-                    "  (none)".to_string()
-                } else {
-                    finished.join("\n")
+    outcome.map_err(|e| match e {
+        RunError::Interrupted(stopped) => {
+            let mut finished: Vec<usize> = stopped.completed.iter().map(|c| c.row).collect();
+            finished.dedup();
+            let rows = finished
+                .into_iter()
+                .filter(|&r| {
+                    stopped.completed.iter().filter(|c| c.row == r).count()
+                        == plan.replications as usize
+                })
+                .map(|r| {
+                    let row = &plan.rows[r];
+                    format!("  {} {}", row.technique, runner::describe_point(&row.sweep))
+                })
+                .collect();
+            Failure {
+                status: EXIT_INTERRUPTED,
+                error: Stopped {
+                    finished: stopped.completed.len(),
+                    total: stopped.total_runs,
+                    rows,
                 }
-            ),
+                .into(),
+            }
         }
+        other => other.into(),
     })
 }
 
@@ -180,7 +258,8 @@ fn write_timing(dir: &Path, wall_time_s: f64, completed: &[Completed]) -> anyhow
         "events": events,
         "events_per_s": events / wall_time_s.max(1e-9),
     }))?;
-    report::write_atomic(&dir.join("timing.json"), text.as_bytes())
+    report::write_atomic(&dir.join("timing.json"), text.as_bytes())?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------- run
@@ -205,15 +284,12 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let rows = runner::rows(&plan, &completed).map_err(|e| Failure {
-        status: 1,
-        message: e,
-    })?;
+    let results = annotate(&plan, runner::rows(&plan, &completed)?);
     let meta = metadata(&exp, &plan, wall);
-    report::write_all(&out, &rows, &meta).context("writing results")?;
+    report::write_all(&out, &results, &meta).context("writing results")?;
     write_timing(&out, wall, &completed)?;
     if !a.quiet {
-        println!("{}", report::tradeoff_table(&rows));
+        println!("{}", report::tradeoff_table(results.rows()));
         eprintln!(
             "{} runs in {:.1} s; results in {}",
             completed.len(),
@@ -267,7 +343,7 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
 
 fn table(a: args::TableArgs) -> Result<(), Failure> {
     let rows = if a.source.is_dir() {
-        read_rows(&a.source)?.0
+        read_rows(&a.source)?.0.into_rows()
     } else {
         run_quietly(&a.source, &a.set, a.jobs)?.1
     };
@@ -278,15 +354,15 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
 // ------------------------------------------------------------------- plot
 
 fn plot(a: args::PlotArgs) -> Result<(), Failure> {
-    let (rows, keys) = read_rows(&a.dir)?;
-    let mut files = report::draw_charts(&a.dir, &rows, &keys).context("drawing charts")?;
+    let (results, keys) = read_rows(&a.dir)?;
+    let mut files = report::draw_charts(&a.dir, &results, &keys).context("drawing charts")?;
     // The experiment's own [[charts]], from the resolved copy the run wrote.
     let resolved = a.dir.join("experiment.toml");
     if let Ok(text) = std::fs::read_to_string(&resolved) {
         let exp =
             experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?;
         files.extend(
-            report::draw_custom_charts(&a.dir, &rows, &exp.charts)
+            report::draw_custom_charts(&a.dir, &results, &keys, &exp.charts)
                 .context("drawing the experiment's [[charts]]")?,
         );
     }
@@ -309,8 +385,7 @@ fn size(a: args::SizeArgs) -> Result<(), Failure> {
     let progress = |run: &crate::sizing::Simulated| {
         eprintln!("{}", report::sizing::progress_line(run));
     };
-    let rows =
-        crate::sizing::size(&exp, &options, &progress).map_err(|e| usage(format!("error: {e}")))?;
+    let rows = crate::sizing::size(&exp, &options, &progress).map_err(|e| usage(anyhow!(e)))?;
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let csv_path = out.join(report::sizing::CSV_FILE_NAME);
     report::write_atomic(&csv_path, &report::sizing::sizing_csv(&rows))?;
@@ -335,15 +410,15 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
     use crate::report::trace as render;
     use crate::scenario::Technique;
     if a.clients == 0 || a.clients > TRACE_MAX_CLIENTS {
-        return Err(usage(format!(
-            "error: --clients {}: a trace follows 1 to {TRACE_MAX_CLIENTS} clients \
+        return Err(usage(anyhow!(
+            "--clients {}: a trace follows 1 to {TRACE_MAX_CLIENTS} clients \
              (it is a tiny run for reading message by message; use `rtsim run` for load)",
             a.clients
         )));
     }
     if a.until.is_zero() || a.until > TRACE_MAX_UNTIL {
-        return Err(usage(format!(
-            "error: --until {}: a trace covers more than 0 and at most 10min of simulated time",
+        return Err(usage(anyhow!(
+            "--until {}: a trace covers more than 0 and at most 10min of simulated time",
             humantime::format_duration(a.until)
         )));
     }
@@ -352,8 +427,8 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
         None => exp.base.technique,
         Some(name) => Technique::from_name(name).ok_or_else(|| {
             let names: Vec<&str> = Technique::ALL.iter().map(|t| t.name()).collect();
-            usage(format!(
-                "error: --technique {name}: expected one of {}",
+            usage(anyhow!(
+                "--technique {name}: expected one of {}",
                 names.join(", ")
             ))
         })?,
@@ -406,7 +481,8 @@ fn write_shard(
         runs: runs.to_vec(),
     };
     let text = serde_json::to_string(&file)?;
-    report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())
+    report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())?;
+    Ok(())
 }
 
 fn merge(a: args::MergeArgs) -> Result<(), Failure> {
@@ -414,20 +490,18 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     for dir in &a.dirs {
         let path = dir.join(SHARD_FILE);
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| usage(format!("error: cannot read {}: {e}", path.display())))?;
-        let shard: ShardFile = serde_json::from_str(&text).map_err(|e| {
-            usage(format!(
-                "error: {} is not a shard file: {e}",
-                path.display()
-            ))
-        })?;
+            .with_context(|| format!("cannot read {}", path.display()))
+            .map_err(usage)?;
+        let shard: ShardFile = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a shard file", path.display()))
+            .map_err(usage)?;
         shards.push((path, shard));
     }
     let (first_path, first) = &shards[0];
     for (path, s) in &shards[1..] {
         if s.experiment != first.experiment {
-            return Err(usage(format!(
-                "error: {} and {} come from different experiments",
+            return Err(usage(anyhow!(
+                "{} and {} come from different experiments",
                 first_path.display(),
                 path.display()
             )));
@@ -439,16 +513,17 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     runs.sort_by_key(|c| (c.row, c.replication));
     runs.dedup_by_key(|c| (c.row, c.replication));
     let rows = runner::rows(&plan, &runs).map_err(|e| {
-        usage(format!(
-            "error: the shards do not cover the whole plan ({e}); are all {} shards here?",
+        usage(anyhow!(
+            "the shards do not cover the whole plan ({e}); are all {} shards here?",
             first.shard.count
         ))
     })?;
+    let results = annotate(&plan, rows);
     let mut meta = metadata(&exp, &plan, 0.0);
     meta.resolved_experiment = first.experiment.clone();
     let out = a.out.unwrap_or_else(|| default_out(&exp.name));
-    report::write_all(&out, &rows, &meta).context("writing results")?;
-    println!("{}", report::tradeoff_table(&rows));
+    report::write_all(&out, &results, &meta).context("writing results")?;
+    println!("{}", report::tradeoff_table(results.rows()));
     eprintln!("merged {} runs into {}", runs.len(), out.display());
     Ok(())
 }
@@ -459,14 +534,12 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
     let markdown = a.format == args::TextFormat::Markdown;
     // The plan (scenarios) and the rows (simulated numbers), from a folder or a run.
     let (plan, rows) = if a.source.is_dir() {
-        let resolved = std::fs::read_to_string(a.source.join("experiment.toml")).map_err(|e| {
-            usage(format!(
-                "error: {}: {e}",
-                a.source.join("experiment.toml").display()
-            ))
-        })?;
+        let path = a.source.join("experiment.toml");
+        let resolved = std::fs::read_to_string(&path)
+            .with_context(|| path.display().to_string())
+            .map_err(usage)?;
         let exp = experiment::load_str("experiment.toml", &resolved, &a.set).map_err(usage)?;
-        (exp.plan(), read_rows(&a.source)?.0)
+        (exp.plan(), read_rows(&a.source)?.0.into_rows())
     } else {
         run_quietly(&a.source, &a.set, a.jobs)?
     };

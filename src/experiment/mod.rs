@@ -46,6 +46,9 @@ use std::path::Path;
 use crate::engine::Nanos;
 use crate::scenario::{Scenario, Technique};
 
+/// One `[[charts]]` table: a chart of named result columns (defined beside the column
+/// list, which the reports read too).
+pub use crate::columns::ChartSpec;
 pub use error::ExperimentError;
 
 use document::RawExperiment;
@@ -115,17 +118,6 @@ pub struct Target {
     pub utilization: f64,
     pub instance_hour_cost: Option<f64>,
     pub bandwidth_cost_per_gb: Option<f64>,
-}
-
-/// One `[[charts]]` table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChartSpec {
-    pub x: String,
-    pub y: String,
-    pub series: Option<String>,
-    pub log_x: bool,
-    pub log_y: bool,
-    pub title: Option<String>,
 }
 
 impl Experiment {

@@ -8,8 +8,8 @@
 //! Metadata keys: `name`, `description`, `rtsim_version`, `seed`, `replications`,
 //! `sweep_keys`, `notes`, `resolved_experiment` (the TOML text).
 
-use super::{Cell, Exporter, Metadata, machine_number, result_cells, result_columns};
-use crate::results::Row;
+use super::{Exporter, Metadata, Results, machine_number};
+use crate::columns::{Cell, result_columns};
 
 /// Writes `results.json`.
 pub struct JsonExporter;
@@ -18,8 +18,8 @@ impl Exporter for JsonExporter {
     fn file_name(&self) -> &'static str {
         "results.json"
     }
-    fn serialize(&self, rows: &[Row], meta: &Metadata) -> Vec<u8> {
-        results_json(rows, meta).into_bytes()
+    fn serialize(&self, results: &Results, meta: &Metadata) -> Vec<u8> {
+        results_json(results, meta).into_bytes()
     }
 }
 
@@ -63,7 +63,7 @@ fn object(pairs: &[(String, String)], indent: usize) -> String {
 }
 
 /// The text of `results.json`.
-pub fn results_json(rows: &[Row], meta: &Metadata) -> String {
+pub fn results_json(results: &Results, meta: &Metadata) -> String {
     let metadata = object(
         &[
             ("name".into(), string(&meta.name)),
@@ -81,13 +81,15 @@ pub fn results_json(rows: &[Row], meta: &Metadata) -> String {
         2,
     );
     let columns = result_columns(&meta.sweep_keys);
-    let rows: Vec<String> = rows
+    let rows: Vec<String> = results
+        .rows()
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(i, row)| {
+            let theory = results.theory(i);
             let pairs: Vec<(String, String)> = columns
                 .iter()
-                .cloned()
-                .zip(result_cells(row, &meta.sweep_keys).iter().map(cell))
+                .map(|c| (c.name(), cell(&c.cell(row, theory))))
                 .collect();
             format!("    {}", object(&pairs, 4))
         })
@@ -137,15 +139,17 @@ mod tests {
     #[test]
     fn parses_and_keys_equal_the_csv_header() {
         let rows = testdata::sweep();
+        let n = rows.len();
+        let results = Results::unannotated(rows);
         let m = meta();
-        let text = results_json(&rows, &m);
+        let text = results_json(&results, &m);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["metadata"]["name"], "polling \"waste\"");
         assert_eq!(v["metadata"]["seed"], 7);
         assert_eq!(v["metadata"]["resolved_experiment"], "name = \"x\"\n");
-        assert_eq!(v["rows"].as_array().unwrap().len(), rows.len());
+        assert_eq!(v["rows"].as_array().unwrap().len(), n);
 
-        let csv = results_csv(&rows, &m.sweep_keys);
+        let csv = results_csv(&results, &m.sweep_keys);
         let header: Vec<String> = csv
             .lines()
             .next()
@@ -164,7 +168,8 @@ mod tests {
         row.ci95 = None;
         row.mean.latency_p99_s = f64::NAN;
         let m = meta();
-        let v: serde_json::Value = serde_json::from_str(&results_json(&[row], &m)).unwrap();
+        let results = Results::unannotated(vec![row]);
+        let v: serde_json::Value = serde_json::from_str(&results_json(&results, &m)).unwrap();
         let r = &v["rows"][0];
         assert_eq!(r["technique"], "long-polling");
         assert_eq!(r["clients"], 1000);
@@ -179,7 +184,7 @@ mod tests {
 
     #[test]
     fn empty_rows() {
-        let text = results_json(&[], &Metadata::default());
+        let text = results_json(&Results::default(), &Metadata::default());
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["rows"], serde_json::json!([]));
         assert!(text.ends_with("\"rows\": []\n}\n"));

@@ -1,7 +1,8 @@
 //! Reports: what a run leaves on disk.
 //!
-//! `rtsim run` hands the aggregated [`Row`]s and a [`Metadata`] record to [`write_all`],
-//! which writes, into one output folder:
+//! `rtsim run` hands the aggregated [`Row`]s, annotated with theory's predictions (a
+//! [`Results`]), and a [`Metadata`] record to [`write_all`], which writes, into one output
+//! folder:
 //!
 //! | file | written by | contents |
 //! |---|---|---|
@@ -18,13 +19,20 @@
 //! never leaves a half-written file. `rtsim plot DIR` and `rtsim table DIR` read rows back
 //! with [`read_results_csv`] instead of simulating again.
 //!
+//! Which columns each file has, in which order and under which names, is the column
+//! list's (`crate::columns`); the exporters only spell cells. The reports know nothing
+//! of theory: its predictions arrive as cells beside the rows.
+//!
 //! Numbers for machines use Rust's shortest round-trip `{}` formatting (`0.1`, `3`,
-//! `1234.5`): deterministic and lossless. Numbers for people go through [`human`].
+//! `1234.5`): deterministic and lossless. Numbers for people go through
+//! `crate::units::human`.
 
 pub mod charts;
 pub mod csv;
-
+mod csv_io;
+mod error;
 pub mod json;
+mod read;
 pub mod sizing;
 pub mod table;
 pub mod timeseries;
@@ -33,16 +41,66 @@ pub mod trace;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
-use crate::results::{METRICS, Row};
+use crate::columns::{ChartSpec, TheoryCells};
+use crate::results::Row;
 use crate::scenario::Technique;
 
 pub use self::charts::{draw_charts, draw_custom_charts};
-pub use self::csv::{read_results_csv, results_csv};
+pub use self::csv::results_csv;
+pub use self::error::{CellError, ChartError, ReadError, ReportError};
 pub use self::json::results_json;
+pub use self::read::read_results_csv;
 pub use self::table::{RULES_MD, tradeoff_table};
 pub use self::timeseries::timeseries_csv;
+
+/// What the reports are made from: result rows in plan order and, beside them, the
+/// closed-form predictions of each (the `theory_<metric>` cells).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Results {
+    rows: Vec<Row>,
+    theory: Vec<TheoryCells>,
+}
+
+impl Results {
+    /// `rows` annotated with `theory`: one entry per row, in the same order, or none at
+    /// all (every `theory_` cell is then empty). A table where no row has a prediction
+    /// is kept as none, so a file read back equals the rows it was written from.
+    ///
+    /// # Panics
+    /// If `theory` is neither empty nor as long as `rows`: a caller's bug.
+    pub fn new(rows: Vec<Row>, theory: Vec<TheoryCells>) -> Results {
+        assert!(
+            theory.is_empty() || theory.len() == rows.len(),
+            "{} theory entries for {} rows",
+            theory.len(),
+            rows.len()
+        );
+        let theory = if theory.iter().flatten().all(Option::is_none) {
+            Vec::new()
+        } else {
+            theory
+        };
+        Results { rows, theory }
+    }
+
+    /// Rows without predictions.
+    pub fn unannotated(rows: Vec<Row>) -> Results {
+        Results::new(rows, Vec::new())
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn into_rows(self) -> Vec<Row> {
+        self.rows
+    }
+
+    /// The `theory_<metric>` cells of row `i`; `None` when no prediction was made.
+    pub fn theory(&self, i: usize) -> Option<&TheoryCells> {
+        self.theory.get(i)
+    }
+}
 
 /// What a run was, for `results.json` and `experiment.toml`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,7 +120,7 @@ pub struct Metadata {
     pub sweep_keys: Vec<String>,
     pub notes: Vec<String>,
     /// The experiment's own `[[charts]]`, drawn beside the standard ones.
-    pub charts: Vec<crate::experiment::ChartSpec>,
+    pub charts: Vec<ChartSpec>,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -70,7 +128,7 @@ pub trait Exporter {
     /// File name inside the output folder.
     fn file_name(&self) -> &'static str;
     /// The whole file.
-    fn serialize(&self, rows: &[Row], meta: &Metadata) -> Vec<u8>;
+    fn serialize(&self, results: &Results, meta: &Metadata) -> Vec<u8>;
 }
 
 /// Writes the resolved experiment as given (`experiment.toml`).
@@ -80,7 +138,7 @@ impl Exporter for ExperimentExporter {
     fn file_name(&self) -> &'static str {
         "experiment.toml"
     }
-    fn serialize(&self, _rows: &[Row], meta: &Metadata) -> Vec<u8> {
+    fn serialize(&self, _results: &Results, meta: &Metadata) -> Vec<u8> {
         let mut text = meta.resolved_experiment.clone();
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
@@ -101,24 +159,25 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 /// Writes every output of a run into `dir` (created if missing): the text files of
-/// [`exporters`], then the charts. Each file is written atomically.
-pub fn write_all(dir: &Path, rows: &[Row], meta: &Metadata) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// [`exporters`], then the charts (the built-in ones, then the experiment's
+/// `[[charts]]`). Each file is written atomically.
+pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io("creating", dir))?;
     for exporter in exporters() {
         let path = dir.join(exporter.file_name());
-        write_atomic(&path, &exporter.serialize(rows, meta))?;
+        write_atomic(&path, &exporter.serialize(results, meta))?;
     }
-    draw_charts(dir, rows, &meta.sweep_keys).context("drawing charts")?;
-    draw_custom_charts(dir, rows, &meta.charts).context("drawing the experiment's [[charts]]")?;
+    draw_charts(dir, results, &meta.sweep_keys)?;
+    draw_custom_charts(dir, results, &meta.sweep_keys, &meta.charts)?;
     Ok(())
 }
 
 /// Writes `contents` to `path` all at once: a temporary file in the same folder, then a
 /// rename over `path`. Readers see the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     with_temp_file(path, |file, _tmp_path| {
-        file.write_all(contents)?;
-        Ok(())
+        file.write_all(contents)
+            .map_err(ReportError::io("writing", path))
     })
 }
 
@@ -127,8 +186,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 /// flushes it to disk and renames it to `path`. On error the temporary file is removed.
 pub(crate) fn with_temp_file(
     path: &Path,
-    fill: impl FnOnce(&mut std::fs::File, &Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -147,50 +206,16 @@ pub(crate) fn with_temp_file(
     }
     let mut tmp = builder
         .tempfile_in(&dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        .map_err(ReportError::io("creating a temporary file in", &dir))?;
     let tmp_path = tmp.path().to_path_buf();
-    fill(tmp.as_file_mut(), &tmp_path).with_context(|| format!("writing {}", path.display()))?;
+    fill(tmp.as_file_mut(), &tmp_path)?;
     tmp.as_file_mut()
         .sync_all()
-        .with_context(|| format!("flushing {}", path.display()))?;
+        .map_err(ReportError::io("flushing", path))?;
     tmp.persist(path)
         .map_err(|e| e.error)
-        .with_context(|| format!("renaming into {}", path.display()))?;
+        .map_err(ReportError::io("renaming into", path))?;
     Ok(())
-}
-
-/// One cell of a result line, before it becomes CSV text or a JSON value.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Cell {
-    Text(String),
-    Int(u64),
-    /// A finite number. Non-finite numbers become [`Cell::Empty`].
-    Num(f64),
-    Empty,
-}
-
-impl Cell {
-    fn num(v: f64) -> Cell {
-        if v.is_finite() {
-            Cell::Num(v)
-        } else {
-            Cell::Empty
-        }
-    }
-
-    fn opt(v: Option<f64>) -> Cell {
-        v.map_or(Cell::Empty, Cell::num)
-    }
-
-    /// The CSV spelling (empty for [`Cell::Empty`]).
-    pub(crate) fn to_csv(&self) -> String {
-        match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(i) => i.to_string(),
-            Cell::Num(v) => machine_number(*v),
-            Cell::Empty => String::new(),
-        }
-    }
 }
 
 /// A number for machines: shortest round-trip decimal, no exponent, `-0` as `0`,
@@ -202,61 +227,6 @@ pub fn machine_number(v: f64) -> String {
     format!("{v}")
 }
 
-/// The results header: the column contract (the README lists it), also the JSON keys.
-pub(crate) fn result_columns(sweep_keys: &[String]) -> Vec<String> {
-    let mut cols: Vec<String> = ["technique", "clients", "poll_interval_s"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    cols.extend(sweep_keys.iter().cloned());
-    cols.push("replications".to_string());
-    for m in METRICS {
-        cols.push(m.name.to_string());
-        if m.has_ci {
-            cols.push(format!("{}_ci95", m.name));
-        }
-    }
-    cols.extend(
-        crate::theory::PREDICTED
-            .iter()
-            .map(|m| format!("theory_{m}")),
-    );
-    cols
-}
-
-/// The value of sweep key `key` in `row` (empty when the row does not carry it).
-pub(crate) fn sweep_value<'a>(row: &'a Row, key: &str) -> &'a str {
-    row.sweep
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-/// One result line, aligned with [`result_columns`].
-pub(crate) fn result_cells(row: &Row, sweep_keys: &[String]) -> Vec<Cell> {
-    let mut cells = vec![
-        Cell::Text(row.technique.name().to_string()),
-        Cell::Int(u64::from(row.clients)),
-        Cell::opt(row.poll_interval_s),
-    ];
-    cells.extend(
-        sweep_keys
-            .iter()
-            .map(|k| Cell::Text(sweep_value(row, k).to_string())),
-    );
-    cells.push(Cell::Int(u64::from(row.replications)));
-    for m in METRICS {
-        cells.push(Cell::num((m.get)(&row.mean)));
-        if m.has_ci {
-            cells.push(Cell::opt(row.ci95.as_ref().map(|c| (m.get)(c))));
-        }
-    }
-    for i in 0..crate::theory::PREDICTED.len() {
-        cells.push(Cell::opt(row.theory.get(i).copied().flatten()));
-    }
-    cells
-}
-
 /// Short-polling interval the trade-off table and charts prefer (the seed's 3 s).
 pub const REFERENCE_POLL_INTERVAL_S: f64 = 3.0;
 
@@ -264,6 +234,11 @@ pub const REFERENCE_POLL_INTERVAL_S: f64 = 3.0;
 /// largest client count, then (short polling) the interval closest to
 /// [`REFERENCE_POLL_INTERVAL_S`], then the first in row order.
 pub fn representative_row(rows: &[Row], technique: Technique) -> Option<&Row> {
+    representative_index(rows, technique).map(|i| &rows[i])
+}
+
+/// The index in `rows` of [`representative_row`].
+pub fn representative_index(rows: &[Row], technique: Technique) -> Option<usize> {
     let max_clients = rows
         .iter()
         .filter(|r| r.technique == technique)
@@ -273,13 +248,13 @@ pub fn representative_row(rows: &[Row], technique: Technique) -> Option<&Row> {
         r.poll_interval_s
             .map_or(0.0, |i| (i - REFERENCE_POLL_INTERVAL_S).abs())
     };
-    let mut best: Option<&Row> = None;
-    for r in rows
-        .iter()
-        .filter(|r| r.technique == technique && r.clients == max_clients)
-    {
-        if best.is_none_or(|b| distance(r) < distance(b)) {
-            best = Some(r);
+    let mut best: Option<usize> = None;
+    for (i, r) in rows.iter().enumerate() {
+        if r.technique != technique || r.clients != max_clients {
+            continue;
+        }
+        if best.is_none_or(|b| distance(r) < distance(&rows[b])) {
+            best = Some(i);
         }
     }
     best
@@ -297,7 +272,8 @@ pub fn representative_rows(rows: &[Row]) -> Vec<&Row> {
 pub(crate) mod testdata {
     //! Fake rows for the exporters' tests (no simulator needed).
 
-    use crate::results::{METRICS, Row, RunMetrics, TimePoint};
+    use crate::columns::METRICS;
+    use crate::results::{Row, RunMetrics, TimePoint};
     use crate::scenario::Technique;
 
     /// Metrics with distinct, round-trippable values; `k` shifts them.
@@ -335,8 +311,8 @@ pub(crate) mod testdata {
     pub fn ci(k: f64) -> RunMetrics {
         let full = metrics(k);
         let mut ci = RunMetrics::default();
-        for m in METRICS.iter().filter(|m| m.has_ci) {
-            (m.set)(&mut ci, (m.get)(&full));
+        for m in METRICS.iter().filter(|m| m.has_ci()) {
+            m.set(&mut ci, m.get(&full));
         }
         ci
     }
@@ -372,7 +348,6 @@ pub(crate) mod testdata {
             mean: metrics(k),
             ci95: Some(ci(k * 0.01)),
             timeseries: series(k),
-            theory: Vec::new(),
         }
     }
 
@@ -539,8 +514,10 @@ mod tests {
         let path = dir.path().join("table.md");
         write_atomic(&path, b"old").unwrap();
         let err = with_temp_file(&path, |f, _| {
-            f.write_all(b"half")?;
-            anyhow::bail!("interrupted")
+            f.write_all(b"half").unwrap();
+            Err(ReportError::io("writing", &path)(std::io::Error::other(
+                "interrupted",
+            )))
         });
         assert!(err.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
@@ -570,7 +547,7 @@ mod tests {
             sweep_keys: testdata::keys(),
             ..Metadata::default()
         };
-        write_all(dir, &rows, &meta).unwrap();
+        write_all(dir, &Results::unannotated(rows), &meta).unwrap();
         for f in [
             "results.csv",
             "results.json",

@@ -9,7 +9,7 @@
 //! is hard-coded per technique except what is a property of the protocol (who may
 //! speak first, what a held connection is called) and the advice in "Best for".
 
-use super::{Exporter, Metadata, REFERENCE_POLL_INTERVAL_S, representative_rows};
+use super::{Exporter, Metadata, REFERENCE_POLL_INTERVAL_S, Results, representative_rows};
 use crate::results::Row;
 use crate::scenario::Technique;
 use crate::units::human;
@@ -21,8 +21,8 @@ impl Exporter for MarkdownExporter {
     fn file_name(&self) -> &'static str {
         "table.md"
     }
-    fn serialize(&self, rows: &[Row], _meta: &Metadata) -> Vec<u8> {
-        tradeoff_table(rows).into_bytes()
+    fn serialize(&self, results: &Results, _meta: &Metadata) -> Vec<u8> {
+        tradeoff_table(results.rows()).into_bytes()
     }
 }
 

@@ -2,18 +2,19 @@
 //! reconnect storm or a ramp-up can be plotted.
 //!
 //! Columns: `technique`, one column per swept key (the row's sweep values), `clients`,
-//! `poll_interval_s`, `time_s`, `connections`, `requests_per_s`, `handshakes_per_s`,
-//! `deliveries_per_s`, `server_memory_bytes`, `cpu_utilization`, `latency_mean_s`
-//! (empty for a bucket in which nothing was delivered). The columns before `time_s`
-//! identify the row of `results.csv` a line belongs to.
+//! `poll_interval_s`, then the column list's per-bucket columns
+//! (`crate::columns::POINT_COLUMNS`): `time_s`, `connections`, `requests_per_s`,
+//! `handshakes_per_s`, `deliveries_per_s`, `server_memory_bytes`, `cpu_utilization`,
+//! `latency_mean_s` (empty for a bucket in which nothing was delivered). The columns
+//! before `time_s` identify the row of `results.csv` a line belongs to.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
-
-use super::csv::{Columns, finish, line_of, parse_opt, writer};
-use super::{Cell, Exporter, Metadata, sweep_value};
+use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
+use super::error::{ReadError, ReportError};
+use super::{Exporter, Metadata, Results};
+use crate::columns::{Cell, Column, POINT_COLUMNS};
 use crate::results::{Row, TimePoint};
 
 /// Writes `timeseries.csv`.
@@ -23,57 +24,43 @@ impl Exporter for TimeseriesExporter {
     fn file_name(&self) -> &'static str {
         "timeseries.csv"
     }
-    fn serialize(&self, rows: &[Row], meta: &Metadata) -> Vec<u8> {
-        timeseries_csv(rows, &meta.sweep_keys).into_bytes()
+    fn serialize(&self, results: &Results, meta: &Metadata) -> Vec<u8> {
+        timeseries_csv(results.rows(), &meta.sweep_keys).into_bytes()
     }
 }
 
-/// The per-bucket columns, after the row-identifying ones.
-const POINT_COLUMNS: [&str; 8] = [
-    "time_s",
-    "connections",
-    "requests_per_s",
-    "handshakes_per_s",
-    "deliveries_per_s",
-    "server_memory_bytes",
-    "cpu_utilization",
-    "latency_mean_s",
-];
-
-/// The header of `timeseries.csv`.
+/// The header of `timeseries.csv`: the columns that say which row a line belongs to,
+/// then the column list's per-bucket columns.
 pub fn timeseries_columns(sweep_keys: &[String]) -> Vec<String> {
-    let mut cols = vec!["technique".to_string()];
-    cols.extend(sweep_keys.iter().cloned());
-    cols.push("clients".to_string());
-    cols.push("poll_interval_s".to_string());
-    cols.extend(POINT_COLUMNS.iter().map(|s| s.to_string()));
+    identity_columns(sweep_keys)
+        .iter()
+        .map(Column::name)
+        .chain(POINT_COLUMNS.iter().map(|c| c.name().to_string()))
+        .collect()
+}
+
+/// The `results.csv` columns that say which row a line belongs to, in file order.
+fn identity_columns(sweep_keys: &[String]) -> Vec<Column<'_>> {
+    let mut cols = vec![Column::Technique];
+    cols.extend(sweep_keys.iter().map(|k| Column::Sweep(k)));
+    cols.push(Column::Clients);
+    cols.push(Column::PollInterval);
     cols
 }
 
 /// The text of `timeseries.csv`.
 pub fn timeseries_csv(rows: &[Row], sweep_keys: &[String]) -> String {
     let mut w = writer();
-    w.write_record(timeseries_columns(sweep_keys))
-        .expect("writing to memory cannot fail");
+    record(&mut w, timeseries_columns(sweep_keys));
     for row in rows {
-        let mut ident = vec![row.technique.name().to_string()];
-        ident.extend(sweep_keys.iter().map(|k| sweep_value(row, k).to_string()));
-        ident.push(row.clients.to_string());
-        ident.push(Cell::opt(row.poll_interval_s).to_csv());
+        let (technique, sweep, clients, interval) = row_key(row, sweep_keys);
+        let mut ident = vec![technique];
+        ident.extend(sweep);
+        ident.push(clients);
+        ident.push(interval);
         for p in &row.timeseries {
-            let values = [
-                Cell::num(p.time_s),
-                Cell::num(p.connections),
-                Cell::num(p.requests_per_s),
-                Cell::num(p.handshakes_per_s),
-                Cell::num(p.deliveries_per_s),
-                Cell::num(p.server_memory_bytes),
-                Cell::num(p.cpu_utilization),
-                Cell::opt(p.latency_mean_s),
-            ];
-            let record = ident.iter().cloned().chain(values.iter().map(Cell::to_csv));
-            w.write_record(record)
-                .expect("writing to memory cannot fail");
+            let values = POINT_COLUMNS.iter().map(|c| text(&Cell::opt(c.get(p))));
+            record(&mut w, ident.iter().cloned().chain(values));
         }
     }
     finish(w)
@@ -81,70 +68,63 @@ pub fn timeseries_csv(rows: &[Row], sweep_keys: &[String]) -> String {
 
 /// What ties a `timeseries.csv` line to its row: technique, sweep values, clients and
 /// poll interval, all as written.
-pub(crate) type RowKey = (String, Vec<String>, String, String);
+pub(super) type RowKey = (String, Vec<String>, String, String);
 
-pub(crate) fn row_key(row: &Row, sweep_keys: &[String]) -> RowKey {
+pub(super) fn row_key(row: &Row, sweep_keys: &[String]) -> RowKey {
+    let cell = |c: Column| text(&c.cell(row, None));
     (
-        row.technique.name().to_string(),
-        sweep_keys
-            .iter()
-            .map(|k| sweep_value(row, k).to_string())
-            .collect(),
-        row.clients.to_string(),
-        Cell::opt(row.poll_interval_s).to_csv(),
+        cell(Column::Technique),
+        sweep_keys.iter().map(|k| cell(Column::Sweep(k))).collect(),
+        cell(Column::Clients),
+        cell(Column::PollInterval),
     )
 }
 
 /// Reads `timeseries.csv`, grouping its lines by the row they belong to.
-pub(crate) fn read_timeseries_csv(
+pub(super) fn read_timeseries_csv(
     path: &Path,
     sweep_keys: &[String],
-) -> anyhow::Result<BTreeMap<RowKey, Vec<TimePoint>>> {
-    let read = || -> anyhow::Result<BTreeMap<RowKey, Vec<TimePoint>>> {
+) -> Result<BTreeMap<RowKey, Vec<TimePoint>>, ReportError> {
+    let read = || -> Result<BTreeMap<RowKey, Vec<TimePoint>>, ReadError> {
         let mut reader = ::csv::ReaderBuilder::new().from_path(path)?;
-        let cols = Columns::new(&reader.headers()?.clone());
-        let technique = cols.index("technique")?;
-        let sweep: Vec<usize> = sweep_keys
+        let cols = Header::new(&reader.headers()?.clone());
+        let ident: Vec<usize> = identity_columns(sweep_keys)
             .iter()
-            .map(|k| cols.index(k))
-            .collect::<anyhow::Result<_>>()?;
-        let clients = cols.index("clients")?;
-        let interval = cols.index("poll_interval_s")?;
+            .map(|c| cols.index(&c.name()))
+            .collect::<Result<_, _>>()?;
+        let (technique, rest) = ident.split_first().expect("technique comes first");
+        let (sweep, ends) = rest.split_at(sweep_keys.len());
+        let (clients, interval) = (ends[0], ends[1]);
         let point: Vec<usize> = POINT_COLUMNS
             .iter()
-            .map(|c| cols.index(c))
-            .collect::<anyhow::Result<_>>()?;
+            .map(|c| cols.index(c.name()))
+            .collect::<Result<_, _>>()?;
         let mut out: BTreeMap<RowKey, Vec<TimePoint>> = BTreeMap::new();
         for record in reader.records() {
             let record = record?;
             let text = |i: usize| record.get(i).unwrap_or("").to_string();
             let key = (
-                text(technique),
+                text(*technique),
                 sweep.iter().map(|&i| text(i)).collect(),
                 text(clients),
                 text(interval),
             );
-            let num = |i: usize| -> anyhow::Result<f64> {
-                Ok(parse_opt(&record, point[i])?.unwrap_or(f64::NAN))
-            };
-            let p = (|| -> anyhow::Result<TimePoint> {
-                Ok(TimePoint {
-                    time_s: num(0)?,
-                    connections: num(1)?,
-                    requests_per_s: num(2)?,
-                    handshakes_per_s: num(3)?,
-                    deliveries_per_s: num(4)?,
-                    server_memory_bytes: num(5)?,
-                    cpu_utilization: num(6)?,
-                    latency_mean_s: parse_opt(&record, point[7])?,
-                })
-            })()
-            .with_context(|| format!("line {}", line_of(&record)))?;
+            let mut p = TimePoint::default();
+            for (c, &i) in POINT_COLUMNS.iter().zip(&point) {
+                let v = parse_opt(&record, i).map_err(|source| ReadError::Line {
+                    line: line_of(&record),
+                    source,
+                })?;
+                c.set(&mut p, v);
+            }
             out.entry(key).or_default().push(p);
         }
         Ok(out)
     };
-    read().with_context(|| format!("reading {}", path.display()))
+    read().map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@
 //! A message's `lane` is where it starts: `Client` for requests, `Server` for replies and
 //! pushes, `Proxy` for something the proxy itself answers. Up messages end at the server,
 //! Down messages at the client. With several clients every line names its client (`c3`).
+//!
+//! Over 600 lines on purpose: the three renderers share one reading of a trace (lanes,
+//! time order, pauses, labels) kept here beside them; split per format, each file would
+//! import most of the others' helpers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -19,8 +19,8 @@ use super::{Note, Options, Sizing};
 use crate::experiment::Target;
 use crate::results::RunOutput;
 use crate::runner::run_scenarios;
-use crate::sim::estimate;
 use crate::scenario::{Scenario, Technique};
+use crate::sim::estimate;
 
 /// What a technique's sizing needs next.
 #[derive(Clone, Debug)]

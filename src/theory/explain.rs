@@ -5,8 +5,9 @@
 
 use std::fmt::Write;
 
+use crate::columns::metric;
 use crate::engine::time::secs;
-use crate::results::{METRICS, RunMetrics};
+use crate::results::RunMetrics;
 use crate::scenario::{Arrivals, Pattern, Rtt, Scenario, Technique};
 
 use super::{Prediction, predict};
@@ -29,7 +30,7 @@ fn default_tolerance(metric: &str) -> (f64, f64) {
 }
 
 fn metric_value(m: &RunMetrics, name: &str) -> Option<f64> {
-    METRICS.iter().find(|c| c.name == name).map(|c| (c.get)(m))
+    metric(name).map(|c| c.get(m))
 }
 
 /// An assumption of the formulas this run breaks, and the metrics it can move.

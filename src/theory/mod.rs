@@ -31,13 +31,15 @@ mod streams;
 
 pub use explain::explain;
 
+use crate::columns::{PREDICTED, TheoryCells};
 use crate::scenario::{Pattern, Scenario, Technique};
 use inputs::Inputs;
 
 /// One predicted metric.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
-    /// A `METRICS` column name, e.g. `"requests_per_s"`.
+    /// The predicted metric, one of the column list's `PREDICTED`, e.g.
+    /// `"requests_per_s"`.
     pub metric: &'static str,
     /// The prediction; `None` when no closed form applies.
     pub value: Option<f64>,
@@ -48,20 +50,6 @@ pub struct Prediction {
     /// When `value` is `None`: why no closed form applies.
     pub why_none: Option<String>,
 }
-
-/// The metrics [`predict`] covers, in output order.
-pub const PREDICTED: [&str; 10] = [
-    "requests_per_s",
-    "empty_response_fraction",
-    "latency_mean_s",
-    "latency_max_s",
-    "connections_mean",
-    "server_memory_mean_bytes",
-    "bytes_down_per_s",
-    "bytes_up_per_s",
-    "cpu_utilization",
-    "queue_wait_mean_s",
-];
 
 impl Prediction {
     fn some(
@@ -138,12 +126,21 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
         .collect()
 }
 
-/// The `theory_<metric>` columns for results: one per [`PREDICTED`] metric, in order.
-pub fn theory_columns(sc: &Scenario) -> Vec<(String, Option<f64>)> {
-    predict(sc)
-        .into_iter()
-        .map(|p| (format!("theory_{}", p.metric), p.value))
-        .collect()
+/// The `theory_<metric>` cells of one scenario: [`predict`]'s values, aligned with
+/// [`PREDICTED`].
+pub fn theory_cells(sc: &Scenario) -> TheoryCells {
+    let mut cells = [None; PREDICTED.len()];
+    for (cell, p) in cells.iter_mut().zip(predict(sc)) {
+        *cell = p.value;
+    }
+    cells
+}
+
+/// Annotates result rows with theory: the `theory_<metric>` cells of each row's
+/// scenario, in the rows' order. The reports write them beside the simulated numbers;
+/// the runner that made the rows knows nothing of theory.
+pub fn annotate<'a>(scenarios: impl IntoIterator<Item = &'a Scenario>) -> Vec<TheoryCells> {
+    scenarios.into_iter().map(theory_cells).collect()
 }
 
 /// Mean of a latency as the simulator measures it over a finite window.
@@ -218,6 +215,27 @@ mod tests {
         let mut sc = Scenario::reference();
         sc.workload.pattern = Pattern::Chat;
         assert!(predict(&sc).iter().all(|p| p.value.is_none()));
-        assert_eq!(theory_columns(&sc)[0].0, "theory_requests_per_s");
+        assert_eq!(theory_cells(&sc), [None; PREDICTED.len()]);
+    }
+
+    #[test]
+    fn annotation_is_each_scenarios_predictions_in_order() {
+        let scenarios: Vec<Scenario> = Technique::ALL
+            .into_iter()
+            .map(|t| {
+                let mut sc = Scenario::reference();
+                sc.technique = t;
+                sc
+            })
+            .collect();
+        let table = annotate(&scenarios);
+        assert_eq!(table.len(), scenarios.len());
+        for (sc, cells) in scenarios.iter().zip(&table) {
+            let values: Vec<Option<f64>> = predict(sc).into_iter().map(|p| p.value).collect();
+            assert_eq!(cells.to_vec(), values);
+        }
+        // Short polling's request rate has a closed form at the reference point.
+        assert!(table[0][0].is_some());
+        assert!(annotate(&[]).is_empty());
     }
 }

@@ -1,11 +1,14 @@
 //! Number formatting for people: table cells and chart tick labels.
 //!
-//! Machines get Rust's shortest round-trip `{}` formatting (see [`super::machine_number`]);
+//! Machines get Rust's shortest round-trip `{}` formatting (`report::machine_number`);
 //! people get these: `32,258 req/s`, `1.60 s`, `250 ms`, `1.5 GiB`, and `10k` / `1M` on
 //! axes — never `10000.0`.
 //!
 //! Every function is plain decimal arithmetic on the value (no logarithms), so the text
-//! is the same on every platform. Non-finite values print as `n/a`.
+//! is the same on every platform. Non-finite values print as `n/a`. (The `bytesize`
+//! crate was considered for [`bytes`]: it always prints one decimal (`64.0 KiB`),
+//! takes whole bytes only and picks the unit with `f64::ln`, so it cannot give these
+//! strings; it is not a dependency.)
 
 /// Significant digits kept by the human formatters.
 const SIG: usize = 3;

@@ -1,0 +1,87 @@
+//! The CSV dialect `results.csv` and `timeseries.csv` share: written into memory with
+//! `\n` line ends and minimal quoting, cells spelled as the column list's [`Cell`]s say,
+//! and read back by column name with the line of any bad cell.
+
+use std::collections::BTreeMap;
+
+use super::error::{CellError, ReadError};
+use super::machine_number;
+use crate::columns::Cell;
+
+/// A CSV writer into memory with `\n` line ends and minimal quoting.
+pub(super) fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// Writes one record into an in-memory writer (which cannot fail).
+pub(super) fn record<I, T>(w: &mut csv::Writer<Vec<u8>>, fields: I)
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    w.write_record(fields)
+        .expect("writing to memory cannot fail");
+}
+
+/// The finished text of an in-memory CSV writer.
+pub(super) fn finish(w: csv::Writer<Vec<u8>>) -> String {
+    let bytes = w.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+}
+
+/// A cell's CSV spelling: numbers for machines, empty for [`Cell::Empty`].
+pub(super) fn text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Num(v) => machine_number(*v),
+        Cell::Empty => String::new(),
+    }
+}
+
+/// Column index by header name.
+pub(super) struct Header(BTreeMap<String, usize>);
+
+impl Header {
+    pub(super) fn new(header: &csv::StringRecord) -> Header {
+        Header(
+            header
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.to_string(), i))
+                .collect(),
+        )
+    }
+
+    /// The index of a column the file must have.
+    pub(super) fn index(&self, name: &str) -> Result<usize, ReadError> {
+        self.get(name)
+            .ok_or_else(|| ReadError::MissingColumn(name.to_string()))
+    }
+
+    /// The index of a column the file may have.
+    pub(super) fn get(&self, name: &str) -> Option<usize> {
+        self.0.get(name).copied()
+    }
+}
+
+/// A number cell: empty reads as `None`.
+pub(super) fn parse_opt(record: &csv::StringRecord, i: usize) -> Result<Option<f64>, CellError> {
+    let s = record.get(i).unwrap_or("").trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<f64>()
+        .map(Some)
+        .map_err(|source| CellError::Number {
+            text: s.to_string(),
+            source,
+        })
+}
+
+/// Where a record starts, for error messages.
+pub(super) fn line_of(record: &csv::StringRecord) -> u64 {
+    record.position().map_or(0, |p| p.line())
+}
