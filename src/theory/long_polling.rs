@@ -17,7 +17,7 @@ use crate::engine::time::secs;
 use crate::scenario::Scenario;
 
 use super::inputs::{Cpu, Inputs, Jobs, closed_loop_wait, cpu};
-use super::short_polling::queue_prediction;
+use super::short_polling::{http_bytes, queue_prediction};
 use super::{Prediction, censored_mean, fan_out_wait};
 
 struct State {
@@ -275,28 +275,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
             ("m_req (B)", inp.mem_req),
         ],
     ));
-    let payload_rate = inp.n * inp.lambda * inp.payload;
-    out.push(Prediction::some(
-        "bytes_down_per_s",
-        st.rate * inp.resp_hdr + payload_rate + st.hs * inp.hs_down,
-        "R·h_resp + N·λ·payload + H·(handshake bytes down)",
-        vec![
-            ("R (req/s)", st.rate),
-            ("h_resp (B)", inp.resp_hdr),
-            ("N·λ·payload (B/s)", payload_rate),
-            ("H (handshakes/s)", st.hs),
-        ],
-    ));
-    out.push(Prediction::some(
-        "bytes_up_per_s",
-        st.rate * inp.req_hdr + st.hs * inp.hs_up,
-        "R·h_req + H·(handshake bytes up)",
-        vec![
-            ("R (req/s)", st.rate),
-            ("h_req (B)", inp.req_hdr),
-            ("H (handshakes/s)", st.hs),
-        ],
-    ));
+    out.extend(http_bytes(inp, st.rate, st.hs));
     out.push(Prediction::some(
         "cpu_utilization",
         st.cpu.rho,

@@ -303,30 +303,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         ],
     ));
 
-    let payload_rate = inp.n * inp.lambda * inp.payload;
-    out.push(Prediction::some(
-        "bytes_down_per_s",
-        st.rate * inp.resp_hdr + payload_rate + st.hs * inp.hs_down,
-        "R·h_resp + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
-        vec![
-            ("R (req/s)", st.rate),
-            ("h_resp (B)", inp.resp_hdr),
-            ("N·λ·payload (B/s)", payload_rate),
-            ("H (handshakes/s)", st.hs),
-            ("handshake bytes down (B)", inp.hs_down),
-        ],
-    ));
-    out.push(Prediction::some(
-        "bytes_up_per_s",
-        st.rate * inp.req_hdr + st.hs * inp.hs_up,
-        "R·h_req + H·(SYN + ACK + ¼ TLS)",
-        vec![
-            ("R (req/s)", st.rate),
-            ("h_req (B)", inp.req_hdr),
-            ("H (handshakes/s)", st.hs),
-            ("handshake bytes up (B)", inp.hs_up),
-        ],
-    ));
+    out.extend(http_bytes(inp, st.rate, st.hs));
     out.push(Prediction::some(
         "cpu_utilization",
         st.cpu.rho,
@@ -372,4 +349,36 @@ pub(super) fn queue_prediction(inp: &Inputs, cpu: &Cpu, arrivals: &str) -> Predi
             ),
         ),
     }
+}
+
+/// Bytes each way of request/response polling (short and long polling alike): every
+/// request carries its headers up and its response headers down, the payload comes down
+/// once per update, and every handshake adds its share of TCP and TLS bytes.
+pub(super) fn http_bytes(inp: &Inputs, rate: f64, hs: f64) -> [Prediction; 2] {
+    let payload_rate = inp.n * inp.lambda * inp.payload;
+    [
+        Prediction::some(
+            "bytes_down_per_s",
+            rate * inp.resp_hdr + payload_rate + hs * inp.hs_down,
+            "R·h_resp + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
+            vec![
+                ("R (req/s)", rate),
+                ("h_resp (B)", inp.resp_hdr),
+                ("N·λ·payload (B/s)", payload_rate),
+                ("H (handshakes/s)", hs),
+                ("handshake bytes down (B)", inp.hs_down),
+            ],
+        ),
+        Prediction::some(
+            "bytes_up_per_s",
+            rate * inp.req_hdr + hs * inp.hs_up,
+            "R·h_req + H·(SYN + ACK + ¼ TLS)",
+            vec![
+                ("R (req/s)", rate),
+                ("h_req (B)", inp.req_hdr),
+                ("H (handshakes/s)", hs),
+                ("handshake bytes up (B)", inp.hs_up),
+            ],
+        ),
+    ]
 }
