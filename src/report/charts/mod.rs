@@ -123,6 +123,20 @@ pub fn draw_custom_charts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text of every `<text>` element of an SVG, in order.
+    fn svg_texts(svg: &str) -> Vec<&str> {
+        svg.split("<text")
+            .skip(1)
+            .map(|t| {
+                t.split('>')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim_end_matches("</text")
+                    .trim()
+            })
+            .collect()
+    }
     use crate::report::testdata;
     use crate::results::Row;
 
@@ -188,17 +202,7 @@ mod tests {
 
         // requests vs clients: one line (+ its legend swatch) and one marker per row.
         let svg = std::fs::read_to_string(dir_path.join("charts/requests-vs-clients.svg")).unwrap();
-        let texts: Vec<&str> = svg
-            .split("<text")
-            .skip(1)
-            .map(|t| {
-                t.split('>')
-                    .nth(1)
-                    .unwrap_or("")
-                    .trim_end_matches("</text")
-                    .trim()
-            })
-            .collect();
+        let texts = svg_texts(&svg);
         assert!(texts.contains(&"requests per second (req/s)"));
         assert!(
             texts.contains(&"10k") && texts.contains(&"100k"),
@@ -361,17 +365,7 @@ mod tests {
         let svg = std::fs::read_to_string(dir.path().join("charts/custom-1.svg")).unwrap();
         assert!(svg.contains("bytes_down_per_s + bytes_up_per_s vs short-polling.interval"));
         // Intervals (`1s`, `3s`) are durations: seconds on the axis.
-        let texts: Vec<&str> = svg
-            .split("<text")
-            .skip(1)
-            .map(|t| {
-                t.split('>')
-                    .nth(1)
-                    .unwrap_or("")
-                    .trim_end_matches("</text")
-                    .trim()
-            })
-            .collect();
+        let texts = svg_texts(&svg);
         assert!(
             texts.contains(&"1 s") && texts.contains(&"3 s"),
             "{texts:?}"
