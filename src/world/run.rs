@@ -69,22 +69,28 @@ impl<P: Protocol> World<P> {
         }
     }
 
+    /// Is the connection the event was scheduled on still the one open? (A stale event
+    /// was cancelled by a close.) Asked only by the steps that depend on it.
+    #[inline]
+    fn on_live_connection(&self, ev: &ClientEvent) -> bool {
+        self.conn(ev.client, ev.slot).generation() == ev.generation
+    }
+
     fn client_step(&mut self, p: &mut P, ev: ClientEvent) {
         let c = ev.client;
-        let valid = self.conn(c, ev.slot).generation() == ev.generation;
         let upstream = ev.slot == Slot::Upstream;
         match ev.step {
             Step::Start => p.start(self, c),
-            Step::Syn if valid => self.on_syn(ev),
+            Step::Syn if self.on_live_connection(&ev) => self.on_syn(ev),
             // Whoever refused (admission, an offline client, a 503) already closed it.
-            Step::Refused if valid && upstream => {
+            Step::Refused if upstream && self.on_live_connection(&ev) => {
                 // Try again after a backoff; the message waits in the outbox.
                 let delay = self.draws.backoff(self.upstream.retry(), 1);
                 let retry = Event::client(c, Slot::Upstream, Step::UpstreamRetry, 0, 0);
                 self.clock.schedule(self.now() + delay, retry);
             }
-            Step::Refused if valid => p.on_refused(self, c),
-            Step::Ready if valid => {
+            Step::Refused if self.on_live_connection(&ev) => p.on_refused(self, c),
+            Step::Ready if self.on_live_connection(&ev) => {
                 self.set_state(c, ev.slot, ConnState::Idle);
                 let now = self.now();
                 self.conn_mut(c, ev.slot).touch(now);
@@ -94,11 +100,15 @@ impl<P: Protocol> World<P> {
                     p.on_connected(self, c);
                 }
             }
-            Step::Request(_) | Step::ChatPost if valid => self.on_request_arrival(p, ev),
-            Step::Depart(resp) if valid => self.on_depart(p, ev, resp),
-            Step::Response(resp) if valid => self.on_response_arrival(p, ev, resp),
-            Step::Push if valid => self.deliver(c, ev.arg),
-            Step::Frame(frame) if valid => {
+            Step::Request(_) | Step::ChatPost if self.on_live_connection(&ev) => {
+                self.on_request_arrival(p, ev)
+            }
+            Step::Depart(resp) if self.on_live_connection(&ev) => self.on_depart(p, ev, resp),
+            Step::Response(resp) if self.on_live_connection(&ev) => {
+                self.on_response_arrival(p, ev, resp)
+            }
+            Step::Push if self.on_live_connection(&ev) => self.deliver(c, ev.arg),
+            Step::Frame(frame) if self.on_live_connection(&ev) => {
                 let now = self.now();
                 self.conn_mut(c, Slot::Main).touch(now);
                 p.on_frame(self, c, P::Frame::from_code(frame), ev.arg);
@@ -107,11 +117,11 @@ impl<P: Protocol> World<P> {
                 p.on_client_timer(self, c, P::Timer::from_code(timer), ev.arg);
             }
             Step::UpstreamRetry => self.upstream_ready(c),
-            Step::ServerTimer(timer) if valid => {
+            Step::ServerTimer(timer) if self.on_live_connection(&ev) => {
                 p.on_server_timer(self, c, P::ServerTimer::from_code(timer), ev.arg);
             }
             Step::IdleCheck => self.on_idle_check(ev),
-            Step::Broken(how) if valid => {
+            Step::Broken(how) if self.on_live_connection(&ev) => {
                 self.rec.reconnect(self.now());
                 self.trace_note(c, Lane::Client, |_| "connection lost".to_string());
                 if upstream {
