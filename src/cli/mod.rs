@@ -202,6 +202,18 @@ fn run_quietly(
     Ok((plan, rows))
 }
 
+/// Raised by Ctrl-C; the handler is installed on first use (one per process). The
+/// simulation looks at it every 65,536 events, so a run stops within milliseconds.
+fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let raised = flag.clone();
+        let _ = ctrlc::set_handler(move || raised.store(true, Ordering::Relaxed));
+        flag
+    })
+}
+
 /// Runs the plan with a progress bar and Ctrl-C handling.
 fn execute(
     plan: &Plan,
@@ -209,19 +221,16 @@ fn execute(
     quiet: bool,
     shard: Option<Shard>,
 ) -> Result<Vec<Completed>, Failure> {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupt.clone();
-        // Only the first handler can be installed per process; tests call us once.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    }
+    let interrupt = interrupt_flag();
     let options = RunOptions { jobs, shard };
     let outcome = if quiet {
-        runner::execute(plan, &options, &interrupt, &runner::Silent)
+        runner::execute(plan, &options, interrupt, &runner::Silent)
     } else {
-        runner::execute(plan, &options, &interrupt, &Bar::new())
+        runner::execute(plan, &options, interrupt, &Bar::new())
     };
     outcome.map_err(|e| match e {
+        // The scenario cannot be simulated as written: bad input.
+        e @ RunError::Stuck { .. } => usage(e),
         RunError::Interrupted(stopped) => {
             let mut finished: Vec<usize> = stopped.completed.iter().map(|c| c.row).collect();
             finished.dedup();
@@ -439,7 +448,14 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
     sc.warmup = 0;
     sc.duration = a.until.as_nanos() as u64;
     sc.replication = 0;
-    let (_, trace) = crate::sim::simulate_traced(&sc);
+    let (_, trace) =
+        crate::sim::simulate_traced(&sc, interrupt_flag()).map_err(|e| match e {
+            crate::sim::SimError::Interrupted => Failure {
+                status: EXIT_INTERRUPTED,
+                error: anyhow!("interrupted; nothing was written"),
+            },
+            stuck => usage(stuck),
+        })?;
     let options = render::TraceOptions::for_scenario(&sc);
     let text = match a.format {
         args::TraceFormat::Text => render::text(&trace, &options),
