@@ -448,14 +448,13 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
     sc.warmup = 0;
     sc.duration = a.until.as_nanos() as u64;
     sc.replication = 0;
-    let (_, trace) =
-        crate::sim::simulate_traced(&sc, interrupt_flag()).map_err(|e| match e {
-            crate::sim::SimError::Interrupted => Failure {
-                status: EXIT_INTERRUPTED,
-                error: anyhow!("interrupted; nothing was written"),
-            },
-            stuck => usage(stuck),
-        })?;
+    let (_, trace) = crate::sim::simulate_traced(&sc, interrupt_flag()).map_err(|e| match e {
+        crate::sim::SimError::Interrupted => Failure {
+            status: EXIT_INTERRUPTED,
+            error: anyhow!("interrupted; nothing was written"),
+        },
+        stuck => usage(stuck),
+    })?;
     let options = render::TraceOptions::for_scenario(&sc);
     let text = match a.format {
         args::TraceFormat::Text => render::text(&trace, &options),

@@ -5,8 +5,8 @@
 //! a combination the checks could not foresee; the message names every short delay the
 //! run's technique reads, shortest first, for the user to lengthen.
 
-use crate::engine::time::NS_PER_MS;
 use crate::engine::Nanos;
+use crate::engine::time::NS_PER_MS;
 use crate::scenario::{Rtt, Scenario, Technique};
 use crate::units::text::format_duration;
 use crate::world::Halt;
@@ -51,7 +51,10 @@ fn short_delays(sc: &Scenario) -> Vec<String> {
     let mut delays: Vec<(&str, Nanos)> = vec![
         ("timeseries_bucket", sc.timeseries_bucket),
         ("workload.start_window", sc.workload.start_window),
-        ("workload.post_retry.initial", sc.workload.post_retry.initial),
+        (
+            "workload.post_retry.initial",
+            sc.workload.post_retry.initial,
+        ),
         ("network.outage", sc.network.outage),
         ("server.keepalive_timeout", sc.server.keepalive_timeout),
         ("server.backplane_latency", sc.server.backplane_latency),
@@ -69,15 +72,24 @@ fn short_delays(sc: &Scenario) -> Vec<String> {
         }
         Technique::LongPolling => {
             delays.push(("long-polling.timeout", sc.long_polling.timeout));
-            delays.push(("long-polling.reconnect_delay", sc.long_polling.reconnect_delay));
-            delays.push(("long-polling.backoff.initial", sc.long_polling.backoff.initial));
+            delays.push((
+                "long-polling.reconnect_delay",
+                sc.long_polling.reconnect_delay,
+            ));
+            delays.push((
+                "long-polling.backoff.initial",
+                sc.long_polling.backoff.initial,
+            ));
         }
         Technique::Sse => {
             delays.push(("sse.retry", sc.sse.retry));
             optional.push(("sse.heartbeat", sc.sse.heartbeat));
         }
         Technique::Websocket => {
-            delays.push(("websocket.heartbeat_timeout", sc.websocket.heartbeat_timeout));
+            delays.push((
+                "websocket.heartbeat_timeout",
+                sc.websocket.heartbeat_timeout,
+            ));
             delays.push(("websocket.backoff.initial", sc.websocket.backoff.initial));
             optional.push(("websocket.heartbeat", sc.websocket.heartbeat));
         }

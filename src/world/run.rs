@@ -48,8 +48,7 @@ impl<P: Protocol> World<P> {
     /// (checked every [`LOOK_UP_EVERY`] events) or time stops moving.
     pub fn run(&mut self, p: &mut P, stop: &AtomicBool) -> Result<(), Halt> {
         self.start();
-        let stuck_limit =
-            STUCK_EVENTS + STUCK_EVENTS_PER_CLIENT * self.clients.len() as u64;
+        let stuck_limit = STUCK_EVENTS + STUCK_EVENTS_PER_CLIENT * self.clients.len() as u64;
         let mut seen: u64 = 0;
         // Time at the last look-up, and since when (in events) it has not moved: time
         // never goes back, so equal times at two look-ups mean every event between them
