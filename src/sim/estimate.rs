@@ -94,8 +94,8 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         (origin * t, "workload.rate"),
     ];
     // Memory: clients, time-series buckets, retained updates.
-    let buckets = (sc.warmup.saturating_add(sc.duration) as f64 / sc.timeseries_bucket.max(1) as f64)
-        .ceil();
+    let buckets =
+        (sc.warmup.saturating_add(sc.duration) as f64 / sc.timeseries_bucket.max(1) as f64).ceil();
     let kept_for = match sc.server.retention {
         Retention::Duration(d) => secs(d).min(t) * origin,
         Retention::Count(k) => {
