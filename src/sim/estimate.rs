@@ -163,7 +163,7 @@ impl Budget {
     pub fn admit(&self, sc: &Scenario) -> Result<Estimate, OverBudget> {
         let e = estimate(sc);
         // NaN (an infinite rate times zero) is over budget too.
-        if !(e.memory_bytes <= self.memory_bytes) {
+        if e.memory_bytes.is_nan() || e.memory_bytes > self.memory_bytes {
             return Err(OverBudget::Memory {
                 technique: sc.technique,
                 estimate: e.memory_bytes,
@@ -171,7 +171,7 @@ impl Budget {
                 key: e.memory_key,
             });
         }
-        if !(e.events <= self.events) {
+        if e.events.is_nan() || e.events > self.events {
             return Err(OverBudget::Events {
                 technique: sc.technique,
                 estimate: e.events,
