@@ -10,7 +10,8 @@ fn main() {
         sc.workload.rate = 0.2;
         sc.warmup = 0;
         sc.duration = 20_000_000_000;
-        let (_, trace) = simulate_traced(&sc);
+        let (_, trace) = simulate_traced(&sc, &std::sync::atomic::AtomicBool::new(false))
+            .expect("a demo scenario ends");
         println!("== {t}");
         for m in trace.messages {
             println!(

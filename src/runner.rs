@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::experiment::Plan;
 use crate::results::{Row, RunOutput};
 use crate::scenario::{Scenario, Technique};
-use crate::sim::simulate;
+use crate::sim::{SimError, try_simulate};
 use crate::stats::aggregate;
 
 /// Run only the runs whose id falls in shard `index` of `count`.
@@ -102,6 +102,13 @@ pub enum RunError {
     Threads(#[from] rayon::ThreadPoolBuildError),
     #[error("interrupted: {} of {} runs finished", .0.completed.len(), .0.total_runs)]
     Interrupted(Interrupted),
+    /// A run could not finish (its world stopped moving in time): no result is made.
+    #[error("{point}: {error}")]
+    Stuck {
+        /// The run's sweep point, as [`describe_point`] writes it.
+        point: String,
+        error: SimError,
+    },
 }
 
 /// The run stopped early (Ctrl-C): what finished, for the message.
@@ -160,20 +167,37 @@ pub fn execute(
 ) -> Result<Vec<Completed>, RunError> {
     let keys = runs(plan, options.shard);
     progress.started(keys.len());
+    // The first stuck run, if any: the others stop starting (its error is the answer).
+    let stuck: std::sync::Mutex<Option<RunError>> = std::sync::Mutex::new(None);
+    let stop_all = AtomicBool::new(false);
     let simulate_one = |key: &RunKey| -> Option<Completed> {
-        if interrupt.load(Ordering::Relaxed) {
+        if interrupt.load(Ordering::Relaxed) || stop_all.load(Ordering::Relaxed) {
             return None;
         }
         let mut scenario = plan.rows[key.row].scenario.clone();
         scenario.replication = key.replication;
-        let output = simulate(&scenario);
-        progress.finished_run(output.metrics.events as u64);
-        Some(Completed {
-            row: key.row,
-            replication: key.replication,
-            id: key.id,
-            output,
-        })
+        match try_simulate(&scenario, interrupt) {
+            Ok(output) => {
+                progress.finished_run(output.metrics.events as u64);
+                Some(Completed {
+                    row: key.row,
+                    replication: key.replication,
+                    id: key.id,
+                    output,
+                })
+            }
+            Err(SimError::Interrupted) => None,
+            Err(error) => {
+                stop_all.store(true, Ordering::Relaxed);
+                let planned = &plan.rows[key.row];
+                let mut first = stuck.lock().unwrap_or_else(|p| p.into_inner());
+                first.get_or_insert(RunError::Stuck {
+                    point: format!("{} {}", planned.technique, describe_point(&planned.sweep)),
+                    error,
+                });
+                None
+            }
+        }
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
@@ -186,6 +210,9 @@ pub fn execute(
         }
     };
     progress.stopped();
+    if let Some(error) = stuck.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(error);
+    }
     let total_runs = results.len();
     if results.iter().any(Option::is_none) {
         return Err(RunError::Interrupted(Interrupted {
@@ -200,24 +227,29 @@ pub fn execute(
 /// returns their outputs in input order, whatever order they finish in. `on_done(i, wall)`
 /// is called from the worker thread as scenario `i` finishes, for progress lines: the wall
 /// time never enters a result. `rtsim size` runs each round of its searches through this.
+/// A run that cannot finish is an error naming its technique.
 pub fn run_scenarios(
     scenarios: &[Scenario],
     jobs: usize,
     on_done: &(dyn Fn(usize, Duration) + Sync),
-) -> Result<Vec<RunOutput>, rayon::ThreadPoolBuildError> {
+) -> Result<Vec<RunOutput>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    Ok(pool.install(|| {
+    let never = AtomicBool::new(false);
+    pool.install(|| {
         scenarios
             .par_iter()
             .enumerate()
             .map(|(i, scenario)| {
                 let started = Instant::now();
-                let output = simulate(scenario);
+                let output = try_simulate(scenario, &never).map_err(|error| RunError::Stuck {
+                    point: format!("{} sizing run", scenario.technique),
+                    error,
+                })?;
                 on_done(i, started.elapsed());
-                output
+                Ok(output)
             })
             .collect()
-    }))
+    })
 }
 
 /// Aggregates completed runs (every replication of every row, any order) into rows, in

@@ -152,7 +152,7 @@ macro_rules! with_parameter_table {
                     check positive_or_off;
                 /// Mean time between network drops per client. `None` = off.
                 disconnect_every: Option<Nanos> as duration_or_off = None,
-                    check positive_or_off;
+                    check at_least_1ms_or_off;
                 outage: Nanos as duration = 2 * NS_PER_S;
             }
 
@@ -184,7 +184,7 @@ macro_rules! with_parameter_table {
 
             /// `[short-polling]`.
             ShortPolling short_polling "short-polling" {
-                interval: Nanos as duration = 3 * NS_PER_S, check positive;
+                interval: Nanos as duration = 3 * NS_PER_S, check at_least_1ms;
                 /// Uniform extra delay in [0, jitter] added to every gap.
                 jitter: Nanos as duration = 0;
                 schedule: PollSchedule = PollSchedule::AfterResponse;
@@ -201,14 +201,14 @@ macro_rules! with_parameter_table {
             /// `[sse]`.
             Sse sse "sse" {
                 heartbeat: Option<Nanos> as duration_or_off = Some(15 * NS_PER_S),
-                    check positive_or_off;
-                retry: Nanos as duration = 3 * NS_PER_S;
+                    check at_least_1ms_or_off;
+                retry: Nanos as duration = 3 * NS_PER_S, check at_least_1ms;
             }
 
             /// `[websocket]`.
             WebSocket websocket "websocket" {
                 heartbeat: Option<Nanos> as duration_or_off = Some(25 * NS_PER_S),
-                    check positive_or_off;
+                    check at_least_1ms_or_off;
                 heartbeat_timeout: Nanos as duration = 20 * NS_PER_S, check positive;
                 backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
                 resume: bool = false;

@@ -84,6 +84,10 @@ pub struct RunArgs {
     /// Run only shard K of N (runs are assigned by a hash of their parameters).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
+    /// Run even if a run's estimated events or memory exceed the budget (10^10 events,
+    /// 8 GiB per run).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -131,6 +135,10 @@ pub struct SizeArgs {
     /// Override a key: --set workload.clients=5000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Run even if a run's estimated events or memory exceed the budget (10^10 events,
+    /// 8 GiB per run).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -154,6 +162,10 @@ pub struct TraceArgs {
     /// Override a key: --set network.proxy_idle_timeout=10s (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Run even if a run's estimated events or memory exceed the budget (10^10 events,
+    /// 8 GiB per run).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// How `rtsim trace` draws the messages.

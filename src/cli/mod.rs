@@ -202,6 +202,33 @@ fn run_quietly(
     Ok((plan, rows))
 }
 
+/// Refuses, before anything is allocated for them, scenarios whose estimated events or
+/// memory exceed the run budget — unless `--allow-large`.
+fn within_budget<'a>(
+    scenarios: impl IntoIterator<Item = &'a crate::scenario::Scenario>,
+    allow_large: bool,
+) -> Result<(), Failure> {
+    if allow_large {
+        return Ok(());
+    }
+    for sc in scenarios {
+        crate::sim::Budget::DEFAULT.admit(sc).map_err(usage)?;
+    }
+    Ok(())
+}
+
+/// Raised by Ctrl-C; the handler is installed on first use (one per process). The
+/// simulation looks at it every 65,536 events, so a run stops within milliseconds.
+fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let raised = flag.clone();
+        let _ = ctrlc::set_handler(move || raised.store(true, Ordering::Relaxed));
+        flag
+    })
+}
+
 /// Runs the plan with a progress bar and Ctrl-C handling.
 fn execute(
     plan: &Plan,
@@ -209,19 +236,16 @@ fn execute(
     quiet: bool,
     shard: Option<Shard>,
 ) -> Result<Vec<Completed>, Failure> {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupt.clone();
-        // Only the first handler can be installed per process; tests call us once.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    }
+    let interrupt = interrupt_flag();
     let options = RunOptions { jobs, shard };
     let outcome = if quiet {
-        runner::execute(plan, &options, &interrupt, &runner::Silent)
+        runner::execute(plan, &options, interrupt, &runner::Silent)
     } else {
-        runner::execute(plan, &options, &interrupt, &Bar::new())
+        runner::execute(plan, &options, interrupt, &Bar::new())
     };
     outcome.map_err(|e| match e {
+        // The scenario cannot be simulated as written: bad input.
+        e @ RunError::Stuck { .. } => usage(e),
         RunError::Interrupted(stopped) => {
             let mut finished: Vec<usize> = stopped.completed.iter().map(|c| c.row).collect();
             finished.dedup();
@@ -267,6 +291,7 @@ fn write_timing(dir: &Path, wall_time_s: f64, completed: &[Completed]) -> anyhow
 fn run(a: args::RunArgs) -> Result<(), Failure> {
     let exp = load(&a.file, &a.set)?;
     let plan = exp.plan();
+    within_budget(plan.rows.iter().map(|r| &r.scenario), a.allow_large)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
     let started = Instant::now();
     let completed = execute(&plan, jobs(a.jobs), a.quiet, a.shard)?;
@@ -320,6 +345,9 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
     let mut peak_memory: f64 = 0.0;
     for row in &plan.rows {
         let est = crate::sim::estimate(&row.scenario);
+        if let Err(over) = crate::sim::Budget::DEFAULT.admit(&row.scenario) {
+            println!("  note: {over}");
+        }
         total_events += est.events * plan.replications as f64;
         peak_memory = peak_memory.max(est.memory_bytes);
         println!(
@@ -376,6 +404,7 @@ fn plot(a: args::PlotArgs) -> Result<(), Failure> {
 
 fn size(a: args::SizeArgs) -> Result<(), Failure> {
     let exp = load(&a.file, &a.set)?;
+    within_budget([&exp.base], a.allow_large)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
     let options = crate::sizing::Options {
         jobs: jobs(a.jobs),
@@ -439,7 +468,14 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
     sc.warmup = 0;
     sc.duration = a.until.as_nanos() as u64;
     sc.replication = 0;
-    let (_, trace) = crate::sim::simulate_traced(&sc);
+    within_budget([&sc], a.allow_large)?;
+    let (_, trace) = crate::sim::simulate_traced(&sc, interrupt_flag()).map_err(|e| match e {
+        crate::sim::SimError::Interrupted => Failure {
+            status: EXIT_INTERRUPTED,
+            error: anyhow!("interrupted; nothing was written"),
+        },
+        stuck => usage(stuck),
+    })?;
     let options = render::TraceOptions::for_scenario(&sc);
     let text = match a.format {
         args::TraceFormat::Text => render::text(&trace, &options),

@@ -33,6 +33,45 @@ pub(crate) fn positive(v: &Val<Dur>, key: &str) -> Result<(), Problem> {
     }
 }
 
+/// The shortest a timer may be: a delay, an interval or a period below it makes the
+/// simulated world take thousands of steps per client per millisecond, or loop at one
+/// instant (a retry of zero while the network is down) — no real client, browser or
+/// server runs timers this short, and a run of it would never end in useful time.
+pub(crate) const MIN_TIMER: crate::engine::Nanos = crate::engine::NS_PER_MS;
+/// Why [`MIN_TIMER`] (the help line of its errors).
+const MIN_TIMER_WHY: &str = "shorter timers than 1ms have no physical counterpart here and would \
+     make the simulated world loop at one instant or take millions of steps per second";
+
+/// A duration of at least [`MIN_TIMER`] (zero is reported as "above zero").
+pub(crate) fn at_least_1ms(v: &Val<Dur>, key: &str) -> Result<(), Problem> {
+    positive(v, key)?;
+    if v.v.0 < MIN_TIMER {
+        return Err(Problem::new(
+            &v.loc,
+            "a duration of at least 1ms",
+            format!("\"{}\"", format_duration(v.v.0)),
+        )
+        .for_key(key)
+        .help(MIN_TIMER_WHY));
+    }
+    Ok(())
+}
+
+/// A duration of at least [`MIN_TIMER`], or `"off"`.
+pub(crate) fn at_least_1ms_or_off(v: &Val<OffDur>, key: &str) -> Result<(), Problem> {
+    positive_or_off(v, key)?;
+    match v.v.0 {
+        Some(d) if d < MIN_TIMER => Err(Problem::new(
+            &v.loc,
+            "a duration of at least 1ms, or \"off\"",
+            format!("\"{}\"", format_duration(d)),
+        )
+        .for_key(key)
+        .help(MIN_TIMER_WHY)),
+        _ => Ok(()),
+    }
+}
+
 /// A duration above zero, when the key is written at all.
 pub(crate) fn positive_if_set(v: &Val<Option<Dur>>, key: &str) -> Result<(), Problem> {
     match v.v {
@@ -205,13 +244,22 @@ pub(crate) fn valid_rtt(rtt: &Val<Rtt>, key: &str) -> Result<(), Problem> {
     }
 }
 
-/// A first delay above zero, a cap no shorter than it, a jitter from 0 to 1.
+/// A first delay of at least [`MIN_TIMER`], a cap no shorter than it, a jitter from 0 to 1.
 pub(crate) fn valid_backoff(b: &Val<Backoff>, key: &str) -> Result<(), Problem> {
     let v = &b.v;
     if v.initial == 0 {
         return Err(
             Problem::new(&b.loc, "an initial delay above zero", "initial = \"0s\"").for_key(key),
         );
+    }
+    if v.initial < MIN_TIMER {
+        return Err(Problem::new(
+            &b.loc,
+            "an initial delay of at least 1ms",
+            format!("initial = \"{}\"", format_duration(v.initial)),
+        )
+        .for_key(key)
+        .help(MIN_TIMER_WHY));
     }
     if v.max < v.initial {
         return Err(Problem::new(

@@ -257,7 +257,7 @@ key_sections! {
         warmup: Nanos as duration = 10 * NS_PER_S;
         replications: u32 = 1, check replications_in_range;
         techniques: Vec<Technique> = Technique::ALL.to_vec();
-        timeseries_bucket: Nanos as duration = NS_PER_S, check positive;
+        timeseries_bucket: Nanos as duration = NS_PER_S, check at_least_1ms;
     }
 
     /// `[target]`, read by `rtsim size`.

@@ -264,6 +264,23 @@ impl Ctx {
             )
             .title("the warm-up is longer than the run"));
         }
+        // Each is at most 100 years (the parser's cap); together too, so that the end of
+        // the run plus any timer stays far inside the clock's ~584 years.
+        let end = warmup.v.0.checked_add(duration.v.0);
+        if end.is_none_or(|e| e > crate::units::text::MAX_DURATION) {
+            let loc = blame(&duration.loc, &warmup.loc);
+            return Err(Problem::new(
+                loc,
+                "duration + warmup of at most 100 years (the simulator's clock covers ~584 \
+                 years)",
+                format!(
+                    "duration = \"{}\", warmup = \"{}\"",
+                    format_duration(duration.v.0),
+                    format_duration(warmup.v.0)
+                ),
+            )
+            .title("the run is longer than the simulator's clock allows"));
+        }
 
         // Workload.
         let w = &f.workload;
@@ -309,6 +326,26 @@ impl Ctx {
                 format!("memory_limit = \"{}\"", format_size(limit.v.0)),
             )
             .title("no memory is left for connections"));
+        }
+
+        // The memory books are i64 bytes: the most the deployment could ever hold (or be
+        // asked for: every client's two connections in their largest use, plus each
+        // instance's base) must fit with room to spare, so no sum can wrap.
+        let sv = &f.server;
+        let per_conn = u128::from(sv.memory_per_connection.v.0)
+            + u128::from(sv.thread_stack.v.0)
+            + u128::from(sv.memory_per_request.v.0.max(sv.memory_per_stream.v.0));
+        let most = u128::from(sv.instances.v) * u128::from(base.v.0)
+            + 2 * u128::from(f.workload.clients.v) * per_conn;
+        if most > MAX_MEMORY_BOOKS {
+            let loc = blame(&sv.memory_per_connection.loc, &base.loc);
+            return Err(Problem::new(
+                loc,
+                "server memory sizes whose total over every connection and instance stays \
+                 below 4 EiB",
+                format!("up to {most} B in all"),
+            )
+            .title("the server's memory sizes are too large to account for"));
         }
 
         // Techniques against the proxy.
@@ -394,6 +431,9 @@ fn quoted(names: &[String]) -> String {
 
 /// The location to point at for a two-value conflict: a sweep element if one is involved,
 /// else the first value unless it is a default.
+/// Most bytes the memory books may ever hold (2^62: half of `i64`'s range).
+const MAX_MEMORY_BOOKS: u128 = 1 << 62;
+
 fn blame<'a>(first: &'a Loc, second: &'a Loc) -> &'a Loc {
     if (second.swept && !first.swept) || first.src == BUILTIN {
         second

@@ -8,9 +8,13 @@
 //! it is made.
 
 mod books;
+mod error;
 mod estimate;
 
-pub use estimate::{Estimate, estimate};
+pub use error::SimError;
+pub use estimate::{Budget, Estimate, OverBudget, estimate};
+
+use std::sync::atomic::AtomicBool;
 
 use crate::results::RunOutput;
 use crate::scenario::{Scenario, Technique};
@@ -18,23 +22,34 @@ use crate::techniques::{LongPolling, ShortPolling, Sse, WebSocket};
 use crate::world::trace::Trace;
 use crate::world::{Books, Protocol, World};
 
-/// Simulates one run.
+/// A stop flag nobody raises: for runs without Ctrl-C (tests, benchmarks).
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// Simulates one run, stopping early if `stop` is raised (Ctrl-C) or if the world stops
+/// moving in time (a zero-delay loop).
+pub fn try_simulate(sc: &Scenario, stop: &AtomicBool) -> Result<RunOutput, SimError> {
+    Ok(books::output(sc, &run(sc, Mode::Plain, stop)?))
+}
+
+/// Simulates one run of a scenario known to end (tests, benchmarks): a stuck run panics
+/// here, so everything a user starts goes through [`try_simulate`].
 pub fn simulate(sc: &Scenario) -> RunOutput {
-    books::output(sc, &run(sc, Mode::Plain))
+    try_simulate(sc, &NEVER).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Simulates one run and records every message (for `rtsim trace`: keep it tiny).
-pub fn simulate_traced(sc: &Scenario) -> (RunOutput, Trace) {
-    let mut books = run(sc, Mode::Traced);
+pub fn simulate_traced(sc: &Scenario, stop: &AtomicBool) -> Result<(RunOutput, Trace), SimError> {
+    let mut books = run(sc, Mode::Traced, stop)?;
     let trace = books.trace.take().unwrap_or_default();
-    (books::output(sc, &books), trace)
+    Ok((books::output(sc, &books), trace))
 }
 
 /// Simulates one run with every step scheduled as an event, none taken early (see
 /// [`World::schedule_every_step`]): the reference that the quiet-world shortcut is
 /// tested against.
 pub fn simulate_every_step(sc: &Scenario) -> RunOutput {
-    books::output(sc, &run(sc, Mode::EveryStep))
+    let books = run(sc, Mode::EveryStep, &NEVER).unwrap_or_else(|e| panic!("{e}"));
+    books::output(sc, &books)
 }
 
 #[derive(Clone, Copy)]
@@ -45,22 +60,28 @@ enum Mode {
 }
 
 /// Runs the scenario's technique to the end of the window.
-fn run(sc: &Scenario, mode: Mode) -> Books {
+fn run(sc: &Scenario, mode: Mode, stop: &AtomicBool) -> Result<Books, SimError> {
     match sc.technique {
-        Technique::ShortPolling => run_with(sc, ShortPolling::new(sc), mode),
-        Technique::LongPolling => run_with(sc, LongPolling::new(sc), mode),
-        Technique::Sse => run_with(sc, Sse::new(sc), mode),
-        Technique::Websocket => run_with(sc, WebSocket::new(sc), mode),
+        Technique::ShortPolling => run_with(sc, ShortPolling::new(sc), mode, stop),
+        Technique::LongPolling => run_with(sc, LongPolling::new(sc), mode, stop),
+        Technique::Sse => run_with(sc, Sse::new(sc), mode, stop),
+        Technique::Websocket => run_with(sc, WebSocket::new(sc), mode, stop),
     }
 }
 
-fn run_with<P: Protocol>(sc: &Scenario, mut technique: P, mode: Mode) -> Books {
+fn run_with<P: Protocol>(
+    sc: &Scenario,
+    mut technique: P,
+    mode: Mode,
+    stop: &AtomicBool,
+) -> Result<Books, SimError> {
     let mut w = World::<P>::new(sc);
     match mode {
         Mode::Plain => {}
         Mode::Traced => w.record_trace(),
         Mode::EveryStep => w.schedule_every_step(),
     }
-    w.run(&mut technique);
-    w.close()
+    w.run(&mut technique, stop)
+        .map_err(|halt| SimError::from_halt(sc, halt))?;
+    Ok(w.close())
 }

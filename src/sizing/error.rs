@@ -23,7 +23,7 @@ pub enum SizingError {
         problem: SearchError,
     },
     #[error(transparent)]
-    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    Run(#[from] crate::runner::RunError),
 }
 
 /// One technique's search could not finish.

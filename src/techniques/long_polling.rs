@@ -78,7 +78,10 @@ impl LongPolling {
     /// Events one client costs per second: about four per answer, an answer per update
     /// received or per timeout.
     pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
-        4.0 * (load.updates_per_s + 1.0 / secs(sc.long_polling.timeout).max(1e-9))
+        // A poll is answered by the first update (or the timeout), and the next one is at
+        // the server a round trip later: updates arriving meanwhile share one answer.
+        let answers = load.updates_per_s + 1.0 / secs(sc.long_polling.timeout).max(1e-9);
+        4.0 / (1.0 / answers + load.rtt_s)
     }
 
     /// `GET /messages?since=<cursor>` on the open connection, or a new one.

@@ -23,7 +23,10 @@ pub enum ParseError {
     /// humantime's own reason ("unknown time unit …", "number is too large", …).
     #[error(transparent)]
     Duration(#[from] humantime::DurationError),
-    #[error("a duration too long for a 64-bit ns clock")]
+    #[error(
+        "a duration longer than 100 years (the simulator's clock covers ~584 years, and \
+         its times are added together)"
+    )]
     DurationTooLong,
     #[error("a negative size")]
     NegativeSize,
@@ -68,8 +71,16 @@ pub fn parse_duration(s: &str) -> Result<Nanos, ParseError> {
         return Err(ParseError::DurationWithoutUnit);
     }
     let d = humantime::parse_duration(t)?;
-    u64::try_from(d.as_nanos()).map_err(|_| ParseError::DurationTooLong)
+    u64::try_from(d.as_nanos())
+        .ok()
+        .filter(|&ns| ns <= MAX_DURATION)
+        .ok_or(ParseError::DurationTooLong)
 }
+
+/// The longest duration any key may be written with: 100 years. The clock is a `u64` of
+/// nanoseconds (~584 years); capping every duration well below it means a run's end plus
+/// any timer, or the warm-up plus the run, can never wrap.
+pub const MAX_DURATION: Nanos = 100 * 365 * 24 * 3600 * 1_000_000_000;
 
 /// Canonical text of a duration: the largest unit that divides it exactly.
 pub fn format_duration(ns: Nanos) -> String {

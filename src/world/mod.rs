@@ -67,6 +67,7 @@ pub use connections::{Conn, ConnState, ConnectionBooks};
 pub(crate) use event::codes;
 pub use event::{Break, Code, Never, Response, Slot};
 pub use protocol::{Protocol, Push};
+pub use run::{Halt, STUCK_EVENTS, STUCK_EVENTS_PER_CLIENT};
 pub use server::ConnUse;
 
 pub struct World<P: Protocol> {

@@ -3,6 +3,8 @@
 //! idle checks, breaks), update sources, faults and chat upstream. A technique is called
 //! where the protocol is its business.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::engine::Nanos;
 use crate::engine::prefetch::prefetch;
 use crate::scenario::Tls;
@@ -16,11 +18,60 @@ use crate::world::{ConnState, Protocol, World, trace};
 /// for the memory to answer before each event comes up.
 const PREFETCH_AHEAD: usize = 3;
 
+/// The run loop looks up from its events once every this many (a power of two, so the
+/// test is a mask): to see whether Ctrl-C was pressed and whether time still moves. At
+/// 10–50 M events/s that is every 1–7 ms of wall time, and costs one load and one
+/// compare per 65,536 events.
+const LOOK_UP_EVERY: u64 = 1 << 16;
+
+/// Events at one simulated instant beyond which a run is declared stuck, before the
+/// allowance per client ([`STUCK_EVENTS_PER_CLIENT`]). The largest legitimate bursts at
+/// one instant are fan-outs (a broadcast reaching every client with the same round trip,
+/// a start window squeezed to nothing): a few events per client. 10^7 plus 64 per client
+/// is far above any of them, and still reached in well under a second of wall time.
+pub const STUCK_EVENTS: u64 = 10_000_000;
+/// See [`STUCK_EVENTS`].
+pub const STUCK_EVENTS_PER_CLIENT: u64 = 64;
+
+/// Why a run stopped before the end of its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// The stop flag was raised (Ctrl-C).
+    Interrupted,
+    /// At least `events` events happened at simulated time `at` without time moving:
+    /// some delay is zero or too small for the world to make progress.
+    Stuck { at: Nanos, events: u64 },
+}
+
 impl<P: Protocol> World<P> {
-    /// Runs the simulation to the end of the measured window.
-    pub fn run(&mut self, p: &mut P) {
+    /// Runs the simulation to the end of the measured window, unless `stop` is raised
+    /// (checked every [`LOOK_UP_EVERY`] events) or time stops moving.
+    pub fn run(&mut self, p: &mut P, stop: &AtomicBool) -> Result<(), Halt> {
         self.start();
+        let stuck_limit = STUCK_EVENTS + STUCK_EVENTS_PER_CLIENT * self.clients.len() as u64;
+        let mut seen: u64 = 0;
+        // Time at the last look-up, and since when (in events) it has not moved: time
+        // never goes back, so equal times at two look-ups mean every event between them
+        // happened at that instant.
+        let mut last_time = Nanos::MAX;
+        let mut still_since = 0;
         while let Some(ev) = self.clock.next() {
+            seen += 1;
+            if seen & (LOOK_UP_EVERY - 1) == 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(Halt::Interrupted);
+                }
+                let now = self.now();
+                if now != last_time {
+                    last_time = now;
+                    still_since = seen;
+                } else if seen - still_since >= stuck_limit {
+                    return Err(Halt::Stuck {
+                        at: now,
+                        events: seen - still_since,
+                    });
+                }
+            }
             // At 10^4+ clients, an event's client is a cache miss on each of its two
             // lines: ask for the next events' clients now, so memory works meanwhile.
             for k in 0..PREFETCH_AHEAD {
@@ -32,6 +83,7 @@ impl<P: Protocol> World<P> {
             }
             self.dispatch(p, ev);
         }
+        Ok(())
     }
 
     /// Schedules every client's start (common random phases), the fault processes and
