@@ -26,6 +26,7 @@
 //! Every error names its source (the file, `--set`, or a preset file), line and column,
 //! what was expected and what was found.
 
+mod charts;
 mod checks;
 mod document;
 mod error;
@@ -183,6 +184,7 @@ fn load_inner(
     ctx.warnings.extend(pinned);
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
+    charts::check(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let techniques = base_filled.top.techniques.v.clone();
     // Never empty: `techniques = []` is refused when read.
     let first = techniques
