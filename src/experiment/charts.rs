@@ -10,8 +10,8 @@ use crate::columns::{result_column, result_columns};
 
 use super::document::{RawExperiment, closest, sweepable_keys};
 use super::error::Problem;
-use super::validate::Filled;
 use super::schema::Val;
+use super::validate::Filled;
 
 /// The first `[[charts]]` value that names no column, as a problem at that value.
 pub(crate) fn check(filled: &Filled, raw: &RawExperiment) -> Result<(), Problem> {

@@ -154,7 +154,11 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ExperimentE
 fn not_utf8(name: &str, e: &std::string::FromUtf8Error) -> ExperimentError {
     let bytes = e.as_bytes();
     let at = e.utf8_error().valid_up_to();
-    let bad_len = e.utf8_error().error_len().unwrap_or(bytes.len() - at).max(1);
+    let bad_len = e
+        .utf8_error()
+        .error_len()
+        .unwrap_or(bytes.len() - at)
+        .max(1);
     let bad: Vec<String> = bytes[at..(at + bad_len).min(bytes.len())]
         .iter()
         .map(|b| format!("0x{b:02X}"))
