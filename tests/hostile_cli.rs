@@ -394,7 +394,7 @@ fn merge_checks_what_each_shard_says() {
     let shard_json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(!shard_json["runs"].as_array().unwrap().is_empty());
     let first_id = shard_json["runs"][0]["id"].as_u64().unwrap();
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|j| j["rtsim_version"] = "9.9.9".into()),
             "written by rtsim 9.9.9",
@@ -430,6 +430,9 @@ fn merge_checks_what_each_shard_says() {
             .stderr(predicate::str::contains(message));
     }
 }
+
+/// A change made to a good shard file.
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
 
 // ------------------------------------------------------------------- small ones
 
