@@ -9,6 +9,7 @@
 //! reports, and owns the progress bar the runner reports to.
 
 mod args;
+mod output;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,10 +29,20 @@ use crate::runner::{self, Completed, RunError, RunOptions, Shard};
 
 pub use args::{Cli, Command};
 
+/// `println!` that ends the command quietly (exit 141) when stdout's reader has gone,
+/// where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 /// Exit status for bad input.
 const EXIT_USAGE: u8 = 2;
 /// Exit status for a run stopped by Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status when stdout's reader went away (128 + SIGPIPE, as a shell reports it).
+const EXIT_CLOSED_PIPE: u8 = 141;
 
 /// A failure with its exit status.
 struct Failure {
@@ -139,6 +150,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.error.is::<output::ClosedPipe>() => ExitCode::from(EXIT_CLOSED_PIPE),
         Err(f) => {
             eprintln!("{}", f.message().trim_end());
             ExitCode::from(f.status)
@@ -170,17 +182,52 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
     }
 }
 
-fn default_out(name: &str) -> PathBuf {
-    Path::new("output").join(name)
+/// Worker threads: `--jobs` (all cores by default), capped at the number of runs and of
+/// cores, with a note when the flag asked for more (more threads than either only
+/// costs time).
+fn jobs(flag: Option<usize>, runs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores.min(runs).max(1);
+    match flag {
+        None | Some(0) => cap,
+        Some(j) if j > cap => {
+            eprintln!(
+                "note: --jobs {j} capped at {cap} ({} runs, {cores} cores)",
+                runs
+            );
+            cap
+        }
+        Some(j) => j,
+    }
 }
 
-fn jobs(j: Option<usize>) -> usize {
-    j.unwrap_or(0)
+/// Runs in the plan (or in this shard of it).
+fn run_count(plan: &Plan, shard: Option<Shard>) -> usize {
+    runner::runs(plan, shard).len()
 }
 
 /// The rows (with their theory cells) and sweep keys of a finished run's `results.csv`.
 fn read_rows(dir: &Path) -> Result<(Results, Vec<String>), Failure> {
     report::read_results_csv(&dir.join("results.csv")).map_err(usage)
+}
+
+/// What `table` and `explain` read when it is not a results folder: an experiment file
+/// (a regular file). Anything else (`/dev/null`, a missing path, a socket) is an error,
+/// not an empty experiment to run with every default.
+fn source_file(path: &Path) -> Result<PathBuf, Failure> {
+    if path.is_file() {
+        Ok(path.to_path_buf())
+    } else if path.exists() {
+        Err(usage(anyhow!(
+            "{}: neither a results folder nor an experiment file",
+            path.display()
+        )))
+    } else {
+        Err(usage(anyhow!(
+            "{}: no such results folder or experiment file",
+            path.display()
+        )))
+    }
 }
 
 /// The rows annotated with theory's predictions for each row's scenario.
@@ -197,7 +244,7 @@ fn run_quietly(
     jobs_flag: Option<usize>,
 ) -> Result<(Plan, Vec<Row>), Failure> {
     let plan = load(file, set)?.plan();
-    let completed = execute(&plan, jobs(jobs_flag), true, None)?;
+    let completed = execute(&plan, jobs(jobs_flag, run_count(&plan, None)), true, None)?;
     let rows = runner::rows(&plan, &completed)?;
     Ok((plan, rows))
 }
@@ -292,12 +339,20 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     let exp = load(&a.file, &a.set)?;
     let plan = exp.plan();
     within_budget(plan.rows.iter().map(|r| &r.scenario), a.allow_large)?;
-    let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_out(&exp.name));
+    // Checked (and the staging folder made) before any simulating.
+    let staging = output::Staging::prepare(&out)?;
+    let out = staging.target().to_path_buf();
     let started = Instant::now();
-    let completed = execute(&plan, jobs(a.jobs), a.quiet, a.shard)?;
+    let workers = jobs(a.jobs, run_count(&plan, a.shard));
+    let completed = execute(&plan, workers, a.quiet, a.shard)?;
     let wall = started.elapsed().as_secs_f64();
     if let Some(shard) = a.shard {
-        write_shard(&out, &exp, shard, &completed)?;
+        write_shard(staging.dir(), &exp, shard, &completed)?;
+        staging.commit()?;
         if !a.quiet {
             eprintln!(
                 "shard {}/{}: {} runs written to {}",
@@ -311,10 +366,11 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
     let meta = metadata(&exp, &plan, wall);
-    report::write_all(&out, &results, &meta).context("writing results")?;
-    write_timing(&out, wall, &completed)?;
+    report::write_all(staging.dir(), &results, &meta).context("writing results")?;
+    write_timing(staging.dir(), wall, &completed)?;
+    staging.commit()?;
     if !a.quiet {
-        println!("{}", report::tradeoff_table(results.rows()));
+        say!("{}", report::tradeoff_table(results.rows()));
         eprintln!(
             "{} runs in {:.1} s; results in {}",
             completed.len(),
@@ -330,11 +386,11 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
 fn check(a: args::CheckArgs) -> Result<(), Failure> {
     let exp = load(&a.file, &a.set)?;
     let plan = exp.plan();
-    println!("{}: {}", exp.name, a.file.display());
+    say!("{}: {}", exp.name, a.file.display());
     if !exp.description.is_empty() {
-        println!("  {}", exp.description.trim());
+        say!("  {}", exp.description.trim());
     }
-    println!(
+    say!(
         "{} rows × {} replications = {} runs (seed {})",
         plan.rows.len(),
         plan.replications,
@@ -350,7 +406,7 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
         }
         total_events += est.events * plan.replications as f64;
         peak_memory = peak_memory.max(est.memory_bytes);
-        println!(
+        say!(
             "  {:14} {:40} ~{:>8} events/run, ~{} memory",
             row.technique.name(),
             runner::describe_point(&row.sweep),
@@ -358,12 +414,12 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
             crate::units::human::bytes(est.memory_bytes, true)
         );
     }
-    println!(
+    say!(
         "estimated work: ~{} simulated events in all; ~{} of memory per worker thread",
         crate::units::human::count(total_events),
         crate::units::human::bytes(peak_memory, true)
     );
-    println!("ok");
+    say!("ok");
     Ok(())
 }
 
@@ -373,9 +429,9 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
     let rows = if a.source.is_dir() {
         read_rows(&a.source)?.0.into_rows()
     } else {
-        run_quietly(&a.source, &a.set, a.jobs)?.1
+        run_quietly(&source_file(&a.source)?, &a.set, a.jobs)?.1
     };
-    println!("{}", report::tradeoff_table(&rows));
+    say!("{}", report::tradeoff_table(&rows));
     Ok(())
 }
 
@@ -395,7 +451,7 @@ fn plot(a: args::PlotArgs) -> Result<(), Failure> {
         );
     }
     for f in files {
-        println!("{}", f.display());
+        say!("{}", f.display());
     }
     Ok(())
 }
@@ -405,9 +461,13 @@ fn plot(a: args::PlotArgs) -> Result<(), Failure> {
 fn size(a: args::SizeArgs) -> Result<(), Failure> {
     let exp = load(&a.file, &a.set)?;
     within_budget([&exp.base], a.allow_large)?;
-    let out = a.out.clone().unwrap_or_else(|| default_out(&exp.name));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_out(&exp.name));
+    let staging = output::Staging::prepare(&out)?;
     let options = crate::sizing::Options {
-        jobs: jobs(a.jobs),
+        jobs: jobs(a.jobs, usize::MAX),
         ..Default::default()
     };
     let started = Instant::now();
@@ -415,10 +475,13 @@ fn size(a: args::SizeArgs) -> Result<(), Failure> {
         eprintln!("{}", report::sizing::progress_line(run));
     };
     let rows = crate::sizing::size(&exp, &options, &progress).map_err(|e| usage(anyhow!(e)))?;
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let csv_path = out.join(report::sizing::CSV_FILE_NAME);
-    report::write_atomic(&csv_path, &report::sizing::sizing_csv(&rows))?;
-    println!("{}", report::sizing::sizing_markdown(&rows, &exp.target));
+    report::write_atomic(
+        &staging.dir().join(report::sizing::CSV_FILE_NAME),
+        &report::sizing::sizing_csv(&rows),
+    )?;
+    let csv_path = staging.target().join(report::sizing::CSV_FILE_NAME);
+    staging.commit()?;
+    say!("{}", report::sizing::sizing_markdown(&rows, &exp.target));
     eprintln!(
         "sized {} techniques in {:.1} s; {}",
         rows.len(),
@@ -485,7 +548,7 @@ fn trace(a: args::TraceArgs) -> Result<(), Failure> {
     match &a.out {
         Some(path) => report::write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{text}"),
+        None => output::write_stdout(format_args!("{text}"))?,
     }
     Ok(())
 }
@@ -509,7 +572,6 @@ fn write_shard(
     shard: Shard,
     runs: &[Completed],
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = ShardFile {
         rtsim_version: env!("CARGO_PKG_VERSION").to_string(),
         experiment: exp.resolved_toml.clone(),
@@ -518,6 +580,71 @@ fn write_shard(
     };
     let text = serde_json::to_string(&file)?;
     report::write_atomic(&dir.join(SHARD_FILE), text.as_bytes())?;
+    Ok(())
+}
+
+/// A shard file's own fields: written by this version of rtsim, a shard `K/N` with
+/// 0 ≤ K < N.
+fn check_shard_header(path: &Path, s: &ShardFile) -> anyhow::Result<()> {
+    let ours = env!("CARGO_PKG_VERSION");
+    if s.rtsim_version != ours {
+        return Err(anyhow!(
+            "{} was written by rtsim {}, this is rtsim {ours}: rerun the shard with this \
+             version (results are only reproducible within one version)",
+            path.display(),
+            s.rtsim_version
+        ));
+    }
+    if s.shard.count == 0 || s.shard.index >= s.shard.count {
+        return Err(anyhow!(
+            "{}: shard {}/{} is not a shard (expected K/N with 0 ≤ K < N)",
+            path.display(),
+            s.shard.index,
+            s.shard.count
+        ));
+    }
+    Ok(())
+}
+
+/// Every run of a shard belongs to the plan (its row and replication exist, its id is
+/// the one that row and replication have) and to that shard.
+fn check_shard_runs(path: &Path, s: &ShardFile, plan: &Plan) -> anyhow::Result<()> {
+    for c in &s.runs {
+        let planned = plan
+            .rows
+            .get(c.row)
+            .filter(|_| c.replication < plan.replications);
+        let Some(planned) = planned else {
+            return Err(anyhow!(
+                "{}: run of row {} replication {} is not in the experiment's plan \
+                 ({} rows × {} replications)",
+                path.display(),
+                c.row,
+                c.replication,
+                plan.rows.len(),
+                plan.replications
+            ));
+        };
+        let expected = runner::run_id(planned.row_id, c.replication);
+        if c.id != expected {
+            return Err(anyhow!(
+                "{}: run of row {} replication {} has id {:016x}, the plan says {expected:016x}",
+                path.display(),
+                c.row,
+                c.replication,
+                c.id
+            ));
+        }
+        if c.id % u64::from(s.shard.count) != u64::from(s.shard.index) {
+            return Err(anyhow!(
+                "{}: run {:016x} does not belong to shard {}/{}",
+                path.display(),
+                c.id,
+                s.shard.index,
+                s.shard.count
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -531,9 +658,12 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
         let shard: ShardFile = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a shard file", path.display()))
             .map_err(usage)?;
+        check_shard_header(&path, &shard).map_err(usage)?;
         shards.push((path, shard));
     }
-    let (first_path, first) = &shards[0];
+    let (first_path, first) = shards
+        .first()
+        .ok_or_else(|| usage(anyhow!("no shard folder given")))?;
     for (path, s) in &shards[1..] {
         if s.experiment != first.experiment {
             return Err(usage(anyhow!(
@@ -542,9 +672,23 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
                 path.display()
             )));
         }
+        if s.shard.count != first.shard.count {
+            return Err(usage(anyhow!(
+                "{} is shard {}/{} but {} is shard {}/{}: shards of one split share N",
+                first_path.display(),
+                first.shard.index,
+                first.shard.count,
+                path.display(),
+                s.shard.index,
+                s.shard.count
+            )));
+        }
     }
     let exp = experiment::load_str("experiment.toml", &first.experiment, &[]).map_err(usage)?;
     let plan = exp.plan();
+    for (path, s) in &shards {
+        check_shard_runs(path, s, &plan).map_err(usage)?;
+    }
     let mut runs: Vec<Completed> = shards.iter().flat_map(|(_, s)| s.runs.clone()).collect();
     runs.sort_by_key(|c| (c.row, c.replication));
     runs.dedup_by_key(|c| (c.row, c.replication));
@@ -557,9 +701,12 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     let results = annotate(&plan, rows);
     let mut meta = metadata(&exp, &plan, 0.0);
     meta.resolved_experiment = first.experiment.clone();
-    let out = a.out.unwrap_or_else(|| default_out(&exp.name));
-    report::write_all(&out, &results, &meta).context("writing results")?;
-    println!("{}", report::tradeoff_table(results.rows()));
+    let out = a.out.unwrap_or_else(|| output::default_out(&exp.name));
+    let staging = output::Staging::prepare(&out)?;
+    let out = staging.target().to_path_buf();
+    report::write_all(staging.dir(), &results, &meta).context("writing results")?;
+    staging.commit()?;
+    say!("{}", report::tradeoff_table(results.rows()));
     eprintln!("merged {} runs into {}", runs.len(), out.display());
     Ok(())
 }
@@ -577,7 +724,7 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         let exp = experiment::load_str("experiment.toml", &resolved, &a.set).map_err(usage)?;
         (exp.plan(), read_rows(&a.source)?.0.into_rows())
     } else {
-        run_quietly(&a.source, &a.set, a.jobs)?
+        run_quietly(&source_file(&a.source)?, &a.set, a.jobs)?
     };
     for row in &rows {
         let Some(planned) = plan
@@ -593,13 +740,13 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
             runner::describe_point(&row.sweep)
         );
         if markdown {
-            println!("## {title}\n");
+            say!("## {title}\n");
         } else {
-            println!("== {title}");
+            say!("== {title}");
         }
         let text =
             crate::theory::explain(&planned.scenario, &row.mean, row.ci95.as_ref(), markdown);
-        println!("{text}");
+        say!("{text}");
     }
     Ok(())
 }

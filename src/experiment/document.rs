@@ -205,9 +205,11 @@ fn flatten_sweep(table: &Node, prefix: &str, out: &mut Vec<Axis>) -> Result<(), 
                     .title(format!("invalid sweep for `{key}`")),
             );
         }
-        for (i, v) in values.iter().enumerate() {
-            let text = v.render_plain();
-            if values[..i].iter().any(|w| w.render_plain() == text) {
+        // One ordered set of the values seen so far: O(n log n), where comparing each
+        // value with every earlier one took minutes for a 10^5-value axis.
+        let mut seen = std::collections::BTreeSet::new();
+        for v in values {
+            if !seen.insert(v.render_plain()) {
                 return Err(Problem::new(
                     &v.loc,
                     "each value once",

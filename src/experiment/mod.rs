@@ -26,6 +26,7 @@
 //! Every error names its source (the file, `--set`, or a preset file), line and column,
 //! what was expected and what was found.
 
+mod charts;
 mod checks;
 mod document;
 mod error;
@@ -136,7 +137,7 @@ impl Experiment {
 /// the embedded ones.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ExperimentError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ExperimentError::whole_file(
             &name,
             "cannot read the experiment file".into(),
@@ -144,7 +145,38 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ExperimentE
             e.to_string(),
         )
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(&name, &e))?;
     load_inner(&name, &text, overrides, PresetDirs::for_file(path))
+}
+
+/// A file that is not UTF-8, reported at its first bad byte (line, column and snippet
+/// of the text read so far, the bad bytes shown as U+FFFD).
+fn not_utf8(name: &str, e: &std::string::FromUtf8Error) -> ExperimentError {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    let bad_len = e
+        .utf8_error()
+        .error_len()
+        .unwrap_or(bytes.len() - at)
+        .max(1);
+    let bad: Vec<String> = bytes[at..(at + bad_len).min(bytes.len())]
+        .iter()
+        .map(|b| format!("0x{b:02X}"))
+        .collect();
+    let mut sources = Sources::new();
+    // Valid UTF-8 before the bad bytes, so offsets up to `at` are the file's own.
+    let lossy = String::from_utf8_lossy(bytes);
+    let src = sources.add(name, &lossy, SourceKind::File);
+    let loc = error::Loc {
+        src,
+        span: at..(at + '\u{FFFD}'.len_utf8()).min(lossy.len()),
+        swept: false,
+    };
+    sources.error(
+        Problem::new(&loc, "UTF-8 text", format!("the byte(s) {}", bad.join(" ")))
+            .title("the experiment file is not valid UTF-8")
+            .help("save the file as UTF-8"),
+    )
 }
 
 /// Loads an experiment from text; `file_name` is used in messages and as the default
@@ -183,6 +215,7 @@ fn load_inner(
     ctx.warnings.extend(pinned);
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
+    charts::check(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let techniques = base_filled.top.techniques.v.clone();
     // Never empty: `techniques = []` is refused when read.
     let first = techniques

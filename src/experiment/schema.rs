@@ -118,6 +118,32 @@ macro_rules! or_default {
     };
 }
 
+/// A number too large (or small) for its type is reported with the range its key's
+/// check accepts, when the check refuses the type's limit too: `clients = 10^12` says
+/// "from 1 to 100,000,000", not the `u32`'s "from 0 to 4294967295". `_field` is the key's
+/// field, there only to name `T` (a macro cannot spell the file type there).
+fn real_range<T: FromNode>(
+    type_problem: Problem,
+    node: &Node,
+    _field: &Option<Val<T>>,
+    check: impl Fn(&Val<T>) -> Result<(), Problem>,
+) -> Problem {
+    let Some(v) = T::clamped(node) else {
+        return type_problem;
+    };
+    match check(&Val {
+        v,
+        loc: node.loc.clone(),
+    }) {
+        Err(mut key_problem) => {
+            key_problem.found = type_problem.found.clone();
+            key_problem.help = None;
+            key_problem
+        }
+        Ok(()) => type_problem,
+    }
+}
+
 /// Makes one module per section of a table (grammar: see `scenario::with_parameter_table`).
 macro_rules! key_sections {
     ($(
@@ -169,8 +195,13 @@ macro_rules! key_sections {
                 fn set(&mut self, key: &str, node: &Node) -> Result<bool, Problem> {
                     match key {
                         $(stringify!($key) => {
-                            let value = Val::parse(node)
-                                .map_err(|p| p.for_key(&qualify($title, key)))?;
+                            let value = Val::parse(node).map_err(|p| {
+                                let p = p.for_key(&qualify($title, key));
+                                $(let p = real_range(p, node, &self.$key, |v| {
+                                    $check(v, &qualify($title, key) $($(, $arg)*)?)
+                                });)?
+                                p
+                            })?;
                             self.$key = Some(value);
                             Ok(true)
                         })*

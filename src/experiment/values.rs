@@ -23,6 +23,21 @@ use crate::units::text as units;
 /// Reads a typed value from a located TOML node.
 pub(crate) trait FromNode: Sized {
     fn from_node(node: &Node) -> Result<Self, Problem>;
+
+    /// For a number beyond what the type holds, the nearest value it does hold (so the
+    /// key's own check can say the range the key accepts); `None` otherwise.
+    fn clamped(_node: &Node) -> Option<Self> {
+        None
+    }
+}
+
+/// An integer node beyond `0..=max`, clamped into it.
+fn clamped_integer(node: &Node, max: u64) -> Option<u64> {
+    match node.kind {
+        Kind::Int(i) if i < 0 => Some(0),
+        Kind::Int(i) if i > i128::from(max) => Some(max),
+        _ => None,
+    }
 }
 
 /// Writes a value back as TOML (canonical units).
@@ -180,6 +195,9 @@ impl FromNode for u64 {
         // TOML integers are signed 64-bit.
         integer(node, i64::MAX as u64)
     }
+    fn clamped(node: &Node) -> Option<Self> {
+        clamped_integer(node, i64::MAX as u64)
+    }
 }
 impl ToToml for u64 {
     fn to_toml(&self) -> toml::Value {
@@ -190,6 +208,9 @@ impl ToToml for u64 {
 impl FromNode for u32 {
     fn from_node(node: &Node) -> Result<Self, Problem> {
         integer(node, u64::from(u32::MAX)).map(|v| v as u32)
+    }
+    fn clamped(node: &Node) -> Option<Self> {
+        clamped_integer(node, u64::from(u32::MAX)).map(|v| v as u32)
     }
 }
 impl ToToml for u32 {

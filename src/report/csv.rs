@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use super::csv_io::{Header, finish, line_of, parse_opt, record, text, writer};
+use super::csv_io::{Header, finish, line_of, parse_amount, record, text, writer};
 use super::error::{CellError, ReadError};
 use super::{Exporter, Metadata, Results};
 use crate::columns::{Column, METRICS, PREDICTED, TheoryCells, result_columns, theory_name};
@@ -89,10 +89,16 @@ pub(super) fn parse_results_csv(path: &Path) -> Result<(Results, Vec<String>), R
         let line = line_of(&record);
         let count = |col: usize, column: Column| -> Result<u32, CellError> {
             let text = record.get(col).unwrap_or("").trim();
-            text.parse().map_err(|_| CellError::Count {
-                column: column.name(),
-                text: text.to_string(),
-            })
+            match text.parse() {
+                Ok(0) => Err(CellError::Zero {
+                    column: column.name(),
+                }),
+                Ok(n) => Ok(n),
+                Err(_) => Err(CellError::Count {
+                    column: column.name(),
+                    text: text.to_string(),
+                }),
+            }
         };
         let parse = || -> Result<(Row, TheoryCells), CellError> {
             let name = record.get(technique_col).unwrap_or("");
@@ -104,9 +110,10 @@ pub(super) fn parse_results_csv(path: &Path) -> Result<(Results, Vec<String>), R
             let mut ci = RunMetrics::default();
             let mut any_ci = false;
             for (m, (col, ci_col)) in METRICS.iter().zip(&metric_cols) {
-                m.set(&mut mean, parse_opt(&record, *col)?.unwrap_or(f64::NAN));
+                let v = parse_amount(&record, *col, m.name())?;
+                m.set(&mut mean, v.unwrap_or(f64::NAN));
                 if let Some(ci_col) = ci_col {
-                    let v = parse_opt(&record, *ci_col)?;
+                    let v = parse_amount(&record, *ci_col, &format!("{}_ci95", m.name()))?;
                     any_ci |= v.is_some();
                     m.set(&mut ci, v.unwrap_or(f64::NAN));
                 }
@@ -114,13 +121,13 @@ pub(super) fn parse_results_csv(path: &Path) -> Result<(Results, Vec<String>), R
             let mut cells: TheoryCells = [None; PREDICTED.len()];
             for (cell, col) in cells.iter_mut().zip(&theory_cols) {
                 if let Some(col) = col {
-                    *cell = parse_opt(&record, *col)?;
+                    *cell = parse_amount(&record, *col, names[*col])?;
                 }
             }
             let row = Row {
                 technique,
                 clients,
-                poll_interval_s: parse_opt(&record, first)?,
+                poll_interval_s: parse_amount(&record, first, "poll_interval_s")?,
                 sweep: sweep_keys
                     .iter()
                     .zip(&sweep_cols)

@@ -67,18 +67,46 @@ impl Header {
     }
 }
 
-/// A number cell: empty reads as `None`.
-pub(super) fn parse_opt(record: &csv::StringRecord, i: usize) -> Result<Option<f64>, CellError> {
+/// A number cell of the column named `column`: empty reads as `None`; anything else must
+/// be a finite number (the writers leave a missing value empty, never `NaN` or `inf`).
+pub(super) fn parse_opt(
+    record: &csv::StringRecord,
+    i: usize,
+    column: &str,
+) -> Result<Option<f64>, CellError> {
     let s = record.get(i).unwrap_or("").trim();
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<f64>()
-        .map(Some)
-        .map_err(|source| CellError::Number {
+    let v = s.parse::<f64>().map_err(|source| CellError::Number {
+        column: column.to_string(),
+        text: s.to_string(),
+        source,
+    })?;
+    if !v.is_finite() {
+        return Err(CellError::NotFinite {
+            column: column.to_string(),
             text: s.to_string(),
-            source,
-        })
+        });
+    }
+    Ok(Some(v))
+}
+
+/// A cell measuring an amount (a rate, a time, bytes, a count, a fraction): as
+/// [`parse_opt`], and not negative.
+pub(super) fn parse_amount(
+    record: &csv::StringRecord,
+    i: usize,
+    column: &str,
+) -> Result<Option<f64>, CellError> {
+    let v = parse_opt(record, i, column)?;
+    if v.is_some_and(|v| v < 0.0) {
+        return Err(CellError::Negative {
+            column: column.to_string(),
+            text: record.get(i).unwrap_or("").trim().to_string(),
+        });
+    }
+    Ok(v)
 }
 
 /// Where a record starts, for error messages.

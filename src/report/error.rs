@@ -74,12 +74,22 @@ pub enum CellError {
     Technique(String),
     #[error("{column} `{text}` is not a count")]
     Count { column: String, text: String },
-    #[error("`{text}` is not a number")]
+    #[error("{column} `{text}` is not a number")]
     Number {
+        column: String,
         text: String,
         #[source]
         source: std::num::ParseFloatError,
     },
+    /// NaN, an infinity, or a number too large for `f64` (`1e309`): rtsim never writes one.
+    #[error("{column} `{text}` is not a finite number")]
+    NotFinite { column: String, text: String },
+    /// Below zero where every value measures an amount.
+    #[error("{column} `{text}` is negative; it measures an amount (0 or more)")]
+    Negative { column: String, text: String },
+    /// Zero clients or replications: a row has at least one of each.
+    #[error("{column} is 0; a row has at least 1")]
+    Zero { column: String },
 }
 
 /// Why a chart could not be drawn.

@@ -111,7 +111,7 @@ pub(super) fn read_timeseries_csv(
             );
             let mut p = TimePoint::default();
             for (c, &i) in POINT_COLUMNS.iter().zip(&point) {
-                let v = parse_opt(&record, i).map_err(|source| ReadError::Line {
+                let v = parse_opt(&record, i, c.name()).map_err(|source| ReadError::Line {
                     line: line_of(&record),
                     source,
                 })?;
