@@ -124,7 +124,7 @@ macro_rules! with_parameter_table {
                 rate: f64 = 0.1, check rate_above_zero;
                 arrivals: Arrivals = Arrivals::Poisson;
                 /// Application bytes per update.
-                payload: u64 as bytes = 200;
+                payload: u64 as bytes = 200, check at_most_bytes(MAX_PAYLOAD);
                 room_size: u32 = 10;
                 /// Every client starts at a uniform random time in [0, start_window): the
                 /// same draws for every technique (common random numbers), whatever the
@@ -139,14 +139,14 @@ macro_rules! with_parameter_table {
             Network network "network" {
                 rtt: Rtt = Rtt::Constant(50 * NS_PER_MS), check valid_rtt;
                 tls: Tls = Tls::V1_3;
-                request_header_bytes: u64 as bytes = 700;
-                response_header_bytes: u64 as bytes = 171;
+                request_header_bytes: u64 as bytes = 700, check at_most_bytes(MAX_HEAD);
+                response_header_bytes: u64 as bytes = 171, check at_most_bytes(MAX_HEAD);
                 /// All TLS handshake records, both directions together.
-                tls_handshake_bytes: u64 as bytes = 4096;
+                tls_handshake_bytes: u64 as bytes = 4096, check at_most_bytes(MAX_HEAD);
                 /// SYN, SYN-ACK and ACK together (TCP/IP headers only).
-                tcp_handshake_bytes: u64 as bytes = 172;
-                ws_handshake_request_bytes: u64 as bytes = 230;
-                ws_handshake_response_bytes: u64 as bytes = 159;
+                tcp_handshake_bytes: u64 as bytes = 172, check at_most_bytes(MAX_HEAD);
+                ws_handshake_request_bytes: u64 as bytes = 230, check at_most_bytes(MAX_HEAD);
+                ws_handshake_response_bytes: u64 as bytes = 159, check at_most_bytes(MAX_HEAD);
                 /// An intermediary closes a connection silent for this long. `None` = off.
                 proxy_idle_timeout: Option<Nanos> as duration_or_off = Some(60 * NS_PER_S),
                     check positive_or_off;
@@ -160,9 +160,9 @@ macro_rules! with_parameter_table {
             /// a server model (CPU per step, memory per connection…) have no default here:
             /// they come from the server preset, `event-loop` unless another is named.
             Server server "server" from_preset {
-                instances: u32 = 1, check at_least_one("instance");
+                instances: u32 = 1, check count_in("instance", MAX_INSTANCES);
                 balancer: Balancer = Balancer::LeastConnections;
-                cores: u32 = 8, check at_least_one("core");
+                cores: u32 = 8, check count_in("core", MAX_CORES);
                 service: ServiceTime = ServiceTime::Deterministic;
                 tcp_accept_cpu: Nanos as duration;
                 tls_handshake_cpu: Nanos as duration;

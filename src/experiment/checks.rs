@@ -10,7 +10,7 @@ use crate::units::text::{format_duration, format_size};
 
 use super::error::Problem;
 use super::schema::Val;
-use super::values::{Dur, OffDur};
+use super::values::{Dur, OffDur, Size};
 
 /// Most clients one run may have.
 pub(crate) const MAX_CLIENTS: u64 = 100_000_000;
@@ -112,6 +112,50 @@ pub(crate) fn at_least_one<T: Copy + Into<u64>>(
     }
 }
 
+/// Most cores per instance: the largest two-socket servers sold today have 384 cores (768
+/// hardware threads); a simulated core costs a free-at time and a scan per job.
+pub(crate) const MAX_CORES: u32 = 1024;
+/// Most instances: beyond any single deployment rtsim is meant to size.
+pub(crate) const MAX_INSTANCES: u32 = 100_000;
+
+/// From 1 to `max` of something counted (`what`: "core", "instance").
+pub(crate) fn count_in(v: &Val<u32>, key: &str, what: &str, max: u32) -> Result<(), Problem> {
+    at_least_one(v, key, what)?;
+    if v.v > max {
+        let grouped = crate::units::human::thousands(f64::from(max));
+        Err(Problem::new(
+            &v.loc,
+            format!("a whole number of {what}s from 1 to {grouped}"),
+            v.v.to_string(),
+        )
+        .for_key(key))
+    } else {
+        Ok(())
+    }
+}
+
+/// Largest payload of one update: far above any real push message (managed gateways cap
+/// a message at 32 KiB to 1 MiB), and small enough that bytes summed over the largest
+/// accepted run (10^10 events) stay far below the 64-bit counters' limit.
+pub(crate) const MAX_PAYLOAD: u64 = 64 << 20;
+/// Largest header or handshake: servers refuse request heads above 8–64 KiB.
+pub(crate) const MAX_HEAD: u64 = 1 << 20;
+
+/// A message size of at most `max` bytes (see [`MAX_PAYLOAD`], [`MAX_HEAD`]).
+pub(crate) fn at_most_bytes(v: &Val<Size>, key: &str, max: u64) -> Result<(), Problem> {
+    if v.v.0 > max {
+        Err(Problem::new(
+            &v.loc,
+            format!("at most {}", format_size(max)),
+            format!("\"{}\"", format_size(v.v.0)),
+        )
+        .for_key(key)
+        .help("one message this large has no counterpart on a real wire; bytes per second scale linearly with it, so a smaller value and a multiplication give the same answer"))
+    } else {
+        Ok(())
+    }
+}
+
 /// From 1 to [`MAX_CLIENTS`] clients, and a run that fits in [`MEMORY_CAP`] of simulator
 /// memory (`clients × (200 B of client state + 2 pending events × 64 B)`; the message
 /// states the estimate).
@@ -120,7 +164,7 @@ pub(crate) fn clients_fit(clients: &Val<u32>, key: &str) -> Result<(), Problem> 
     if n == 0 || n > MAX_CLIENTS {
         return Err(Problem::new(
             &clients.loc,
-            "from 1 to 100,000,000 clients",
+            "a whole number of clients from 1 to 100,000,000",
             clients.v.to_string(),
         )
         .for_key(key));

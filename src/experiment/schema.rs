@@ -118,30 +118,29 @@ macro_rules! or_default {
     };
 }
 
-/// A number too large (or small) for its type is reported with the range its key's
-/// check accepts, when the check refuses the type's limit too: `clients = 10^12` says
-/// "from 1 to 100,000,000", not the `u32`'s "from 0 to 4294967295". `_field` is the key's
-/// field, there only to name `T` (a macro cannot spell the file type there).
+/// A value its type cannot hold is reported with the range its key's check accepts, when
+/// the check refuses one of the type's own probes too: `clients = 10^12` and
+/// `clients = "x"` say "from 1 to 100,000,000", not the `u32`'s "from 0 to 4294967295".
+/// `_field` is the key's field, there only to name `T` (a macro cannot spell the file type
+/// there).
 fn real_range<T: FromNode>(
     type_problem: Problem,
     node: &Node,
     _field: &Option<Val<T>>,
     check: impl Fn(&Val<T>) -> Result<(), Problem>,
 ) -> Problem {
-    let Some(v) = T::clamped(node) else {
-        return type_problem;
-    };
-    match check(&Val {
-        v,
-        loc: node.loc.clone(),
-    }) {
-        Err(mut key_problem) => {
+    for v in T::probes(node) {
+        if let Err(mut key_problem) = check(&Val {
+            v,
+            loc: node.loc.clone(),
+        }) {
             key_problem.found = type_problem.found.clone();
-            key_problem.help = None;
-            key_problem
+            // The type's advice ("write it without a decimal point") still applies.
+            key_problem.help = type_problem.help.clone();
+            return key_problem;
         }
-        Ok(()) => type_problem,
     }
+    type_problem
 }
 
 /// Makes one module per section of a table (grammar: see `scenario::with_parameter_table`).

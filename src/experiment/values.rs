@@ -24,19 +24,22 @@ use crate::units::text as units;
 pub(crate) trait FromNode: Sized {
     fn from_node(node: &Node) -> Result<Self, Problem>;
 
-    /// For a number beyond what the type holds, the nearest value it does hold (so the
-    /// key's own check can say the range the key accepts); `None` otherwise.
-    fn clamped(_node: &Node) -> Option<Self> {
-        None
+    /// Values of the type to try against the key's own check when the node is not one,
+    /// so the error can say the range the key accepts: for a number beyond what the type
+    /// holds, the nearest value it does hold; for a value of another type, the type's
+    /// extremes. Empty for a node the type reads, and for types without a range.
+    fn probes(_node: &Node) -> Vec<Self> {
+        Vec::new()
     }
 }
 
-/// An integer node beyond `0..=max`, clamped into it.
-fn clamped_integer(node: &Node, max: u64) -> Option<u64> {
+/// Probes for an integer key of range `0..=max` (see [`FromNode::probes`]).
+fn integer_probes(node: &Node, max: u64) -> Vec<u64> {
     match node.kind {
-        Kind::Int(i) if i < 0 => Some(0),
-        Kind::Int(i) if i > i128::from(max) => Some(max),
-        _ => None,
+        Kind::Int(i) if i < 0 => vec![0],
+        Kind::Int(i) if i > i128::from(max) => vec![max],
+        Kind::Int(_) => Vec::new(),
+        _ => vec![max, 0],
     }
 }
 
@@ -195,8 +198,8 @@ impl FromNode for u64 {
         // TOML integers are signed 64-bit.
         integer(node, i64::MAX as u64)
     }
-    fn clamped(node: &Node) -> Option<Self> {
-        clamped_integer(node, i64::MAX as u64)
+    fn probes(node: &Node) -> Vec<Self> {
+        integer_probes(node, i64::MAX as u64)
     }
 }
 impl ToToml for u64 {
@@ -209,8 +212,11 @@ impl FromNode for u32 {
     fn from_node(node: &Node) -> Result<Self, Problem> {
         integer(node, u64::from(u32::MAX)).map(|v| v as u32)
     }
-    fn clamped(node: &Node) -> Option<Self> {
-        clamped_integer(node, u64::from(u32::MAX)).map(|v| v as u32)
+    fn probes(node: &Node) -> Vec<Self> {
+        integer_probes(node, u64::from(u32::MAX))
+            .into_iter()
+            .map(|v| v as u32)
+            .collect()
     }
 }
 impl ToToml for u32 {

@@ -111,6 +111,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         (n * CLIENT_BYTES, "workload.clients"),
         (buckets * BUCKET_BYTES, "timeseries_bucket"),
         (kept_for * RETAINED_UPDATE_BYTES, "server.retention"),
+        (instances_bytes(&sc.server), "server.instances"),
     ];
     let largest = |parts: &[(f64, &'static str)]| {
         parts
@@ -125,6 +126,12 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         events_key: largest(&events_parts),
         memory_key: largest(&memory_parts),
     }
+}
+
+/// What the instances hold whatever the load: one record each and one free-at time per
+/// core (see `world/server.rs`).
+fn instances_bytes(server: &crate::scenario::Server) -> f64 {
+    f64::from(server.instances) * (64.0 + 8.0 * f64::from(server.cores))
 }
 
 /// The key that drives a technique's own events: the update rate when updates dominate,
