@@ -81,7 +81,10 @@ pub fn thousands(v: f64) -> String {
 /// A count or rate for a table: `32,258` from 100 up, else three significant digits
 /// (`33.3`, `0.5`).
 pub fn count(v: f64) -> String {
-    if v.is_finite() && v.abs() >= 100.0 {
+    if v.is_finite() && v.abs() >= 1e15 {
+        // Seventeen digits and more read as noise: `1.00e30`.
+        format!("{v:.2e}")
+    } else if v.is_finite() && v.abs() >= 100.0 {
         thousands(v)
     } else {
         sig(v, SIG, true)
@@ -141,6 +144,10 @@ pub fn bytes(v: f64, trim: bool) -> String {
     if unit == 0 {
         return format!("{} B", thousands(x));
     }
+    if x.abs() >= 1024.0 {
+        // Beyond any real machine (an estimate of a hostile input): digits would not help.
+        return format!("{v:.2e} B");
+    }
     format!("{} {}", sig(x, SIG, trim), UNITS[unit])
 }
 
@@ -193,6 +200,7 @@ mod tests {
         assert_eq!(count(33.33), "33.3");
         assert_eq!(count(0.5), "0.5");
         assert_eq!(count(0.0), "0");
+        assert_eq!(count(1e30), "1.00e30");
     }
 
     #[test]
@@ -220,6 +228,7 @@ mod tests {
     fn sizes() {
         assert_eq!(bytes(512.0, true), "512 B");
         assert_eq!(bytes(65536.0, true), "64 KiB");
+        assert_eq!(bytes(1.7e36, true), "1.70e36 B");
         assert_eq!(bytes(1.5 * 1024.0 * 1024.0 * 1024.0, true), "1.5 GiB");
         assert_eq!(bytes(1.5 * 1024.0 * 1024.0 * 1024.0, false), "1.50 GiB");
         assert_eq!(bytes(0.0, true), "0 B");
