@@ -8,7 +8,7 @@
 //!
 //! Every case must end, under a time limit and an address-space limit, in one of two ways:
 //! - `check` accepts it, and then `run` (when `check`'s estimate is small enough for a debug
-//!   binary) writes `results.csv`; or
+//!   binary) writes `results.csv` and `trace` prints a tiny run of it; or
 //! - a clean error: exit 2, an `error:` line and a location (`--> file:line:col`) or the
 //!   name of a key involved — never a panic (exit 101), a signal, or a hang.
 
@@ -340,6 +340,11 @@ fn one_case(dir: &Path, picks: &[(Key, String)], extra: Option<&str>) -> Outcome
             out.join("results.csv").is_file(),
             "run succeeded without results.csv:\n{text}"
         );
+        // The same file traced: a tiny run of its own, printed message by message.
+        let traced = rtsim_limited(&["trace", file_arg, "--clients", "2", "--until", "5s"]);
+        if !traced.status.success() {
+            assert_clean_error("trace", &traced, picks, &text);
+        }
         Outcome::Ran
     } else {
         assert_clean_error("run", &ran, picks, &text);
