@@ -3,11 +3,13 @@
 //! headline numbers from the default experiment.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
+
+mod common;
+use common::{RESULT_FILES, rtsim, write};
 
 const SMALL: &str = r#"
 name = "small"
@@ -30,24 +32,6 @@ rtt = "50ms"
 "short-polling.interval" = ["1s", "3s"]
 "#;
 
-fn rtsim() -> Command {
-    Command::cargo_bin("rtsim").expect("binary")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).expect("write");
-    path
-}
-
-const OUTPUTS: [&str; 5] = [
-    "results.csv",
-    "results.json",
-    "table.md",
-    "timeseries.csv",
-    "experiment.toml",
-];
-
 #[test]
 fn run_writes_every_output_and_prints_the_table() {
     let tmp = TempDir::new().unwrap();
@@ -64,7 +48,7 @@ fn run_writes_every_output_and_prints_the_table() {
         .success()
         .stdout(predicate::str::contains("| Short polling"))
         .stdout(predicate::str::contains("| WebSockets"));
-    for f in OUTPUTS {
+    for f in RESULT_FILES {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     assert!(out.join("timing.json").is_file());
@@ -217,7 +201,7 @@ fn results_are_byte_identical_for_any_jobs() {
     let two = tmp.path().join("two");
     run_into(&file, &one, &["--jobs", "1"]);
     run_into(&file, &two, &["--jobs", "2"]);
-    assert_same_files(&one, &two, &OUTPUTS);
+    assert_same_files(&one, &two, &RESULT_FILES);
     let charts: Vec<String> = fs::read_dir(one.join("charts"))
         .unwrap()
         .map(|e| format!("charts/{}", e.unwrap().file_name().to_string_lossy()))
@@ -245,7 +229,7 @@ fn shards_merge_into_the_unsharded_results() {
         .arg(&merged)
         .assert()
         .success();
-    assert_same_files(&whole, &merged, &OUTPUTS);
+    assert_same_files(&whole, &merged, &RESULT_FILES);
     // One shard alone does not cover the plan.
     rtsim()
         .args(["merge"])

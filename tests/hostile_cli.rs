@@ -15,9 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
+
+mod common;
+use common::{RESULT_FILES, rtsim, write};
 
 /// A run of well under a second.
 const TINY: &str = r#"
@@ -34,25 +36,6 @@ rate = 0.5
 
 /// A chart of its own, so its output has files [`TINY`]'s has not.
 const TINY_CHART: &str = "\n[[charts]]\nx = \"clients\"\ny = \"requests_per_s\"\n";
-
-/// The files that must be byte-identical between two runs of one experiment.
-const RESULT_FILES: [&str; 5] = [
-    "results.csv",
-    "results.json",
-    "table.md",
-    "timeseries.csv",
-    "experiment.toml",
-];
-
-fn rtsim() -> Command {
-    Command::cargo_bin("rtsim").expect("binary")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).expect("write");
-    path
-}
 
 fn run_into(file: &Path, out: &Path) {
     rtsim()
