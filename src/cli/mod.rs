@@ -371,6 +371,9 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     staging.commit()?;
     if !a.quiet {
         say!("{}", report::tradeoff_table(results.rows()));
+    }
+    caveats(&plan, results.rows(), a.quiet);
+    if !a.quiet {
         eprintln!(
             "{} runs in {:.1} s; results in {}",
             completed.len(),
@@ -379,6 +382,47 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Most overloaded rows listed after a run; the rest are counted.
+const OVERLOADED_LISTED: usize = 8;
+
+/// On stderr: a warning for each row whose metrics had no sample (always), then, unless
+/// `quiet`, the rows that were overloaded or lost updates (`crate::diagnosis`).
+fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
+    let label = |row: &Row| format!("{} {}", row.technique, runner::describe_point(&row.sweep));
+    for (row, planned) in rows.iter().zip(&plan.rows) {
+        for w in crate::diagnosis::warnings(row, &planned.scenario, &label(row)) {
+            eprintln!("{w}");
+        }
+    }
+    if quiet {
+        return;
+    }
+    let flagged: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            crate::diagnosis::Overload::of(row)
+                .map(|o| format!("  {}: {}", label(row), o.summary()))
+        })
+        .collect();
+    if flagged.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{} of {} rows overloaded or losing updates (their latency covers what was delivered):",
+        flagged.len(),
+        rows.len()
+    );
+    for line in flagged.iter().take(OVERLOADED_LISTED) {
+        eprintln!("{line}");
+    }
+    if flagged.len() > OVERLOADED_LISTED {
+        eprintln!(
+            "  … and {} more (see results.csv)",
+            flagged.len() - OVERLOADED_LISTED
+        );
+    }
 }
 
 // ------------------------------------------------------------------- check
