@@ -9,6 +9,7 @@
 //! reports, and owns the progress bar the runner reports to.
 
 mod args;
+mod cost;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -346,8 +347,14 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     // Checked (and the staging folder made) before any simulating.
     let staging = output::Staging::prepare(&out)?;
     let out = staging.target().to_path_buf();
-    let started = Instant::now();
     let workers = jobs(a.jobs, run_count(&plan, a.shard));
+    if !a.allow_large {
+        let cost = cost::Cost::of(&plan, workers);
+        if let Some(why) = cost::refusal(&plan, &cost, cost::available_memory()) {
+            return Err(usage(anyhow!(why)));
+        }
+    }
+    let started = Instant::now();
     let completed = execute(&plan, workers, a.quiet, a.shard)?;
     let wall = started.elapsed().as_secs_f64();
     if let Some(shard) = a.shard {
@@ -443,10 +450,12 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
     );
     let mut total_events = 0.0;
     let mut peak_memory: f64 = 0.0;
+    let mut over_budget = false;
     for row in &plan.rows {
         let est = crate::sim::estimate(&row.scenario);
         if let Err(over) = crate::sim::Budget::DEFAULT.admit(&row.scenario) {
-            println!("  note: {over}");
+            say!("  note: {over}");
+            over_budget = true;
         }
         total_events += est.events * plan.replications as f64;
         peak_memory = peak_memory.max(est.memory_bytes);
@@ -463,7 +472,36 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
         crate::units::human::count(total_events),
         crate::units::human::bytes(peak_memory, true)
     );
-    say!("ok");
+    // The machine: time for the workers the run would get, their memory against what
+    // is available.
+    let workers = jobs(a.jobs, run_count(&plan, None));
+    let cost = cost::Cost::of(&plan, workers);
+    say!("{}", cost.wall_line());
+    let available = cost::available_memory();
+    match available {
+        Some(bytes) => say!(
+            "estimated memory: ~{} for {} worker{}; {} available (MemAvailable)",
+            crate::units::human::bytes(cost.memory_bytes, true),
+            workers,
+            if workers == 1 { "" } else { "s" },
+            crate::units::human::bytes(bytes, true)
+        ),
+        None => say!(
+            "estimated memory: ~{} for {} worker{}; memory available unknown on this \
+             system (not checked)",
+            crate::units::human::bytes(cost.memory_bytes, true),
+            workers,
+            if workers == 1 { "" } else { "s" }
+        ),
+    }
+    if let Some(why) = cost::refusal(&plan, &cost, available) {
+        return Err(usage(anyhow!(why)));
+    }
+    if over_budget {
+        say!("not ok: `run` refuses the runs noted above unless given --allow-large");
+    } else {
+        say!("ok");
+    }
     Ok(())
 }
 
