@@ -4,7 +4,7 @@
 //! The names under which these are written, and in which order, are the column list's
 //! (`crate::columns`); this module only holds the numbers.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::scenario::Technique;
 
@@ -34,19 +34,26 @@ pub const SAMPLED: [&str; 7] = [
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunMetrics {
     pub requests_per_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub empty_response_fraction: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_mean_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_p50_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_p99_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_max_s: f64,
     pub connections_mean: f64,
     pub connections_peak: f64,
     pub server_memory_mean_bytes: f64,
     pub server_memory_peak_bytes: f64,
     pub cpu_utilization: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub queue_wait_mean_s: f64,
     pub bytes_down_per_s: f64,
     pub bytes_up_per_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub overhead_fraction: f64,
     pub handshakes_per_s: f64,
     pub deliveries: f64,
@@ -60,6 +67,11 @@ pub struct RunMetrics {
     pub published_pairs: f64,
     /// Simulated events processed (whole run, warm-up included): a cost figure.
     pub events: f64,
+}
+
+/// A metric of [`SAMPLED`] read back (shard files): JSON writes [`NO_SAMPLE`] as `null`.
+fn no_sample_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(NO_SAMPLE))
 }
 
 impl PartialEq for RunMetrics {
@@ -126,5 +138,27 @@ impl Row {
             .iter()
             .find(|(k, _)| k == key)
             .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_metrics_are_metrics_and_no_sample_survives_json() {
+        for name in SAMPLED {
+            assert!(crate::columns::metric(name).is_some(), "{name}");
+        }
+        let m = RunMetrics {
+            latency_mean_s: NO_SAMPLE,
+            requests_per_s: 3.0,
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.contains("\"latency_mean_s\":null"), "{text}");
+        let back: RunMetrics = serde_json::from_str(&text).unwrap();
+        assert!(back.latency_mean_s.is_nan());
+        assert_eq!(back, m);
     }
 }
