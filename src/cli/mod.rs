@@ -789,6 +789,7 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     staging.commit()?;
     say!("{}", report::tradeoff_table(results.rows()));
+    caveats(&plan, results.rows(), false);
     eprintln!("merged {} runs into {}", runs.len(), out.display());
     Ok(())
 }
