@@ -103,7 +103,30 @@ HELD = {
 }
 
 
+SATURATED_CPU = 0.95
+
+
+def overload(row: pd.Series) -> str:
+    """'overloaded: 702,651 refused, CPU 100% — ' before any other word, as `rtsim table`."""
+    facts = []
+    if row.rejected_connections > 0:
+        facts.append(f"{row.rejected_connections:,.0f} refused")
+    if row.cpu_utilization >= SATURATED_CPU:
+        facts.append(f"CPU {100 * row.cpu_utilization:.0f}%")
+    if row.lost > 0:
+        facts.append(f"{row.lost:,.0f} lost")
+    if not facts:
+        return ""
+    overloaded = row.rejected_connections > 0 or row.cpu_utilization >= SATURATED_CPU
+    return ("overloaded: " if overloaded else "updates lost: ") + ", ".join(facts) + " — "
+
+
 def connection_cost(row: pd.Series) -> str:
+    return overload(row) + _connection_word(row)
+
+
+def _connection_word(row: pd.Series) -> str:
+    # An empty share (no response sent: SSE, WebSockets) reads as NaN: never wasteful.
     if row.empty_response_fraction > WASTEFUL_EMPTY_FRACTION:
         return "wasteful (many empty hits)"
     if row.connections_mean / row.clients >= HELD_CONNECTIONS_PER_CLIENT:
@@ -129,7 +152,11 @@ def tradeoff_table(rows: pd.DataFrame) -> pd.DataFrame:
             "Direction": rows.technique.map(DIRECTION),
             "Connection cost": rows.apply(connection_cost, axis=1),
             "requests/s": rows.requests_per_s.round(0),
-            "empty": (100 * rows.empty_response_fraction).round(1).astype(str) + " %",
+            # An empty cell in results.csv (no response was sent) is "no responses", not 0 %.
+            "empty": [
+                "no responses" if pd.isna(e) else f"{100 * e:.1f} %"
+                for e in rows.empty_response_fraction
+            ],
             "Latency": rows.apply(latency_word, axis=1),
             "mean (s)": rows.latency_mean_s.round(3),
             "p99 (s)": rows.latency_p99_s.round(3),

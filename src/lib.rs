@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod columns;
+pub mod diagnosis;
 pub mod engine;
 pub mod experiment;
 pub mod report;

@@ -4,27 +4,56 @@
 //! The names under which these are written, and in which order, are the column list's
 //! (`crate::columns`); this module only holds the numbers.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::scenario::Technique;
 
-/// Everything one simulation run measured, over the measured window only.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The value of a metric that had no sample in the measured window: a latency when no
+/// (update, recipient) pair was delivered, a queue wait when no CPU work was done, an
+/// empty share when no response was sent, an overhead share when no byte crossed. It is
+/// not 0 — nothing delivered is not zero latency — and the reports write it as an empty
+/// CSV cell, `null` in JSON and `n/a` in words. Test with `f64::is_nan`.
+pub const NO_SAMPLE: f64 = f64::NAN;
+
+/// The metrics of [`RunMetrics`] that are an average or a share over samples, and so have
+/// no value ([`NO_SAMPLE`]) when the window holds none. Every other metric is a count,
+/// a rate or a gauge, which is 0 when nothing happened.
+pub const SAMPLED: [&str; 7] = [
+    "empty_response_fraction",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p99_s",
+    "latency_max_s",
+    "queue_wait_mean_s",
+    "overhead_fraction",
+];
+
+/// Everything one simulation run measured, over the measured window only. A metric of
+/// [`SAMPLED`] is [`NO_SAMPLE`] when the window held no sample of it. Two runs' metrics are
+/// equal when every metric is, "no sample" equal to "no sample".
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunMetrics {
     pub requests_per_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub empty_response_fraction: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_mean_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_p50_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_p99_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub latency_max_s: f64,
     pub connections_mean: f64,
     pub connections_peak: f64,
     pub server_memory_mean_bytes: f64,
     pub server_memory_peak_bytes: f64,
     pub cpu_utilization: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub queue_wait_mean_s: f64,
     pub bytes_down_per_s: f64,
     pub bytes_up_per_s: f64,
+    #[serde(deserialize_with = "no_sample_if_null")]
     pub overhead_fraction: f64,
     pub handshakes_per_s: f64,
     pub deliveries: f64,
@@ -38,6 +67,21 @@ pub struct RunMetrics {
     pub published_pairs: f64,
     /// Simulated events processed (whole run, warm-up included): a cost figure.
     pub events: f64,
+}
+
+/// A metric of [`SAMPLED`] read back (shard files): JSON writes [`NO_SAMPLE`] as `null`.
+fn no_sample_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(NO_SAMPLE))
+}
+
+impl PartialEq for RunMetrics {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+        crate::columns::METRICS
+            .iter()
+            .chain(crate::columns::UNWRITTEN)
+            .all(|c| same(c.get(self), c.get(other)))
+    }
 }
 
 /// One line of `timeseries.csv` (one bucket of simulated time).
@@ -79,6 +123,12 @@ pub struct Row {
     pub ci95: Option<RunMetrics>,
     /// The first replication's time series.
     pub timeseries: Vec<TimePoint>,
+    /// Metrics of [`SAMPLED`] that had no sample in some replications: (metric, how many
+    /// replications lacked one). Their mean is then [`NO_SAMPLE`] — a mean over the
+    /// replications that had one would hide the others (the overloaded ones) — and the
+    /// run warns. Empty for rows read back from `results.csv`.
+    #[serde(default)]
+    pub unsampled: Vec<(String, u32)>,
 }
 
 impl Row {
@@ -88,5 +138,27 @@ impl Row {
             .iter()
             .find(|(k, _)| k == key)
             .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_metrics_are_metrics_and_no_sample_survives_json() {
+        for name in SAMPLED {
+            assert!(crate::columns::metric(name).is_some(), "{name}");
+        }
+        let m = RunMetrics {
+            latency_mean_s: NO_SAMPLE,
+            requests_per_s: 3.0,
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.contains("\"latency_mean_s\":null"), "{text}");
+        let back: RunMetrics = serde_json::from_str(&text).unwrap();
+        assert!(back.latency_mean_s.is_nan());
+        assert_eq!(back, m);
     }
 }

@@ -275,7 +275,7 @@ pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, MissingRep
                 point: describe_point(&planned.sweep),
             })?;
             let metrics: Vec<_> = outputs.iter().map(|o| &o.metrics).collect();
-            let (mean, ci95) = aggregate(&metrics);
+            let agg = aggregate(&metrics);
             let sc = &planned.scenario;
             Ok(Row {
                 technique: planned.technique,
@@ -284,9 +284,10 @@ pub fn rows(plan: &Plan, completed: &[Completed]) -> Result<Vec<Row>, MissingRep
                     .then(|| crate::engine::time::secs(sc.short_polling.interval)),
                 sweep: planned.sweep.clone(),
                 replications: plan.replications,
-                mean,
-                ci95,
+                mean: agg.mean,
+                ci95: agg.ci95,
                 timeseries: outputs[0].timeseries.clone(),
+                unsampled: agg.unsampled,
             })
         })
         .collect()

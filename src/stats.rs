@@ -1,5 +1,10 @@
 //! Aggregation over replications: the mean of every metric and the half-width of its
 //! 95 % confidence interval (Student t with n − 1 degrees of freedom).
+//!
+//! A metric with no sample in some replication ([`crate::results::NO_SAMPLE`], e.g. a
+//! latency when nothing was delivered) has no mean: the row's cell is empty, and the
+//! count of replications without a sample is kept for the warning. Averaging only the
+//! replications that had a sample would report the healthy ones as the row.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -33,22 +38,44 @@ pub fn mean_ci(xs: &[f64]) -> (f64, Option<f64>) {
     (mean, Some(t975(n as u64 - 1) * (var / n as f64).sqrt()))
 }
 
+/// Replications of one row, aggregated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    pub mean: RunMetrics,
+    /// Half-widths; `None` with fewer than 2 replications.
+    pub ci95: Option<RunMetrics>,
+    /// (metric, replications without a sample), for metrics some replication had no
+    /// sample of; their mean and half-width are NaN (empty cells).
+    pub unsampled: Vec<(String, u32)>,
+}
+
 /// Aggregates replications of one row, metric by metric.
-pub fn aggregate(runs: &[&RunMetrics]) -> (RunMetrics, Option<RunMetrics>) {
+pub fn aggregate(runs: &[&RunMetrics]) -> Aggregate {
     let mut mean = RunMetrics::default();
     let mut ci = RunMetrics::default();
     let mut have_ci = false;
+    let mut unsampled = Vec::new();
     // Only metrics with a `_ci95` column get a half-width; the others stay 0.
     for col in METRICS.iter().chain(UNWRITTEN) {
         let xs: Vec<f64> = runs.iter().map(|m| col.get(m)).collect();
-        let (m, h) = mean_ci(&xs);
+        let missing = xs.iter().filter(|x| x.is_nan()).count();
+        let (m, h) = if missing > 0 {
+            unsampled.push((col.name().to_string(), missing as u32));
+            (f64::NAN, (xs.len() >= 2).then_some(f64::NAN))
+        } else {
+            mean_ci(&xs)
+        };
         col.set(&mut mean, m);
         if let (Some(h), true) = (h, col.has_ci()) {
             col.set(&mut ci, h);
             have_ci = true;
         }
     }
-    (mean, have_ci.then_some(ci))
+    Aggregate {
+        mean,
+        ci95: have_ci.then_some(ci),
+        unsampled,
+    }
 }
 
 #[cfg(test)]
@@ -83,9 +110,37 @@ mod tests {
             deliveries: 6.0,
             ..Default::default()
         };
-        let (mean, ci) = aggregate(&[&a, &b]);
+        let Aggregate {
+            mean,
+            ci95,
+            unsampled,
+        } = aggregate(&[&a, &b]);
         assert_eq!(mean.requests_per_s, 15.0);
         assert_eq!(mean.deliveries, 5.0);
-        assert!(ci.unwrap().requests_per_s > 0.0);
+        assert!(ci95.unwrap().requests_per_s > 0.0);
+        assert!(unsampled.is_empty());
+    }
+
+    #[test]
+    fn a_metric_without_a_sample_in_one_replication_has_no_mean() {
+        let healthy = RunMetrics {
+            latency_mean_s: 0.03,
+            queue_wait_mean_s: 0.001,
+            ..Default::default()
+        };
+        let starved = RunMetrics {
+            latency_mean_s: crate::results::NO_SAMPLE,
+            queue_wait_mean_s: 0.002,
+            ..Default::default()
+        };
+        let agg = aggregate(&[&healthy, &starved, &healthy]);
+        assert!(agg.mean.latency_mean_s.is_nan());
+        assert!(agg.ci95.as_ref().unwrap().latency_mean_s.is_nan());
+        assert!((agg.mean.queue_wait_mean_s - 0.004 / 3.0).abs() < 1e-15);
+        assert_eq!(agg.unsampled, vec![("latency_mean_s".to_string(), 1)]);
+        // One replication without a sample: no mean, no interval.
+        let one = aggregate(&[&starved]);
+        assert!(one.mean.latency_mean_s.is_nan());
+        assert!(one.ci95.is_none());
     }
 }

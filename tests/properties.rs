@@ -133,11 +133,17 @@ proptest! {
         prop_assert_eq!(m.deliveries + m.lost + m.in_flight, m.published_pairs, "{:?}", m);
         prop_assert!(m.connections_peak <= (sc.server.max_connections * sc.server.instances as u64) as f64);
         prop_assert!(m.cpu_utilization <= 1.0 + 1e-9);
-        prop_assert!((0.0..=1.0).contains(&m.empty_response_fraction));
-        prop_assert!((0.0..=1.0).contains(&m.overhead_fraction));
+        // A share is in [0, 1], or has no sample (NaN) — never a 0 that means "none".
+        prop_assert!(m.empty_response_fraction.is_nan() || (0.0..=1.0).contains(&m.empty_response_fraction));
+        prop_assert!(m.overhead_fraction.is_nan() || (0.0..=1.0).contains(&m.overhead_fraction));
         if m.deliveries > 0.0 {
             prop_assert!(m.latency_p50_s <= m.latency_p99_s * 1.001 + 1e-9);
             prop_assert!(m.latency_p99_s <= m.latency_max_s * 1.001 + 1e-9);
+        } else {
+            // Nothing delivered is not zero latency.
+            for v in [m.latency_mean_s, m.latency_p50_s, m.latency_p99_s, m.latency_max_s] {
+                prop_assert!(v.is_nan(), "{:?}", m);
+            }
         }
     }
 

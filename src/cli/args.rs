@@ -95,6 +95,10 @@ pub struct CheckArgs {
     pub file: PathBuf,
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Worker threads the run would use [default: all cores]: sets the wall-time and
+    /// memory estimates.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(clap::Args, Debug)]

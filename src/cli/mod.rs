@@ -9,6 +9,7 @@
 //! reports, and owns the progress bar the runner reports to.
 
 mod args;
+mod cost;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -346,8 +347,14 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     // Checked (and the staging folder made) before any simulating.
     let staging = output::Staging::prepare(&out)?;
     let out = staging.target().to_path_buf();
-    let started = Instant::now();
     let workers = jobs(a.jobs, run_count(&plan, a.shard));
+    if !a.allow_large {
+        let cost = cost::Cost::of(&plan, workers);
+        if let Some(why) = cost::refusal(&plan, &cost, cost::available_memory()) {
+            return Err(usage(anyhow!(why)));
+        }
+    }
+    let started = Instant::now();
     let completed = execute(&plan, workers, a.quiet, a.shard)?;
     let wall = started.elapsed().as_secs_f64();
     if let Some(shard) = a.shard {
@@ -371,6 +378,9 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     staging.commit()?;
     if !a.quiet {
         say!("{}", report::tradeoff_table(results.rows()));
+    }
+    caveats(&plan, results.rows(), a.quiet);
+    if !a.quiet {
         eprintln!(
             "{} runs in {:.1} s; results in {}",
             completed.len(),
@@ -379,6 +389,47 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Most overloaded rows listed after a run; the rest are counted.
+const OVERLOADED_LISTED: usize = 8;
+
+/// On stderr: a warning for each row whose metrics had no sample (always), then, unless
+/// `quiet`, the rows that were overloaded or lost updates (`crate::diagnosis`).
+fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
+    let label = |row: &Row| format!("{} {}", row.technique, runner::describe_point(&row.sweep));
+    for (row, planned) in rows.iter().zip(&plan.rows) {
+        for w in crate::diagnosis::warnings(row, &planned.scenario, &label(row)) {
+            eprintln!("{w}");
+        }
+    }
+    if quiet {
+        return;
+    }
+    let flagged: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            crate::diagnosis::Overload::of(row)
+                .map(|o| format!("  {}: {}", label(row), o.summary()))
+        })
+        .collect();
+    if flagged.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{} of {} rows overloaded or losing updates (their latency covers what was delivered):",
+        flagged.len(),
+        rows.len()
+    );
+    for line in flagged.iter().take(OVERLOADED_LISTED) {
+        eprintln!("{line}");
+    }
+    if flagged.len() > OVERLOADED_LISTED {
+        eprintln!(
+            "  … and {} more (see results.csv)",
+            flagged.len() - OVERLOADED_LISTED
+        );
+    }
 }
 
 // ------------------------------------------------------------------- check
@@ -399,10 +450,12 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
     );
     let mut total_events = 0.0;
     let mut peak_memory: f64 = 0.0;
+    let mut over_budget = false;
     for row in &plan.rows {
         let est = crate::sim::estimate(&row.scenario);
         if let Err(over) = crate::sim::Budget::DEFAULT.admit(&row.scenario) {
-            println!("  note: {over}");
+            say!("  note: {over}");
+            over_budget = true;
         }
         total_events += est.events * plan.replications as f64;
         peak_memory = peak_memory.max(est.memory_bytes);
@@ -419,7 +472,36 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
         crate::units::human::count(total_events),
         crate::units::human::bytes(peak_memory, true)
     );
-    say!("ok");
+    // The machine: time for the workers the run would get, their memory against what
+    // is available.
+    let workers = jobs(a.jobs, run_count(&plan, None));
+    let cost = cost::Cost::of(&plan, workers);
+    say!("{}", cost.wall_line());
+    let available = cost::available_memory();
+    match available {
+        Some(bytes) => say!(
+            "estimated memory: ~{} for {} worker{}; {} available (MemAvailable)",
+            crate::units::human::bytes(cost.memory_bytes, true),
+            workers,
+            if workers == 1 { "" } else { "s" },
+            crate::units::human::bytes(bytes, true)
+        ),
+        None => say!(
+            "estimated memory: ~{} for {} worker{}; memory available unknown on this \
+             system (not checked)",
+            crate::units::human::bytes(cost.memory_bytes, true),
+            workers,
+            if workers == 1 { "" } else { "s" }
+        ),
+    }
+    if let Some(why) = cost::refusal(&plan, &cost, available) {
+        return Err(usage(anyhow!(why)));
+    }
+    if over_budget {
+        say!("not ok: `run` refuses the runs noted above unless given --allow-large");
+    } else {
+        say!("ok");
+    }
     Ok(())
 }
 
@@ -707,6 +789,7 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     staging.commit()?;
     say!("{}", report::tradeoff_table(results.rows()));
+    caveats(&plan, results.rows(), false);
     eprintln!("merged {} runs into {}", runs.len(), out.display());
     Ok(())
 }

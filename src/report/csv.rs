@@ -137,6 +137,7 @@ pub(super) fn parse_results_csv(path: &Path) -> Result<(Results, Vec<String>), R
                 mean,
                 ci95: any_ci.then_some(ci),
                 timeseries: Vec::new(),
+                unsampled: Vec::new(),
             };
             Ok((row, cells))
         };

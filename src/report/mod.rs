@@ -348,6 +348,7 @@ pub(crate) mod testdata {
             mean: metrics(k),
             ci95: Some(ci(k * 0.01)),
             timeseries: series(k),
+            unsampled: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! speak first, what a held connection is called) and the advice in "Best for".
 
 use super::{Exporter, Metadata, REFERENCE_POLL_INTERVAL_S, Results, representative_rows};
+use crate::diagnosis::Overload;
 use crate::results::Row;
 use crate::scenario::Technique;
 use crate::units::human;
@@ -57,11 +58,18 @@ How `rtsim table` words its cells (thresholds in `src/report/table.rs`):
      polling **one kept-alive conn per client**;
   3. otherwise **light (few conns, few empty hits)**.
 
-  The cell then shows requests/s, the empty share, open connections per client and
-  mean server memory.
+  The cell then shows requests/s, the empty share (`no responses` when none was
+  sent), open connections per client and mean server memory.
 - **Latency**, from `latency_p99_s` (creation → arrival): below 0.5 s **real-time**;
-  below 2 s **near-real-time**; otherwise **poor (stale)**; **n/a** when nothing was
-  delivered. The cell then shows the mean and p99.
+  below 2 s **near-real-time**; otherwise **poor (stale)**; **n/a (nothing delivered)**
+  when no (update, recipient) pair was delivered in the window — the latency cells of
+  `results.csv` are then empty, never 0. The cell then shows the mean and p99.
+- **Overload comes first.** A row with refused connections (`rejected_connections` >
+  0) or a saturated CPU (`cpu_utilization` ≥ 0.95) starts both cells with
+  **overloaded:** and the facts (`overloaded: 702,651 refused, CPU 100%, 12 lost — …`);
+  a row that only lost updates (`lost` > 0) starts them with **updates lost:**. The
+  latency cell then says which share of the window's updates was delivered: its
+  latency describes those only. `rtsim run` lists such rows on stderr after the table.
 - **Best for** is advice, written per technique.
 ";
 
@@ -125,14 +133,27 @@ pub fn latency_word(row: &Row) -> &'static str {
     }
 }
 
+/// `overloaded: 702,651 refused, CPU 100% — ` (or `updates lost: 12 lost — `) for a row
+/// with a caveat, before any other word; empty otherwise.
+fn caveat(row: &Row) -> String {
+    Overload::of(row).map_or(String::new(), |o| {
+        format!("{}: {} — ", o.heading(), o.facts())
+    })
+}
+
 fn connection_cell(row: &Row) -> String {
     let m = &row.mean;
     let per_client = m.connections_mean / f64::from(row.clients.max(1));
+    let empty = if m.empty_response_fraction.is_finite() {
+        format!("{} empty", human::percent(m.empty_response_fraction))
+    } else {
+        "no responses".to_string()
+    };
     format!(
-        "{}: {} req/s, {} empty; {} conns/client, {} memory",
+        "{}{}: {} req/s, {empty}; {} conns/client, {} memory",
+        caveat(row),
         connection_word(row),
         human::count(m.requests_per_s),
-        human::percent(m.empty_response_fraction),
         human::sig(per_client, 2, false),
         human::bytes(m.server_memory_mean_bytes, false),
     )
@@ -140,11 +161,25 @@ fn connection_cell(row: &Row) -> String {
 
 fn latency_cell(row: &Row) -> String {
     let m = &row.mean;
+    let overload = Overload::of(row);
     if !m.latency_p99_s.is_finite() {
-        return "n/a (nothing delivered)".to_string();
+        let mut s = format!("{}n/a (nothing delivered", caveat(row));
+        if m.in_flight > 0.0 {
+            s.push_str(&format!("; {} in flight", human::thousands(m.in_flight)));
+        }
+        s.push(')');
+        return s;
     }
+    let share = overload
+        .as_ref()
+        .map(Overload::delivered_share)
+        .filter(|x| x.is_finite())
+        .map_or(String::new(), |x| {
+            format!("{} of updates delivered — ", human::percent(x))
+        });
+    let head = overload.map_or(String::new(), |o| format!("{}: ", o.heading()));
     format!(
-        "{}: mean {}, p99 {}",
+        "{head}{share}{}: mean {}, p99 {}",
         latency_word(row),
         human::duration(m.latency_mean_s, false),
         human::duration(m.latency_p99_s, false),
@@ -283,7 +318,7 @@ mod tests {
 | Short polling | client → server | wasteful (many empty hits): 32,258 req/s, 99.5% empty; 0.30 conns/client, 1.14 GiB memory | poor (stale): mean 1.60 s, p99 3.10 s    | rare updates, dead-simple needs  |
 | Long polling  | client → server | one conn per waiting client: 1,200 req/s, 20% empty; 1.0 conns/client, 1.14 GiB memory    | near-real-time: mean 45.0 ms, p99 600 ms | fallback, legacy infra           |
 | SSE           | server → client | one open response/client: 0 req/s, 0% empty; 1.0 conns/client, 1.14 GiB memory            | real-time: mean 40.0 ms, p99 120 ms      | feeds, notifications, dashboards |
-| WebSockets    | bidirectional   | persistent socket/client: 0.5 req/s, 0% empty; 1.0 conns/client, 1.14 GiB memory          | n/a (nothing delivered)                  | chat, games, collaboration       |
+| WebSockets    | bidirectional   | persistent socket/client: 0.5 req/s, 0% empty; 1.0 conns/client, 1.14 GiB memory          | n/a (nothing delivered; 3 in flight)     | chat, games, collaboration       |
 
 *Measured at 100,000 clients; short polling every 3 s; mean of 3 replications (each technique \
 at its largest client count, short polling at the interval nearest 3 s). Cost and latency \
@@ -308,6 +343,69 @@ words are derived from these numbers by fixed thresholds (see the README).*
         assert_eq!(latency_word(&r), "poor (stale)");
         r.mean.latency_p99_s = f64::NAN;
         assert_eq!(latency_word(&r), "n/a");
+    }
+
+    /// websocket-cost.toml's one-instance short-polling row: most clients refused, the
+    /// few connected ones served fast. The cells say "overloaded" and the refusals before
+    /// any "light" or "real-time".
+    #[test]
+    fn an_overloaded_row_says_so_first() {
+        let mut r = testdata::row(Technique::ShortPolling, 100_000, Some(3.0));
+        r.mean.rejected_connections = 702_651.0;
+        r.mean.connections_mean = 28_000.0;
+        r.mean.requests_per_s = 9_378.0;
+        r.mean.empty_response_fraction = 0.97;
+        r.mean.latency_p99_s = 0.062;
+        r.mean.deliveries = 280.0;
+        r.mean.in_flight = 720.0;
+        r.mean.lost = 0.0;
+        let (lines, _) = table_cells(&[r]);
+        let cost = &lines[0][2];
+        assert!(
+            cost.starts_with("overloaded: 702,651 refused — light (few conns, few empty hits)"),
+            "{cost}"
+        );
+        let latency = &lines[0][3];
+        assert!(
+            latency.starts_with("overloaded: 28% of updates delivered — real-time"),
+            "{latency}"
+        );
+    }
+
+    #[test]
+    fn nothing_delivered_and_no_responses_are_not_zeros() {
+        let mut r = testdata::row(Technique::Sse, 1_000_000, None);
+        r.mean.cpu_utilization = 1.0;
+        r.mean.latency_mean_s = f64::NAN;
+        r.mean.latency_p99_s = f64::NAN;
+        r.mean.empty_response_fraction = f64::NAN;
+        r.mean.deliveries = 0.0;
+        r.mean.lost = 0.0;
+        r.mean.in_flight = 264_023.0;
+        let (lines, _) = table_cells(&[r]);
+        assert!(
+            lines[0][2].starts_with("overloaded: CPU 100% — "),
+            "{}",
+            lines[0][2]
+        );
+        assert!(
+            lines[0][2].contains("req/s, no responses;"),
+            "{}",
+            lines[0][2]
+        );
+        assert_eq!(
+            lines[0][3],
+            "overloaded: CPU 100% — n/a (nothing delivered; 264,023 in flight)"
+        );
+    }
+
+    #[test]
+    fn the_readme_states_these_rules() {
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(RULES_MD),
+            "README.md's table rules differ from RULES_MD"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::engine::NS_PER_S;
 use crate::engine::time::secs;
-use crate::results::{RunMetrics, RunOutput, TimePoint};
+use crate::results::{NO_SAMPLE, RunMetrics, RunOutput, TimePoint};
 use crate::scenario::Scenario;
 use crate::world::Books;
 
@@ -15,11 +15,14 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
     let gauges = &books.connections;
     let d = r.duration_s();
     let window_ns = (window.end - window.start) as f64;
+    // A metric with no sample in the window is NaN ("no sample"), never 0: nothing
+    // delivered is not zero latency. The reports write it as an empty cell.
+    let delivered = r.deliveries > 0;
     let pct = |q: f64| {
-        if r.deliveries == 0 {
-            0.0
-        } else {
+        if delivered {
             r.latency.value_at_quantile(q) as f64 / NS_PER_S as f64
+        } else {
+            NO_SAMPLE
         }
     };
     let total_bytes = (r.bytes_down + r.bytes_up) as f64;
@@ -44,17 +47,21 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
     let metrics = RunMetrics {
         requests_per_s: r.requests as f64 / d,
         empty_response_fraction: if r.responses == 0 {
-            0.0
+            NO_SAMPLE
         } else {
             r.empty_responses as f64 / r.responses as f64
         },
-        latency_mean_s: r.latency_mean_ns() / NS_PER_S as f64,
+        latency_mean_s: if delivered {
+            r.latency_mean_ns() / NS_PER_S as f64
+        } else {
+            NO_SAMPLE
+        },
         latency_p50_s: pct(0.5),
         latency_p99_s: pct(0.99),
-        latency_max_s: if r.deliveries == 0 {
-            0.0
-        } else {
+        latency_max_s: if delivered {
             r.latency.max() as f64 / NS_PER_S as f64
+        } else {
+            NO_SAMPLE
         },
         connections_mean: gauges.connections.mean(&window),
         connections_peak,
@@ -62,14 +69,14 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
         server_memory_peak_bytes: memory_peak,
         cpu_utilization: r.busy / (window_ns * total_cores as f64),
         queue_wait_mean_s: if r.queue_jobs == 0 {
-            0.0
+            NO_SAMPLE
         } else {
             r.queue_wait_sum / r.queue_jobs as f64 / NS_PER_S as f64
         },
         bytes_down_per_s: r.bytes_down as f64 / d,
         bytes_up_per_s: r.bytes_up as f64 / d,
         overhead_fraction: if total_bytes == 0.0 {
-            0.0
+            NO_SAMPLE
         } else {
             1.0 - r.payload_bytes as f64 / total_bytes
         },

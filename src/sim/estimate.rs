@@ -23,6 +23,21 @@ pub struct Estimate {
     pub memory_key: &'static str,
 }
 
+/// Estimated events (as [`estimate`] counts them) one worker thread gets through per
+/// second of wall time, for `rtsim check`'s wall-time estimate. The one place this figure
+/// lives.
+///
+/// Measured on 2026-12-05 with the release binary and `--jobs 1` on this project's
+/// machine class (a shared 2-core VM, other jobs running): the eight lessons of
+/// `experiments/` (sizing inputs aside), 93.9 M estimated events in 17.1 s of wall time,
+/// 5.5 M/s. Single lessons ranged from 2.4 M/s (`scale`) to 10.3 M/s (`poll-interval`):
+/// the estimate's events are within a factor of about 3 of the events a run takes
+/// (`tests/estimate.rs`), so a wall time from it is good to a factor of about 3 — an
+/// estimate, and `check` says so. Remeasure on a new machine class: `rtsim check FILE
+/// --jobs 1` gives the estimated events, `timing.json` of `rtsim run FILE --jobs 1` the
+/// wall time.
+pub const EVENTS_PER_WORKER_S: f64 = 5.5e6;
+
 /// Fixed memory of a run: code, the engine's first chunks, the allocator's slack.
 const BASE_MEMORY: f64 = 64.0 * 1024.0 * 1024.0;
 /// Simulator bytes per client: its record (128 B), its feed, its pending events.

@@ -12,7 +12,7 @@ mod error;
 mod estimate;
 
 pub use error::SimError;
-pub use estimate::{Budget, Estimate, OverBudget, estimate};
+pub use estimate::{Budget, EVENTS_PER_WORKER_S, Estimate, OverBudget, estimate};
 
 use std::sync::atomic::AtomicBool;
 

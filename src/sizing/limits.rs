@@ -133,7 +133,10 @@ impl Limits {
             (Resource::Cpu, ratio(load.cpu_utilization, self.utilization)),
             (
                 Resource::Latency,
+                // Nothing delivered (no p99) is no latency evidence either way;
+                // `Load::unserved` judges a run that left pairs undelivered.
                 self.latency_p99_s
+                    .filter(|_| !load.latency_p99_s.is_nan())
                     .map_or(0.0, |t| ratio(load.latency_p99_s, t)),
             ),
         ]
