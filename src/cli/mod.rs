@@ -10,6 +10,7 @@
 
 mod args;
 mod output;
+mod steady;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -365,6 +366,7 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
+    let transients = steady::warnings(&plan, results.rows());
     let meta = metadata(&exp, &plan, wall);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
@@ -377,6 +379,9 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
             wall,
             out.display()
         );
+    }
+    for w in &transients {
+        eprintln!("{w}");
     }
     Ok(())
 }
