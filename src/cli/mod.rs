@@ -419,6 +419,9 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
             crate::units::human::bytes(est.memory_bytes, true)
         );
     }
+    for w in steady::predicted_warmups(&plan) {
+        say!("  {w}");
+    }
     say!(
         "estimated work: ~{} simulated events in all; ~{} of memory per worker thread",
         crate::units::human::count(total_events),

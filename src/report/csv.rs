@@ -177,7 +177,7 @@ mod tests {
              theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
              theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
              theory_bytes_down_per_s,theory_bytes_up_per_s,theory_cpu_utilization,\
-             theory_queue_wait_mean_s\n"
+             theory_queue_wait_mean_s,theory_handshakes_per_s\n"
         );
     }
 

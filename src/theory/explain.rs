@@ -25,6 +25,7 @@ fn default_tolerance(metric: &str) -> (f64, f64) {
         "bytes_down_per_s" | "bytes_up_per_s" => (0.03, 1e-9),
         "cpu_utilization" => (0.05, 1e-6),
         "queue_wait_mean_s" => (0.10, 1e-7),
+        "handshakes_per_s" => (0.03, 1e-9),
         _ => (0.05, 0.0),
     }
 }
