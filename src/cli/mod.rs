@@ -752,8 +752,15 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         } else {
             say!("== {title}");
         }
-        let text =
-            crate::theory::explain(&planned.scenario, &row.mean, row.ci95.as_ref(), markdown);
+        let warmup_s = crate::engine::time::secs(planned.scenario.warmup);
+        let steadiness = crate::steady::detect(&row.timeseries, warmup_s);
+        let text = crate::theory::explain(
+            &planned.scenario,
+            &row.mean,
+            row.ci95.as_ref(),
+            &steadiness,
+            markdown,
+        );
         say!("{text}");
     }
     Ok(())

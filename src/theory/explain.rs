@@ -9,6 +9,7 @@ use crate::columns::metric;
 use crate::engine::time::secs;
 use crate::results::RunMetrics;
 use crate::scenario::{Arrivals, Pattern, Rtt, Scenario, Technique};
+use crate::steady::Steadiness;
 
 use super::{Prediction, predict};
 
@@ -51,7 +52,12 @@ const QUEUE: &[&str] = &[
 ];
 const LATENCY: &[&str] = &["latency_mean_s", "latency_max_s", "queue_wait_mean_s"];
 
-fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Cause> {
+fn causes(
+    sc: &Scenario,
+    sim: &RunMetrics,
+    predicted: &[Prediction],
+    steadiness: &Steadiness,
+) -> Vec<Cause> {
     let mut out = vec![];
     let mut add =
         |text: String, affects: &'static [&'static str]| out.push(Cause { text, affects });
@@ -105,16 +111,6 @@ fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Caus
                     format!(
                         "reconnect gaps: reconnect_delay {} s between polls",
                         secs(sc.long_polling.reconnect_delay)
-                    ),
-                    ALL,
-                );
-            }
-            if secs(sc.warmup) < 2.0 * timeout {
-                add(
-                    format!(
-                        "warm-up {} s shorter than two long-poll timeouts ({timeout} s): the renewal process \
-                         has not reached its steady state (no timeout can end a hold before {timeout} s)",
-                        secs(sc.warmup)
                     ),
                     ALL,
                 );
@@ -182,16 +178,9 @@ fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Caus
             QUEUE,
         );
     }
-    let start_window = secs(sc.short_polling.interval);
-    if secs(sc.warmup) < start_window {
-        add(
-            format!(
-                "warm-up {} s shorter than the start phase window {start_window} s: clients still starting \
-                 in the window",
-                secs(sc.warmup)
-            ),
-            ALL,
-        );
+    // A start-up transient in the window: the MSER-5 detector's finding, not a guess.
+    if let Steadiness::Transient(t) = steadiness {
+        add(t.sentence(secs(sc.warmup)), ALL);
     }
     if !matches!(sc.network.rtt, Rtt::Constant(_)) {
         add(
@@ -228,15 +217,17 @@ fn fmt(v: f64) -> String {
 /// Predictions beside simulated metrics, one entry per predicted metric: formula, inputs,
 /// predicted, simulated, relative difference, and a one-line reason when they differ by
 /// more than the 95 % interval (`ci95`, when given) or the metric's default tolerance.
-/// As a Markdown table with `markdown`, as plain text otherwise.
+/// As a Markdown table with `markdown`, as plain text otherwise. `steadiness` is what the
+/// MSER-5 detector says of the row's time series (`crate::steady::detect`).
 pub fn explain(
     sc: &Scenario,
     simulated: &RunMetrics,
     ci95: Option<&RunMetrics>,
+    steadiness: &Steadiness,
     markdown: bool,
 ) -> String {
     let predicted = predict(sc);
-    let causes = causes(sc, simulated, &predicted);
+    let causes = causes(sc, simulated, &predicted, steadiness);
     let mut s = String::new();
     if markdown {
         let _ = writeln!(
