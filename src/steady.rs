@@ -102,9 +102,12 @@ fn mser_curve(series: &[f64], batch: usize) -> Option<Vec<f64>> {
     )
 }
 
+/// Reads one series' value from a bucket.
+pub type Reading = fn(&TimePoint) -> f64;
+
 /// The whole-run series the detector looks at: its name (a `timeseries.csv` column)
 /// and value.
-pub const SERIES: [(&str, fn(&TimePoint) -> f64); 4] = [
+pub const SERIES: [(&str, Reading); 4] = [
     ("requests_per_s", |p| p.requests_per_s),
     ("handshakes_per_s", |p| p.handshakes_per_s),
     ("connections", |p| p.connections),
