@@ -142,7 +142,7 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 
 /// The metrics theory predicts, in the order of their `theory_<metric>` columns (each a
 /// name in [`METRICS`]).
-pub const PREDICTED: [&str; 10] = [
+pub const PREDICTED: [&str; 11] = [
     "requests_per_s",
     "empty_response_fraction",
     "latency_mean_s",
@@ -153,6 +153,7 @@ pub const PREDICTED: [&str; 10] = [
     "bytes_up_per_s",
     "cpu_utilization",
     "queue_wait_mean_s",
+    "handshakes_per_s",
 ];
 
 /// The `theory_<metric>` cells of one row, aligned with [`PREDICTED`]; `None` where no

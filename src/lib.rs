@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod sim;
 pub mod sizing;
 pub mod stats;
+pub mod steady;
 pub mod techniques;
 pub mod theory;
 pub mod units;

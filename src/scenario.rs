@@ -128,8 +128,19 @@ macro_rules! with_parameter_table {
                 room_size: u32 = 10;
                 /// Every client starts at a uniform random time in [0, start_window): the
                 /// same draws for every technique (common random numbers), whatever the
-                /// technique's settings.
+                /// technique's settings. Read when `join = "uniform"`.
                 start_window: Nanos as duration = 3 * NS_PER_S, check positive;
+                /// How the clients join: see [`Join`].
+                join: Join = Join::Uniform;
+                /// Clients joining per second when `join = "poisson"`.
+                join_rate: f64 = 100.0, check join_rate;
+                /// Mean session length (exponential): a client leaves after it and a new
+                /// one takes its place, so the population stays `clients`. `None` = off.
+                session: Option<Nanos> as duration_or_off = None, check at_least_1ms_or_off;
+                /// A gateway closes every connection this long after the server accepted
+                /// it, forcing a reconnection. `None` = off.
+                max_connection_duration: Option<Nanos> as duration_or_off = None,
+                    check at_least_1ms_or_off;
                 /// How a chat message's POST retries a refused connection (every technique
                 /// that sends chat as HTTP POSTs: short polling, long polling, SSE).
                 post_retry: Backoff = Backoff::DEFAULT, check valid_backoff;
@@ -249,6 +260,19 @@ pub enum Pattern {
     PerClient,
     /// Rooms of `room_size`; each client sends at `rate`; messages reach the others.
     Chat,
+}
+
+/// How clients join the run (`[workload] join`). Every technique draws the same join
+/// times at a sweep point (common random numbers), whatever its own settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Join {
+    /// Every client at time 0.
+    AllAtOnce,
+    /// Each client at an independent uniform time in [0, `start_window`).
+    Uniform,
+    /// A Poisson process of `join_rate` clients per second, until all have joined.
+    Poisson,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -137,3 +137,30 @@ fn technique_keys_do_not_leak_under_refusals_drops_and_crashes() {
 fn technique_keys_do_not_leak_into_chat_upstream() {
     check(CHAT);
 }
+
+/// Clients that come and go: Poisson joins, sessions that end (a new user takes the
+/// place) and a gateway that closes connections for their age, on a crowded deployment.
+/// The join and session draws are the population's, the same whatever a technique's keys.
+const CHURN: &str = r#"
+duration = "40s"
+warmup = "10s"
+[workload]
+clients = 300
+rate = 0.2
+join = "poisson"
+join_rate = 60
+session = "20s"
+max_connection_duration = "12s"
+[network]
+rtt = { distribution = "lognormal", median = "60ms", sigma = 0.5 }
+proxy_idle_timeout = "9s"
+[server]
+instances = 2
+cores = 1
+max_connections = 200
+"#;
+
+#[test]
+fn technique_keys_do_not_leak_into_joins_churn_and_gateway_closes() {
+    check(CHURN);
+}

@@ -8,6 +8,7 @@ use rtsim::engine::NS_PER_S;
 use rtsim::results::RunMetrics;
 use rtsim::scenario::{PollSchedule, Scenario, ServiceTime, Technique, Tls};
 use rtsim::sim::simulate;
+use rtsim::steady::Steadiness;
 use rtsim::theory::{Prediction, explain, predict};
 
 const S: u64 = NS_PER_S;
@@ -313,7 +314,7 @@ fn explain_names_broken_assumptions() {
     sc.warmup = 5 * S;
     sc.duration = 20 * S;
     let m = run(&sc);
-    let text = explain(&sc, &m, None, false);
+    let text = explain(&sc, &m, None, &Steadiness::Steady, false);
     let queue = text
         .split("\nqueue_wait_mean_s")
         .nth(1)
@@ -327,7 +328,7 @@ fn explain_names_broken_assumptions() {
     sc.duration = 200 * S;
     let m = run(&sc);
     assert!(m.proxy_timeouts > 0.0);
-    let text = explain(&sc, &m, None, true);
+    let text = explain(&sc, &m, None, &Steadiness::Steady, true);
     let line = text
         .lines()
         .find(|l| l.starts_with("| `requests_per_s`"))

@@ -11,6 +11,7 @@
 mod args;
 mod cost;
 mod output;
+mod steady;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -372,6 +373,7 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
+    let transients = steady::warnings(&plan, results.rows());
     let meta = metadata(&exp, &plan, wall);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
@@ -387,6 +389,9 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
             wall,
             out.display()
         );
+    }
+    for w in &transients {
+        eprintln!("{w}");
     }
     Ok(())
 }
@@ -466,6 +471,9 @@ fn check(a: args::CheckArgs) -> Result<(), Failure> {
             crate::units::human::count(est.events),
             crate::units::human::bytes(est.memory_bytes, true)
         );
+    }
+    for w in steady::predicted_warmups(&plan) {
+        say!("  {w}");
     }
     say!(
         "estimated work: ~{} simulated events in all; ~{} of memory per worker thread",
@@ -827,8 +835,15 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         } else {
             say!("== {title}");
         }
-        let text =
-            crate::theory::explain(&planned.scenario, &row.mean, row.ci95.as_ref(), markdown);
+        let warmup_s = crate::engine::time::secs(planned.scenario.warmup);
+        let steadiness = crate::steady::detect(&row.timeseries, warmup_s);
+        let text = crate::theory::explain(
+            &planned.scenario,
+            &row.mean,
+            row.ci95.as_ref(),
+            &steadiness,
+            markdown,
+        );
         say!("{text}");
     }
     Ok(())

@@ -35,6 +35,8 @@ pub enum Purpose {
     Drops = 7,
     /// Load-balancer and other tie-breaking choices.
     Balancer = 8,
+    /// Session lengths (churn) and Poisson join times.
+    Session = 9,
 }
 
 /// One independent random stream.

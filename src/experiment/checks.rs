@@ -203,6 +203,19 @@ pub(crate) fn replications_in_range(reps: &Val<u32>, key: &str) -> Result<(), Pr
 }
 
 /// A rate above 0 per second.
+/// Clients joining per second: finite and above zero.
+pub(crate) fn join_rate(rate: &Val<f64>, key: &str) -> Result<(), Problem> {
+    if !(rate.v > 0.0 && rate.v.is_finite()) {
+        return Err(Problem::new(
+            &rate.loc,
+            "a finite rate above 0 clients per second",
+            rate.v.to_string(),
+        )
+        .for_key(key));
+    }
+    Ok(())
+}
+
 pub(crate) fn rate_above_zero(rate: &Val<f64>, key: &str) -> Result<(), Problem> {
     if rate.v <= 0.0 {
         return Err(

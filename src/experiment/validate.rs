@@ -294,6 +294,18 @@ impl Ctx {
                 )
                 .for_key("workload.room_size"));
             }
+            if w.session.v.0.is_some() {
+                // A chat user who leaves would take an outbox of unsent messages along;
+                // the model does not say what becomes of them yet.
+                let loc = blame(&w.session.loc, &w.pattern.loc);
+                return Err(Problem::new(
+                    loc,
+                    "session = \"off\" with pattern = \"chat\" (churn is modelled for \
+                     notification streams only)",
+                    "a session length",
+                )
+                .for_key("workload.session"));
+            }
             if w.room_size.v > w.clients.v {
                 let loc = blame(&w.room_size.loc, &w.clients.loc).clone();
                 self.warn(

@@ -12,8 +12,8 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Concurrency, Pattern, PollSchedule, Retention, Rtt, ServiceTime,
-    Technique, Tls,
+    Arrivals, Backoff, Balancer, Concurrency, Join, Pattern, PollSchedule, Retention, Rtt,
+    ServiceTime, Technique, Tls,
 };
 
 use super::error::Problem;
@@ -87,6 +87,7 @@ field_is_value!(
     Vec<Technique>,
     Pattern,
     Arrivals,
+    Join,
     Balancer,
     ServiceTime,
     Concurrency,
@@ -364,6 +365,11 @@ named_enum!(Pattern {
 named_enum!(Arrivals {
     "poisson" => Arrivals::Poisson,
     "periodic" => Arrivals::Periodic,
+});
+named_enum!(Join {
+    "all-at-once" => Join::AllAtOnce,
+    "uniform" => Join::Uniform,
+    "poisson" => Join::Poisson,
 });
 named_enum!(Balancer {
     "least-connections" => Balancer::LeastConnections,

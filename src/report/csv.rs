@@ -178,7 +178,7 @@ mod tests {
              theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
              theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
              theory_bytes_down_per_s,theory_bytes_up_per_s,theory_cpu_utilization,\
-             theory_queue_wait_mean_s\n"
+             theory_queue_wait_mean_s,theory_handshakes_per_s\n"
         );
     }
 
@@ -193,7 +193,7 @@ mod tests {
             line.starts_with("sse,100000,,100000,,3,33333.5,,0.995,,,,1.5,,3.1,,3.3,,30000,31000,"),
             "{line}"
         );
-        assert!(line.ends_with(",1000,0,3,0,0,2,1,,,,,,,,,,"), "{line}");
+        assert!(line.ends_with(",1000,0,3,0,0,2,1,,,,,,,,,,,"), "{line}");
     }
 
     #[test]
@@ -204,6 +204,6 @@ mod tests {
         cells[9] = Some(0.5);
         let csv = results_csv(&Results::new(vec![row], vec![cells]), &[]);
         let line = csv.lines().nth(1).unwrap();
-        assert!(line.ends_with(",1,333.25,,,,,,,,,0.5"), "{line}");
+        assert!(line.ends_with(",1,333.25,,,,,,,,,0.5,"), "{line}");
     }
 }

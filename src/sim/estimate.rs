@@ -99,6 +99,11 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         }
         None => 0.0,
     };
+    // Churn and gateway age limits: each new session or closed connection costs about a
+    // drop's worth of events (close, reconnect, handshake, first request).
+    let renewals = w.session.map_or(0.0, |s| 1.0 / secs(s).max(1e-9))
+        + w.max_connection_duration
+            .map_or(0.0, |m| 1.0 / secs(m).max(1e-9));
     let origin = match w.pattern {
         Pattern::Broadcast => w.rate,
         _ => w.rate * n,
@@ -106,6 +111,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let events_parts = [
         (n * t * technique, technique_key(sc, per_client)),
         (n * t * drops, "network.disconnect_every"),
+        (n * t * renewals * EVENTS_PER_DROP, "workload.session"),
         (origin * t, "workload.rate"),
     ];
     // Memory: clients, time-series buckets, retained updates.

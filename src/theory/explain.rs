@@ -9,6 +9,7 @@ use crate::columns::metric;
 use crate::engine::time::secs;
 use crate::results::RunMetrics;
 use crate::scenario::{Arrivals, Pattern, PollSchedule, Rtt, Scenario, Technique};
+use crate::steady::Steadiness;
 
 use super::{Prediction, predict};
 
@@ -25,6 +26,7 @@ fn default_tolerance(metric: &str) -> (f64, f64) {
         "bytes_down_per_s" | "bytes_up_per_s" => (0.03, 1e-9),
         "cpu_utilization" => (0.05, 1e-6),
         "queue_wait_mean_s" => (0.10, 1e-7),
+        "handshakes_per_s" => (0.03, 1e-9),
         _ => (0.05, 0.0),
     }
 }
@@ -50,7 +52,12 @@ const QUEUE: &[&str] = &[
 ];
 const LATENCY: &[&str] = &["latency_mean_s", "latency_max_s", "queue_wait_mean_s"];
 
-fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Cause> {
+fn causes(
+    sc: &Scenario,
+    sim: &RunMetrics,
+    predicted: &[Prediction],
+    steadiness: &Steadiness,
+) -> Vec<Cause> {
     let mut out = vec![];
     let mut add =
         |text: String, affects: &'static [&'static str]| out.push(Cause { text, affects });
@@ -104,16 +111,6 @@ fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Caus
                     format!(
                         "reconnect gaps: reconnect_delay {} s between polls",
                         secs(sc.long_polling.reconnect_delay)
-                    ),
-                    ALL,
-                );
-            }
-            if secs(sc.warmup) < 2.0 * timeout {
-                add(
-                    format!(
-                        "warm-up {} s shorter than two long-poll timeouts ({timeout} s): the renewal process \
-                         has not reached its steady state (no timeout can end a hold before {timeout} s)",
-                        secs(sc.warmup)
                     ),
                     ALL,
                 );
@@ -196,16 +193,9 @@ fn causes(sc: &Scenario, sim: &RunMetrics, predicted: &[Prediction]) -> Vec<Caus
             QUEUE,
         );
     }
-    let start_window = secs(sc.short_polling.interval);
-    if secs(sc.warmup) < start_window {
-        add(
-            format!(
-                "warm-up {} s shorter than the start phase window {start_window} s: clients still starting \
-                 in the window",
-                secs(sc.warmup)
-            ),
-            ALL,
-        );
+    // A start-up transient in the window: the MSER-5 detector's finding, not a guess.
+    if let Steadiness::Transient(t) = steadiness {
+        add(t.sentence(secs(sc.warmup)), ALL);
     }
     if !matches!(sc.network.rtt, Rtt::Constant(_)) {
         add(
@@ -310,15 +300,17 @@ impl Tolerance {
 /// Predictions beside simulated metrics, one entry per predicted metric: formula, inputs,
 /// predicted, simulated, relative difference, and a one-line reason when they differ by
 /// more than the 95 % interval (`ci95`, when given) or the metric's default tolerance.
-/// As a Markdown table with `markdown`, as plain text otherwise.
+/// As a Markdown table with `markdown`, as plain text otherwise. `steadiness` is what the
+/// MSER-5 detector says of the row's time series (`crate::steady::detect`).
 pub fn explain(
     sc: &Scenario,
     simulated: &RunMetrics,
     ci95: Option<&RunMetrics>,
+    steadiness: &Steadiness,
     markdown: bool,
 ) -> String {
     let predicted = predict(sc);
-    let causes = causes(sc, simulated, &predicted);
+    let causes = causes(sc, simulated, &predicted, steadiness);
     // Why a metric may have no sample (nothing delivered, no CPU work).
     let no_sample = crate::diagnosis::why_no_sample(simulated, sc);
     let mut s = String::new();
@@ -484,7 +476,7 @@ mod tests {
             .unwrap();
         assert!(w > 0.0 && w < HALF_TICK_S, "{w}");
         m.queue_wait_mean_s = 0.0;
-        let text = explain(&sc, &m, None, false);
+        let text = explain(&sc, &m, None, &Steadiness::Steady, false);
         let b = block(&text, "queue_wait_mean_s");
         assert!(b.contains("predicted: 0 (< 1 ns)"), "{b}");
         assert!(b.contains("difference: 0\n"), "{b}");
@@ -510,7 +502,7 @@ mod tests {
         // A prediction above the tick, a simulated 0: within the 0.1 µs floor.
         assert!(w > 1e-9 && w < 1e-7, "{w}");
         m.queue_wait_mean_s = 0.0;
-        let text = explain(&sc, &m, None, false);
+        let text = explain(&sc, &m, None, &Steadiness::Steady, false);
         let b = block(&text, "queue_wait_mean_s");
         assert!(!b.contains('%'), "{b}");
         assert!(b.contains(" abs"), "{b}");
@@ -520,7 +512,7 @@ mod tests {
         );
         // Off by 10 % of a rate with a 2 % tolerance: never "agrees".
         m.requests_per_s *= 1.10;
-        let text = explain(&sc, &m, None, false);
+        let text = explain(&sc, &m, None, &Steadiness::Steady, false);
         let b = block(&text, "requests_per_s");
         assert!(b.contains("difference: +10.00 %"), "{b}");
         assert!(verdict(b).starts_with("DIFFERS beyond ±2 %"), "{b}");
@@ -541,7 +533,7 @@ mod tests {
         assert!(m.queue_wait_mean_s > 1e-6, "{}", m.queue_wait_mean_s);
         assert!(m.cpu_utilization < 0.8, "{}", m.cpu_utilization);
         m.queue_wait_mean_s = 9e-9;
-        let text = explain(&sc, &m, None, false);
+        let text = explain(&sc, &m, None, &Steadiness::Steady, false);
         let v = verdict(block(&text, "queue_wait_mean_s"));
         assert!(v.starts_with("differs beyond"), "{v}");
         assert!(v.contains("space themselves apart"), "{v}");
@@ -552,7 +544,7 @@ mod tests {
             m2.queue_wait_mean_s = 9e-9;
             m2
         };
-        let v = explain(&sc, &m2, None, false);
+        let v = explain(&sc, &m2, None, &Steadiness::Steady, false);
         assert!(!v.contains("space themselves apart"), "{v}");
     }
 
@@ -566,7 +558,7 @@ mod tests {
         m.latency_max_s = f64::NAN;
         m.empty_response_fraction = f64::NAN;
         m.cpu_utilization = 1.0;
-        let text = explain(&sc, &m, None, false);
+        let text = explain(&sc, &m, None, &Steadiness::Steady, false);
         let b = block(&text, "latency_mean_s");
         assert!(b.contains("simulated: n/a"), "{b}");
         assert!(verdict(b).contains("nothing was delivered"), "{b}");

@@ -26,10 +26,13 @@ pub mod queueing;
 mod explain;
 mod inputs;
 mod long_polling;
+mod population;
 mod short_polling;
 mod streams;
+mod warmup;
 
 pub use explain::explain;
+pub use warmup::{WarmupNeed, needed_warmup};
 
 use crate::columns::{PREDICTED, TheoryCells};
 use crate::scenario::{Pattern, Scenario, Technique};
@@ -115,6 +118,23 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
             }
         }
     };
+    if population::churns(sc) && !out.is_empty() {
+        // Churn or an age limit: only the handshake rate has a closed form.
+        let own = out
+            .iter()
+            .find(|p| p.metric == "handshakes_per_s")
+            .and_then(|p| p.value)
+            .unwrap_or(0.0);
+        out = vec![population::handshakes(sc, &Inputs::new(sc), own)];
+        let reason = population::WHY_NOT.to_string();
+        return PREDICTED
+            .iter()
+            .map(|&m| match out.iter().position(|p| p.metric == m) {
+                Some(i) => out.swap_remove(i),
+                None => Prediction::none(m, "—", reason.clone()),
+            })
+            .collect();
+    }
     // Every metric once, in the fixed order.
     let reason = why_not.unwrap_or_else(|| "not predicted for this technique".to_string());
     PREDICTED

@@ -305,6 +305,12 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
 
     out.extend(http_bytes(inp, st.rate, st.hs));
     out.push(Prediction::some(
+        "handshakes_per_s",
+        st.hs,
+        "H = R·P(the poll needs a new connection): keep-alive or the proxy closed the idle one",
+        vec![("R (req/s)", st.rate), ("k (s)", inp.k)],
+    ));
+    out.push(Prediction::some(
         "cpu_utilization",
         st.cpu.rho,
         "ρ = (R·(s_r + (1−e)·s_p) + H·s_h) / (c·I)",

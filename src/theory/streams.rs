@@ -297,6 +297,12 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         ));
     }
     out.push(Prediction::some(
+        "handshakes_per_s",
+        0.0,
+        "a stream stays open: no new connection once every client has connected",
+        vec![("N", inp.n)],
+    ));
+    out.push(Prediction::some(
         "cpu_utilization",
         cpu.rho,
         "ρ = (N·λ + N/heartbeat)·s_p / (c·I)",

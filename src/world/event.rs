@@ -129,6 +129,10 @@ pub(super) enum Step {
     Broken(Break),
     /// Retry a refused UPSTREAM connection (not cancelled with the client's timers).
     UpstreamRetry,
+    /// The user's session ends; a new user takes the client's place (churn).
+    Leave,
+    /// A gateway closes the connection for its age (`max_connection_duration`).
+    GatewayCloses,
 }
 
 /// An event about one client.

@@ -20,6 +20,7 @@
 //! | `faults.rs` | network drops and instance crashes |
 //! | `upstream.rs` | chat outboxes and their POSTs |
 //! | `draws.rs` | the random draws techniques ask for (jitter, backoff) |
+//! | `population.rs` | when clients join and leave (churn), how long a gateway lets a connection live |
 //! | `metrics.rs` | counters, gauges and histograms of the measured window |
 //!
 //! A client's share of each part sits in one record (`client.rs`) so that an event
@@ -38,6 +39,7 @@ mod keepalive;
 pub mod metrics;
 mod network;
 mod origin;
+mod population;
 mod protocol;
 mod run;
 mod server;
@@ -58,6 +60,7 @@ use keepalive::IdleTimers;
 use metrics::{Recorder, Window};
 use network::Link;
 use origin::Origin;
+use population::Population;
 use streams::{Feed, Streams};
 use trace::{Lane, Trace};
 use updates::Updates;
@@ -83,9 +86,8 @@ pub struct World<P: Protocol> {
     rec: Recorder,
     /// Message trace, when recording (see [`World::record_trace`]).
     trace: Option<Trace>,
-    /// Every client's start phase is drawn from this stream over `start_window`.
-    phases: RandomStream,
-    start_window: Nanos,
+    /// When clients join and leave; how long a connection may live.
+    population: Population,
     response_header_bytes: u64,
     payload: u64,
 }
@@ -127,8 +129,9 @@ impl<P: Protocol> World<P> {
             sc.server.retention,
         );
         let faults = Faults::new(sc);
+        let population = Population::new(sc);
         World {
-            clock: Clock::new(window.end, faults.none()),
+            clock: Clock::new(window.end, faults.none() && population.quiet()),
             clients,
             conns: Connections::new(sc, window, P::MAIN_HOLDS),
             idle: IdleTimers::new(sc.server.keepalive_timeout, sc.network.proxy_idle_timeout),
@@ -139,8 +142,7 @@ impl<P: Protocol> World<P> {
             draws: Draws::new(sc),
             rec: Recorder::new(window),
             trace: None,
-            phases: stream(Purpose::Phase),
-            start_window: workload.start_window,
+            population,
             response_header_bytes: sc.network.response_header_bytes,
             payload: workload.payload,
         }

@@ -86,14 +86,13 @@ impl<P: Protocol> World<P> {
         Ok(())
     }
 
-    /// Schedules every client's start (common random phases), the fault processes and
+    /// Schedules every client's join (common random times), the fault processes and
     /// the update sources.
     fn start(&mut self) {
-        let window = self.start_window.max(1);
         for c in 0..self.clients.len() as u32 {
-            let phase = (self.phases.uniform() * window as f64) as Nanos;
+            let at = self.population.next_join();
             let start = Event::client(c, Slot::Main, Step::Start, 0, 0);
-            self.clock.schedule(phase, start);
+            self.clock.schedule(at, start);
         }
         self.faults.start(&mut self.clock);
         self.updates.start(&mut self.clock);
@@ -132,7 +131,16 @@ impl<P: Protocol> World<P> {
         let c = ev.client;
         let upstream = ev.slot == Slot::Upstream;
         match ev.step {
-            Step::Start => p.start(self, c),
+            Step::Start => {
+                self.begin_session(c);
+                p.start(self, c)
+            }
+            Step::Leave => {
+                self.leave(c);
+                self.begin_session(c);
+                p.start(self, c)
+            }
+            Step::GatewayCloses if self.on_live_connection(&ev) => self.gateway_closes(c, ev.slot),
             Step::Syn if self.on_live_connection(&ev) => self.on_syn(ev),
             // Whoever refused (admission, an offline client, a 503) already closed it.
             Step::Refused if upstream && self.on_live_connection(&ev) => {
@@ -184,6 +192,48 @@ impl<P: Protocol> World<P> {
             }
             _ => {} // a cancelled (stale) event
         }
+    }
+
+    // ------------------------------------------------------------ sessions
+
+    /// A user's session starts on client `c`: its end is scheduled (with churn).
+    fn begin_session(&mut self, c: u32) {
+        if let Some(length) = self.population.session_length() {
+            let leave = Event::client(c, Slot::Main, Step::Leave, 0, 0);
+            self.clock.schedule(self.now() + length, leave);
+        }
+    }
+
+    /// The user on client `c` leaves; a new one takes the place at once (the caller
+    /// starts it). The server closes what the old user held, quietly (a closed tab sends
+    /// no notice the model waits for); everything the old user had pending is given up
+    /// (counted as lost); the technique's state, timers and stream subscription start
+    /// afresh.
+    fn leave(&mut self, c: u32) {
+        self.trace_note(c, Lane::Client, |_| {
+            "the user leaves; a new one joins".to_string()
+        });
+        for slot in Slot::BOTH {
+            // Closing voids every event still in flight on the connection, even one
+            // already closed (a refusal on its way back).
+            self.close_connection(c, slot);
+            self.set_unserved(c, slot, false);
+        }
+        self.cancel_client_timers(c);
+        let client = &mut self.clients[c as usize];
+        client.local = P::Local::default();
+        self.streams.new_user(c, &mut client.feed, &mut self.rec);
+    }
+
+    /// A gateway closes the connection on `slot` for its age: the client sees it break
+    /// and reconnects by its protocol's rules (an idle keep-alive connection just goes).
+    fn gateway_closes(&mut self, c: u32, slot: Slot) {
+        let now = self.now();
+        self.trace_note(c, Lane::Proxy, |_| {
+            "gateway: maximum connection duration".to_string()
+        });
+        let notice = now + self.one_way(c);
+        self.break_connection(c, slot, Break::Clean, notice);
     }
 
     // ------------------------------------------------------------ connections
@@ -287,6 +337,10 @@ impl<P: Protocol> World<P> {
         }
         let ready_ev = Event::client(c, slot, Step::Ready, ev.generation, 0);
         self.clock.schedule(ready, ready_ev);
+        if let Some(age) = self.population.max_connection_duration() {
+            let close = Event::client(c, slot, Step::GatewayCloses, ev.generation, 0);
+            self.clock.schedule(now + age, close);
+        }
         self.schedule_idle_check(c, slot);
     }
 

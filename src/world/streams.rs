@@ -218,6 +218,13 @@ impl Streams {
         self.origin.received(c, head);
     }
 
+    /// A new user takes the client's place (churn): what the old one had pending is
+    /// lost, and the new one has never subscribed.
+    pub fn new_user(&mut self, c: u32, feed: &mut Feed, rec: &mut Recorder) {
+        self.skip_to_head(c, feed, rec);
+        feed.subscribed = false;
+    }
+
     /// The server has written everything before `upto` to the client's stream.
     #[inline]
     pub fn pushed(&self, feed: &mut Feed, upto: u64) {
