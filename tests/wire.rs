@@ -9,10 +9,13 @@
 
 use rtsim::engine::NS_PER_S;
 use rtsim::results::RunMetrics;
+use std::sync::atomic::AtomicBool;
+
 use rtsim::scenario::{
-    EmptyAnswer, HeartbeatBy, Pattern, PollSchedule, Rtt, Scenario, SseFailure, Technique, Tls,
+    Browser, EmptyAnswer, Fault, HeartbeatBy, Pattern, PollSchedule, Rtt, Scenario, SseFailure,
+    Technique, Tls,
 };
-use rtsim::sim::simulate;
+use rtsim::sim::{simulate, simulate_traced};
 
 const S: u64 = NS_PER_S;
 const MS: u64 = NS_PER_S / 1000;
@@ -138,6 +141,44 @@ fn a_503_fails_the_eventsource_for_good() {
         m.requests_per_s
     );
     assert!(m.streams_failed > failed);
+}
+
+/// When an SSE client reconnects after its instance crashes at 10 s (the reset reaches
+/// it one way, 25 ms, later): its SYN leaves after EventSource's reconnection delay.
+fn reconnect_delay_after_a_crash(sc: &mut Scenario) -> f64 {
+    sc.technique = Technique::Sse;
+    sc.workload.clients = 1;
+    sc.sse.heartbeat = None;
+    sc.warmup = 0;
+    sc.duration = 30 * S;
+    sc.faults = vec![Fault {
+        at: 10 * S,
+        instance: 0,
+        downtime: S,
+    }];
+    let (_, trace) = simulate_traced(sc, &AtomicBool::new(false)).unwrap();
+    let syn = trace
+        .messages
+        .iter()
+        .find(|m| m.sent > 10 * S && m.label.starts_with("SYN"))
+        .expect("a reconnection");
+    (syn.sent - 10 * S - 25 * MS) as f64 / S as f64
+}
+
+#[test]
+fn eventsource_waits_its_browsers_delay_or_the_servers_retry() {
+    let mut sc = Scenario::reference();
+    assert_eq!(sc.workload.browser, Browser::Chromium);
+    assert_eq!(reconnect_delay_after_a_crash(&mut sc), 3.0);
+    sc.workload.browser = Browser::Webkit;
+    assert_eq!(reconnect_delay_after_a_crash(&mut sc), 3.0);
+    sc.workload.browser = Browser::Firefox;
+    assert_eq!(reconnect_delay_after_a_crash(&mut sc), 5.0);
+    sc.sse.retry = Some(2 * S);
+    assert_eq!(reconnect_delay_after_a_crash(&mut sc), 2.0);
+    // The server's `retry:` field, sent when the stream opened, wins.
+    sc.sse.server_retry = Some(7 * S);
+    assert_eq!(reconnect_delay_after_a_crash(&mut sc), 7.0);
 }
 
 /// WebSockets with heartbeats only (no updates): the bytes are the heartbeats'.
