@@ -124,6 +124,7 @@ metrics! {
     rejected_connections: false, Count;
     proxy_timeouts: false, Count;
     reconnects: false, Count;
+    streams_failed: false, Count;
     instances_needed: false, Count;
 }
 

@@ -62,6 +62,8 @@ pub struct RunMetrics {
     pub rejected_connections: f64,
     pub proxy_timeouts: f64,
     pub reconnects: f64,
+    /// EventSources failed for good in the window (a non-200 answer to an SSE request).
+    pub streams_failed: f64,
     pub instances_needed: f64,
     /// (update, recipient) pairs created in the window: deliveries + lost + in_flight.
     pub published_pairs: f64,

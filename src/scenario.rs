@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Nanos;
+use crate::engine::time::NS_PER_S;
 
 /// The four ways of getting fresh data to a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -144,6 +145,9 @@ macro_rules! with_parameter_table {
                 /// How a chat message's POST retries a refused connection (every technique
                 /// that sends chat as HTTP POSTs: short polling, long polling, SSE).
                 post_retry: Backoff = Backoff::DEFAULT, check valid_backoff;
+                /// The browser the clients run (`chromium`, `firefox`, `webkit`): its
+                /// EventSource reconnection delay when `[sse] retry` is not set.
+                browser: Browser = Browser::Chromium;
             }
 
             /// `[network]`: round trips and the bytes every message costs.
@@ -191,6 +195,12 @@ macro_rules! with_parameter_table {
                 retention: Retention = Retention::Duration(300 * NS_PER_S),
                     check retention_above_zero;
                 backplane_latency: Nanos as duration = NS_PER_MS;
+                /// How a poll with nothing new is answered: `200` with `empty_body`
+                /// bytes of body, or `204` No Content (no body, no Content-Length).
+                empty_answer: EmptyAnswer = EmptyAnswer::Ok;
+                /// The body of a `200` answer with nothing new: `[]` (2 B) by default,
+                /// as a JSON API sends an empty list.
+                empty_body: u64 as bytes = 2, check at_most_64kib;
             }
 
             /// `[short-polling]`.
@@ -213,7 +223,18 @@ macro_rules! with_parameter_table {
             Sse sse "sse" {
                 heartbeat: Option<Nanos> as duration_or_off = Some(15 * NS_PER_S),
                     check at_least_1ms_or_off;
-                retry: Nanos as duration = 3 * NS_PER_S, check at_least_1ms;
+                /// The EventSource reconnection delay before the server sets one; unset,
+                /// the browser's default (`[workload] browser`).
+                retry: Option<Nanos> as optional_duration = None, check at_least_1ms_if_set;
+                /// A `retry:` field the server sends when a stream opens: the client
+                /// waits this long before reconnecting from then on. `None` = off.
+                server_retry: Option<Nanos> as duration_or_off = None,
+                    check at_least_1ms_or_off;
+                /// What the application does when EventSource fails for good (a non-200
+                /// answer such as a 503 or 504): `stop` (the page gets no more updates)
+                /// or `reopen` (it creates a new EventSource after `reopen_backoff`).
+                on_failure: SseFailure = SseFailure::Reopen;
+                reopen_backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
             }
 
             /// `[websocket]`.
@@ -221,6 +242,13 @@ macro_rules! with_parameter_table {
                 heartbeat: Option<Nanos> as duration_or_off = Some(25 * NS_PER_S),
                     check at_least_1ms_or_off;
                 heartbeat_timeout: Nanos as duration = 20 * NS_PER_S, check positive;
+                /// Who keeps the socket alive: `server-ping` (RFC 6455 pings from the
+                /// server, pongs sent by the browser itself) or `client-message` (an
+                /// application message from the page, answered by the server; browser
+                /// JavaScript cannot send RFC 6455 pings).
+                heartbeat_by: HeartbeatBy = HeartbeatBy::ServerPing;
+                /// Application bytes of one client heartbeat message and of its answer.
+                heartbeat_message: u64 as bytes = 4, check at_most_64kib;
                 backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
                 resume: bool = false;
             }
@@ -310,6 +338,55 @@ impl Tls {
             Tls::V1_3 => 1,
         }
     }
+}
+
+/// The browser a client runs: what it does by itself (EventSource reconnection delay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Browser {
+    Chromium,
+    Firefox,
+    Webkit,
+}
+
+impl Browser {
+    /// EventSource's reconnection delay before a `retry:` field sets one (see
+    /// `docs/wire.md`): 3 s in Chromium and WebKit, 5 s in Firefox.
+    pub fn eventsource_retry(self) -> Nanos {
+        match self {
+            Browser::Chromium | Browser::Webkit => 3 * NS_PER_S,
+            Browser::Firefox => 5 * NS_PER_S,
+        }
+    }
+}
+
+/// How a server answers a poll that finds nothing new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmptyAnswer {
+    /// `200 OK` with a body (`[server] empty_body`).
+    Ok,
+    /// `204 No Content`: no body, no `Content-Length`.
+    NoContent,
+}
+
+/// What a page does when its EventSource fails for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SseFailure {
+    /// Nothing: the stream stays closed.
+    Stop,
+    /// A new EventSource after a backoff.
+    Reopen,
+}
+
+/// Who sends a WebSocket's heartbeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeartbeatBy {
+    /// RFC 6455 pings from the server; the browser answers each with a pong.
+    ServerPing,
+    /// An application message from the page; the server answers with another.
+    ClientMessage,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

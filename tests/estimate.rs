@@ -90,7 +90,7 @@ prop_compose! {
             sc.short_polling.schedule = PollSchedule::FixedRate;
         }
         sc.sse.heartbeat = heartbeat;
-        sc.sse.retry = retry;
+        sc.sse.retry = Some(retry);
         sc.websocket.heartbeat = heartbeat;
         sc.websocket.backoff.initial = backoff;
         sc.websocket.backoff.max = backoff.max(sc.websocket.backoff.max);

@@ -89,15 +89,20 @@ fn websocket_without_resume_loses_what_was_sent_while_away() {
     assert_eq!(m.deliveries + m.in_flight, m.published_pairs);
 }
 
-/// A silent break (no close) is only noticed by the heartbeat: with pings every 25 s
-/// and a 20 s timeout, clients stay away ~45 s, and lose accordingly more.
+/// A silent break (no close) is only noticed by the page's own heartbeat: with messages
+/// every 25 s and a 20 s timeout, clients stay away ~45 s, and lose accordingly more.
+/// The server's RFC 6455 pings are invisible to the page: with them, as without any
+/// heartbeat, the browser's error when the network returns is all there is.
 #[test]
 fn silent_breaks_are_found_by_heartbeats() {
     let mut sc = base(Technique::Websocket, 300);
     sc.workload.rate = 0.5;
     sc.network.proxy_idle_timeout = None;
     sc.network.disconnect_every = Some(200 * NS_PER_S);
+    sc.websocket.heartbeat_by = HeartbeatBy::ClientMessage;
     let with_heartbeat = simulate(&sc).metrics;
+    sc.websocket.heartbeat_by = HeartbeatBy::ServerPing;
+    let server_pings = simulate(&sc).metrics;
     sc.websocket.heartbeat = None;
     let without = simulate(&sc).metrics;
     assert!(
@@ -106,6 +111,7 @@ fn silent_breaks_are_found_by_heartbeats() {
         with_heartbeat.lost,
         without.lost
     );
+    assert_eq!(server_pings.lost, without.lost);
 }
 
 fn crash_peak(jitter: f64) -> (f64, f64) {

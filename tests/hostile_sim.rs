@@ -86,7 +86,7 @@ fn a_world_stuck_at_one_instant_is_a_typed_error_naming_the_keys() {
     sc.technique = Technique::Sse;
     sc.workload.clients = 1;
     sc.network.disconnect_every = Some(NS_PER_S);
-    sc.sse.retry = 0;
+    sc.sse.retry = Some(0);
     let started = Instant::now();
     match try_simulate(&sc, &AtomicBool::new(false)) {
         Err(e @ SimError::Stuck { .. }) => assert!(e.to_string().contains("sse.retry"), "{e}"),

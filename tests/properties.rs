@@ -118,8 +118,21 @@ prop_compose! {
             schedule: if fixed_rate { PollSchedule::FixedRate } else { PollSchedule::AfterResponse },
         };
         sc.long_polling = LongPolling { timeout: lp_timeout, reconnect_delay: lp_delay, backoff: backoff.clone() };
-        sc.sse = Sse { heartbeat: sse_heartbeat, retry: sse_retry };
-        sc.websocket = WebSocket { heartbeat: ws_heartbeat, heartbeat_timeout: ws_timeout, backoff, resume };
+        sc.sse = Sse {
+            heartbeat: sse_heartbeat,
+            retry: Some(sse_retry),
+            server_retry: Some(sse_retry + 1_000_000),
+            on_failure: SseFailure::Stop,
+            reopen_backoff: backoff.clone(),
+        };
+        sc.websocket = WebSocket {
+            heartbeat: ws_heartbeat,
+            heartbeat_timeout: ws_timeout,
+            heartbeat_by: HeartbeatBy::ClientMessage,
+            heartbeat_message: 16,
+            backoff,
+            resume,
+        };
         sc
     }
 }

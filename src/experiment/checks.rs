@@ -72,6 +72,30 @@ pub(crate) fn at_least_1ms_or_off(v: &Val<OffDur>, key: &str) -> Result<(), Prob
     }
 }
 
+/// A duration of at least [`MIN_TIMER`], when the key is written at all.
+pub(crate) fn at_least_1ms_if_set(v: &Val<Option<Dur>>, key: &str) -> Result<(), Problem> {
+    match v.v {
+        Some(d) => at_least_1ms(
+            &Val {
+                v: d,
+                loc: v.loc.clone(),
+            },
+            key,
+        ),
+        None => Ok(()),
+    }
+}
+
+/// A size of at most 64 KiB: a body or message the model treats as one small write.
+pub(crate) fn at_most_64kib(v: &Val<Size>, key: &str) -> Result<(), Problem> {
+    if v.v.0 > 64 * 1024 {
+        return Err(
+            Problem::new(&v.loc, "a size of at most 64KiB", format!("{} B", v.v.0)).for_key(key),
+        );
+    }
+    Ok(())
+}
+
 /// A duration above zero, when the key is written at all.
 pub(crate) fn positive_if_set(v: &Val<Option<Dur>>, key: &str) -> Result<(), Problem> {
     match v.v {

@@ -124,7 +124,8 @@ fn empty_file_gets_every_default() {
     assert_eq!(s.short_polling.interval, 3 * S);
     assert_eq!(s.long_polling.timeout, 30 * S);
     assert_eq!(s.sse.heartbeat, Some(15 * S));
-    assert_eq!(s.sse.retry, 3 * S);
+    assert_eq!(s.sse.retry, None);
+    assert_eq!(crate::techniques::Sse::first_retry(s), 3 * S);
     assert_eq!(s.websocket.heartbeat, Some(25 * S));
     assert_eq!(s.websocket.heartbeat_timeout, 20 * S);
     assert_eq!(s.websocket.backoff.initial, S);

@@ -12,8 +12,8 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Concurrency, Join, Pattern, PollSchedule, Retention, Rtt,
-    ServiceTime, Technique, Tls,
+    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Join, Pattern,
+    PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
 use super::error::Problem;
@@ -94,6 +94,10 @@ field_is_value!(
     PollSchedule,
     FaultKind,
     Tls,
+    Browser,
+    EmptyAnswer,
+    SseFailure,
+    HeartbeatBy,
     Retention,
     Rtt,
     Backoff,
@@ -387,6 +391,43 @@ named_enum!(PollSchedule {
     "after-response" => PollSchedule::AfterResponse,
     "fixed-rate" => PollSchedule::FixedRate,
 });
+
+named_enum!(Browser {
+    "chromium" => Browser::Chromium,
+    "firefox" => Browser::Firefox,
+    "webkit" => Browser::Webkit,
+});
+named_enum!(SseFailure {
+    "stop" => SseFailure::Stop,
+    "reopen" => SseFailure::Reopen,
+});
+named_enum!(HeartbeatBy {
+    "server-ping" => HeartbeatBy::ServerPing,
+    "client-message" => HeartbeatBy::ClientMessage,
+});
+
+const EMPTY_ANSWER_EXPECTED: &str = "200 (with `empty_body`) or 204 (No Content)";
+
+impl FromNode for EmptyAnswer {
+    fn from_node(node: &Node) -> Result<Self, Problem> {
+        // `empty_answer = 204` and `empty_answer = "204"` (what `--set` may give) alike.
+        match &node.kind {
+            Kind::Int(200) => Ok(EmptyAnswer::Ok),
+            Kind::Int(204) => Ok(EmptyAnswer::NoContent),
+            Kind::Str(s) if s == "200" => Ok(EmptyAnswer::Ok),
+            Kind::Str(s) if s == "204" => Ok(EmptyAnswer::NoContent),
+            _ => Err(wrong(node, EMPTY_ANSWER_EXPECTED)),
+        }
+    }
+}
+impl ToToml for EmptyAnswer {
+    fn to_toml(&self) -> toml::Value {
+        toml::Value::Integer(match self {
+            EmptyAnswer::Ok => 200,
+            EmptyAnswer::NoContent => 204,
+        })
+    }
+}
 
 /// The only fault kind so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

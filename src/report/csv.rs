@@ -173,7 +173,7 @@ mod tests {
              cpu_utilization,queue_wait_mean_s,queue_wait_mean_s_ci95,\
              bytes_down_per_s,bytes_down_per_s_ci95,bytes_up_per_s,bytes_up_per_s_ci95,\
              overhead_fraction,overhead_fraction_ci95,handshakes_per_s,handshakes_per_s_ci95,\
-             deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,\
+             deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,streams_failed,\
              instances_needed,\
              theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
              theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
@@ -193,7 +193,7 @@ mod tests {
             line.starts_with("sse,100000,,100000,,3,33333.5,,0.995,,,,1.5,,3.1,,3.3,,30000,31000,"),
             "{line}"
         );
-        assert!(line.ends_with(",1000,0,3,0,0,2,1,,,,,,,,,,,"), "{line}");
+        assert!(line.ends_with(",1000,0,3,0,0,2,0,1,,,,,,,,,,"), "{line}");
     }
 
     #[test]

@@ -301,6 +301,7 @@ pub(crate) mod testdata {
             rejected_connections: 0.0,
             proxy_timeouts: 0.0,
             reconnects: 2.0,
+            streams_failed: 0.0,
             instances_needed: 1.0,
             published_pairs: 0.0,
             events: 0.0,

@@ -87,6 +87,7 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
         rejected_connections: r.rejected as f64,
         proxy_timeouts: r.proxy_timeouts as f64,
         reconnects: r.reconnects as f64,
+        streams_failed: r.streams_failed as f64,
         instances_needed,
         published_pairs: books.published_pairs as f64,
         events: books.events as f64,

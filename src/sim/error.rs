@@ -82,8 +82,10 @@ fn short_delays(sc: &Scenario) -> Vec<String> {
             ));
         }
         Technique::Sse => {
-            delays.push(("sse.retry", sc.sse.retry));
+            delays.push(("sse.retry", crate::techniques::Sse::first_retry(sc)));
+            delays.push(("sse.reopen_backoff.initial", sc.sse.reopen_backoff.initial));
             optional.push(("sse.heartbeat", sc.sse.heartbeat));
+            optional.push(("sse.server_retry", sc.sse.server_retry));
         }
         Technique::Websocket => {
             delays.push((

@@ -91,7 +91,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
             let retry = match sc.technique {
                 Technique::ShortPolling => sc.short_polling.interval,
                 Technique::LongPolling => sc.long_polling.backoff.initial,
-                Technique::Sse => sc.sse.retry,
+                Technique::Sse => crate::techniques::Sse::first_retry(sc),
                 Technique::Websocket => sc.websocket.backoff.initial,
             };
             let attempts = secs(sc.network.outage) / secs(retry).max(1e-9);

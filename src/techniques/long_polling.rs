@@ -19,7 +19,7 @@ use crate::engine::Nanos;
 use crate::engine::time::secs;
 use crate::scenario::{Backoff, Scenario};
 use crate::techniques::ClientLoad;
-use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Refusal, Response, World};
 
 crate::world::codes! {
     /// Client timer.
@@ -183,7 +183,7 @@ impl Protocol for LongPolling {
         self.ask(w, c);
     }
 
-    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32, _why: Refusal) {
         let local = w.local_mut(c);
         local.attempts += 1;
         let attempt = local.attempts;

@@ -19,7 +19,7 @@ use crate::engine::Nanos;
 use crate::engine::time::secs;
 use crate::scenario::{PollSchedule, Scenario};
 use crate::techniques::ClientLoad;
-use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Refusal, Response, World};
 
 crate::world::codes! {
     /// Client timer.
@@ -161,7 +161,7 @@ impl Protocol for ShortPolling {
         }
     }
 
-    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32, _why: Refusal) {
         // No slot: try again at the next poll.
         if self.schedule == PollSchedule::AfterResponse {
             self.schedule_next(w, c, w.now());

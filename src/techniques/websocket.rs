@@ -6,33 +6,49 @@
 //!   |<-- HTTP/1.1 101 Switching Protocols --------|
 //!   |<== frame: update 41 ========================|   2-byte header ≤ 125 B
 //!   |== frame: chat message (masked) ===========>|   6-byte header, 4 of mask
-//!   |== ping ===================================>|   every `heartbeat`
-//!   |<== pong ====================================|
+//!   |<== ping ====================================|   every `heartbeat`
+//!   |== pong (masked, sent by the browser) ======>|
 //!   |        … the connection breaks …            |
 //!   |   (exponential backoff with jitter)         |
 //!   |-- GET /ws  Upgrade: websocket ------------->|   what was sent meanwhile is
 //! ```                                                 lost unless `resume`
 //!
 //! Frame headers follow RFC 6455 §5.2; client→server frames carry a 4-byte mask.
+//! Browser JavaScript cannot send a ping (the WebSocket API has no method for it), so
+//! heartbeats are either the server's RFC 6455 pings, answered by the browser with a
+//! pong on its own (`heartbeat_by = "server-ping"`, the default; the page never sees
+//! them, so only the server learns of a dead peer from them), or an application message
+//! from the page answered by the server (`"client-message"`, `heartbeat_message` bytes
+//! each way; the page notices a silent break when an answer is overdue).
 //! Reconnection and catching up are the application's job: with `resume = false` the
 //! server starts from "now", with `resume = true` it replays from the client's cursor.
 
 use crate::engine::Nanos;
-use crate::scenario::{Backoff, Scenario};
+use crate::scenario::{Backoff, HeartbeatBy, Scenario};
 use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::ws_frame_header;
 use crate::world::trace::Lane;
-use crate::world::{Break, ConnState, ConnUse, Never, Protocol, Push, Response, World};
+use crate::world::{Break, ConnState, ConnUse, Protocol, Push, Refusal, Response, World};
 
 crate::world::codes! {
     /// Client timers.
     pub enum Timer {
         /// Reconnect after a backoff.
         Reconnect,
-        /// Send a ping.
+        /// Send a heartbeat message (`client-message`).
         Ping,
+        /// The server's ping has arrived: the browser answers with a pong.
+        Pong,
         /// A silent break is noticed: a ping went unanswered for `heartbeat_timeout`.
         Dead,
+    }
+}
+
+crate::world::codes! {
+    /// Server timer.
+    pub enum ServerTimer {
+        /// Send an RFC 6455 ping (`server-ping`).
+        Ping,
     }
 }
 
@@ -46,7 +62,10 @@ crate::world::codes! {
 crate::world::codes! {
     /// Frames from the client.
     pub enum Frame {
-        Ping,
+        /// The page's heartbeat message (`client-message`).
+        Heartbeat,
+        /// The browser's automatic pong to a server ping.
+        Pong,
         /// A chat message (`arg` = its creation time).
         Message,
     }
@@ -62,6 +81,8 @@ pub struct Client {
 pub struct WebSocket {
     heartbeat: Option<Nanos>,
     heartbeat_timeout: Nanos,
+    heartbeat_by: HeartbeatBy,
+    heartbeat_message: u64,
     resume: bool,
     backoff: Backoff,
     request_cpu: Nanos,
@@ -76,6 +97,8 @@ impl WebSocket {
         WebSocket {
             heartbeat: sc.websocket.heartbeat,
             heartbeat_timeout: sc.websocket.heartbeat_timeout,
+            heartbeat_by: sc.websocket.heartbeat_by,
+            heartbeat_message: sc.websocket.heartbeat_message,
             resume: sc.websocket.resume,
             backoff: sc.websocket.backoff.clone(),
             request_cpu: sc.server.request_cpu,
@@ -87,9 +110,15 @@ impl WebSocket {
     }
 
     /// Events one client costs per second: a push and its arrival per update, and the
-    /// pings with their pongs.
+    /// heartbeats with their answers (a server ping takes three: the server's timer,
+    /// the pong's timer at the client, the pong's arrival).
     pub fn events_per_s(sc: &Scenario, load: &ClientLoad) -> f64 {
-        1.5 * load.updates_per_s + heartbeat_events_per_s(sc.websocket.heartbeat)
+        let beats = heartbeat_events_per_s(sc.websocket.heartbeat);
+        let beats = match sc.websocket.heartbeat_by {
+            HeartbeatBy::ServerPing => 1.5 * beats,
+            HeartbeatBy::ClientMessage => beats,
+        };
+        1.5 * load.updates_per_s + beats
     }
 
     /// Bytes and payload of server→client frames for stream positions [from, to).
@@ -116,7 +145,7 @@ impl WebSocket {
 impl Protocol for WebSocket {
     type Local = Client;
     type Timer = Timer;
-    type ServerTimer = Never;
+    type ServerTimer = ServerTimer;
     type Request = Request;
     type Frame = Frame;
 
@@ -155,10 +184,16 @@ impl Protocol for WebSocket {
             payload,
             Push::Open,
         );
-        if let Some(every) = self.heartbeat {
-            // The client's ping timer starts when the 101 reaches it.
-            let at = w.now() + w.one_way(c) + every;
-            w.client_timer(c, at, Timer::Ping, 0);
+        match (self.heartbeat, self.heartbeat_by) {
+            (Some(every), HeartbeatBy::ServerPing) => {
+                w.server_timer(c, w.now() + every, ServerTimer::Ping, 0);
+            }
+            (Some(every), HeartbeatBy::ClientMessage) => {
+                // The page's heartbeat timer starts when the 101 reaches it.
+                let at = w.now() + w.one_way(c) + every;
+                w.client_timer(c, at, Timer::Ping, 0);
+            }
+            (None, _) => {}
         }
     }
 
@@ -174,36 +209,50 @@ impl Protocol for WebSocket {
     fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, timer: Timer, _arg: u64) {
         match timer {
             Timer::Ping if Self::is_open(w, c) => {
-                w.send_frame(c, Frame::Ping, 0, ws_frame_header(0, true), 0);
+                let m = self.heartbeat_message;
+                w.send_frame(c, Frame::Heartbeat, 0, ws_frame_header(m, true) + m, 0);
                 if let Some(every) = self.heartbeat {
                     w.client_timer(c, w.now() + every, Timer::Ping, 0);
                 }
             }
-            Timer::Ping => {}
+            Timer::Pong if Self::is_open(w, c) => {
+                w.send_frame(c, Frame::Pong, 0, ws_frame_header(0, true), 0);
+            }
+            Timer::Ping | Timer::Pong => {}
             Timer::Reconnect => w.connect(c),
             Timer::Dead => {
                 w.trace_note(c, Lane::Client, |_| {
-                    "pong overdue: the socket is dead".into()
+                    "heartbeat answer overdue: the socket is dead".into()
                 });
                 self.reconnect_with_backoff(w, c)
             }
         }
     }
 
+    /// Server: an RFC 6455 ping (empty, unmasked); the browser's pong leaves when the
+    /// ping arrives.
+    fn on_server_timer(&mut self, w: &mut World<Self>, c: u32, _timer: ServerTimer, _arg: u64) {
+        let Some(every) = self.heartbeat else { return };
+        if Self::is_open(w, c) {
+            let pushed = w.pushed(c);
+            let bytes = ws_frame_header(0, false);
+            let departs = w.push(c, self.push_cpu, pushed, bytes, 0, Push::Heartbeat);
+            w.client_timer(c, departs + w.one_way(c), Timer::Pong, 0);
+            w.server_timer(c, w.now() + every, ServerTimer::Ping, 0);
+        }
+    }
+
     /// Server: a frame from the client.
     fn on_frame(&mut self, w: &mut World<Self>, c: u32, frame: Frame, created: u64) {
         match frame {
-            Frame::Ping => {
+            Frame::Heartbeat => {
                 let pushed = w.pushed(c);
-                w.push(
-                    c,
-                    self.push_cpu,
-                    pushed,
-                    ws_frame_header(0, false),
-                    0,
-                    Push::Pong,
-                );
+                let m = self.heartbeat_message;
+                let bytes = ws_frame_header(m, false) + m;
+                w.push(c, self.push_cpu, pushed, bytes, 0, Push::Pong);
             }
+            // The pong only shows the connection is alive (the world marks it active).
+            Frame::Pong => {}
             Frame::Message => {
                 let done = w.cpu_on_main(c, self.request_cpu);
                 w.schedule_publish(c, done, created);
@@ -227,16 +276,20 @@ impl Protocol for WebSocket {
         self.reconnect_with_backoff(w, c);
     }
 
-    fn on_refused(&mut self, w: &mut World<Self>, c: u32) {
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32, _why: Refusal) {
         self.reconnect_with_backoff(w, c);
     }
 
-    /// A clean close is seen at once. A silent break is only found by the heartbeat: the
-    /// next ping (at most `heartbeat` later) goes unanswered for `heartbeat_timeout`.
-    /// Without heartbeats the browser's error when the network returns is all there is.
+    /// A clean close is seen at once. A silent break is only found by the page's own
+    /// heartbeat: the next message (at most `heartbeat` later) goes unanswered for
+    /// `heartbeat_timeout`. Server pings are invisible to the page, and without
+    /// heartbeats the browser's error when the network returns is all there is.
     fn on_broken(&mut self, w: &mut World<Self>, c: u32, how: Break, broke_at: Nanos) {
         w.cancel_client_timers(c);
-        if let (Break::Silent, Some(every)) = (how, self.heartbeat) {
+        let page_beats = self
+            .heartbeat
+            .filter(|_| self.heartbeat_by == HeartbeatBy::ClientMessage);
+        if let (Break::Silent, Some(every)) = (how, page_beats) {
             let detected = broke_at + every + self.heartbeat_timeout;
             if detected > w.now() {
                 w.client_timer(c, detected, Timer::Dead, 0);
@@ -254,14 +307,15 @@ impl Protocol for WebSocket {
         match what {
             Push::Open => "HTTP/1.1 101 Switching Protocols".to_string(),
             Push::Updates => format!("frame: update {updates}"),
-            Push::Heartbeat => ": heartbeat (comment)".to_string(),
-            Push::Pong => "pong".to_string(),
+            Push::Heartbeat => "ping".to_string(),
+            Push::Pong => "frame: heartbeat answer".to_string(),
         }
     }
 
     fn frame_label(frame: Frame) -> String {
         match frame {
-            Frame::Ping => "ping".to_string(),
+            Frame::Heartbeat => "frame: heartbeat (masked)".to_string(),
+            Frame::Pong => "pong (masked, from the browser)".to_string(),
             Frame::Message => "frame: chat message (masked)".to_string(),
         }
     }

@@ -2,7 +2,8 @@
 //! to seconds and bytes as `f64`; and the CPU queue shared by all techniques.
 
 use crate::engine::time::secs;
-use crate::scenario::{Arrivals, Concurrency, Pattern, Rtt, Scenario, ServiceTime};
+use crate::scenario::{Arrivals, Concurrency, EmptyAnswer, Pattern, Rtt, Scenario, ServiceTime};
+use crate::wire::{no_content_head_bytes, tls_record_overhead};
 
 use super::queueing::{WaitMethod, mgc_wait};
 
@@ -33,6 +34,10 @@ pub(super) struct Inputs {
     pub payload: f64,
     pub req_hdr: f64,
     pub resp_hdr: f64,
+    /// Bytes of an answer with nothing new: a `200` head and its empty body, or a `204`.
+    pub empty_answer: f64,
+    /// TLS record overhead per application write (B), 0 without TLS (`wire.rs`).
+    pub tls_rec: f64,
     /// Handshake bytes up and down per new connection (TCP + TLS).
     pub hs_up: f64,
     pub hs_down: f64,
@@ -115,6 +120,11 @@ impl Inputs {
             payload: w.payload as f64,
             req_hdr: net.request_header_bytes as f64,
             resp_hdr: net.response_header_bytes as f64,
+            empty_answer: match s.empty_answer {
+                EmptyAnswer::Ok => net.response_header_bytes + s.empty_body,
+                EmptyAnswer::NoContent => no_content_head_bytes(net.response_header_bytes),
+            } as f64,
+            tls_rec: tls_record_overhead(net.tls) as f64,
             hs_up: ((tcp - syn_ack) + tls_bytes / 4) as f64,
             hs_down: (syn_ack + tls_bytes - tls_bytes / 4) as f64,
             b: if s.instances > 1 {

@@ -128,7 +128,8 @@ fn state(sc: &Scenario, inp: &Inputs, w: f64) -> State {
 /// - `connections_mean = N` while keep-alive outlives `r + δ` (else Little).
 /// - memory: `base + conn·m_conn + N·(held share)·m_stream + N·(busy share)·m_req`, held
 ///   share `(1 − p)(E[H] + (1 − e)(s_p + W))/E[cycle]`, busy share `p(s_r + s_p + W)/E[cycle]`.
-/// - bytes: up `R·h_req`, down `R·h_resp + N·λ·payload` (+ handshakes).
+/// - bytes: up `R·(h_req + o)`, down `R·((1−e)·h_resp + e·h_empty + o) + N·λ·payload`
+///   (+ handshakes), `o` the TLS record overhead of one write.
 /// - CPU: per cycle `s_r`, plus `s_p` when the answer carries updates.
 pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
     let timeout = secs(sc.long_polling.timeout);
@@ -275,7 +276,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
             ("m_req (B)", inp.mem_req),
         ],
     ));
-    out.extend(http_bytes(inp, st.rate, st.hs));
+    out.extend(http_bytes(inp, st.rate, (1.0 - st.p) * st.q, st.hs));
     out.push(Prediction::some(
         "handshakes_per_s",
         st.hs,

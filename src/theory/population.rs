@@ -41,7 +41,13 @@ pub(super) fn handshakes(sc: &Scenario, inp: &Inputs, own: f64) -> Prediction {
     let s = sc.workload.session.map(secs);
     let m = sc.workload.max_connection_duration.map(secs);
     let gap = if sc.technique == Technique::Sse {
-        secs(sc.sse.retry)
+        // The delay in effect once a stream has been open: the server's `retry:` field if
+        // it sends one, else the client's first delay (`[sse] retry` or the browser's).
+        secs(
+            sc.sse
+                .server_retry
+                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
+        )
     } else {
         0.0
     };

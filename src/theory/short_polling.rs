@@ -161,8 +161,9 @@ fn solve(sc: &Scenario, inp: &Inputs) -> Option<State> {
 /// - `latency_max_s`: the longest cycle + `W + s_r + s_p + d + b`.
 /// - `connections_mean = N·(1 − E[closed]/E[C])` (Little): `N` while keep-alive holds.
 /// - memory: `base + connections·m_conn + (N/E[C])·(W + s)·m_req`.
-/// - bytes: up `R·h_req + H·hs_up`, down `R·h_resp + N·λ·payload + H·hs_down`, `H` the
-///   handshakes per second.
+/// - bytes: up `R·(h_req + o) + H·hs_up`, down `R·((1−e)·h_resp + e·h_empty + o) +
+///   N·λ·payload + H·hs_down`, `H` the handshakes per second, `o` the TLS record overhead
+///   of one write (one record per write: exact while every answer fits in 16 KiB).
 /// - CPU: `ρ = (R·s + H·s_h)/(c·I)`; queue wait from M/G/c with arrivals approximated as
 ///   Poisson (a superposition of many independent periodic pollers).
 pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
@@ -303,7 +304,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         ],
     ));
 
-    out.extend(http_bytes(inp, st.rate, st.hs));
+    out.extend(http_bytes(inp, st.rate, st.empty, st.hs));
     out.push(Prediction::some(
         "handshakes_per_s",
         st.hs,
@@ -358,18 +359,25 @@ pub(super) fn queue_prediction(inp: &Inputs, cpu: &Cpu, arrivals: &str) -> Predi
 }
 
 /// Bytes each way of request/response polling (short and long polling alike): every
-/// request carries its headers up and its response headers down, the payload comes down
-/// once per update, and every handshake adds its share of TCP and TLS bytes.
-pub(super) fn http_bytes(inp: &Inputs, rate: f64, hs: f64) -> [Prediction; 2] {
+/// request carries its headers up and its response's head down (an empty answer's head
+/// and body for a share `e` of them), the payload comes down once per update, every
+/// message is one TLS write (`o` bytes of record overhead, one record while it fits in
+/// 16 KiB), and every handshake adds its share of TCP and TLS bytes.
+pub(super) fn http_bytes(inp: &Inputs, rate: f64, empty: f64, hs: f64) -> [Prediction; 2] {
     let payload_rate = inp.n * inp.lambda * inp.payload;
+    let o = inp.tls_rec;
+    let answers = rate * ((1.0 - empty) * inp.resp_hdr + empty * inp.empty_answer + o);
     [
         Prediction::some(
             "bytes_down_per_s",
-            rate * inp.resp_hdr + payload_rate + hs * inp.hs_down,
-            "R·h_resp + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
+            answers + payload_rate + hs * inp.hs_down,
+            "R·((1−e)·h_resp + e·h_empty + o) + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
             vec![
                 ("R (req/s)", rate),
+                ("e (empty share)", empty),
                 ("h_resp (B)", inp.resp_hdr),
+                ("h_empty: empty answer (B)", inp.empty_answer),
+                ("o: TLS record overhead (B)", o),
                 ("N·λ·payload (B/s)", payload_rate),
                 ("H (handshakes/s)", hs),
                 ("handshake bytes down (B)", inp.hs_down),
@@ -377,11 +385,12 @@ pub(super) fn http_bytes(inp: &Inputs, rate: f64, hs: f64) -> [Prediction; 2] {
         ),
         Prediction::some(
             "bytes_up_per_s",
-            rate * inp.req_hdr + hs * inp.hs_up,
-            "R·h_req + H·(SYN + ACK + ¼ TLS)",
+            rate * (inp.req_hdr + o) + hs * inp.hs_up,
+            "R·(h_req + o) + H·(SYN + ACK + ¼ TLS)",
             vec![
                 ("R (req/s)", rate),
                 ("h_req (B)", inp.req_hdr),
+                ("o: TLS record overhead (B)", o),
                 ("H (handshakes/s)", hs),
                 ("handshake bytes up (B)", inp.hs_up),
             ],

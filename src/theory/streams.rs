@@ -7,7 +7,7 @@
 //! answered with a pong) cost `s_p` each and some bytes, `N/heartbeat` per second.
 
 use crate::engine::time::secs;
-use crate::scenario::{Scenario, Technique};
+use crate::scenario::{HeartbeatBy, Scenario, Technique};
 use crate::wire::{sse_event_bytes, sse_heartbeat_bytes, ws_frame_header};
 
 use super::inputs::{Inputs, Jobs, cpu};
@@ -96,9 +96,12 @@ fn beats_in_window(t_sp: f64, offset: f64, h: f64, w0: f64, w1: f64) -> f64 {
 /// - `latency_mean_s = b + s_p + W + d` (+ fan-out `(1/n)Σ⌊k/c⌋·s_p` for broadcast, n the
 ///   listeners per instance); exact with an idle server and a constant RTT.
 /// - `connections_mean = N`; memory `I·base + N·(m_conn + stack + m_stream)`.
-/// - bytes: SSE down `N·λ·E[event bytes] + (N/hb)·8`; WebSocket down
-///   `N·λ·(frame header + payload) + (N/hb)·2` (pong), up `(N/hb)·6` (masked ping); the
-///   heartbeat count in the window follows the clients' start phases (`beats_in_window`).
+/// - bytes: every write carries `o` bytes of TLS record overhead. SSE down
+///   `N·λ·(E[event bytes] + o) + (N/hb)·(8 + o)`; WebSocket down
+///   `N·λ·(frame header + payload + o)` plus, per beat, the server's ping `2 + o` (up: the
+///   browser's masked pong `6 + o`), or with `client-message` heartbeats the server's
+///   answer `2 + m + o` (up: the page's masked message `6 + m + o`); the heartbeat count
+///   in the window follows the clients' start phases (`beats_in_window`).
 /// - CPU: `ρ = (N·λ + N/hb)·s_p/(c·I)`; wait: M/G/c (per-client Poisson pushes), or the
 ///   fan-out order (broadcast).
 pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
@@ -109,7 +112,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         sc.sse.heartbeat
     }
     .map(secs);
-    // Heartbeats follow each client's start phase: (server-side beats, client pings) per s.
+    // Heartbeats follow each client's start phase: (writes down, frames up) per s.
     let (beats, pings) = match hb {
         None => (0.0, 0.0),
         Some(h) => {
@@ -118,9 +121,13 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
             let (w0, w1) = (secs(sc.warmup), secs(sc.warmup) + inp.window);
             let per =
                 |offset: f64| inp.n * beats_in_window(t_sp, open + offset, h, w0, w1) / inp.window;
-            if ws {
-                // Ping leaves the client one way after the 101, pong leaves the server one
-                // way after the ping.
+            if ws && sc.websocket.heartbeat_by == HeartbeatBy::ServerPing {
+                // The server's ping timer starts when the upgrade arrives; the pong leaves
+                // the client one way after the ping.
+                (per(0.0), per(inp.d))
+            } else if ws {
+                // The page's message leaves one way after the 101, the answer leaves the
+                // server one way after the message.
                 (per(2.0 * inp.d), per(inp.d))
             } else {
                 (per(0.0), 0.0)
@@ -254,39 +261,61 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         ],
     ));
     let payload = sc.workload.payload;
+    let o = inp.tls_rec;
     if ws {
-        let frame = (ws_frame_header(payload, false) + payload) as f64;
-        let pong = ws_frame_header(0, false) as f64;
-        let ping = ws_frame_header(0, true) as f64;
+        let frame = (ws_frame_header(payload, false) + payload) as f64 + o;
+        let (down_beat, up_beat, words) = match sc.websocket.heartbeat_by {
+            HeartbeatBy::ServerPing => (
+                ws_frame_header(0, false) as f64 + o,
+                ws_frame_header(0, true) as f64 + o,
+                (
+                    "(N/heartbeat)·(ping + o)",
+                    "(N/heartbeat)·(masked pong + o)",
+                ),
+            ),
+            HeartbeatBy::ClientMessage => {
+                let m = sc.websocket.heartbeat_message;
+                (
+                    (ws_frame_header(m, false) + m) as f64 + o,
+                    (ws_frame_header(m, true) + m) as f64 + o,
+                    (
+                        "(N/heartbeat)·(answer frame + o)",
+                        "(N/heartbeat)·(masked heartbeat frame + o)",
+                    ),
+                )
+            }
+        };
         out.push(Prediction::some(
             "bytes_down_per_s",
-            updates * frame + beats * pong,
-            "N·λ·(frame header + payload) + (N/heartbeat)·pong",
+            updates * frame + beats * down_beat,
+            format!("N·λ·(frame header + payload + o) + {}", words.0),
             vec![
                 ("N·λ", updates),
-                ("frame (B)", frame),
-                ("pongs/s", beats),
-                ("pong (B)", pong),
+                ("frame + o (B)", frame),
+                ("o: TLS record overhead (B)", o),
+                ("beats/s", beats),
+                ("heartbeat down (B)", down_beat),
             ],
         ));
         out.push(Prediction::some(
             "bytes_up_per_s",
-            pings * ping,
-            "(N/heartbeat)·masked ping",
-            vec![("pings/s", pings), ("ping (B)", ping)],
+            pings * up_beat,
+            words.1.to_string(),
+            vec![("beats/s", pings), ("heartbeat up (B)", up_beat)],
         ));
     } else {
-        let event = mean_sse_event_bytes(inp.lambda, secs(sc.warmup), inp.window, payload);
-        let beat = sse_heartbeat_bytes() as f64;
+        let event = mean_sse_event_bytes(inp.lambda, secs(sc.warmup), inp.window, payload) + o;
+        let beat = sse_heartbeat_bytes() as f64 + o;
         out.push(Prediction::some(
             "bytes_down_per_s",
             updates * event + beats * beat,
-            "N·λ·E[event bytes (id digits grow with the stream)] + (N/heartbeat)·comment",
+            "N·λ·(E[event bytes (id digits grow with the stream)] + o) + (N/heartbeat)·(comment + o)",
             vec![
                 ("N·λ", updates),
-                ("E[event] (B)", event),
+                ("E[event] + o (B)", event),
+                ("o: TLS record overhead (B)", o),
                 ("N/heartbeat", beats),
-                ("heartbeat (B)", beat),
+                ("heartbeat + o (B)", beat),
             ],
         ));
         out.push(Prediction::some(

@@ -86,6 +86,35 @@ pub enum Response {
     GatewayTimeout,
 }
 
+/// Why a client's attempt was refused, as the client sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The connection itself failed (no slot or memory: a reset; or the client's
+    /// network is down): to a browser, a network error.
+    Reset,
+    /// The server answered `503 Service Unavailable` (no memory for another held
+    /// request or stream): an HTTP answer, not a network error.
+    Unavailable,
+}
+
+impl Refusal {
+    /// The refusal an event's `arg` carries.
+    pub(super) fn from_arg(arg: u64) -> Refusal {
+        if arg == 1 {
+            Refusal::Unavailable
+        } else {
+            Refusal::Reset
+        }
+    }
+
+    pub(super) fn arg(self) -> u64 {
+        match self {
+            Refusal::Reset => 0,
+            Refusal::Unavailable => 1,
+        }
+    }
+}
+
 /// How a connection broke, as the client learns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Break {

@@ -221,6 +221,8 @@ pub struct Recorder {
     pub rejected: u64,
     pub proxy_timeouts: u64,
     pub reconnects: u64,
+    /// EventSources failed for good (a non-200 answer).
+    pub streams_failed: u64,
     pub bytes_down: u64,
     pub bytes_up: u64,
     pub payload_bytes: u64,
@@ -257,6 +259,7 @@ impl Recorder {
             rejected: 0,
             proxy_timeouts: 0,
             reconnects: 0,
+            streams_failed: 0,
             bytes_down: 0,
             bytes_up: 0,
             payload_bytes: 0,
@@ -332,6 +335,13 @@ impl Recorder {
     pub fn reconnect(&mut self, now: Nanos) {
         if self.in_window(now) {
             self.reconnects += 1;
+        }
+    }
+
+    #[inline]
+    pub fn stream_failed(&mut self, now: Nanos) {
+        if self.in_window(now) {
+            self.streams_failed += 1;
         }
     }
 

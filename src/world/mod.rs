@@ -49,7 +49,9 @@ mod updates;
 mod upstream;
 
 use crate::engine::{Nanos, Purpose, RandomStream};
-use crate::scenario::{Backoff, Scenario};
+use crate::scenario::EmptyAnswer;
+use crate::scenario::{Backoff, Scenario, Tls};
+use crate::wire::{NGINX_503_BODY, error_answer_bytes, no_content_head_bytes, tls_write_bytes};
 use client::Client;
 use clock::Clock;
 use connections::Connections;
@@ -68,7 +70,7 @@ use upstream::Upstream;
 
 pub use connections::{Conn, ConnState, ConnectionBooks};
 pub(crate) use event::codes;
-pub use event::{Break, Code, Never, Response, Slot};
+pub use event::{Break, Code, Never, Refusal, Response, Slot};
 pub use protocol::{Protocol, Push};
 pub use run::{Halt, STUCK_EVENTS, STUCK_EVENTS_PER_CLIENT};
 pub use server::ConnUse;
@@ -89,7 +91,13 @@ pub struct World<P: Protocol> {
     /// When clients join and leave; how long a connection may live.
     population: Population,
     response_header_bytes: u64,
+    /// Head and body of an answer with nothing new (`[server] empty_answer`).
+    empty_answer_bytes: u64,
+    /// Answers with nothing new are `204 No Content`.
+    empty_is_204: bool,
     payload: u64,
+    /// Every application write is wrapped in TLS records of this version (`wire.rs`).
+    tls: Tls,
 }
 
 /// What a run leaves when it is over: the measurements, for the run layer to report.
@@ -144,7 +152,13 @@ impl<P: Protocol> World<P> {
             trace: None,
             population,
             response_header_bytes: sc.network.response_header_bytes,
+            empty_answer_bytes: match sc.server.empty_answer {
+                EmptyAnswer::Ok => sc.network.response_header_bytes + sc.server.empty_body,
+                EmptyAnswer::NoContent => no_content_head_bytes(sc.network.response_header_bytes),
+            },
+            empty_is_204: sc.server.empty_answer == EmptyAnswer::NoContent,
             payload: workload.payload,
+            tls: sc.network.tls,
         }
     }
 
@@ -260,6 +274,13 @@ impl<P: Protocol> World<P> {
         &mut self.clients[c as usize].conns[slot.index()]
     }
 
+    /// Bytes on the wire of one application write of `plain` bytes: its TLS records'
+    /// overhead included (none without TLS).
+    #[inline]
+    fn on_the_wire(&self, plain: u64) -> u64 {
+        tls_write_bytes(self.tls, plain)
+    }
+
     /// Is the client's network down now?
     fn offline(&self, c: u32) -> bool {
         self.clients[c as usize].link.is_down(self.now())
@@ -343,14 +364,20 @@ impl<P: Protocol> World<P> {
 
     /// Can the server afford to keep this request open (a held long poll, a stream)?
     /// The memory check at connect time only covered an idle connection; a stream holds
-    /// more. If it would exceed `memory_limit`, the server answers 503 and closes: the
-    /// client is refused and backs off like any other refusal.
+    /// more. If it would exceed `memory_limit`, the server answers 503 (head as
+    /// configured, nginx's page as body) and closes: the client is refused
+    /// ([`Refusal::Unavailable`]) and its technique decides what to do.
     pub fn admit_stream(&mut self, c: u32) -> bool {
         if self.conns.stream_fits(self.main_conn(c)) {
             return true;
         }
         let now = self.now();
         self.rec.rejected(now);
+        let bytes = self.on_the_wire(error_answer_bytes(
+            self.response_header_bytes,
+            NGINX_503_BODY,
+        ));
+        self.rec.bytes(now, true, bytes, 0);
         self.trace_msg(c, false, now, |_| {
             "HTTP/1.1 503 Service Unavailable (out of memory)".to_string()
         });
@@ -358,7 +385,8 @@ impl<P: Protocol> World<P> {
         self.set_unserved(c, Slot::Main, true);
         let generation = self.main_conn(c).generation();
         let at = now + self.one_way(c);
-        let ev = Event::client(c, Slot::Main, Step::Refused, generation, 0);
+        let arg = Refusal::Unavailable.arg();
+        let ev = Event::client(c, Slot::Main, Step::Refused, generation, arg);
         self.clock.schedule(at, ev);
         false
     }
@@ -370,9 +398,9 @@ impl<P: Protocol> World<P> {
         self.clients[c as usize].feed.subscribe();
     }
 
-    /// The server writes to the open stream after `service` of CPU: `bytes` down, of
-    /// which `payload` application data, covering the stream up to `upto`. Heartbeats
-    /// and pongs schedule nothing at the client.
+    /// The server writes to the open stream after `service` of CPU: `bytes` down (one
+    /// write: TLS records are added here), of which `payload` application data, covering the stream up to `upto`. Heartbeats
+    /// and pongs schedule nothing at the client. Returns when the write leaves the server.
     pub fn push(
         &mut self,
         c: u32,
@@ -381,9 +409,10 @@ impl<P: Protocol> World<P> {
         bytes: u64,
         payload: u64,
         what: Push,
-    ) {
+    ) -> Nanos {
         let deliver = matches!(what, Push::Open | Push::Updates);
         let now = self.now();
+        let bytes = self.on_the_wire(bytes);
         self.rec.bytes(now, true, bytes, payload);
         let conn = *self.main_conn(c);
         let finish = self.cpu(conn.instance(), service);
@@ -406,11 +435,14 @@ impl<P: Protocol> World<P> {
             let ev = Event::client(c, Slot::Main, Step::Push, conn.generation(), upto);
             self.clock.schedule(at, ev);
         }
+        depart
     }
 
-    /// A frame from the client on the open socket: `bytes` up, arriving one way later.
+    /// A frame from the client on the open socket: `bytes` up (one write: TLS records are
+    /// added here), arriving one way later.
     pub fn send_frame(&mut self, c: u32, frame: P::Frame, arg: u64, bytes: u64, payload: u64) {
         let now = self.now();
+        let bytes = self.on_the_wire(bytes);
         self.rec.bytes(now, false, bytes, payload);
         let generation = self.main_conn(c).generation();
         let ev = Event::client(c, Slot::Main, Step::Frame(frame.code()), generation, arg);
@@ -430,6 +462,13 @@ impl<P: Protocol> World<P> {
     pub fn skip_to_head(&mut self, c: u32) {
         let feed = &mut self.clients[c as usize].feed;
         self.streams.skip_to_head(c, feed, &mut self.rec);
+    }
+
+    /// A client's stream failed for good (EventSource after a non-200 answer): counted
+    /// in `streams_failed`.
+    pub fn count_stream_failure(&mut self) {
+        let now = self.now();
+        self.rec.stream_failed(now);
     }
 
     // ------------------------------------------------------------ timers and draws

@@ -9,7 +9,7 @@
 
 use crate::engine::Nanos;
 use crate::world::World;
-use crate::world::event::{Break, Code, Response};
+use crate::world::event::{Break, Code, Refusal, Response};
 use crate::world::server::ConnUse;
 
 /// What a server writes to an open stream.
@@ -19,9 +19,10 @@ pub enum Push {
     Open,
     /// New updates.
     Updates,
-    /// A keep-alive signal the client does not act on (an SSE comment line).
+    /// A keep-alive signal the client's page does not act on (an SSE comment line, a
+    /// WebSocket server ping).
     Heartbeat,
-    /// The answer to a client's ping (a WebSocket pong).
+    /// The answer to a client's heartbeat message.
     Pong,
 }
 
@@ -76,8 +77,9 @@ pub trait Protocol: Sized {
     }
     /// A frame from the client reached the server.
     fn on_frame(&mut self, _w: &mut World<Self>, _c: u32, _frame: Self::Frame, _arg: u64) {}
-    /// The MAIN connection attempt was refused (no slot or no memory).
-    fn on_refused(&mut self, w: &mut World<Self>, c: u32);
+    /// The MAIN connection attempt was refused: reset (no slot or memory, or no
+    /// network), or answered 503 (no memory for a held request or stream).
+    fn on_refused(&mut self, w: &mut World<Self>, c: u32, why: Refusal);
     /// The MAIN connection broke while in use (a held poll, a stream, a request in
     /// flight, a handshake) and the client just learned it. Silent breaks (network
     /// drops) come with the time they happened.

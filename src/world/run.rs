@@ -1,14 +1,16 @@
 //! The run loop, and what the world does at each event: the steps every technique
 //! shares (handshakes, requests reaching the server, responses leaving and arriving,
 //! idle checks, breaks), update sources, faults and chat upstream. A technique is called
-//! where the protocol is its business.
+//! where the protocol is its business. (Over 600 lines: it is one walk through a
+//! connection's life, from SYN to close, and reads best in one place.)
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::Nanos;
 use crate::engine::prefetch::prefetch;
 use crate::scenario::Tls;
-use crate::world::event::{Break, ClientEvent, Code, Event, Response, Slot, Step};
+use crate::wire::{NGINX_504_BODY, error_answer_bytes};
+use crate::world::event::{Break, ClientEvent, Code, Event, Refusal, Response, Slot, Step};
 use crate::world::keepalive::IdleVerdict;
 use crate::world::origin::{ORIGIN, Record};
 use crate::world::trace::Lane;
@@ -149,7 +151,9 @@ impl<P: Protocol> World<P> {
                 let retry = Event::client(c, Slot::Upstream, Step::UpstreamRetry, 0, 0);
                 self.clock.schedule(self.now() + delay, retry);
             }
-            Step::Refused if self.on_live_connection(&ev) => p.on_refused(self, c),
+            Step::Refused if self.on_live_connection(&ev) => {
+                p.on_refused(self, c, Refusal::from_arg(ev.arg))
+            }
             Step::Ready if self.on_live_connection(&ev) => {
                 self.set_state(c, ev.slot, ConnState::Idle);
                 let now = self.now();
@@ -424,8 +428,11 @@ impl<P: Protocol> World<P> {
         match state {
             ConnState::Held | ConnState::Busy => {
                 // A held long poll (or a slow request) gets a response after all — a 504
-                // from the proxy, carrying no update.
+                // from the proxy, carrying no update (nginx's page as body).
                 self.rec.response(now, true);
+                let head = self.response_header_bytes;
+                let bytes = self.on_the_wire(error_answer_bytes(head, NGINX_504_BODY));
+                self.rec.bytes(now, true, bytes, 0);
                 self.trace_msg(c, false, now, |_| {
                     "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
                 });
@@ -469,6 +476,7 @@ impl<P: Protocol> World<P> {
         bytes_up: u64,
         payload_up: u64,
     ) {
+        let bytes_up = self.on_the_wire(bytes_up);
         self.rec.bytes(sent, false, bytes_up, payload_up);
         let conn = self.conn_mut(c, slot);
         debug_assert!(conn.is_open());
@@ -504,14 +512,22 @@ impl<P: Protocol> World<P> {
             let cursor = self.cursor(c);
             let n = self.count_for(c, cursor, ev.arg);
             let payload = n * self.payload;
-            self.rec.bytes(now, true, headers + payload, payload);
+            let plain = if n == 0 {
+                self.empty_answer_bytes
+            } else {
+                headers + payload
+            };
+            let bytes = self.on_the_wire(plain);
+            self.rec.bytes(now, true, bytes, payload);
             self.rec.response(now, n == 0);
-            self.trace_msg(c, false, now, |_| match n {
+            self.trace_msg(c, false, now, |w| match n {
+                0 if w.empty_is_204 => "HTTP/1.1 204 No Content".to_string(),
                 0 => "HTTP/1.1 200 OK  [] (empty)".to_string(),
                 _ => format!("HTTP/1.1 200 OK  [updates {}]", trace::ids(cursor, ev.arg)),
             });
         } else {
-            self.rec.bytes(now, true, headers, 0);
+            let bytes = self.on_the_wire(headers);
+            self.rec.bytes(now, true, bytes, 0);
             self.trace_msg(c, false, now, |_| "HTTP/1.1 201 Created".to_string());
         }
         if slot == Slot::Main {
