@@ -301,6 +301,13 @@ fn the_command_prints_the_table_and_writes_the_same_csv_for_any_jobs() {
     rtsim_size(&file, &two, "2").success();
     let csv = std::fs::read(one.join("sizing.csv")).unwrap();
     assert_eq!(csv, std::fs::read(two.join("sizing.csv")).unwrap());
+    for f in ["sizing.json", "sizing.md", "charts/sizing-instances.svg"] {
+        let a = std::fs::read(one.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(a, std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("sizing.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 2);
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 3);
 }
 

@@ -475,13 +475,24 @@ fn size(a: args::SizeArgs) -> Result<(), Failure> {
         eprintln!("{}", report::sizing::progress_line(run));
     };
     let rows = crate::sizing::size(&exp, &options, &progress).map_err(|e| usage(anyhow!(e)))?;
+    let markdown = report::sizing::sizing_markdown(&rows, &exp.target);
+    let dir = staging.dir();
     report::write_atomic(
-        &staging.dir().join(report::sizing::CSV_FILE_NAME),
+        &dir.join(report::sizing::CSV_FILE_NAME),
         &report::sizing::sizing_csv(&rows),
     )?;
+    report::write_atomic(
+        &dir.join(report::sizing::JSON_FILE_NAME),
+        report::sizing::sizing_json(&rows, &exp.name, &exp.target).as_bytes(),
+    )?;
+    report::write_atomic(
+        &dir.join(report::sizing::MARKDOWN_FILE_NAME),
+        markdown.as_bytes(),
+    )?;
+    report::draw_sizing_chart(dir, &rows).context("drawing the sizing chart")?;
     let csv_path = staging.target().join(report::sizing::CSV_FILE_NAME);
     staging.commit()?;
-    say!("{}", report::sizing::sizing_markdown(&rows, &exp.target));
+    say!("{markdown}");
     eprintln!(
         "sized {} techniques in {:.1} s; {}",
         rows.len(),

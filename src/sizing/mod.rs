@@ -130,8 +130,16 @@ pub struct Sizing {
     pub clients: u64,
     /// `None` when no instance count meets the target (see `notes`).
     pub instances_needed: Option<u32>,
+    /// What runs out first; when nothing runs out at N (`at_cap`), the resource closest
+    /// to its limit.
     pub limiting_resource: Resource,
+    /// Demand ÷ limit of `limiting_resource` in the deployment (NaN when none meets).
+    pub limiting_use: f64,
+    /// 0 when no count meets the target.
     pub max_clients_per_instance: u64,
+    /// One instance held all N clients, so the search stopped there:
+    /// `max_clients_per_instance` is a lower bound and nothing ran out.
+    pub at_cap: bool,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.
