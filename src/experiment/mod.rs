@@ -119,6 +119,41 @@ pub struct Target {
     pub utilization: f64,
     pub instance_hour_cost: Option<f64>,
     pub bandwidth_cost_per_gb: Option<f64>,
+    /// Spare instances beyond what the steady state needs, checked by crashing as many
+    /// at steady state.
+    pub redundancy: Redundancy,
+    /// Survive losing this share of the instances at once (a zone), checked by
+    /// crashing them; `None` for no such check.
+    pub survive_loss: Option<f64>,
+}
+
+/// `[target] redundancy`: spare instances beyond the steady state's count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Redundancy {
+    #[default]
+    None,
+    NPlus1,
+    NPlus2,
+}
+
+impl Redundancy {
+    /// Spare instances (and instances the failure check crashes).
+    pub fn spares(self) -> u32 {
+        match self {
+            Redundancy::None => 0,
+            Redundancy::NPlus1 => 1,
+            Redundancy::NPlus2 => 2,
+        }
+    }
+
+    /// As written in a file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Redundancy::None => "none",
+            Redundancy::NPlus1 => "n+1",
+            Redundancy::NPlus2 => "n+2",
+        }
+    }
 }
 
 impl Experiment {
@@ -240,6 +275,8 @@ fn load_inner(
             utilization: t.utilization.v,
             instance_hour_cost: t.instance_hour_cost.v,
             bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
+            redundancy: t.redundancy.v,
+            survive_loss: t.survive_loss.v,
         },
         charts: base_filled
             .charts

@@ -23,6 +23,7 @@ use crate::scenario::{
     Technique, Tls,
 };
 
+use super::Redundancy;
 use super::checks::*;
 use super::document::{expect_table, unknown_key};
 use super::error::{Loc, Problem};
@@ -297,6 +298,8 @@ key_sections! {
         utilization: f64 = 0.7, check fraction;
         instance_hour_cost: Option<f64> = None, check cost_if_set;
         bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
+        redundancy: Redundancy = Redundancy::None;
+        survive_loss: Option<f64> = None, check fraction_if_set;
     }
 
     /// One `[[faults]]` table.

@@ -28,6 +28,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "limiting_use",
     "max_clients_per_instance",
     "max_clients_at_least",
+    "max_clients_below",
     "connections_per_instance",
     "memory_per_instance_bytes",
     "memory_bytes",
@@ -96,6 +97,7 @@ fn cells(r: &Sizing) -> Vec<Value> {
             Empty
         },
         Bool(r.at_cap),
+        r.max_clients_below.map_or(Empty, Int),
         Num(r.connections_per_instance),
         Num(r.memory_per_instance_bytes),
         Num(r.memory_bytes),
@@ -212,6 +214,32 @@ pub fn progress_line(run: &Simulated) -> String {
     )
 }
 
+/// The progress line of a round of sizing simulations (stderr): its runs, their
+/// estimated events and, once a rate is known (estimated events per wall second of the
+/// rounds so far), when the round should end. A search decides its next run from the
+/// last, so later rounds are unknown until they start: the ETA is the round's.
+pub fn round_line(
+    round: u32,
+    runs: usize,
+    events: f64,
+    done_runs: usize,
+    events_per_s: Option<f64>,
+    elapsed_s: f64,
+) -> String {
+    let eta = match events_per_s {
+        Some(rate) if rate > 0.0 => format!(
+            "ETA of this round ~{}",
+            human::duration((events / rate).max(0.1), true)
+        ),
+        _ => "ETA once the first round has run".to_string(),
+    };
+    format!(
+        "round {round}: {runs} run(s), ~{} events; {done_runs} run(s) done in {}; {eta}",
+        human::count(events),
+        human::duration(elapsed_s, true),
+    )
+}
+
 /// The text of `sizing.csv`.
 pub fn sizing_csv(rows: &[Sizing]) -> Vec<u8> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
@@ -291,9 +319,22 @@ pub fn max_clients_cell(r: &Sizing) -> String {
     } else if r.at_cap {
         format!("≥ {}", human::thousands(r.max_clients_per_instance as f64))
     } else {
-        human::thousands(r.max_clients_per_instance as f64)
+        let max = r.max_clients_per_instance;
+        match r.max_clients_below {
+            // A bracket wider than the search's usual 2 %: the search stopped because the
+            // instance count was settled; say where it failed.
+            Some(below) if (below - max) as f64 > LOOSE_BRACKET * max as f64 => format!(
+                "{} (fails at {})",
+                human::thousands(max as f64),
+                human::thousands(below as f64)
+            ),
+            _ => human::thousands(max as f64),
+        }
     }
 }
+
+/// A max-clients bracket wider than this share is shown with its failing end.
+const LOOSE_BRACKET: f64 = 0.025;
 
 /// What a method means, in one line.
 pub fn method_meaning(m: Method) -> &'static str {
@@ -424,6 +465,8 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: Some(0.34),
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
         }
     }
 
@@ -437,6 +480,7 @@ mod tests {
             limiting_use: f64::NAN,
             max_clients_per_instance: 0,
             at_cap: false,
+            max_clients_below: None,
             connections_per_instance: f64::NAN,
             memory_per_instance_bytes: f64::NAN,
             memory_bytes: f64::NAN,
@@ -486,7 +530,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,3.047161855,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );
@@ -631,6 +675,7 @@ mod tests {
             clients: 182_380,
             instances: 1,
             warmup: 182 * NS_PER_S,
+            estimated_events: 1e8,
             wall: std::time::Duration::from_millis(8_440),
         };
         assert_eq!(

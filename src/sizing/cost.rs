@@ -41,6 +41,8 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: cost,
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
         }
     }
 

@@ -49,6 +49,7 @@
 
 pub mod cost;
 pub mod error;
+pub mod failover;
 pub mod limits;
 pub mod search;
 pub mod searcher;
@@ -60,6 +61,7 @@ use crate::engine::Nanos;
 use crate::experiment::{Experiment, Target};
 use crate::runner::run_scenarios;
 use crate::scenario::{Scenario, Technique};
+use crate::sim::estimate;
 
 pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
 pub use self::error::{SearchError, SizingError};
@@ -140,6 +142,10 @@ pub struct Sizing {
     /// One instance held all N clients, so the search stopped there:
     /// `max_clients_per_instance` is a lower bound and nothing ran out.
     pub at_cap: bool,
+    /// The smallest clients per instance seen to break a limit: the capacity lies
+    /// between `max_clients_per_instance` and this (`None` at the cap or when none
+    /// meets the target).
+    pub max_clients_below: Option<u64>,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.
@@ -171,15 +177,32 @@ pub struct Simulated {
     pub clients: u64,
     pub instances: u32,
     pub warmup: Nanos,
+    /// Its cost estimated before it ran (`sim::estimate`), for the ETA.
+    pub estimated_events: f64,
     pub wall: Duration,
 }
 
-/// Sizes every technique of the experiment at its base point. `on_run` hears of each
-/// simulation as it finishes (from a worker thread).
+/// What `rtsim size` is doing, for progress lines (never part of the answer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progress {
+    /// A round of `runs` simulations starts, estimated at `events` events in all
+    /// (`sim::estimate`); `round` counts from 1.
+    Round {
+        round: u32,
+        runs: usize,
+        events: f64,
+    },
+    /// One simulation of the round finished.
+    Ran(Simulated),
+}
+
+/// Sizes every technique of the experiment at its base point. `on_progress` hears of
+/// each round as it starts and of each simulation as it finishes (from a worker
+/// thread).
 pub fn size(
     exp: &Experiment,
     options: &Options,
-    on_run: &(dyn Fn(&Simulated) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Vec<Sizing>, SizingError> {
     refuse_faults(&exp.base)?;
     let searchers = exp
@@ -193,7 +216,7 @@ pub fn size(
             Searcher::new(&sc, &exp.target, options)
         })
         .collect();
-    drive(searchers, options.jobs, on_run)
+    drive(searchers, options.jobs, on_progress)
 }
 
 /// Sizes one technique: `base` holds the deployment (clients, server figures); its
@@ -227,8 +250,9 @@ fn refuse_faults(base: &Scenario) -> Result<(), SizingError> {
 fn drive(
     mut searchers: Vec<Searcher>,
     jobs: usize,
-    on_run: &(dyn Fn(&Simulated) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Vec<Sizing>, SizingError> {
+    let mut round = 0;
     let failed = |s: &Searcher| {
         let technique = s.technique();
         move |problem| SizingError::Technique { technique, problem }
@@ -252,15 +276,22 @@ fn drive(
         if scenarios.is_empty() {
             break;
         }
+        round += 1;
+        on_progress(&Progress::Round {
+            round,
+            runs: scenarios.len(),
+            events: scenarios.iter().map(|sc| estimate(sc).events).sum(),
+        });
         let outputs = run_scenarios(&scenarios, jobs, &|j, wall| {
             let sc = &scenarios[j];
-            on_run(&Simulated {
+            on_progress(&Progress::Ran(Simulated {
                 technique: sc.technique,
                 clients: sc.workload.clients as u64,
                 instances: sc.server.instances,
                 warmup: sc.warmup,
+                estimated_events: estimate(sc).events,
                 wall,
-            })
+            }))
         })?;
         for ((&i, sc), output) in owners.iter().zip(&scenarios).zip(outputs) {
             let searcher = &mut searchers[i];

@@ -191,6 +191,7 @@ impl Searcher {
                 limiting_use: f64::NAN,
                 max_clients_per_instance: 0,
                 at_cap: false,
+                max_clients_below: None,
                 connections_per_instance: f64::NAN,
                 memory_per_instance_bytes: f64::NAN,
                 memory_bytes: f64::NAN,
@@ -243,6 +244,7 @@ impl Searcher {
                     limiting_use: self.limits.ratio(&load, capacity.limiting),
                     max_clients_per_instance: capacity.max_clients,
                     at_cap: capacity.at_cap,
+                    max_clients_below: capacity.infeasible,
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
@@ -275,6 +277,8 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
         }
     }
 
