@@ -332,3 +332,85 @@ fn the_command_refuses_faults_with_exit_code_2_and_writes_nothing() {
         .stderr(predicate::str::contains("has 1 scheduled [[faults]]"));
     assert!(!out.join("sizing.csv").exists());
 }
+
+/// A WebSocket deployment whose steady state fits one instance, sized N+1 (two
+/// instances): when one crashes, its 1,500 clients reconnect onto the survivor. With
+/// backoff jitter 0 they all come back in the same instant, 1,500 TLS handshakes queue
+/// on 2 cores (~0.8 s of work) and p99 through the storm breaks the 1.3 s target, so
+/// the plan adds an instance; with full jitter they spread over the first second and
+/// two instances survive. The storm's peak is reported either way.
+const FAILOVER: &str = r#"
+name = "failover"
+duration = "10s"
+warmup = "3s"
+techniques = ["websocket"]
+[workload]
+clients = 3000
+rate = 0.5
+[network]
+tls = "1.3"
+rtt = "50ms"
+[server]
+cores = 2
+tls_handshake_cpu = "1ms"
+[websocket]
+heartbeat = "25s"
+backoff = { initial = "1s", max = "30s", jitter = 0.0 }
+resume = true
+[target]
+latency_p99 = "1.3s"
+utilization = 0.7
+redundancy = "n+1"
+"#;
+
+fn failover_row(jitter: &str) -> sizing::Sizing {
+    let text = FAILOVER.replace("jitter = 0.0", &format!("jitter = {jitter}"));
+    let exp = experiment::load_str("failover.toml", &text, &[]).unwrap();
+    let mut rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
+    rows.pop().unwrap()
+}
+
+#[test]
+fn n_plus_1_without_jitter_fails_the_storm_and_with_jitter_survives() {
+    use rtsim::sizing::FailoverCheck;
+    let herd = failover_row("0.0");
+    assert_eq!(herd.instances_needed, Some(1), "{herd:?}");
+    let Some(FailoverCheck::Checked { plan, storm, tried }) = &herd.failover else {
+        panic!("checked: {:?}", herd.failover)
+    };
+    assert_eq!((plan.instances, plan.lost), (2, 1));
+    // Two instances broke the latency target through the storm ...
+    let first = &tried[0];
+    assert_eq!(first.failure.instances, 2);
+    assert_eq!(first.failed_on, Some(Resource::Latency), "{first:?}");
+    assert!(first.latency_p99_s > 1.3, "{first:?}");
+    // ... all 1,500 refugees in one bucket of 250 ms: ≥ 1,500 × 4 handshakes/s.
+    assert!(first.handshakes_per_s_peak >= 5_000.0, "{first:?}");
+    assert!(first.cpu_peak > 0.9, "{first:?}");
+    // ... so the plan adds instances until the survivors hold it.
+    assert!(storm.survived() && storm.failure.instances > 2, "{storm:?}");
+
+    let spread = failover_row("1.0");
+    let Some(FailoverCheck::Checked { storm, tried, .. }) = &spread.failover else {
+        panic!("checked: {:?}", spread.failover)
+    };
+    assert!(tried.is_empty(), "{tried:?}");
+    assert_eq!(storm.failure.instances, 2);
+    assert!(storm.survived(), "{storm:?}");
+    assert!(storm.latency_p99_s < 1.3, "{storm:?}");
+    // Spread over a second: a fraction of the herd's peak.
+    assert!(storm.handshakes_per_s_peak < first.handshakes_per_s_peak / 2.0);
+    // The verdict and the peak are columns.
+    let csv = String::from_utf8(sizing_csv(&[herd, spread])).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows[0][col("redundancy")], "n+1");
+    assert_eq!(rows[0][col("failover_verdict")], "survives");
+    assert_eq!(rows[1][col("instances_planned")], "2");
+    assert!(!rows[1][col("storm_handshakes_per_s_peak")].is_empty());
+}

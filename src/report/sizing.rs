@@ -8,7 +8,7 @@
 use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
-use crate::sizing::{Method, Note, Resource, Simulated, Sizing};
+use crate::sizing::{FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
 /// `sizing.csv`: the file name in the output folder.
@@ -40,6 +40,18 @@ pub const CSV_COLUMNS: &[&str] = &[
     "egress_gb_per_month",
     "monthly_cost",
     "method",
+    "redundancy",
+    "survive_loss",
+    "instances_planned",
+    "failover_lost",
+    "failover_verdict",
+    "failover_failed_on",
+    "storm_handshakes_per_s_peak",
+    "storm_cpu_peak",
+    "storm_cpu_mean",
+    "storm_queue_wait_mean_s",
+    "storm_latency_p99_s",
+    "storm_latency_max_s",
     "simulations",
     "warmup_s",
     "note",
@@ -82,6 +94,10 @@ impl Value {
 fn cells(r: &Sizing) -> Vec<Value> {
     use Value::*;
     let sized = r.instances_needed.is_some();
+    let storm = match &r.failover {
+        Some(FailoverCheck::Checked { storm, .. }) => Some(storm),
+        _ => None,
+    };
     let cells = vec![
         Text(r.technique.name().to_string()),
         Int(r.clients),
@@ -114,12 +130,106 @@ fn cells(r: &Sizing) -> Vec<Value> {
         } else {
             Empty
         },
+        Text(r.redundancy.name().to_string()),
+        r.survive_loss.map_or(Empty, Num),
+        r.failover
+            .as_ref()
+            .map_or(Empty, |f| Int(f.instances() as u64)),
+        storm.map_or(Empty, |s| Int(s.failure.lost as u64)),
+        r.failover
+            .as_ref()
+            .map_or(Empty, |f| Text(verdict_name(f.survived()).to_string())),
+        storm
+            .and_then(|s| s.failed_on)
+            .map_or(Empty, |res| Text(resource_name(res).to_string())),
+        storm.map_or(Empty, |s| Num(s.handshakes_per_s_peak)),
+        storm.map_or(Empty, |s| Num(s.cpu_peak)),
+        storm.map_or(Empty, |s| Num(s.cpu_mean)),
+        storm.map_or(Empty, |s| Num(s.queue_wait_mean_s)),
+        storm.map_or(Empty, |s| Num(s.latency_p99_s)),
+        storm.map_or(Empty, |s| Num(s.latency_max_s)),
         Int(r.simulations as u64),
         Num(r.warmup_s),
         Text(notes_text(&r.notes)),
     ];
     debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
     cells
+}
+
+/// The CSV spelling of a failover verdict: `survives`, `fails`, `not-checked`.
+pub fn verdict_name(survived: Option<bool>) -> &'static str {
+    match survived {
+        Some(true) => "survives",
+        Some(false) => "fails",
+        None => "not-checked",
+    }
+}
+
+/// The redundancy check in words (the line under the table).
+pub fn failover_text(r: &Sizing) -> Option<String> {
+    let asked = match (r.redundancy.spares(), r.survive_loss) {
+        (_, Some(f)) => format!("survive losing {} of the instances", human::percent(f)),
+        (k, None) => format!(
+            "{} ({k} spare{})",
+            r.redundancy.name(),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    Some(match r.failover.as_ref()? {
+        FailoverCheck::TooLarge { failure, events } => format!(
+            "{asked}: {} instances planned, not checked: the failure run would take ~{} \
+             events",
+            failure.instances,
+            human::count(*events)
+        ),
+        FailoverCheck::Checked { plan, storm, tried } => {
+            let f = storm.failure;
+            let broke = tried.first().map_or(String::new(), |first| {
+                format!(
+                    " ({} broken; p99 {}, {} handshakes/s at peak)",
+                    first
+                        .failed_on
+                        .map_or("unserved clients", |res| resource_meaning(res)),
+                    human::duration(first.latency_p99_s, false),
+                    human::count(first.handshakes_per_s_peak)
+                )
+            });
+            let verdict = match (storm.failed_on, f.instances > plan.instances) {
+                (None, false) => format!(
+                    "{} instances; losing {} at steady state, the survivors hold the target",
+                    f.instances, f.lost
+                ),
+                (None, true) => format!(
+                    "{} instances planned, but losing {} of them broke the target{broke}, so \
+                     the plan adds {}: with {} the survivors hold it",
+                    plan.instances,
+                    plan.lost,
+                    f.instances - plan.instances,
+                    f.instances
+                ),
+                (Some(res), _) => format!(
+                    "FAILS: with {} instances, losing {} at steady state breaks {} on the \
+                     survivors (tried {} to {} instances)",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res),
+                    plan.instances,
+                    f.instances
+                ),
+            };
+            format!(
+                "{asked}: {verdict}. Storm after the crash: {} handshakes/s at peak, \
+                 survivors' CPU {} at peak ({} mean over the window), CPU queue wait {} \
+                 mean, p99 {} (max {})",
+                human::count(storm.handshakes_per_s_peak),
+                human::percent(storm.cpu_peak),
+                human::percent(storm.cpu_mean),
+                human::duration(storm.queue_wait_mean_s, false),
+                human::duration(storm.latency_p99_s, false),
+                human::duration(storm.latency_max_s, false),
+            )
+        }
+    })
 }
 
 /// The CSV spelling of a resource.
@@ -296,6 +406,32 @@ fn money(v: f64) -> String {
     }
 }
 
+/// The "Instances" cell: the steady state's count, and with redundancy the plan's
+/// and its failover verdict ("2 → 3 (n+1) survives").
+pub fn instances_cell(r: &Sizing) -> String {
+    let Some(k) = r.instances_needed else {
+        return "none meets it".to_string();
+    };
+    match &r.failover {
+        None => k.to_string(),
+        Some(f) => {
+            let asked = match r.survive_loss {
+                Some(share) => format!("lose {}", human::percent(share)),
+                None => r.redundancy.name().to_string(),
+            };
+            format!(
+                "{k} → {} ({asked}) {}",
+                f.instances(),
+                match f.survived() {
+                    Some(true) => "survives",
+                    Some(false) => "FAILS",
+                    None => "not checked",
+                }
+            )
+        }
+    }
+}
+
 /// The "Runs out first" cell: the resource, or that nothing runs out at N (the search's
 /// cap) and which resource is closest, at what share of its limit.
 pub fn runs_out_cell(r: &Sizing) -> String {
@@ -384,8 +520,7 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.technique.title(),
-            r.instances_needed
-                .map_or("none meets it".to_string(), |k| k.to_string()),
+            instances_cell(r),
             runs_out_cell(r),
             max_clients_cell(r),
             or_dash(r.memory_bytes, &|v| human::bytes(v, false)),
@@ -422,6 +557,9 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
                 resource_meaning(r.limiting_resource),
                 human::percent(r.limiting_use)
             ));
+        }
+        if let Some(text) = failover_text(r) {
+            s.push_str(&format!("; {text}"));
         }
         if !r.notes.is_empty() {
             let sep = if said { "; " } else { "" };
@@ -481,6 +619,9 @@ mod tests {
             max_clients_per_instance: 0,
             at_cap: false,
             max_clients_below: None,
+            redundancy: Default::default(),
+            survive_loss: None,
+            failover: None,
             connections_per_instance: f64::NAN,
             memory_per_instance_bytes: f64::NAN,
             memory_bytes: f64::NAN,
@@ -530,7 +671,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,none,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );

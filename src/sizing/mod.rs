@@ -58,13 +58,14 @@ pub mod warmup;
 use std::time::Duration;
 
 use crate::engine::Nanos;
-use crate::experiment::{Experiment, Target};
+use crate::experiment::{Experiment, Redundancy, Target};
 use crate::runner::run_scenarios;
 use crate::scenario::{Scenario, Technique};
 use crate::sim::estimate;
 
 pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
 pub use self::error::{SearchError, SizingError};
+pub use self::failover::{Failure, Storm};
 pub use self::limits::{Limits, Load, Resource};
 pub use self::search::{Capacity, MAX_CLIENTS, Method};
 pub use self::searcher::{NextRun, Searcher};
@@ -123,6 +124,41 @@ pub enum Note {
     },
 }
 
+/// The redundancy check of a plan (see [`failover`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailoverCheck {
+    /// Simulated: `plan` is what the redundancy asked for; `storm` the last failure
+    /// run (more instances than `plan` when the survivors of `plan` failed), `tried`
+    /// every failure run before it, in order.
+    Checked {
+        plan: Failure,
+        storm: Storm,
+        tried: Vec<Storm>,
+    },
+    /// The failure run of `failure` would take `events` events, beyond
+    /// [`Options::max_events_per_run`]: not checked.
+    TooLarge { failure: Failure, events: f64 },
+}
+
+impl FailoverCheck {
+    /// Instances of the plan with its redundancy, as far as checked: the ones whose
+    /// survivors held the target (or the last tried).
+    pub fn instances(&self) -> u32 {
+        match self {
+            FailoverCheck::Checked { storm, .. } => storm.failure.instances,
+            FailoverCheck::TooLarge { failure, .. } => failure.instances,
+        }
+    }
+
+    /// `Some(true)` when the survivors held the target, `None` when not checked.
+    pub fn survived(&self) -> Option<bool> {
+        match self {
+            FailoverCheck::Checked { storm, .. } => Some(storm.survived()),
+            FailoverCheck::TooLarge { .. } => None,
+        }
+    }
+}
+
 /// One line of `sizing.csv`: one technique's answer. `NaN` where a figure does not
 /// exist (no instance count meets the target).
 #[derive(Clone, Debug)]
@@ -146,6 +182,12 @@ pub struct Sizing {
     /// between `max_clients_per_instance` and this (`None` at the cap or when none
     /// meets the target).
     pub max_clients_below: Option<u64>,
+    /// What `[target]` asked for.
+    pub redundancy: Redundancy,
+    pub survive_loss: Option<f64>,
+    /// The redundancy check (`None` when `[target]` asks for none, or when no count
+    /// meets the target).
+    pub failover: Option<FailoverCheck>,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.

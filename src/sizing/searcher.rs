@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 
 use super::cost::{egress_gb_per_month, monthly_cost};
 use super::error::{SearchError, SizingError};
+use super::failover::{self, Failure, Storm};
 use super::limits::{Limits, Load};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
-use super::{Note, Options, Sizing};
+use super::{FailoverCheck, Note, Options, Sizing};
 use crate::experiment::Target;
 use crate::results::RunOutput;
 use crate::runner::run_scenarios;
@@ -46,6 +47,24 @@ pub struct Searcher {
     /// The run handed out and not yet back.
     pending: Option<(u64, u32)>,
     simulations: u32,
+    /// The redundancy check, once the search has sized the steady state.
+    check: Check,
+}
+
+/// Where the redundancy check is.
+#[derive(Clone, Debug)]
+enum Check {
+    /// Not started (or not asked for: see [`failover::plan`]).
+    NotStarted,
+    /// The failure run of `failure` is out; the plan was `plan`, `tried` the failure
+    /// runs before.
+    Running {
+        plan: Failure,
+        failure: Failure,
+        tried: Vec<Storm>,
+    },
+    /// Over.
+    Done(Option<FailoverCheck>),
 }
 
 impl Searcher {
@@ -64,6 +83,7 @@ impl Searcher {
             cache: BTreeMap::new(),
             pending: None,
             simulations: 0,
+            check: Check::NotStarted,
         }
     }
 
@@ -126,7 +146,11 @@ impl Searcher {
         loop {
             match &self.probe {
                 Probe::Done(outcome) => {
-                    return Ok(NextRun::Answer(Box::new(self.answer(outcome.clone()))));
+                    let outcome = outcome.clone();
+                    if let Some(sc) = self.next_failure_run(&outcome) {
+                        return Ok(NextRun::Simulate(Box::new(sc)));
+                    }
+                    return Ok(NextRun::Answer(Box::new(self.answer(outcome))));
                 }
                 &Probe::Measure { clients, instances } => {
                     if let Some(load) = self.cache.get(&(clients, instances)) {
@@ -141,8 +165,72 @@ impl Searcher {
         }
     }
 
+    /// The failure run the redundancy check needs next, if any: the first once the
+    /// steady state is sized, then one more instance each time the survivors fail (up
+    /// to [`failover::MAX_ADDED`]). A failure run too large to simulate ends the check
+    /// as not checked.
+    fn next_failure_run(&mut self, outcome: &Outcome) -> Option<Scenario> {
+        let failure = match &self.check {
+            Check::Done(_) => return None,
+            Check::Running { failure, .. } => *failure,
+            Check::NotStarted => {
+                let Outcome::Sized { instances, .. } = outcome else {
+                    self.check = Check::Done(None);
+                    return None;
+                };
+                let Some(plan) = failover::plan(*instances, &self.target) else {
+                    self.check = Check::Done(None);
+                    return None;
+                };
+                self.check = Check::Running {
+                    plan,
+                    failure: plan,
+                    tried: Vec::new(),
+                };
+                plan
+            }
+        };
+        let clients = self.base.workload.clients as u64;
+        match self.scenario(clients, failure.instances) {
+            Ok(sc) => Some(failover::failure_scenario(sc, failure)),
+            Err(SearchError::RunTooLarge { events, .. }) => {
+                self.check = Check::Done(Some(FailoverCheck::TooLarge { failure, events }));
+                None
+            }
+            Err(_) => {
+                self.check = Check::Done(Some(FailoverCheck::TooLarge {
+                    failure,
+                    events: f64::INFINITY,
+                }));
+                None
+            }
+        }
+    }
+
     /// The output of the scenario [`Self::next_run`] handed out.
     pub fn ran(&mut self, sc: &Scenario, output: RunOutput) -> Result<(), SearchError> {
+        if let Check::Running {
+            plan,
+            failure,
+            tried,
+        } = &mut self.check
+        {
+            let (plan, failure, mut tried) = (*plan, *failure, std::mem::take(tried));
+            self.simulations += 1;
+            let storm = failover::storm(failure, sc, &output, &self.limits);
+            let added = failure.instances - plan.instances;
+            self.check = if storm.survived() || added >= failover::MAX_ADDED {
+                Check::Done(Some(FailoverCheck::Checked { plan, storm, tried }))
+            } else {
+                tried.push(storm);
+                Check::Running {
+                    plan,
+                    failure: failover::with_one_more(failure, &self.target),
+                    tried,
+                }
+            };
+            return Ok(());
+        }
         let load = self.remember(sc, output);
         if self.pending.take().is_some() {
             self.probe = self.search.feed(load)?;
@@ -192,6 +280,9 @@ impl Searcher {
                 max_clients_per_instance: 0,
                 at_cap: false,
                 max_clients_below: None,
+                redundancy: self.target.redundancy,
+                survive_loss: self.target.survive_loss,
+                failover: None,
                 connections_per_instance: f64::NAN,
                 memory_per_instance_bytes: f64::NAN,
                 memory_bytes: f64::NAN,
@@ -245,6 +336,12 @@ impl Searcher {
                     max_clients_per_instance: capacity.max_clients,
                     at_cap: capacity.at_cap,
                     max_clients_below: capacity.infeasible,
+                    redundancy: self.target.redundancy,
+                    survive_loss: self.target.survive_loss,
+                    failover: match &self.check {
+                        Check::Done(check) => check.clone(),
+                        _ => None,
+                    },
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
