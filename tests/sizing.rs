@@ -19,6 +19,7 @@ fn target() -> Target {
         bandwidth_cost_per_gb: None,
         redundancy: Default::default(),
         survive_loss: None,
+        managed: None,
     }
 }
 
@@ -413,4 +414,61 @@ fn n_plus_1_without_jitter_fails_the_storm_and_with_jitter_survives() {
     assert_eq!(rows[0][col("failover_verdict")], "survives");
     assert_eq!(rows[1][col("instances_planned")], "2");
     assert!(!rows[1][col("storm_handshakes_per_s_peak")].is_empty());
+}
+
+/// The managed bill is the price table's arithmetic on the simulated counts: the
+/// WebSocket row's messages are its deliveries plus the chat messages its clients send
+/// (32 KB units), its connection-minutes the mean open connections, priced at $1.00
+/// and $0.25 per million; SSE is not spoken by API Gateway WebSocket.
+#[test]
+fn managed_cost_is_the_price_tables_arithmetic_on_the_simulated_counts() {
+    let text = r#"
+name = "managed"
+duration = "4s"
+warmup = "2s"
+techniques = ["sse", "websocket"]
+[workload]
+clients = 300
+pattern = "chat"
+room_size = 10
+rate = 0.2
+payload = "100B"
+[network]
+tls = "none"
+[target]
+utilization = 0.7
+instance_hour_cost = 0.34
+bandwidth_cost_per_gb = 0.09
+managed = "aws-apigw-websocket"
+"#;
+    let exp = experiment::load_str("managed.toml", text, &[]).unwrap();
+    let rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
+    assert!(rows[0].managed.is_none(), "SSE: {:?}", rows[0].managed);
+    let ws = &rows[1];
+    let m = ws.managed.as_ref().expect("WebSockets are priced");
+    // The deployment run's own counts (one instance holds 300).
+    let mut sc = exp.base.clone();
+    sc.technique = rtsim::scenario::Technique::Websocket;
+    let searcher = Searcher::new(&sc, &exp.target, &options());
+    let run = searcher.scenario(300, 1).unwrap();
+    let out = rtsim::runner::run_scenarios(std::slice::from_ref(&run), 1, &|_, _| {})
+        .unwrap()
+        .pop()
+        .unwrap();
+    let month = HOURS_PER_MONTH * 3600.0;
+    let deliveries_per_s = out.metrics.deliveries / (run.duration as f64 / S as f64);
+    let messages = (deliveries_per_s + 300.0 * 0.2) * month;
+    assert!(
+        (m.messages_per_month - messages).abs() < 1e-6 * messages,
+        "{m:?}"
+    );
+    assert!((m.messages_cost - messages / 1e6 * 1.00).abs() < 1e-9 * messages);
+    let minutes = out.metrics.connections_mean * HOURS_PER_MONTH * 60.0;
+    assert!((m.connection_minutes_per_month - minutes).abs() < 1e-6 * minutes);
+    assert!((m.connections_cost - minutes / 1e6 * 0.25).abs() < 1e-9 * minutes);
+    assert!((m.egress_cost - ws.egress_gb_per_month * 0.09).abs() < 1e-9);
+    // The self-hosted split adds up.
+    let total = ws.instance_cost.unwrap() + ws.egress_cost.unwrap();
+    assert!((ws.monthly_cost.unwrap() - total).abs() < 1e-9);
+    assert!((ws.instance_cost.unwrap() - HOURS_PER_MONTH * 0.34).abs() < 1e-9);
 }

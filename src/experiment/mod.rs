@@ -125,6 +125,8 @@ pub struct Target {
     /// Survive losing this share of the instances at once (a zone), checked by
     /// crashing them; `None` for no such check.
     pub survive_loss: Option<f64>,
+    /// A managed service to compare with (a price table of `models/pricing/`).
+    pub managed: Option<String>,
 }
 
 /// `[target] redundancy`: spare instances beyond the steady state's count.
@@ -277,6 +279,7 @@ fn load_inner(
             bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
             redundancy: t.redundancy.v,
             survive_loss: t.survive_loss.v,
+            managed: t.managed.v.clone(),
         },
         charts: base_filled
             .charts

@@ -300,6 +300,7 @@ key_sections! {
         bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
         redundancy: Redundancy = Redundancy::None;
         survive_loss: Option<f64> = None, check fraction_if_set;
+        managed: Option<String> = None, check price_table_if_set;
     }
 
     /// One `[[faults]]` table.

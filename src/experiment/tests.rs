@@ -673,6 +673,7 @@ fn charts_and_target() {
             bandwidth_cost_per_gb: Some(0.09),
             redundancy: Default::default(),
             survive_loss: None,
+            managed: None,
         }
     );
     assert_eq!(e.base.target_utilization, 0.5);

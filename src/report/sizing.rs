@@ -39,6 +39,16 @@ pub const CSV_COLUMNS: &[&str] = &[
     "latency_p99_s",
     "egress_gb_per_month",
     "monthly_cost",
+    "instance_cost",
+    "egress_cost",
+    "managed_service",
+    "managed_messages_per_month",
+    "managed_connection_minutes_per_month",
+    "managed_messages_cost",
+    "managed_connections_cost",
+    "managed_egress_cost",
+    "managed_base_cost",
+    "managed_monthly_cost",
     "method",
     "redundancy",
     "survive_loss",
@@ -94,6 +104,7 @@ impl Value {
 fn cells(r: &Sizing) -> Vec<Value> {
     use Value::*;
     let sized = r.instances_needed.is_some();
+    let managed = r.managed.as_ref();
     let storm = match &r.failover {
         Some(FailoverCheck::Checked { storm, .. }) => Some(storm),
         _ => None,
@@ -124,6 +135,16 @@ fn cells(r: &Sizing) -> Vec<Value> {
         Num(r.latency_p99_s),
         Num(r.egress_gb_per_month),
         r.monthly_cost.map_or(Empty, Num),
+        r.instance_cost.map_or(Empty, Num),
+        r.egress_cost.map_or(Empty, Num),
+        managed.map_or(Empty, |m| Text(m.service.clone())),
+        managed.map_or(Empty, |m| Num(m.messages_per_month)),
+        managed.map_or(Empty, |m| Num(m.connection_minutes_per_month)),
+        managed.map_or(Empty, |m| Num(m.messages_cost)),
+        managed.map_or(Empty, |m| Num(m.connections_cost)),
+        managed.map_or(Empty, |m| Num(m.egress_cost)),
+        managed.map_or(Empty, |m| Num(m.base_cost)),
+        managed.map_or(Empty, |m| Num(m.total())),
         // No deployment was measured when none meets the target.
         if sized {
             Text(method_name(r.method).to_string())
@@ -163,6 +184,38 @@ pub fn verdict_name(survived: Option<bool>) -> &'static str {
         Some(false) => "fails",
         None => "not-checked",
     }
+}
+
+/// The monthly cost split, self-hosted and managed, in words.
+pub fn cost_text(r: &Sizing) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(total) = r.monthly_cost {
+        let split = [
+            r.instance_cost.map(|c| format!("{} instances", money(c))),
+            r.egress_cost.map(|c| format!("{} egress", money(c))),
+        ];
+        let split: Vec<String> = split.into_iter().flatten().collect();
+        parts.push(format!(
+            "self-hosted {} a month ({}; the backplane is not priced)",
+            money(total),
+            split.join(" + ")
+        ));
+    }
+    if let Some(m) = &r.managed {
+        parts.push(format!(
+            "bought from {}: {} a month ({} messages {} + {} connection-minutes {} + \
+             egress {} + base {})",
+            m.service,
+            money(m.total()),
+            human::count(m.messages_per_month),
+            money(m.messages_cost),
+            human::count(m.connection_minutes_per_month),
+            money(m.connections_cost),
+            money(m.egress_cost),
+            money(m.base_cost)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The redundancy check in words (the line under the table).
@@ -510,15 +563,15 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
     }
     s.push_str("\n\n");
     s.push_str(
-        "| Technique | Instances | Runs out first | Max clients/instance | Memory (all) | Down | Up | Requests/s | p99 | Monthly cost | Method |\n",
+        "| Technique | Instances | Runs out first | Max clients/instance | Memory (all) | Down | Up | Requests/s | p99 | Monthly cost | Managed/month | Method |\n",
     );
-    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     let rate = |v: f64| format!("{}/s", human::bytes(v, false));
     for r in rows {
         let dash = || "—".to_string();
         let or_dash = |v: f64, f: &dyn Fn(f64) -> String| if v.is_finite() { f(v) } else { dash() };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.technique.title(),
             instances_cell(r),
             runs_out_cell(r),
@@ -529,6 +582,7 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
             or_dash(r.requests_per_s, &human::count),
             human::duration(r.latency_p99_s, false),
             r.monthly_cost.map_or_else(dash, money),
+            r.managed.as_ref().map_or_else(dash, |m| money(m.total())),
             if r.instances_needed.is_some() {
                 method_name(r.method).to_string()
             } else {
@@ -557,6 +611,9 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
                 resource_meaning(r.limiting_resource),
                 human::percent(r.limiting_use)
             ));
+        }
+        if let Some(text) = cost_text(r) {
+            s.push_str(&format!("; {text}"));
         }
         if let Some(text) = failover_text(r) {
             s.push_str(&format!("; {text}"));
@@ -605,6 +662,7 @@ mod tests {
             bandwidth_cost_per_gb: None,
             redundancy: Default::default(),
             survive_loss: None,
+            managed: None,
         }
     }
 
@@ -632,6 +690,9 @@ mod tests {
             latency_p99_s: 3.047161855,
             egress_gb_per_month: f64::NAN,
             monthly_cost: None,
+            instance_cost: None,
+            egress_cost: None,
+            managed: None,
             method: Method::Full,
             simulations: 1,
             warmup_s: f64::NAN,
@@ -671,7 +732,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,none,,,,,,,,,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );
@@ -680,7 +741,7 @@ mod tests {
             "Sizing for 1,000,000 clients: p99 ≤ 1 s, CPU ≤ 70%, $0.34/instance-hour\n"
         ));
         assert!(md.contains(
-            "| Short polling | none meets it | latency | none | — | — | — | — | 3.05 s | — | — |"
+            "| Short polling | none meets it | latency | none | — | — | — | — | 3.05 s | — | — | — |"
         ));
         assert!(md.contains("- Short polling: no instance count meets the target: p99 is 3.05 s"));
         assert!(!md.contains("\nMethod "), "no deployment, no method: {md}");

@@ -43,6 +43,7 @@ mod tests {
             bandwidth_cost_per_gb: None,
             redundancy: Default::default(),
             survive_loss: None,
+            managed: None,
         }
     }
 

@@ -184,6 +184,7 @@ mod tests {
             bandwidth_cost_per_gb: None,
             redundancy,
             survive_loss,
+            managed: None,
         }
     }
 

@@ -51,6 +51,7 @@ pub mod cost;
 pub mod error;
 pub mod failover;
 pub mod limits;
+pub mod pricing;
 pub mod search;
 pub mod searcher;
 pub mod warmup;
@@ -202,6 +203,13 @@ pub struct Sizing {
     /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`;
     /// `None` without prices.
     pub monthly_cost: Option<f64>,
+    /// The two parts of `monthly_cost`: instances × 730 h × price, and egress × price
+    /// (`None` without that price).
+    pub instance_cost: Option<f64>,
+    pub egress_cost: Option<f64>,
+    /// The same deployment bought from `[target] managed` instead (`None` when not
+    /// asked, or the service does not speak the technique).
+    pub managed: Option<pricing::ManagedCost>,
     pub method: Method,
     /// Simulations the search ran.
     pub simulations: u32,

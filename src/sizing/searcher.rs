@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use super::cost::{egress_gb_per_month, monthly_cost};
+use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
 use super::error::{SearchError, SizingError};
 use super::failover::{self, Failure, Storm};
 use super::limits::{Limits, Load};
+use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
 use super::{FailoverCheck, Note, Options, Sizing};
@@ -293,6 +294,9 @@ impl Searcher {
                 latency_p99_s: floor_p99_s,
                 egress_gb_per_month: f64::NAN,
                 monthly_cost: None,
+                instance_cost: None,
+                egress_cost: None,
+                managed: None,
                 method: Method::Full,
                 simulations: self.simulations,
                 warmup_s: f64::NAN,
@@ -352,6 +356,32 @@ impl Searcher {
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
                     monthly_cost: monthly_cost(k, egress_gb_per_month, &self.target),
+                    instance_cost: self
+                        .target
+                        .instance_hour_cost
+                        .map(|p| k as f64 * HOURS_PER_MONTH * p),
+                    egress_cost: self
+                        .target
+                        .bandwidth_cost_per_gb
+                        .map(|p| egress_gb_per_month * p),
+                    managed: self
+                        .target
+                        .managed
+                        .as_deref()
+                        .and_then(pricing::table)
+                        .and_then(|table| {
+                            let counts = Counts {
+                                deliveries_per_s: t.deliveries / load.duration_s.max(1e-9) * scale,
+                                connections_mean: t.connections_mean * scale,
+                                egress_gb_per_month,
+                            };
+                            managed_cost(
+                                &table,
+                                &self.base,
+                                counts,
+                                self.target.bandwidth_cost_per_gb,
+                            )
+                        }),
                     method,
                     simulations: self.simulations,
                     warmup_s: load.warmup_s,
@@ -376,6 +406,7 @@ mod tests {
             bandwidth_cost_per_gb: None,
             redundancy: Default::default(),
             survive_loss: None,
+            managed: None,
         }
     }
 
