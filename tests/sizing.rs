@@ -20,6 +20,7 @@ fn target() -> Target {
         redundancy: Default::default(),
         survive_loss: None,
         managed: None,
+        max_new_connections_per_s: None,
     }
 }
 
@@ -471,4 +472,31 @@ managed = "aws-apigw-websocket"
     let total = ws.instance_cost.unwrap() + ws.egress_cost.unwrap();
     assert!((ws.monthly_cost.unwrap() - total).abs() < 1e-9);
     assert!((ws.instance_cost.unwrap() - HOURS_PER_MONTH * 0.34).abs() < 1e-9);
+}
+
+/// A deployment-wide cap on new connections: the steady WebSocket state opens almost
+/// none, but the failover storm's peak exceeds 1,000/s, and the answer says so (more
+/// instances cannot lift an account's cap).
+#[test]
+fn a_storm_above_the_new_connection_cap_is_named() {
+    let text = FAILOVER.replace(
+        "redundancy = \"n+1\"",
+        "redundancy = \"n+1\"\nmax_new_connections_per_s = 1000",
+    );
+    let exp = experiment::load_str("failover.toml", &text, &[]).unwrap();
+    let r = sizing::size(&exp, &options(), &|_| {})
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(r.new_connections_cap_use < 0.1, "{r:?}");
+    assert!(
+        r.notes.iter().any(|n| matches!(
+            n,
+            sizing::Note::OverConnectionCap { storm: true, cap, .. } if *cap == 1000.0
+        )),
+        "{:?}",
+        r.notes
+    );
+    let md = sizing_markdown(&[r], &exp.target);
+    assert!(md.contains("the failover storm peaks at"), "{md}");
 }

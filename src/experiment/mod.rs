@@ -127,6 +127,9 @@ pub struct Target {
     pub survive_loss: Option<f64>,
     /// A managed service to compare with (a price table of `models/pricing/`).
     pub managed: Option<String>,
+    /// Deployment-wide cap on new connections per second (a gateway's per-account
+    /// limit); `None` for none.
+    pub max_new_connections_per_s: Option<f64>,
 }
 
 /// `[target] redundancy`: spare instances beyond the steady state's count.
@@ -277,9 +280,10 @@ fn load_inner(
             utilization: t.utilization.v,
             instance_hour_cost: t.instance_hour_cost.v,
             bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
-            redundancy: t.redundancy.v,
+            redundancy: t.redundancy.v.unwrap_or_default(),
             survive_loss: t.survive_loss.v,
             managed: t.managed.v.clone(),
+            max_new_connections_per_s: t.max_new_connections_per_s.v,
         },
         charts: base_filled
             .charts

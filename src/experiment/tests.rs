@@ -674,6 +674,7 @@ fn charts_and_target() {
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,
+            max_new_connections_per_s: None,
         }
     );
     assert_eq!(e.base.target_utilization, 0.5);

@@ -36,6 +36,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "bytes_down_per_s",
     "bytes_up_per_s",
     "requests_per_s",
+    "handshakes_per_s",
+    "new_connections_cap_use",
     "latency_p99_s",
     "egress_gb_per_month",
     "monthly_cost",
@@ -132,6 +134,8 @@ fn cells(r: &Sizing) -> Vec<Value> {
         Num(r.bytes_down_per_s),
         Num(r.bytes_up_per_s),
         Num(r.requests_per_s),
+        Num(r.handshakes_per_s),
+        Num(r.new_connections_cap_use),
         Num(r.latency_p99_s),
         Num(r.egress_gb_per_month),
         r.monthly_cost.map_or(Empty, Num),
@@ -343,6 +347,21 @@ pub fn note_text(note: &Note) -> String {
         Note::WarmupExtended { warmup_s } => format!(
             "warm-up extended to {} so the start-up connection storm drains before measuring",
             human::duration(warmup_s, true)
+        ),
+        Note::OverConnectionCap {
+            handshakes_per_s,
+            cap,
+            storm,
+        } => format!(
+            "{} {} new connections/s, above the cap of {}/s (max_new_connections_per_s): \
+             the gateway refuses the rest whatever the instance count",
+            if storm {
+                "the failover storm peaks at"
+            } else {
+                "the steady state needs"
+            },
+            human::count(handshakes_per_s),
+            human::count(cap)
         ),
         Note::AtCap {
             clients,
@@ -663,6 +682,7 @@ mod tests {
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,
+            max_new_connections_per_s: None,
         }
     }
 
@@ -687,6 +707,8 @@ mod tests {
             bytes_down_per_s: f64::NAN,
             bytes_up_per_s: f64::NAN,
             requests_per_s: f64::NAN,
+            handshakes_per_s: f64::NAN,
+            new_connections_cap_use: f64::NAN,
             latency_p99_s: 3.047161855,
             egress_gb_per_month: f64::NAN,
             monthly_cost: None,
@@ -732,7 +754,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );

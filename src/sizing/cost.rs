@@ -44,6 +44,7 @@ mod tests {
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,
+            max_new_connections_per_s: None,
         }
     }
 

@@ -185,6 +185,7 @@ mod tests {
             redundancy,
             survive_loss,
             managed: None,
+            max_new_connections_per_s: None,
         }
     }
 

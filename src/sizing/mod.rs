@@ -47,6 +47,7 @@
 //! should say beside its numbers is a [`Note`]. The words, `sizing.csv` and the Markdown
 //! table are `report::sizing`'s.
 
+pub mod churn;
 pub mod cost;
 pub mod error;
 pub mod failover;
@@ -115,6 +116,14 @@ pub enum Note {
     StartWindowStretched { start_window_s: f64, warmup_s: f64 },
     /// The warm-up was extended to `warmup_s` so the start-up storm drained.
     WarmupExtended { warmup_s: f64 },
+    /// The deployment needs `handshakes_per_s` new connections per second in the
+    /// steady state (or `storm_peak` at a failover storm's peak), above the
+    /// deployment-wide cap `cap`: more instances cannot help.
+    OverConnectionCap {
+        handshakes_per_s: f64,
+        cap: f64,
+        storm: bool,
+    },
     /// One instance holds all `clients` clients, so the search stopped there: nothing
     /// runs out yet, `closest` is the closest to its limit, and the pilot run predicts
     /// `predicted` clients per instance by slots, memory and CPU.
@@ -197,6 +206,11 @@ pub struct Sizing {
     pub bytes_down_per_s: f64,
     pub bytes_up_per_s: f64,
     pub requests_per_s: f64,
+    /// New connections per second the deployment needs in the steady state
+    /// ([`churn::steady_handshakes_per_s`]).
+    pub handshakes_per_s: f64,
+    /// `handshakes_per_s` ÷ `[target] max_new_connections_per_s` (NaN without a cap).
+    pub new_connections_cap_use: f64,
     pub latency_p99_s: f64,
     /// Server → client bytes per month (egress, what clouds bill), GB.
     pub egress_gb_per_month: f64,

@@ -17,7 +17,7 @@ use super::limits::{Limits, Load};
 use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
-use super::{FailoverCheck, Note, Options, Sizing};
+use super::{FailoverCheck, Note, Options, Sizing, churn};
 use crate::experiment::Target;
 use crate::results::RunOutput;
 use crate::runner::run_scenarios;
@@ -291,6 +291,8 @@ impl Searcher {
                 bytes_down_per_s: f64::NAN,
                 bytes_up_per_s: f64::NAN,
                 requests_per_s: f64::NAN,
+                handshakes_per_s: f64::NAN,
+                new_connections_cap_use: f64::NAN,
                 latency_p99_s: floor_p99_s,
                 egress_gb_per_month: f64::NAN,
                 monthly_cost: None,
@@ -324,6 +326,31 @@ impl Searcher {
                     });
                 }
                 notes.extend(adjustment(&self.base, &load));
+                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale);
+                let cap = self.target.max_new_connections_per_s;
+                let failover = match &self.check {
+                    Check::Done(check) => check.clone(),
+                    _ => None,
+                };
+                if let Some(cap) = cap {
+                    let storm_peak = match &failover {
+                        Some(FailoverCheck::Checked { storm, .. }) => storm.handshakes_per_s_peak,
+                        _ => 0.0,
+                    };
+                    if handshakes_per_s > cap {
+                        notes.push(Note::OverConnectionCap {
+                            handshakes_per_s,
+                            cap,
+                            storm: false,
+                        });
+                    } else if storm_peak > cap {
+                        notes.push(Note::OverConnectionCap {
+                            handshakes_per_s: storm_peak,
+                            cap,
+                            storm: true,
+                        });
+                    }
+                }
                 if capacity.at_cap {
                     notes.push(Note::AtCap {
                         clients: capacity.max_clients,
@@ -342,10 +369,7 @@ impl Searcher {
                     max_clients_below: capacity.infeasible,
                     redundancy: self.target.redundancy,
                     survive_loss: self.target.survive_loss,
-                    failover: match &self.check {
-                        Check::Done(check) => check.clone(),
-                        _ => None,
-                    },
+                    failover,
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
@@ -353,6 +377,8 @@ impl Searcher {
                     bytes_down_per_s: t.bytes_down_per_s * scale,
                     bytes_up_per_s: t.bytes_up_per_s * scale,
                     requests_per_s: t.requests_per_s * scale,
+                    handshakes_per_s,
+                    new_connections_cap_use: churn::cap_use(handshakes_per_s, cap),
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
                     monthly_cost: monthly_cost(k, egress_gb_per_month, &self.target),
@@ -407,6 +433,7 @@ mod tests {
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,
+            max_new_connections_per_s: None,
         }
     }
 
