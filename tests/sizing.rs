@@ -17,6 +17,10 @@ fn target() -> Target {
         utilization: 0.7,
         instance_hour_cost: None,
         bandwidth_cost_per_gb: None,
+        redundancy: Default::default(),
+        survive_loss: None,
+        managed: None,
+        max_new_connections_per_s: None,
     }
 }
 
@@ -301,6 +305,13 @@ fn the_command_prints_the_table_and_writes_the_same_csv_for_any_jobs() {
     rtsim_size(&file, &two, "2").success();
     let csv = std::fs::read(one.join("sizing.csv")).unwrap();
     assert_eq!(csv, std::fs::read(two.join("sizing.csv")).unwrap());
+    for f in ["sizing.json", "sizing.md", "charts/sizing-instances.svg"] {
+        let a = std::fs::read(one.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(a, std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("sizing.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 2);
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 3);
 }
 
@@ -322,4 +333,170 @@ fn the_command_refuses_faults_with_exit_code_2_and_writes_nothing() {
         ))
         .stderr(predicate::str::contains("has 1 scheduled [[faults]]"));
     assert!(!out.join("sizing.csv").exists());
+}
+
+/// A WebSocket deployment whose steady state fits one instance, sized N+1 (two
+/// instances): when one crashes, its 1,500 clients reconnect onto the survivor. With
+/// backoff jitter 0 they all come back in the same instant, 1,500 TLS handshakes queue
+/// on 2 cores (~0.8 s of work) and p99 through the storm breaks the 1.3 s target, so
+/// the plan adds an instance; with full jitter they spread over the first second and
+/// two instances survive. The storm's peak is reported either way.
+const FAILOVER: &str = r#"
+name = "failover"
+duration = "10s"
+warmup = "3s"
+techniques = ["websocket"]
+[workload]
+clients = 3000
+rate = 0.5
+[network]
+tls = "1.3"
+rtt = "50ms"
+[server]
+cores = 2
+tls_handshake_cpu = "1ms"
+[websocket]
+heartbeat = "25s"
+backoff = { initial = "1s", max = "30s", jitter = 0.0 }
+resume = true
+[target]
+latency_p99 = "1.3s"
+utilization = 0.7
+redundancy = "n+1"
+"#;
+
+fn failover_row(jitter: &str) -> sizing::Sizing {
+    let text = FAILOVER.replace("jitter = 0.0", &format!("jitter = {jitter}"));
+    let exp = experiment::load_str("failover.toml", &text, &[]).unwrap();
+    let mut rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
+    rows.pop().unwrap()
+}
+
+#[test]
+fn n_plus_1_without_jitter_fails_the_storm_and_with_jitter_survives() {
+    use rtsim::sizing::FailoverCheck;
+    let herd = failover_row("0.0");
+    assert_eq!(herd.instances_needed, Some(1), "{herd:?}");
+    let Some(FailoverCheck::Checked { plan, storm, tried }) = &herd.failover else {
+        panic!("checked: {:?}", herd.failover)
+    };
+    assert_eq!((plan.instances, plan.lost), (2, 1));
+    // Two instances broke the latency target through the storm ...
+    let first = &tried[0];
+    assert_eq!(first.failure.instances, 2);
+    assert_eq!(first.failed_on, Some(Resource::Latency), "{first:?}");
+    assert!(first.latency_p99_s > 1.3, "{first:?}");
+    // ... all 1,500 refugees in one bucket of 250 ms: ≥ 1,500 × 4 handshakes/s.
+    assert!(first.handshakes_per_s_peak >= 5_000.0, "{first:?}");
+    assert!(first.cpu_peak > 0.9, "{first:?}");
+    // ... so the plan adds instances until the survivors hold it.
+    assert!(storm.survived() && storm.failure.instances > 2, "{storm:?}");
+
+    let spread = failover_row("1.0");
+    let Some(FailoverCheck::Checked { storm, tried, .. }) = &spread.failover else {
+        panic!("checked: {:?}", spread.failover)
+    };
+    assert!(tried.is_empty(), "{tried:?}");
+    assert_eq!(storm.failure.instances, 2);
+    assert!(storm.survived(), "{storm:?}");
+    assert!(storm.latency_p99_s < 1.3, "{storm:?}");
+    // Spread over a second: a fraction of the herd's peak.
+    assert!(storm.handshakes_per_s_peak < first.handshakes_per_s_peak / 2.0);
+    // The verdict and the peak are columns.
+    let csv = String::from_utf8(sizing_csv(&[herd, spread])).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows[0][col("redundancy")], "n+1");
+    assert_eq!(rows[0][col("failover_verdict")], "survives");
+    assert_eq!(rows[1][col("instances_planned")], "2");
+    assert!(!rows[1][col("storm_handshakes_per_s_peak")].is_empty());
+}
+
+/// The managed bill is the price table's arithmetic on the simulated counts: the
+/// WebSocket row's messages are its deliveries plus the chat messages its clients send
+/// (32 KB units), its connection-minutes the mean open connections, priced at $1.00
+/// and $0.25 per million; SSE is not spoken by API Gateway WebSocket.
+#[test]
+fn managed_cost_is_the_price_tables_arithmetic_on_the_simulated_counts() {
+    let text = r#"
+name = "managed"
+duration = "4s"
+warmup = "2s"
+techniques = ["sse", "websocket"]
+[workload]
+clients = 300
+pattern = "chat"
+room_size = 10
+rate = 0.2
+payload = "100B"
+[network]
+tls = "none"
+[target]
+utilization = 0.7
+instance_hour_cost = 0.34
+bandwidth_cost_per_gb = 0.09
+managed = "aws-apigw-websocket"
+"#;
+    let exp = experiment::load_str("managed.toml", text, &[]).unwrap();
+    let rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
+    assert!(rows[0].managed.is_none(), "SSE: {:?}", rows[0].managed);
+    let ws = &rows[1];
+    let m = ws.managed.as_ref().expect("WebSockets are priced");
+    // The deployment run's own counts (one instance holds 300).
+    let mut sc = exp.base.clone();
+    sc.technique = rtsim::scenario::Technique::Websocket;
+    let searcher = Searcher::new(&sc, &exp.target, &options());
+    let run = searcher.scenario(300, 1).unwrap();
+    let out = rtsim::runner::run_scenarios(std::slice::from_ref(&run), 1, &|_, _| {})
+        .unwrap()
+        .pop()
+        .unwrap();
+    let month = HOURS_PER_MONTH * 3600.0;
+    let deliveries_per_s = out.metrics.deliveries / (run.duration as f64 / S as f64);
+    let messages = (deliveries_per_s + 300.0 * 0.2) * month;
+    assert!(
+        (m.messages_per_month - messages).abs() < 1e-6 * messages,
+        "{m:?}"
+    );
+    assert!((m.messages_cost - messages / 1e6 * 1.00).abs() < 1e-9 * messages);
+    let minutes = out.metrics.connections_mean * HOURS_PER_MONTH * 60.0;
+    assert!((m.connection_minutes_per_month - minutes).abs() < 1e-6 * minutes);
+    assert!((m.connections_cost - minutes / 1e6 * 0.25).abs() < 1e-9 * minutes);
+    assert!((m.egress_cost - ws.egress_gb_per_month * 0.09).abs() < 1e-9);
+    // The self-hosted split adds up.
+    let total = ws.instance_cost.unwrap() + ws.egress_cost.unwrap();
+    assert!((ws.monthly_cost.unwrap() - total).abs() < 1e-9);
+    assert!((ws.instance_cost.unwrap() - HOURS_PER_MONTH * 0.34).abs() < 1e-9);
+}
+
+/// A deployment-wide cap on new connections: the steady WebSocket state opens almost
+/// none, but the failover storm's peak exceeds 1,000/s, and the answer says so (more
+/// instances cannot lift an account's cap).
+#[test]
+fn a_storm_above_the_new_connection_cap_is_named() {
+    let text = FAILOVER.replace(
+        "redundancy = \"n+1\"",
+        "redundancy = \"n+1\"\nmax_new_connections_per_s = 1000",
+    );
+    let exp = experiment::load_str("failover.toml", &text, &[]).unwrap();
+    let r = sizing::size(&exp, &options(), &|_| {})
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(r.new_connections_cap_use < 0.1, "{r:?}");
+    assert!(
+        r.notes.iter().any(|n| matches!(
+            n,
+            sizing::Note::OverConnectionCap { storm: true, cap, .. } if *cap == 1000.0
+        )),
+        "{:?}",
+        r.notes
+    );
+    let md = sizing_markdown(&[r], &exp.target);
+    assert!(md.contains("the failover storm peaks at"), "{md}");
 }

@@ -267,6 +267,35 @@ pub(crate) fn fraction(u: &Val<f64>, key: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The name of a built-in price table (`models/pricing/`), if set.
+pub(crate) fn price_table_if_set(name: &Val<Option<String>>, key: &str) -> Result<(), Problem> {
+    match &name.v {
+        Some(n) if !crate::sizing::pricing::NAMES.contains(&n.as_str()) => Err(Problem::new(
+            &name.loc,
+            format!(
+                "the name of a price table of models/pricing/: {}",
+                crate::sizing::pricing::NAMES.join(", ")
+            ),
+            format!("{n:?}"),
+        )
+        .for_key(key)),
+        _ => Ok(()),
+    }
+}
+
+/// A fraction above 0 and below 1, if set.
+pub(crate) fn fraction_if_set(u: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
+    match u.v {
+        Some(f) if !(f > 0.0 && f < 1.0) => Err(Problem::new(
+            &u.loc,
+            "a fraction above 0 and below 1 (the share of instances lost at once)",
+            f.to_string(),
+        )
+        .for_key(key)),
+        _ => Ok(()),
+    }
+}
+
 /// A cost of 0 or more, when the key is written at all.
 pub(crate) fn cost_if_set(cost: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
     match cost.v {

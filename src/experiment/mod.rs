@@ -119,6 +119,46 @@ pub struct Target {
     pub utilization: f64,
     pub instance_hour_cost: Option<f64>,
     pub bandwidth_cost_per_gb: Option<f64>,
+    /// Spare instances beyond what the steady state needs, checked by crashing as many
+    /// at steady state.
+    pub redundancy: Redundancy,
+    /// Survive losing this share of the instances at once (a zone), checked by
+    /// crashing them; `None` for no such check.
+    pub survive_loss: Option<f64>,
+    /// A managed service to compare with (a price table of `models/pricing/`).
+    pub managed: Option<String>,
+    /// Deployment-wide cap on new connections per second (a gateway's per-account
+    /// limit); `None` for none.
+    pub max_new_connections_per_s: Option<f64>,
+}
+
+/// `[target] redundancy`: spare instances beyond the steady state's count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Redundancy {
+    #[default]
+    None,
+    NPlus1,
+    NPlus2,
+}
+
+impl Redundancy {
+    /// Spare instances (and instances the failure check crashes).
+    pub fn spares(self) -> u32 {
+        match self {
+            Redundancy::None => 0,
+            Redundancy::NPlus1 => 1,
+            Redundancy::NPlus2 => 2,
+        }
+    }
+
+    /// As written in a file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Redundancy::None => "none",
+            Redundancy::NPlus1 => "n+1",
+            Redundancy::NPlus2 => "n+2",
+        }
+    }
 }
 
 impl Experiment {
@@ -240,6 +280,10 @@ fn load_inner(
             utilization: t.utilization.v,
             instance_hour_cost: t.instance_hour_cost.v,
             bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
+            redundancy: t.redundancy.v.unwrap_or_default(),
+            survive_loss: t.survive_loss.v,
+            managed: t.managed.v.clone(),
+            max_new_connections_per_s: t.max_new_connections_per_s.v,
         },
         charts: base_filled
             .charts

@@ -23,6 +23,7 @@ use crate::scenario::{
     PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
+use super::Redundancy;
 use super::checks::*;
 use super::document::{expect_table, unknown_key};
 use super::error::{Loc, Problem};
@@ -296,6 +297,11 @@ key_sections! {
         utilization: f64 = 0.7, check fraction;
         instance_hour_cost: Option<f64> = None, check cost_if_set;
         bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
+        // An option, so a file that does not ask for redundancy resolves as before.
+        redundancy: Option<Redundancy> = None;
+        survive_loss: Option<f64> = None, check fraction_if_set;
+        managed: Option<String> = None, check price_table_if_set;
+        max_new_connections_per_s: Option<f64> = None, check cost_if_set;
     }
 
     /// One `[[faults]]` table.

@@ -672,6 +672,10 @@ fn charts_and_target() {
             utilization: 0.5,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: Some(0.09),
+            redundancy: Default::default(),
+            survive_loss: None,
+            managed: None,
+            max_new_connections_per_s: None,
         }
     );
     assert_eq!(e.base.target_utilization, 0.5);

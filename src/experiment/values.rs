@@ -16,6 +16,7 @@ use crate::scenario::{
     PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
+use super::Redundancy;
 use super::error::Problem;
 use super::node::{Kind, Node};
 use crate::units::text as units;
@@ -93,6 +94,7 @@ field_is_value!(
     Concurrency,
     PollSchedule,
     FaultKind,
+    Redundancy,
     Tls,
     Browser,
     EmptyAnswer,
@@ -435,6 +437,11 @@ pub(crate) enum FaultKind {
     Crash,
 }
 named_enum!(FaultKind { "crash" => FaultKind::Crash });
+named_enum!(Redundancy {
+    "none" => Redundancy::None,
+    "n+1" => Redundancy::NPlus1,
+    "n+2" => Redundancy::NPlus2,
+});
 
 const TLS_EXPECTED: &str = "one of \"none\", \"1.2\", \"1.3\"";
 

@@ -45,7 +45,7 @@ use crate::columns::{ChartSpec, TheoryCells};
 use crate::results::Row;
 use crate::scenario::Technique;
 
-pub use self::charts::{draw_charts, draw_custom_charts};
+pub use self::charts::{draw_charts, draw_custom_charts, draw_sizing_chart};
 pub use self::csv::results_csv;
 pub use self::error::{CellError, ChartError, ReadError, ReportError};
 pub use self::json::results_json;

@@ -8,19 +8,27 @@
 use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
-use crate::sizing::{Method, Note, Resource, Simulated, Sizing};
+use crate::sizing::{FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
 /// `sizing.csv`: the file name in the output folder.
 pub const CSV_FILE_NAME: &str = "sizing.csv";
+/// `sizing.json`: the same rows, keys = the CSV header.
+pub const JSON_FILE_NAME: &str = "sizing.json";
+/// `sizing.md`: the Markdown answer printed on stdout.
+pub const MARKDOWN_FILE_NAME: &str = "sizing.md";
 
-/// `sizing.csv` columns, in order.
+/// `sizing.csv` columns, in order (= the keys of each `sizing.json` row).
 pub const CSV_COLUMNS: &[&str] = &[
     "technique",
     "clients",
     "instances_needed",
     "limiting_resource",
+    "runs_out",
+    "limiting_use",
     "max_clients_per_instance",
+    "max_clients_at_least",
+    "max_clients_below",
     "connections_per_instance",
     "memory_per_instance_bytes",
     "memory_bytes",
@@ -28,14 +36,258 @@ pub const CSV_COLUMNS: &[&str] = &[
     "bytes_down_per_s",
     "bytes_up_per_s",
     "requests_per_s",
+    "handshakes_per_s",
+    "new_connections_cap_use",
     "latency_p99_s",
     "egress_gb_per_month",
     "monthly_cost",
+    "instance_cost",
+    "egress_cost",
+    "managed_service",
+    "managed_messages_per_month",
+    "managed_connection_minutes_per_month",
+    "managed_messages_cost",
+    "managed_connections_cost",
+    "managed_egress_cost",
+    "managed_base_cost",
+    "managed_monthly_cost",
     "method",
+    "redundancy",
+    "survive_loss",
+    "instances_planned",
+    "failover_lost",
+    "failover_verdict",
+    "failover_failed_on",
+    "storm_handshakes_per_s_peak",
+    "storm_cpu_peak",
+    "storm_cpu_mean",
+    "storm_queue_wait_mean_s",
+    "storm_latency_p99_s",
+    "storm_latency_max_s",
     "simulations",
     "warmup_s",
     "note",
 ];
+
+/// One cell of a sizing row, for the CSV and the JSON alike.
+#[derive(Clone, Debug, PartialEq)]
+enum Value {
+    Text(String),
+    Int(u64),
+    /// Non-finite numbers are empty cells (`null`).
+    Num(f64),
+    Bool(bool),
+    Empty,
+}
+
+impl Value {
+    fn csv(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Num(v) if v.is_finite() => machine_number(*v),
+            Value::Bool(b) => b.to_string(),
+            Value::Num(_) | Value::Empty => String::new(),
+        }
+    }
+
+    fn json(&self) -> String {
+        match self {
+            Value::Text(s) => serde_json::to_string(s).expect("a string always serializes"),
+            Value::Int(i) => i.to_string(),
+            Value::Num(v) if v.is_finite() => machine_number(*v),
+            Value::Bool(b) => b.to_string(),
+            Value::Num(_) | Value::Empty => "null".to_string(),
+        }
+    }
+}
+
+/// A row's cells in [`CSV_COLUMNS`] order.
+fn cells(r: &Sizing) -> Vec<Value> {
+    use Value::*;
+    let sized = r.instances_needed.is_some();
+    let managed = r.managed.as_ref();
+    let storm = match &r.failover {
+        Some(FailoverCheck::Checked { storm, .. }) => Some(storm),
+        _ => None,
+    };
+    let cells = vec![
+        Text(r.technique.name().to_string()),
+        Int(r.clients),
+        r.instances_needed.map_or(Empty, |k| Int(k as u64)),
+        Text(resource_name(r.limiting_resource).to_string()),
+        // Nothing runs out when one instance holds everyone (the search's cap); when no
+        // count meets the target, the limiting resource ran out at every count.
+        Bool(!r.at_cap),
+        Num(r.limiting_use),
+        if sized {
+            Int(r.max_clients_per_instance)
+        } else {
+            Empty
+        },
+        Bool(r.at_cap),
+        r.max_clients_below.map_or(Empty, Int),
+        Num(r.connections_per_instance),
+        Num(r.memory_per_instance_bytes),
+        Num(r.memory_bytes),
+        Num(r.cpu_utilization),
+        Num(r.bytes_down_per_s),
+        Num(r.bytes_up_per_s),
+        Num(r.requests_per_s),
+        Num(r.handshakes_per_s),
+        Num(r.new_connections_cap_use),
+        Num(r.latency_p99_s),
+        Num(r.egress_gb_per_month),
+        r.monthly_cost.map_or(Empty, Num),
+        r.instance_cost.map_or(Empty, Num),
+        r.egress_cost.map_or(Empty, Num),
+        managed.map_or(Empty, |m| Text(m.service.clone())),
+        managed.map_or(Empty, |m| Num(m.messages_per_month)),
+        managed.map_or(Empty, |m| Num(m.connection_minutes_per_month)),
+        managed.map_or(Empty, |m| Num(m.messages_cost)),
+        managed.map_or(Empty, |m| Num(m.connections_cost)),
+        managed.map_or(Empty, |m| Num(m.egress_cost)),
+        managed.map_or(Empty, |m| Num(m.base_cost)),
+        managed.map_or(Empty, |m| Num(m.total())),
+        // No deployment was measured when none meets the target.
+        if sized {
+            Text(method_name(r.method).to_string())
+        } else {
+            Empty
+        },
+        Text(r.redundancy.name().to_string()),
+        r.survive_loss.map_or(Empty, Num),
+        r.failover
+            .as_ref()
+            .map_or(Empty, |f| Int(f.instances() as u64)),
+        storm.map_or(Empty, |s| Int(s.failure.lost as u64)),
+        r.failover
+            .as_ref()
+            .map_or(Empty, |f| Text(verdict_name(f.survived()).to_string())),
+        storm
+            .and_then(|s| s.failed_on)
+            .map_or(Empty, |res| Text(resource_name(res).to_string())),
+        storm.map_or(Empty, |s| Num(s.handshakes_per_s_peak)),
+        storm.map_or(Empty, |s| Num(s.cpu_peak)),
+        storm.map_or(Empty, |s| Num(s.cpu_mean)),
+        storm.map_or(Empty, |s| Num(s.queue_wait_mean_s)),
+        storm.map_or(Empty, |s| Num(s.latency_p99_s)),
+        storm.map_or(Empty, |s| Num(s.latency_max_s)),
+        Int(r.simulations as u64),
+        Num(r.warmup_s),
+        Text(notes_text(&r.notes)),
+    ];
+    debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
+    cells
+}
+
+/// The CSV spelling of a failover verdict: `survives`, `fails`, `not-checked`.
+pub fn verdict_name(survived: Option<bool>) -> &'static str {
+    match survived {
+        Some(true) => "survives",
+        Some(false) => "fails",
+        None => "not-checked",
+    }
+}
+
+/// The monthly cost split, self-hosted and managed, in words.
+pub fn cost_text(r: &Sizing) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(total) = r.monthly_cost {
+        let split = [
+            r.instance_cost.map(|c| format!("{} instances", money(c))),
+            r.egress_cost.map(|c| format!("{} egress", money(c))),
+        ];
+        let split: Vec<String> = split.into_iter().flatten().collect();
+        parts.push(format!(
+            "self-hosted {} a month ({}; the backplane is not priced)",
+            money(total),
+            split.join(" + ")
+        ));
+    }
+    if let Some(m) = &r.managed {
+        parts.push(format!(
+            "bought from {}: {} a month ({} messages {} + {} connection-minutes {} + \
+             egress {} + base {})",
+            m.service,
+            money(m.total()),
+            human::count(m.messages_per_month),
+            money(m.messages_cost),
+            human::count(m.connection_minutes_per_month),
+            money(m.connections_cost),
+            money(m.egress_cost),
+            money(m.base_cost)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The redundancy check in words (the line under the table).
+pub fn failover_text(r: &Sizing) -> Option<String> {
+    let asked = match (r.redundancy.spares(), r.survive_loss) {
+        (_, Some(f)) => format!("survive losing {} of the instances", human::percent(f)),
+        (k, None) => format!(
+            "{} ({k} spare{})",
+            r.redundancy.name(),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    Some(match r.failover.as_ref()? {
+        FailoverCheck::TooLarge { failure, events } => format!(
+            "{asked}: {} instances planned, not checked: the failure run would take ~{} \
+             events",
+            failure.instances,
+            human::count(*events)
+        ),
+        FailoverCheck::Checked { plan, storm, tried } => {
+            let f = storm.failure;
+            let broke = tried.first().map_or(String::new(), |first| {
+                format!(
+                    " ({} broken; p99 {}, {} handshakes/s at peak)",
+                    first
+                        .failed_on
+                        .map_or("unserved clients", |res| resource_meaning(res)),
+                    human::duration(first.latency_p99_s, false),
+                    human::count(first.handshakes_per_s_peak)
+                )
+            });
+            let verdict = match (storm.failed_on, f.instances > plan.instances) {
+                (None, false) => format!(
+                    "{} instances; losing {} at steady state, the survivors hold the target",
+                    f.instances, f.lost
+                ),
+                (None, true) => format!(
+                    "{} instances planned, but losing {} of them broke the target{broke}, so \
+                     the plan adds {}: with {} the survivors hold it",
+                    plan.instances,
+                    plan.lost,
+                    f.instances - plan.instances,
+                    f.instances
+                ),
+                (Some(res), _) => format!(
+                    "FAILS: with {} instances, losing {} at steady state breaks {} on the \
+                     survivors (tried {} to {} instances)",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res),
+                    plan.instances,
+                    f.instances
+                ),
+            };
+            format!(
+                "{asked}: {verdict}. Storm after the crash: {} handshakes/s at peak, \
+                 survivors' CPU {} at peak ({} mean over the window), CPU queue wait {} \
+                 mean, p99 {} (max {})",
+                human::count(storm.handshakes_per_s_peak),
+                human::percent(storm.cpu_peak),
+                human::percent(storm.cpu_mean),
+                human::duration(storm.queue_wait_mean_s, false),
+                human::duration(storm.latency_p99_s, false),
+                human::duration(storm.latency_max_s, false),
+            )
+        }
+    })
+}
 
 /// The CSV spelling of a resource.
 pub fn resource_name(r: Resource) -> &'static str {
@@ -96,6 +348,21 @@ pub fn note_text(note: &Note) -> String {
             "warm-up extended to {} so the start-up connection storm drains before measuring",
             human::duration(warmup_s, true)
         ),
+        Note::OverConnectionCap {
+            handshakes_per_s,
+            cap,
+            storm,
+        } => format!(
+            "{} {} new connections/s, above the cap of {}/s (max_new_connections_per_s): \
+             the gateway refuses the rest whatever the instance count",
+            if storm {
+                "the failover storm peaks at"
+            } else {
+                "the steady state needs"
+            },
+            human::count(handshakes_per_s),
+            human::count(cap)
+        ),
         Note::AtCap {
             clients,
             closest,
@@ -129,43 +396,78 @@ pub fn progress_line(run: &Simulated) -> String {
     )
 }
 
+/// The progress line of a round of sizing simulations (stderr): its runs, their
+/// estimated events and, once a rate is known (estimated events per wall second of the
+/// rounds so far), when the round should end. A search decides its next run from the
+/// last, so later rounds are unknown until they start: the ETA is the round's.
+pub fn round_line(
+    round: u32,
+    runs: usize,
+    events: f64,
+    done_runs: usize,
+    events_per_s: Option<f64>,
+    elapsed_s: f64,
+) -> String {
+    let eta = match events_per_s {
+        Some(rate) if rate > 0.0 => format!(
+            "ETA of this round ~{}",
+            human::duration((events / rate).max(0.1), true)
+        ),
+        _ => "ETA once the first round has run".to_string(),
+    };
+    format!(
+        "round {round}: {runs} run(s), ~{} events; {done_runs} run(s) done in {}; {eta}",
+        human::count(events),
+        human::duration(elapsed_s, true),
+    )
+}
+
 /// The text of `sizing.csv`.
 pub fn sizing_csv(rows: &[Sizing]) -> Vec<u8> {
-    let num = |v: f64| {
-        if v.is_finite() {
-            machine_number(v)
-        } else {
-            String::new()
-        }
-    };
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)
         .expect("writing to memory cannot fail");
     for r in rows {
-        w.write_record([
-            r.technique.name().to_string(),
-            r.clients.to_string(),
-            r.instances_needed.map_or(String::new(), |k| k.to_string()),
-            resource_name(r.limiting_resource).to_string(),
-            r.max_clients_per_instance.to_string(),
-            num(r.connections_per_instance),
-            num(r.memory_per_instance_bytes),
-            num(r.memory_bytes),
-            num(r.cpu_utilization),
-            num(r.bytes_down_per_s),
-            num(r.bytes_up_per_s),
-            num(r.requests_per_s),
-            num(r.latency_p99_s),
-            num(r.egress_gb_per_month),
-            r.monthly_cost.map_or(String::new(), num),
-            method_name(r.method).to_string(),
-            r.simulations.to_string(),
-            num(r.warmup_s),
-            notes_text(&r.notes),
-        ])
-        .expect("writing to memory cannot fail");
+        w.write_record(cells(r).iter().map(Value::csv))
+            .expect("writing to memory cannot fail");
     }
     w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// The text of `sizing.json`: `{"experiment": name, "target": {...}, "rows": [...]}`,
+/// each row with exactly the keys of the `sizing.csv` header in its order; empty cells
+/// are `null`, flags are booleans.
+pub fn sizing_json(rows: &[Sizing], name: &str, target: &Target) -> String {
+    let string = |s: &str| serde_json::to_string(s).expect("a string always serializes");
+    let opt = |v: Option<f64>| Value::Num(v.unwrap_or(f64::NAN)).json();
+    let target = format!(
+        "{{\"latency_p99_s\": {}, \"utilization\": {}, \"instance_hour_cost\": {}, \
+         \"bandwidth_cost_per_gb\": {}}}",
+        opt(target.latency_p99.map(secs)),
+        Value::Num(target.utilization).json(),
+        opt(target.instance_hour_cost),
+        opt(target.bandwidth_cost_per_gb),
+    );
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let pairs: Vec<String> = CSV_COLUMNS
+                .iter()
+                .zip(cells(r))
+                .map(|(k, v)| format!("      {}: {}", string(k), v.json()))
+                .collect();
+            format!("    {{\n{}\n    }}", pairs.join(",\n"))
+        })
+        .collect();
+    let rows = if rows.is_empty() {
+        "[]".to_string()
+    } else {
+        format!("[\n{}\n  ]", rows.join(",\n"))
+    };
+    format!(
+        "{{\n  \"experiment\": {},\n  \"target\": {target},\n  \"rows\": {rows}\n}}\n",
+        string(name)
+    )
 }
 
 fn money(v: f64) -> String {
@@ -176,7 +478,88 @@ fn money(v: f64) -> String {
     }
 }
 
-/// The Markdown sizing table, with a caption stating the target and the method.
+/// The "Instances" cell: the steady state's count, and with redundancy the plan's
+/// and its failover verdict ("2 → 3 (n+1) survives").
+pub fn instances_cell(r: &Sizing) -> String {
+    let Some(k) = r.instances_needed else {
+        return "none meets it".to_string();
+    };
+    match &r.failover {
+        None => k.to_string(),
+        Some(f) => {
+            let asked = match r.survive_loss {
+                Some(share) => format!("lose {}", human::percent(share)),
+                None => r.redundancy.name().to_string(),
+            };
+            format!(
+                "{k} → {} ({asked}) {}",
+                f.instances(),
+                match f.survived() {
+                    Some(true) => "survives",
+                    Some(false) => "FAILS",
+                    None => "not checked",
+                }
+            )
+        }
+    }
+}
+
+/// The "Runs out first" cell: the resource, or that nothing runs out at N (the search's
+/// cap) and which resource is closest, at what share of its limit.
+pub fn runs_out_cell(r: &Sizing) -> String {
+    if r.at_cap {
+        format!(
+            "nothing runs out at {}; closest: {} at {}",
+            human::thousands(r.clients as f64),
+            resource_name(r.limiting_resource),
+            human::percent(r.limiting_use)
+        )
+    } else {
+        resource_name(r.limiting_resource).to_string()
+    }
+}
+
+/// The "Max clients/instance" cell: "≥ N" where the search stopped at its cap (a lower
+/// bound), "none" where no count meets the target.
+pub fn max_clients_cell(r: &Sizing) -> String {
+    if r.instances_needed.is_none() {
+        "none".to_string()
+    } else if r.at_cap {
+        format!("≥ {}", human::thousands(r.max_clients_per_instance as f64))
+    } else {
+        let max = r.max_clients_per_instance;
+        match r.max_clients_below {
+            // A bracket wider than the search's usual 2 %: the search stopped because the
+            // instance count was settled; say where it failed.
+            Some(below) if (below - max) as f64 > LOOSE_BRACKET * max as f64 => format!(
+                "{} (fails at {})",
+                human::thousands(max as f64),
+                human::thousands(below as f64)
+            ),
+            _ => human::thousands(max as f64),
+        }
+    }
+}
+
+/// A max-clients bracket wider than this share is shown with its failing end.
+const LOOSE_BRACKET: f64 = 0.025;
+
+/// What a method means, in one line.
+pub fn method_meaning(m: Method) -> &'static str {
+    match m {
+        Method::Full => {
+            "every client and every instance of the deployment simulated, nothing scaled"
+        }
+        Method::ScaledRepresentative => {
+            "two identical instances (with the backplane) simulated and totals scaled by \
+             instances ÷ 2; exact because instances are identical and independent \
+             (docs/sizing.md)"
+        }
+    }
+}
+
+/// The Markdown sizing table, with a caption stating the target, one line per
+/// technique and one line per method used.
 pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
     let mut s = String::new();
     let n = rows.first().map_or(0, |r| r.clients);
@@ -199,65 +582,87 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
     }
     s.push_str("\n\n");
     s.push_str(
-        "| Technique | Instances | Runs out first | Max clients/instance | Memory (all) | Down | Up | Requests/s | p99 | Monthly cost | Method |\n",
+        "| Technique | Instances | Runs out first | Max clients/instance | Memory (all) | Down | Up | Requests/s | p99 | Monthly cost | Managed/month | Method |\n",
     );
-    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     let rate = |v: f64| format!("{}/s", human::bytes(v, false));
     for r in rows {
         let dash = || "—".to_string();
+        let or_dash = |v: f64, f: &dyn Fn(f64) -> String| if v.is_finite() { f(v) } else { dash() };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.technique.title(),
-            r.instances_needed
-                .map_or("none meets it".to_string(), |k| k.to_string()),
-            resource_name(r.limiting_resource),
-            human::thousands(r.max_clients_per_instance as f64),
-            if r.memory_bytes.is_finite() {
-                human::bytes(r.memory_bytes, false)
-            } else {
-                dash()
-            },
-            if r.bytes_down_per_s.is_finite() {
-                rate(r.bytes_down_per_s)
-            } else {
-                dash()
-            },
-            if r.bytes_up_per_s.is_finite() {
-                rate(r.bytes_up_per_s)
-            } else {
-                dash()
-            },
-            if r.requests_per_s.is_finite() {
-                human::count(r.requests_per_s)
-            } else {
-                dash()
-            },
+            instances_cell(r),
+            runs_out_cell(r),
+            max_clients_cell(r),
+            or_dash(r.memory_bytes, &|v| human::bytes(v, false)),
+            or_dash(r.bytes_down_per_s, &rate),
+            or_dash(r.bytes_up_per_s, &rate),
+            or_dash(r.requests_per_s, &human::count),
             human::duration(r.latency_p99_s, false),
             r.monthly_cost.map_or_else(dash, money),
-            method_name(r.method),
+            r.managed.as_ref().map_or_else(dash, |m| money(m.total())),
+            if r.instances_needed.is_some() {
+                method_name(r.method).to_string()
+            } else {
+                dash()
+            },
         ));
     }
     s.push('\n');
     for r in rows {
-        s.push_str(&format!(
-            "- {}: {} runs out first",
-            r.technique.title(),
-            resource_meaning(r.limiting_resource)
-        ));
+        s.push_str(&format!("- {}: ", r.technique.title()));
+        let mut said = true;
+        if r.instances_needed.is_none() {
+            // The note says why (a latency floor).
+            said = false;
+        } else if r.at_cap {
+            s.push_str(&format!(
+                "nothing runs out with all {} clients on one instance; closest to its limit: \
+                 {}, at {} of it",
+                human::thousands(r.clients as f64),
+                resource_meaning(r.limiting_resource),
+                human::percent(r.limiting_use)
+            ));
+        } else {
+            s.push_str(&format!(
+                "{} runs out first (at {} of it in the deployment)",
+                resource_meaning(r.limiting_resource),
+                human::percent(r.limiting_use)
+            ));
+        }
+        if let Some(text) = cost_text(r) {
+            s.push_str(&format!("; {text}"));
+        }
+        if let Some(text) = failover_text(r) {
+            s.push_str(&format!("; {text}"));
+        }
         if !r.notes.is_empty() {
-            s.push_str(&format!("; {}", notes_text(&r.notes)));
+            let sep = if said { "; " } else { "" };
+            s.push_str(&format!("{sep}{}", notes_text(&r.notes)));
+        } else if !said {
+            s.push_str(&format!(
+                "{} cannot be met",
+                resource_meaning(r.limiting_resource)
+            ));
         }
         s.push_str(".\n");
     }
-    if rows
-        .iter()
-        .any(|r| r.method == Method::ScaledRepresentative)
-    {
-        s.push_str(
-            "\nscaled-representative: two identical instances (with the backplane) were \
-             simulated and totals scaled; exact because instances are identical and \
-             independent (docs/sizing.md).\n",
-        );
+    let mut first = true;
+    for m in [Method::Full, Method::ScaledRepresentative] {
+        if rows
+            .iter()
+            .any(|r| r.instances_needed.is_some() && r.method == m)
+        {
+            if std::mem::take(&mut first) {
+                s.push('\n');
+            }
+            s.push_str(&format!(
+                "Method {}: {}.\n",
+                method_name(m),
+                method_meaning(m)
+            ));
+        }
     }
     s
 }
@@ -274,6 +679,10 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: Some(0.34),
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
+            managed: None,
+            max_new_connections_per_s: None,
         }
     }
 
@@ -284,7 +693,13 @@ mod tests {
             clients: 1_000_000,
             instances_needed: None,
             limiting_resource: Resource::Latency,
+            limiting_use: f64::NAN,
             max_clients_per_instance: 0,
+            at_cap: false,
+            max_clients_below: None,
+            redundancy: Default::default(),
+            survive_loss: None,
+            failover: None,
             connections_per_instance: f64::NAN,
             memory_per_instance_bytes: f64::NAN,
             memory_bytes: f64::NAN,
@@ -292,9 +707,14 @@ mod tests {
             bytes_down_per_s: f64::NAN,
             bytes_up_per_s: f64::NAN,
             requests_per_s: f64::NAN,
+            handshakes_per_s: f64::NAN,
+            new_connections_cap_use: f64::NAN,
             latency_p99_s: 3.047161855,
             egress_gb_per_month: f64::NAN,
             monthly_cost: None,
+            instance_cost: None,
+            egress_cost: None,
+            managed: None,
             method: Method::Full,
             simulations: 1,
             warmup_s: f64::NAN,
@@ -334,7 +754,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,0,,,,,,,,3.047161855,,,full,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );
@@ -343,10 +763,101 @@ mod tests {
             "Sizing for 1,000,000 clients: p99 ≤ 1 s, CPU ≤ 70%, $0.34/instance-hour\n"
         ));
         assert!(md.contains(
-            "| Short polling | none meets it | latency | 0 | — | — | — | — | 3.05 s | — | full |"
+            "| Short polling | none meets it | latency | none | — | — | — | — | 3.05 s | — | — | — |"
         ));
-        assert!(md.contains("- Short polling: the p99 latency target runs out first; no instance"));
-        assert!(!md.contains("scaled-representative:"));
+        assert!(md.contains("- Short polling: no instance count meets the target: p99 is 3.05 s"));
+        assert!(!md.contains("\nMethod "), "no deployment, no method: {md}");
+    }
+
+    /// SSE holding all its clients on one instance, slots at 10 %.
+    fn at_cap_row() -> Sizing {
+        Sizing {
+            technique: Technique::Sse,
+            instances_needed: Some(1),
+            limiting_resource: Resource::Slots,
+            limiting_use: 0.1,
+            max_clients_per_instance: 1_000_000,
+            at_cap: true,
+            connections_per_instance: 1e6,
+            memory_per_instance_bytes: 1e9,
+            memory_bytes: 1e9,
+            cpu_utilization: 0.05,
+            bytes_down_per_s: 1e6,
+            bytes_up_per_s: 0.0,
+            requests_per_s: 0.0,
+            latency_p99_s: 0.08,
+            egress_gb_per_month: 2628.0,
+            monthly_cost: Some(248.2),
+            method: Method::Full,
+            warmup_s: 20.0,
+            notes: Vec::new(),
+            ..floor_row()
+        }
+    }
+
+    #[test]
+    fn nothing_binds_is_said_in_the_cells() {
+        let r = at_cap_row();
+        assert_eq!(
+            runs_out_cell(&r),
+            "nothing runs out at 1,000,000; closest: slots at 10%"
+        );
+        assert_eq!(max_clients_cell(&r), "≥ 1,000,000");
+        let md = sizing_markdown(&[r.clone(), floor_row()], &target());
+        assert!(
+            md.contains(
+                "| SSE | 1 | nothing runs out at 1,000,000; closest: slots at 10% | ≥ 1,000,000 |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- SSE: nothing runs out with all 1,000,000 clients on one instance"));
+        // Every method shown is explained once, under the table.
+        assert!(
+            md.contains("\nMethod full: every client and every instance"),
+            "{md}"
+        );
+        assert!(!md.contains("Method scaled-representative"), "{md}");
+        let csv = String::from_utf8(sizing_csv(&[r])).unwrap();
+        let line = csv.lines().nth(1).unwrap();
+        assert!(
+            line.starts_with("sse,1000000,1,slots,false,0.1,1000000,true,"),
+            "{line}"
+        );
+        // A count that binds: the plain number and the resource.
+        let mut bound = at_cap_row();
+        bound.at_cap = false;
+        bound.max_clients_per_instance = 173_310;
+        bound.method = Method::ScaledRepresentative;
+        assert_eq!(runs_out_cell(&bound), "slots");
+        assert_eq!(max_clients_cell(&bound), "173,310");
+        let md = sizing_markdown(&[bound], &target());
+        assert!(
+            md.contains("Method scaled-representative: two identical"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn json_rows_have_the_csv_keys_in_order() {
+        let text = sizing_json(&[at_cap_row(), floor_row()], "x", &target());
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["experiment"], "x");
+        assert_eq!(v["target"]["latency_p99_s"], 1.0);
+        assert!(v["target"]["bandwidth_cost_per_gb"].is_null());
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["max_clients_at_least"], true);
+        assert_eq!(rows[0]["instances_needed"], 1);
+        assert!(rows[1]["instances_needed"].is_null());
+        assert!(rows[1]["max_clients_per_instance"].is_null());
+        // Key order is the CSV header's.
+        let mut at = 0;
+        for c in CSV_COLUMNS {
+            let i = text[at..]
+                .find(&format!("\"{c}\":"))
+                .unwrap_or_else(|| panic!("{c} missing or out of order"));
+            at += i;
+        }
     }
 
     #[test]
@@ -388,6 +899,7 @@ mod tests {
             clients: 182_380,
             instances: 1,
             warmup: 182 * NS_PER_S,
+            estimated_events: 1e8,
             wall: std::time::Duration::from_millis(8_440),
         };
         assert_eq!(

@@ -41,6 +41,10 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: cost,
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
+            managed: None,
+            max_new_connections_per_s: None,
         }
     }
 

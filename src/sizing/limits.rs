@@ -142,6 +142,14 @@ impl Limits {
         ]
     }
 
+    /// Demand over limit of one resource.
+    pub fn ratio(&self, load: &Load, resource: Resource) -> f64 {
+        self.ratios(load)
+            .into_iter()
+            .find(|(r, _)| *r == resource)
+            .map_or(f64::NAN, |(_, x)| x)
+    }
+
     /// `None` when every limit holds; otherwise the most exceeded resource. A run that
     /// left clients unserved (see [`Load::unserved`]) misses the latency target even if
     /// its delivered pairs were quick.

@@ -47,9 +47,12 @@
 //! should say beside its numbers is a [`Note`]. The words, `sizing.csv` and the Markdown
 //! table are `report::sizing`'s.
 
+pub mod churn;
 pub mod cost;
 pub mod error;
+pub mod failover;
 pub mod limits;
+pub mod pricing;
 pub mod search;
 pub mod searcher;
 pub mod warmup;
@@ -57,12 +60,14 @@ pub mod warmup;
 use std::time::Duration;
 
 use crate::engine::Nanos;
-use crate::experiment::{Experiment, Target};
+use crate::experiment::{Experiment, Redundancy, Target};
 use crate::runner::run_scenarios;
 use crate::scenario::{Scenario, Technique};
+use crate::sim::estimate;
 
 pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
 pub use self::error::{SearchError, SizingError};
+pub use self::failover::{Failure, Storm};
 pub use self::limits::{Limits, Load, Resource};
 pub use self::search::{Capacity, MAX_CLIENTS, Method};
 pub use self::searcher::{NextRun, Searcher};
@@ -111,6 +116,14 @@ pub enum Note {
     StartWindowStretched { start_window_s: f64, warmup_s: f64 },
     /// The warm-up was extended to `warmup_s` so the start-up storm drained.
     WarmupExtended { warmup_s: f64 },
+    /// The deployment needs `handshakes_per_s` new connections per second in the
+    /// steady state (or `storm_peak` at a failover storm's peak), above the
+    /// deployment-wide cap `cap`: more instances cannot help.
+    OverConnectionCap {
+        handshakes_per_s: f64,
+        cap: f64,
+        storm: bool,
+    },
     /// One instance holds all `clients` clients, so the search stopped there: nothing
     /// runs out yet, `closest` is the closest to its limit, and the pilot run predicts
     /// `predicted` clients per instance by slots, memory and CPU.
@@ -119,6 +132,41 @@ pub enum Note {
         closest: Resource,
         predicted: f64,
     },
+}
+
+/// The redundancy check of a plan (see [`failover`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailoverCheck {
+    /// Simulated: `plan` is what the redundancy asked for; `storm` the last failure
+    /// run (more instances than `plan` when the survivors of `plan` failed), `tried`
+    /// every failure run before it, in order.
+    Checked {
+        plan: Failure,
+        storm: Storm,
+        tried: Vec<Storm>,
+    },
+    /// The failure run of `failure` would take `events` events, beyond
+    /// [`Options::max_events_per_run`]: not checked.
+    TooLarge { failure: Failure, events: f64 },
+}
+
+impl FailoverCheck {
+    /// Instances of the plan with its redundancy, as far as checked: the ones whose
+    /// survivors held the target (or the last tried).
+    pub fn instances(&self) -> u32 {
+        match self {
+            FailoverCheck::Checked { storm, .. } => storm.failure.instances,
+            FailoverCheck::TooLarge { failure, .. } => failure.instances,
+        }
+    }
+
+    /// `Some(true)` when the survivors held the target, `None` when not checked.
+    pub fn survived(&self) -> Option<bool> {
+        match self {
+            FailoverCheck::Checked { storm, .. } => Some(storm.survived()),
+            FailoverCheck::TooLarge { .. } => None,
+        }
+    }
 }
 
 /// One line of `sizing.csv`: one technique's answer. `NaN` where a figure does not
@@ -130,8 +178,26 @@ pub struct Sizing {
     pub clients: u64,
     /// `None` when no instance count meets the target (see `notes`).
     pub instances_needed: Option<u32>,
+    /// What runs out first; when nothing runs out at N (`at_cap`), the resource closest
+    /// to its limit.
     pub limiting_resource: Resource,
+    /// Demand ÷ limit of `limiting_resource` in the deployment (NaN when none meets).
+    pub limiting_use: f64,
+    /// 0 when no count meets the target.
     pub max_clients_per_instance: u64,
+    /// One instance held all N clients, so the search stopped there:
+    /// `max_clients_per_instance` is a lower bound and nothing ran out.
+    pub at_cap: bool,
+    /// The smallest clients per instance seen to break a limit: the capacity lies
+    /// between `max_clients_per_instance` and this (`None` at the cap or when none
+    /// meets the target).
+    pub max_clients_below: Option<u64>,
+    /// What `[target]` asked for.
+    pub redundancy: Redundancy,
+    pub survive_loss: Option<f64>,
+    /// The redundancy check (`None` when `[target]` asks for none, or when no count
+    /// meets the target).
+    pub failover: Option<FailoverCheck>,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.
@@ -140,12 +206,24 @@ pub struct Sizing {
     pub bytes_down_per_s: f64,
     pub bytes_up_per_s: f64,
     pub requests_per_s: f64,
+    /// New connections per second the deployment needs in the steady state
+    /// ([`churn::steady_handshakes_per_s`]).
+    pub handshakes_per_s: f64,
+    /// `handshakes_per_s` ÷ `[target] max_new_connections_per_s` (NaN without a cap).
+    pub new_connections_cap_use: f64,
     pub latency_p99_s: f64,
     /// Server → client bytes per month (egress, what clouds bill), GB.
     pub egress_gb_per_month: f64,
     /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`;
     /// `None` without prices.
     pub monthly_cost: Option<f64>,
+    /// The two parts of `monthly_cost`: instances × 730 h × price, and egress × price
+    /// (`None` without that price).
+    pub instance_cost: Option<f64>,
+    pub egress_cost: Option<f64>,
+    /// The same deployment bought from `[target] managed` instead (`None` when not
+    /// asked, or the service does not speak the technique).
+    pub managed: Option<pricing::ManagedCost>,
     pub method: Method,
     /// Simulations the search ran.
     pub simulations: u32,
@@ -163,15 +241,32 @@ pub struct Simulated {
     pub clients: u64,
     pub instances: u32,
     pub warmup: Nanos,
+    /// Its cost estimated before it ran (`sim::estimate`), for the ETA.
+    pub estimated_events: f64,
     pub wall: Duration,
 }
 
-/// Sizes every technique of the experiment at its base point. `on_run` hears of each
-/// simulation as it finishes (from a worker thread).
+/// What `rtsim size` is doing, for progress lines (never part of the answer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progress {
+    /// A round of `runs` simulations starts, estimated at `events` events in all
+    /// (`sim::estimate`); `round` counts from 1.
+    Round {
+        round: u32,
+        runs: usize,
+        events: f64,
+    },
+    /// One simulation of the round finished.
+    Ran(Simulated),
+}
+
+/// Sizes every technique of the experiment at its base point. `on_progress` hears of
+/// each round as it starts and of each simulation as it finishes (from a worker
+/// thread).
 pub fn size(
     exp: &Experiment,
     options: &Options,
-    on_run: &(dyn Fn(&Simulated) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Vec<Sizing>, SizingError> {
     refuse_faults(&exp.base)?;
     let searchers = exp
@@ -185,7 +280,7 @@ pub fn size(
             Searcher::new(&sc, &exp.target, options)
         })
         .collect();
-    drive(searchers, options.jobs, on_run)
+    drive(searchers, options.jobs, on_progress)
 }
 
 /// Sizes one technique: `base` holds the deployment (clients, server figures); its
@@ -219,8 +314,9 @@ fn refuse_faults(base: &Scenario) -> Result<(), SizingError> {
 fn drive(
     mut searchers: Vec<Searcher>,
     jobs: usize,
-    on_run: &(dyn Fn(&Simulated) + Sync),
+    on_progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Vec<Sizing>, SizingError> {
+    let mut round = 0;
     let failed = |s: &Searcher| {
         let technique = s.technique();
         move |problem| SizingError::Technique { technique, problem }
@@ -244,15 +340,22 @@ fn drive(
         if scenarios.is_empty() {
             break;
         }
+        round += 1;
+        on_progress(&Progress::Round {
+            round,
+            runs: scenarios.len(),
+            events: scenarios.iter().map(|sc| estimate(sc).events).sum(),
+        });
         let outputs = run_scenarios(&scenarios, jobs, &|j, wall| {
             let sc = &scenarios[j];
-            on_run(&Simulated {
+            on_progress(&Progress::Ran(Simulated {
                 technique: sc.technique,
                 clients: sc.workload.clients as u64,
                 instances: sc.server.instances,
                 warmup: sc.warmup,
+                estimated_events: estimate(sc).events,
                 wall,
-            })
+            }))
         })?;
         for ((&i, sc), output) in owners.iter().zip(&scenarios).zip(outputs) {
             let searcher = &mut searchers[i];

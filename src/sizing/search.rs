@@ -13,7 +13,10 @@
 //!    would not move the bracket by at least the tolerance, the step is forced, doubling
 //!    each time (classic bracketing); once a feasible and an infeasible count are both
 //!    known, predictions inside them are used and anything else falls back to the
-//!    midpoint, until the two are within [`Options::tolerance`]. Latency is not linear,
+//!    midpoint, until the two are within [`Options::tolerance`] — or, sooner, until
+//!    every capacity between them gives the same instance count ⌈N / capacity⌉ (the
+//!    answer's own precision; the bracket is then at most [`SETTLED_WIDTH`] wide and
+//!    reported). Latency is not linear,
 //!    so a run that fails on latency proposes no prediction. A pilot that misses the
 //!    latency target while its CPU is nearly idle ends the search: queueing is not the
 //!    cause, so fewer clients cannot fix it. Capacity beyond the deployment's own
@@ -34,6 +37,10 @@ use crate::scenario::{Pattern, Scenario};
 
 /// Upper bound of any search: the largest client count an experiment accepts.
 pub const MAX_CLIENTS: u64 = 100_000_000;
+
+/// Widest relative bracket of max clients per instance the search accepts once the
+/// instance count is settled (see `Search::instances_settled`).
+pub const SETTLED_WIDTH: f64 = 0.1;
 
 /// How the deployment's numbers were obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +71,10 @@ pub struct Capacity {
     pub limiting: Resource,
     /// The search reached its cap (the deployment's clients) still feasible.
     pub at_cap: bool,
+    /// The smallest count seen to break a limit (`None` at the cap): the capacity lies
+    /// in `max_clients..infeasible`. The search stops as soon as that range settles the
+    /// instance count, so it can be wider than the tolerance.
+    pub infeasible: Option<u64>,
     /// The pilot run's linear prediction of the boundary (slots, memory, CPU only).
     pub predicted: f64,
 }
@@ -266,7 +277,10 @@ impl Search {
         let upper = match self.hi {
             Some((h, _)) => {
                 let width = h - lo;
-                if width <= g || (lo > 0 && (width as f64) <= self.tolerance * lo as f64) {
+                if width <= g
+                    || (lo > 0 && (width as f64) <= self.tolerance * lo as f64)
+                    || self.instances_settled(lo, h)
+                {
                     return self.capacity_found(false);
                 }
                 h - g
@@ -287,6 +301,16 @@ impl Search {
             clients: n,
             instances: 1,
         }
+    }
+
+    /// The answer's precision is the instance count: once every capacity in
+    /// `lo..hi` gives the same ⌈N / capacity⌉, more bisection would not change it, so
+    /// the search stops (the range is reported). Only within [`SETTLED_WIDTH`] of `lo`,
+    /// so the capacity itself stays a useful figure.
+    fn instances_settled(&self, lo: u64, hi: u64) -> bool {
+        lo > 0
+            && ((hi - lo) as f64) <= SETTLED_WIDTH * lo as f64
+            && self.clients.div_ceil(lo) == self.clients.div_ceil((hi - self.granule).max(lo))
     }
 
     fn bracket_measured(&mut self, n: u64, load: Load) {
@@ -359,6 +383,7 @@ impl Search {
             max_clients: self.lo,
             limiting,
             at_cap,
+            infeasible: self.hi.map(|(h, _)| h),
             predicted: self.predicted,
         };
         let first = self.clients.div_ceil(self.lo).max(1) as u32;
@@ -532,6 +557,41 @@ mod tests {
         assert!(asked.len() <= 5, "{asked:?}");
         assert_eq!(asked[0], (100, 1));
         assert_eq!(asked[1], (9_000, 1));
+    }
+
+    #[test]
+    fn the_search_stops_once_the_instance_count_is_settled() {
+        // 1e-4 CPU per client with a made-up noisy knee: the secant overshoots. A 2 %
+        // search needs many runs; for N = 10,000 any capacity in 5,000..10,000 means
+        // two instances, so the search stops as soon as its bracket (≤ 10 % wide) lies
+        // inside that.
+        let model = |clients: u64, instances: u32| {
+            let mut load = linear(1e-4, 0.1)(clients, instances);
+            let per = load.clients_per_instance as f64;
+            load.cpu_utilization = 1e-4 * per + if per > 6_000.0 { 0.05 } else { 0.0 };
+            load
+        };
+        let tight = Options {
+            tolerance: 0.001,
+            ..options()
+        };
+        let (outcome, asked) = drive(Search::new(&base(10_000), limits(), &tight), model).unwrap();
+        let (capacity, k, first, _) = sized(outcome);
+        assert_eq!((k, first), (2, 2));
+        let below = capacity.infeasible.expect("a failing count is known");
+        assert!(capacity.max_clients < below);
+        assert!(
+            (below - capacity.max_clients) as f64 <= SETTLED_WIDTH * capacity.max_clients as f64
+        );
+        assert!(10_000u64.div_ceil(capacity.max_clients) == 10_000u64.div_ceil(below - 1));
+        // Without the rule, a 0.1 % search would take about log2(10 % / 0.1 %) ≈ 7 more.
+        assert!(asked.len() <= 6, "{asked:?}");
+        // Where the count is not settled (N = 13,000: 6,500 is the edge of two
+        // instances), the bracket is bisected to the tolerance.
+        let (outcome, _) = drive(Search::new(&base(13_000), limits(), &tight), model).unwrap();
+        let (capacity, ..) = sized(outcome);
+        let below = capacity.infeasible.unwrap();
+        assert!((below - capacity.max_clients) as f64 <= 0.001 * capacity.max_clients as f64 + 1.0);
     }
 
     #[test]

@@ -10,12 +10,14 @@
 
 use std::collections::BTreeMap;
 
-use super::cost::{egress_gb_per_month, monthly_cost};
+use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
 use super::error::{SearchError, SizingError};
+use super::failover::{self, Failure, Storm};
 use super::limits::{Limits, Load};
+use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
-use super::{Note, Options, Sizing};
+use super::{FailoverCheck, Note, Options, Sizing, churn};
 use crate::experiment::Target;
 use crate::results::RunOutput;
 use crate::runner::run_scenarios;
@@ -46,6 +48,24 @@ pub struct Searcher {
     /// The run handed out and not yet back.
     pending: Option<(u64, u32)>,
     simulations: u32,
+    /// The redundancy check, once the search has sized the steady state.
+    check: Check,
+}
+
+/// Where the redundancy check is.
+#[derive(Clone, Debug)]
+enum Check {
+    /// Not started (or not asked for: see [`failover::plan`]).
+    NotStarted,
+    /// The failure run of `failure` is out; the plan was `plan`, `tried` the failure
+    /// runs before.
+    Running {
+        plan: Failure,
+        failure: Failure,
+        tried: Vec<Storm>,
+    },
+    /// Over.
+    Done(Option<FailoverCheck>),
 }
 
 impl Searcher {
@@ -64,6 +84,7 @@ impl Searcher {
             cache: BTreeMap::new(),
             pending: None,
             simulations: 0,
+            check: Check::NotStarted,
         }
     }
 
@@ -126,7 +147,11 @@ impl Searcher {
         loop {
             match &self.probe {
                 Probe::Done(outcome) => {
-                    return Ok(NextRun::Answer(Box::new(self.answer(outcome.clone()))));
+                    let outcome = outcome.clone();
+                    if let Some(sc) = self.next_failure_run(&outcome) {
+                        return Ok(NextRun::Simulate(Box::new(sc)));
+                    }
+                    return Ok(NextRun::Answer(Box::new(self.answer(outcome))));
                 }
                 &Probe::Measure { clients, instances } => {
                     if let Some(load) = self.cache.get(&(clients, instances)) {
@@ -141,8 +166,72 @@ impl Searcher {
         }
     }
 
+    /// The failure run the redundancy check needs next, if any: the first once the
+    /// steady state is sized, then one more instance each time the survivors fail (up
+    /// to [`failover::MAX_ADDED`]). A failure run too large to simulate ends the check
+    /// as not checked.
+    fn next_failure_run(&mut self, outcome: &Outcome) -> Option<Scenario> {
+        let failure = match &self.check {
+            Check::Done(_) => return None,
+            Check::Running { failure, .. } => *failure,
+            Check::NotStarted => {
+                let Outcome::Sized { instances, .. } = outcome else {
+                    self.check = Check::Done(None);
+                    return None;
+                };
+                let Some(plan) = failover::plan(*instances, &self.target) else {
+                    self.check = Check::Done(None);
+                    return None;
+                };
+                self.check = Check::Running {
+                    plan,
+                    failure: plan,
+                    tried: Vec::new(),
+                };
+                plan
+            }
+        };
+        let clients = self.base.workload.clients as u64;
+        match self.scenario(clients, failure.instances) {
+            Ok(sc) => Some(failover::failure_scenario(sc, failure)),
+            Err(SearchError::RunTooLarge { events, .. }) => {
+                self.check = Check::Done(Some(FailoverCheck::TooLarge { failure, events }));
+                None
+            }
+            Err(_) => {
+                self.check = Check::Done(Some(FailoverCheck::TooLarge {
+                    failure,
+                    events: f64::INFINITY,
+                }));
+                None
+            }
+        }
+    }
+
     /// The output of the scenario [`Self::next_run`] handed out.
     pub fn ran(&mut self, sc: &Scenario, output: RunOutput) -> Result<(), SearchError> {
+        if let Check::Running {
+            plan,
+            failure,
+            tried,
+        } = &mut self.check
+        {
+            let (plan, failure, mut tried) = (*plan, *failure, std::mem::take(tried));
+            self.simulations += 1;
+            let storm = failover::storm(failure, sc, &output, &self.limits);
+            let added = failure.instances - plan.instances;
+            self.check = if storm.survived() || added >= failover::MAX_ADDED {
+                Check::Done(Some(FailoverCheck::Checked { plan, storm, tried }))
+            } else {
+                tried.push(storm);
+                Check::Running {
+                    plan,
+                    failure: failover::with_one_more(failure, &self.target),
+                    tried,
+                }
+            };
+            return Ok(());
+        }
         let load = self.remember(sc, output);
         if self.pending.take().is_some() {
             self.probe = self.search.feed(load)?;
@@ -188,7 +277,13 @@ impl Searcher {
                 clients,
                 instances_needed: None,
                 limiting_resource: limiting,
+                limiting_use: f64::NAN,
                 max_clients_per_instance: 0,
+                at_cap: false,
+                max_clients_below: None,
+                redundancy: self.target.redundancy,
+                survive_loss: self.target.survive_loss,
+                failover: None,
                 connections_per_instance: f64::NAN,
                 memory_per_instance_bytes: f64::NAN,
                 memory_bytes: f64::NAN,
@@ -196,9 +291,14 @@ impl Searcher {
                 bytes_down_per_s: f64::NAN,
                 bytes_up_per_s: f64::NAN,
                 requests_per_s: f64::NAN,
+                handshakes_per_s: f64::NAN,
+                new_connections_cap_use: f64::NAN,
                 latency_p99_s: floor_p99_s,
                 egress_gb_per_month: f64::NAN,
                 monthly_cost: None,
+                instance_cost: None,
+                egress_cost: None,
+                managed: None,
                 method: Method::Full,
                 simulations: self.simulations,
                 warmup_s: f64::NAN,
@@ -226,6 +326,31 @@ impl Searcher {
                     });
                 }
                 notes.extend(adjustment(&self.base, &load));
+                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale);
+                let cap = self.target.max_new_connections_per_s;
+                let failover = match &self.check {
+                    Check::Done(check) => check.clone(),
+                    _ => None,
+                };
+                if let Some(cap) = cap {
+                    let storm_peak = match &failover {
+                        Some(FailoverCheck::Checked { storm, .. }) => storm.handshakes_per_s_peak,
+                        _ => 0.0,
+                    };
+                    if handshakes_per_s > cap {
+                        notes.push(Note::OverConnectionCap {
+                            handshakes_per_s,
+                            cap,
+                            storm: false,
+                        });
+                    } else if storm_peak > cap {
+                        notes.push(Note::OverConnectionCap {
+                            handshakes_per_s: storm_peak,
+                            cap,
+                            storm: true,
+                        });
+                    }
+                }
                 if capacity.at_cap {
                     notes.push(Note::AtCap {
                         clients: capacity.max_clients,
@@ -238,7 +363,13 @@ impl Searcher {
                     clients,
                     instances_needed: Some(k),
                     limiting_resource: capacity.limiting,
+                    limiting_use: self.limits.ratio(&load, capacity.limiting),
                     max_clients_per_instance: capacity.max_clients,
+                    at_cap: capacity.at_cap,
+                    max_clients_below: capacity.infeasible,
+                    redundancy: self.target.redundancy,
+                    survive_loss: self.target.survive_loss,
+                    failover,
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
@@ -246,9 +377,37 @@ impl Searcher {
                     bytes_down_per_s: t.bytes_down_per_s * scale,
                     bytes_up_per_s: t.bytes_up_per_s * scale,
                     requests_per_s: t.requests_per_s * scale,
+                    handshakes_per_s,
+                    new_connections_cap_use: churn::cap_use(handshakes_per_s, cap),
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
                     monthly_cost: monthly_cost(k, egress_gb_per_month, &self.target),
+                    instance_cost: self
+                        .target
+                        .instance_hour_cost
+                        .map(|p| k as f64 * HOURS_PER_MONTH * p),
+                    egress_cost: self
+                        .target
+                        .bandwidth_cost_per_gb
+                        .map(|p| egress_gb_per_month * p),
+                    managed: self
+                        .target
+                        .managed
+                        .as_deref()
+                        .and_then(pricing::table)
+                        .and_then(|table| {
+                            let counts = Counts {
+                                deliveries_per_s: t.deliveries / load.duration_s.max(1e-9) * scale,
+                                connections_mean: t.connections_mean * scale,
+                                egress_gb_per_month,
+                            };
+                            managed_cost(
+                                &table,
+                                &self.base,
+                                counts,
+                                self.target.bandwidth_cost_per_gb,
+                            )
+                        }),
                     method,
                     simulations: self.simulations,
                     warmup_s: load.warmup_s,
@@ -271,6 +430,10 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: None,
+            redundancy: Default::default(),
+            survive_loss: None,
+            managed: None,
+            max_new_connections_per_s: None,
         }
     }
 

@@ -87,7 +87,9 @@ impl<'a> StartUp<'a> {
     ///   for a stretched start window plus 2 s.
     /// - Chat upstream over HTTP: a client's first POST opens a second connection (and
     ///   pays a handshake); the first message comes after an exponential gap of mean
-    ///   `1/rate`, so we wait `4/rate` (all but e⁻⁴ ≈ 2 % have opened it).
+    ///   `1/rate`, so we wait until all but [`POST_UNOPENED`] of the clients have opened
+    ///   it ([`post_wait`]: about `3.9/rate` after a short start window, less after a
+    ///   long one, whose early clients opened theirs long ago).
     ///
     /// Whole seconds.
     pub fn warmup(&self, n: u64) -> Nanos {
@@ -105,11 +107,31 @@ impl<'a> StartUp<'a> {
             && sc.technique != Technique::Websocket
             && sc.workload.rate > 0.0
         {
-            needed = needed.max(start + 4.0 / sc.workload.rate);
+            needed = needed.max(start + post_wait(sc.workload.rate, start));
         }
         let needed = (needed.ceil() as Nanos) * NS_PER_S;
         sc.warmup.max(needed)
     }
+}
+
+/// Share of chat clients over HTTP allowed not to have opened their POST connection
+/// when measuring starts.
+pub const POST_UNOPENED: f64 = 0.02;
+
+/// How long after a start window of `window_s` seconds (clients starting uniformly
+/// over it) all but [`POST_UNOPENED`] of them have sent their first message, at `rate`
+/// messages/s each: a client started at `s` has not by `W + x` with probability
+/// e^(−rate (W + x − s)); averaged over `s` uniform in [0, W] that is
+/// e^(−rate x) (1 − e^(−rate W)) / (rate W), which is solved for x. For W → 0 it is
+/// ln(1/0.02)/rate ≈ 3.9/rate.
+pub fn post_wait(rate: f64, window_s: f64) -> f64 {
+    let rw = rate * window_s;
+    let spread = if rw > 1e-9 {
+        (1.0 - (-rw).exp()) / rw
+    } else {
+        1.0
+    };
+    ((spread / POST_UNOPENED).ln() / rate).max(0.0)
 }
 
 /// What a run of the `base` experiment changed at start-up, if anything (half a second
@@ -173,13 +195,41 @@ mod tests {
         sc.workload.pattern = Pattern::Chat;
         sc.workload.rate = 0.05;
         let s = StartUp::new(&sc, 0.7, None);
-        // 4 / 0.05 = 80 s after the start window.
-        let want = sc.warmup.max(s.start_window(100) + 80 * NS_PER_S);
+        // ln(50) / 0.05 = 78.2 s after a start window that is short beside 1/rate.
+        let window = s.start_window(100);
+        let wait = post_wait(0.05, secs(window));
+        assert!(wait > 70.0 && wait < 78.3, "{wait}");
+        let want = sc
+            .warmup
+            .max(((secs(window) + wait).ceil() as Nanos) * NS_PER_S);
         assert_eq!(s.warmup(100), want);
         // WebSockets send frames on the open socket: no second connection to wait for.
         sc.technique = Technique::Websocket;
         let s = StartUp::new(&sc, 0.7, None);
         assert!(s.warmup(100) < want);
+    }
+
+    #[test]
+    fn the_post_wait_leaves_two_percent_unopened() {
+        // Closed form against a direct average over start times.
+        for (rate, window) in [(0.05, 0.0), (0.05, 90.0), (1.0, 3.0), (0.01, 500.0)] {
+            let x = post_wait(rate, window);
+            let n = 100_000;
+            let unopened: f64 = (0..n)
+                .map(|i| {
+                    let s = window * (i as f64 + 0.5) / n as f64;
+                    (-rate * (window + x - s)).exp()
+                })
+                .sum::<f64>()
+                / n as f64;
+            assert!(
+                (unopened - POST_UNOPENED).abs() < 1e-4,
+                "{rate} {window}: {unopened}"
+            );
+        }
+        // Short window: ln(50)/rate; a long one needs less.
+        assert!((post_wait(0.05, 0.0) - 50f64.ln() / 0.05).abs() < 1e-9);
+        assert!(post_wait(0.05, 90.0) < 50.0);
     }
 
     #[test]

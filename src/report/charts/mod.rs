@@ -10,6 +10,7 @@
 //! | `timeseries` | always | connections and handshakes/s over time, each technique's first row |
 //! | `tradeoff-table` | always | the trade-off table as an image |
 //! | `custom-<n>` | the experiment has `[[charts]]` | its n-th chart |
+//! | `sizing-instances` | `rtsim size`, a technique sized | instances needed vs clients per technique (`sizing.rs`) |
 //!
 //! The built-in charts are data (`builtin.rs`): each panel is a
 //! [`ChartSpec`] — what an experiment's `[[charts]]` table is read into — plus how it is
@@ -25,6 +26,7 @@ mod draw;
 mod figure;
 mod scale;
 mod select;
+mod sizing;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -118,6 +120,19 @@ pub fn draw_custom_charts(
         )?);
     }
     Ok(files)
+}
+
+/// Draws the sizing chart (instances against clients, per technique) into
+/// `dir/charts/sizing-instances.{svg,png}`; nothing when no technique could be sized.
+pub fn draw_sizing_chart(
+    dir: &Path,
+    rows: &[crate::sizing::Sizing],
+) -> Result<Vec<PathBuf>, ReportError> {
+    if rows.iter().all(|r| r.instances_needed.is_none()) {
+        return Ok(Vec::new());
+    }
+    let out = charts_dir(dir)?;
+    render(&out, sizing::STEM, &Drawing::Figure(sizing::figure(rows)))
 }
 
 #[cfg(test)]

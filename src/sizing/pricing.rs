@@ -1,0 +1,201 @@
+//! What the deployment would cost bought as a managed service instead: the sourced
+//! price tables of `models/pricing/` (built in), and their arithmetic on the simulated
+//! counts.
+//!
+//! A table bills messages (per million, each metered in `message_unit_bytes` units
+//! when that is not 0), connection-minutes (per million) and a monthly base; egress is
+//! billed on top at `[target] bandwidth_cost_per_gb`, as the cloud does. Counts per
+//! month come from the sizing deployment's run:
+//!
+//! - messages = deliveries (simulated, one per recipient: a fan-out service bills
+//!   each subscriber, a gateway bills each message pushed to a client) + the messages
+//!   clients send (chat: the workload's `rate` per client, offered) + with
+//!   `count_publishes` the publishes themselves (per-client: one per update; broadcast:
+//!   one per update; chat: the sends, already counted) — so per update: Ably counts
+//!   1 + recipients, API Gateway the recipients (and a chat send once, received);
+//! - connection-minutes = the deployment's mean open connections × 730 h × 60.
+//!
+//! Heartbeats (pings, comments) are not counted as messages: gateways answer
+//! WebSocket pings themselves and a managed service runs its own. Numbers only.
+
+use serde::Deserialize;
+
+use super::cost::HOURS_PER_MONTH;
+use crate::scenario::{Pattern, Scenario, Technique};
+
+/// A price table of `models/pricing/`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTable {
+    pub name: String,
+    pub title: String,
+    /// The techniques the service speaks (file names of techniques).
+    pub techniques: Vec<String>,
+    pub per_million_messages: f64,
+    /// Each message is billed in units of this many bytes (0: one unit per message).
+    pub message_unit_bytes: u64,
+    /// A publish is billed besides each delivery (fan-out services).
+    pub count_publishes: bool,
+    pub per_million_connection_minutes: f64,
+    pub monthly_base: f64,
+}
+
+/// The built-in tables, by name.
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "aws-apigw-websocket",
+        include_str!("../../models/pricing/aws-apigw-websocket.toml"),
+    ),
+    ("ably", include_str!("../../models/pricing/ably.toml")),
+];
+
+/// The names `[target] managed` accepts.
+pub const NAMES: &[&str] = &["aws-apigw-websocket", "ably"];
+
+/// The built-in table `name`.
+pub fn table(name: &str) -> Option<PriceTable> {
+    BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| toml::from_str(text).expect("built-in price tables parse"))
+}
+
+/// The managed service's bill for one month, split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagedCost {
+    pub service: String,
+    pub messages_per_month: f64,
+    pub connection_minutes_per_month: f64,
+    pub messages_cost: f64,
+    pub connections_cost: f64,
+    /// Egress at `[target] bandwidth_cost_per_gb` (0 without a price).
+    pub egress_cost: f64,
+    pub base_cost: f64,
+}
+
+impl ManagedCost {
+    pub fn total(&self) -> f64 {
+        self.messages_cost + self.connections_cost + self.egress_cost + self.base_cost
+    }
+}
+
+/// What the deployment of `sc` measured, per second over the whole deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct Counts {
+    pub deliveries_per_s: f64,
+    pub connections_mean: f64,
+    pub egress_gb_per_month: f64,
+}
+
+/// The bill of `table` for the deployment of `sc` with `counts`; `None` when the
+/// service does not speak the technique.
+pub fn managed_cost(
+    table: &PriceTable,
+    sc: &Scenario,
+    counts: Counts,
+    bandwidth_cost_per_gb: Option<f64>,
+) -> Option<ManagedCost> {
+    if !table.techniques.iter().any(|t| t == sc.technique.name()) {
+        return None;
+    }
+    let seconds = HOURS_PER_MONTH * 3600.0;
+    let w = &sc.workload;
+    let clients = w.clients as f64;
+    // Messages clients send over the socket (chat), and publishes.
+    let sends_per_s = match w.pattern {
+        Pattern::Chat => clients * w.rate,
+        _ => 0.0,
+    };
+    let publishes_per_s = if table.count_publishes {
+        match w.pattern {
+            Pattern::Chat => 0.0, // the sends are the publishes
+            Pattern::PerClient => clients * w.rate,
+            Pattern::Broadcast => w.rate,
+        }
+    } else {
+        0.0
+    };
+    let units = if table.message_unit_bytes == 0 {
+        1.0
+    } else {
+        (w.payload.max(1)).div_ceil(table.message_unit_bytes) as f64
+    };
+    let messages_per_month =
+        (counts.deliveries_per_s + sends_per_s + publishes_per_s) * seconds * units;
+    let connection_minutes_per_month = counts.connections_mean * HOURS_PER_MONTH * 60.0;
+    Some(ManagedCost {
+        service: table.name.clone(),
+        messages_per_month,
+        connection_minutes_per_month,
+        messages_cost: messages_per_month / 1e6 * table.per_million_messages,
+        connections_cost: connection_minutes_per_month / 1e6 * table.per_million_connection_minutes,
+        egress_cost: bandwidth_cost_per_gb.map_or(0.0, |p| counts.egress_gb_per_month * p),
+        base_cost: table.monthly_base,
+    })
+}
+
+/// Techniques a table speaks, parsed (for tests and docs).
+pub fn speaks(table: &PriceTable, t: Technique) -> bool {
+    table.techniques.iter().any(|n| n == t.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_table_parses_and_is_listed() {
+        for name in NAMES {
+            let t = table(name).unwrap();
+            assert_eq!(t.name, *name);
+            assert!(t.per_million_messages > 0.0);
+        }
+        assert_eq!(NAMES.len(), BUILT_IN.len());
+        assert!(table("nope").is_none());
+        let aws = table("aws-apigw-websocket").unwrap();
+        assert!(speaks(&aws, Technique::Websocket) && !speaks(&aws, Technique::Sse));
+    }
+
+    #[test]
+    fn the_bill_is_the_price_tables_arithmetic() {
+        let aws = table("aws-apigw-websocket").unwrap();
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Websocket;
+        sc.workload.pattern = Pattern::Chat;
+        sc.workload.clients = 1000;
+        sc.workload.rate = 0.05;
+        sc.workload.payload = 40_000; // two 32 KB units
+        let counts = Counts {
+            deliveries_per_s: 450.0,
+            connections_mean: 1000.0,
+            egress_gb_per_month: 100.0,
+        };
+        let c = managed_cost(&aws, &sc, counts, Some(0.09)).unwrap();
+        let s = 730.0 * 3600.0;
+        assert_eq!(c.messages_per_month, (450.0 + 50.0) * s * 2.0);
+        assert!((c.messages_cost - (450.0 + 50.0) * s * 2.0 / 1e6 * 1.00).abs() < 1e-6);
+        assert_eq!(c.connection_minutes_per_month, 1000.0 * 730.0 * 60.0);
+        assert!((c.connections_cost - 43.8 * 0.25).abs() < 1e-9);
+        assert!((c.egress_cost - 9.0).abs() < 1e-9);
+        sc.technique = Technique::Sse;
+        assert!(managed_cost(&aws, &sc, counts, None).is_none());
+        // Ably counts the publish besides each recipient: per-client streams bill 2.
+        let ably = table("ably").unwrap();
+        sc.workload.pattern = Pattern::PerClient;
+        sc.workload.payload = 200;
+        sc.workload.rate = 0.01;
+        let c = managed_cost(
+            &ably,
+            &sc,
+            Counts {
+                deliveries_per_s: 10.0,
+                ..counts
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.messages_per_month, (10.0 + 10.0) * s);
+        assert_eq!(c.base_cost, 29.0);
+        assert_eq!(c.egress_cost, 0.0);
+    }
+}
