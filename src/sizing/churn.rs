@@ -7,18 +7,16 @@
 //! per-instance [`super::Resource`]: more instances do not lift it, and the answer
 //! says so instead of adding any.
 //!
-//! **The seam for churn.** Today the steady handshake rate is what the sizing run
-//! measured: reconnections after drops and proxy timeouts, short-polling connections
-//! that keep-alive did not keep, chat POST connections. Users who come and go
-//! (sessions, maximum connection durations) are workload keys of another change
-//! (issue #13); once they exist, [`steady_handshakes_per_s`] is the one place that
-//! adds their arrival rate (clients ÷ mean session length, or ÷ the maximum
-//! connection duration) to the measured one — every check below takes the rate, not
-//! the run. Numbers only.
+//! **Churn.** The steady handshake rate is what the sizing run measured: reconnections
+//! after drops and proxy timeouts, short-polling connections that keep-alive did not
+//! keep, chat POST connections — and, since the sizing runs simulate the experiment's
+//! whole `[workload]`, users who come and go (`session`) and connections a gateway
+//! closes at `max_connection_duration`. Theory's `handshakes_per_s` (N ÷ mean session,
+//! see `docs/model.md`) checks that measurement in `tests/steady_state.rs`. Every check
+//! below takes the rate, not the run. Numbers only.
 
 /// The deployment's steady new connections per second: the sizing run's measured
 /// handshakes (all simulated instances) × `scale` (deployment ÷ simulated instances).
-/// Churn from session arrivals plugs in here (see the module doc).
 pub fn steady_handshakes_per_s(measured_handshakes_per_s: f64, scale: f64) -> f64 {
     measured_handshakes_per_s * scale
 }
