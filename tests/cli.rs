@@ -266,7 +266,7 @@ fn default_experiment_reproduces_the_headline() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     rtsim()
         .arg("run")
-        .arg(root.join("experiments/default.toml"))
+        .arg(root.join("experiments/00-default.toml"))
         .args([
             "--quiet",
             "--set",

@@ -510,7 +510,7 @@ fn range_messages_say_the_keys_range() {
     for value in ["1000000000000", "-3"] {
         rtsim()
             .args(["check", "--set", &format!("workload.clients={value}")])
-            .arg("experiments/default.toml")
+            .arg("experiments/00-default.toml")
             .assert()
             .code(2)
             .stderr(predicate::str::contains("from 1 to 100,000,000"))

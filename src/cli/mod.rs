@@ -179,6 +179,7 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
         sweep_keys: plan.sweep_keys.clone(),
         notes: Vec::new(),
         charts: exp.charts.clone(),
+        marks: report::time_marks(&exp.base),
     }
 }
 
@@ -439,17 +440,24 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
 
 fn plot(a: args::PlotArgs) -> Result<(), Failure> {
     let (results, keys) = read_rows(&a.dir)?;
-    let mut files = report::draw_charts(&a.dir, &results, &keys).context("drawing charts")?;
-    // The experiment's own [[charts]], from the resolved copy the run wrote.
+    // The experiment's own [[charts]] and time marks, from the resolved copy the run wrote.
     let resolved = a.dir.join("experiment.toml");
-    if let Ok(text) = std::fs::read_to_string(&resolved) {
-        let exp =
-            experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?;
-        files.extend(
-            report::draw_custom_charts(&a.dir, &results, &keys, &exp.charts)
-                .context("drawing the experiment's [[charts]]")?,
-        );
-    }
+    let exp = match std::fs::read_to_string(&resolved) {
+        Ok(text) => {
+            Some(experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?)
+        }
+        Err(_) => None,
+    };
+    let marks = exp
+        .as_ref()
+        .map(|e| report::time_marks(&e.base))
+        .unwrap_or_default();
+    let cx = report::ChartContext {
+        sweep_keys: &keys,
+        marks: &marks,
+    };
+    let specs = exp.map(|e| e.charts).unwrap_or_default();
+    let files = report::draw_all(&a.dir, &results, cx, &specs).context("drawing charts")?;
     for f in files {
         say!("{}", f.display());
     }

@@ -251,6 +251,10 @@ fn load_inner(
                 log_x: c.log_x.v,
                 log_y: c.log_y.v,
                 title: c.title.v.clone(),
+                x_label: c.x_label.v.clone(),
+                y_label: c.y_label.v.clone(),
+                theory: c.theory.v,
+                techniques: c.techniques.v.clone(),
             })
             .collect(),
         base,

@@ -315,6 +315,10 @@ key_sections! {
         log_x: bool = false;
         log_y: bool = false;
         title: Option<String> = None;
+        x_label: Option<String> = None;
+        y_label: Option<String> = None;
+        theory: bool = false;
+        techniques: Vec<Technique> = Technique::ALL.to_vec();
     }
 }
 

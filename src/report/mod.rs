@@ -45,7 +45,9 @@ use crate::columns::{ChartSpec, TheoryCells};
 use crate::results::Row;
 use crate::scenario::Technique;
 
-pub use self::charts::{draw_charts, draw_custom_charts};
+pub use self::charts::{
+    ChartContext, ChartEntry, TimeMark, draw_all, draw_charts, draw_custom_charts, time_marks,
+};
 pub use self::csv::results_csv;
 pub use self::error::{CellError, ChartError, ReadError, ReportError};
 pub use self::json::results_json;
@@ -121,6 +123,8 @@ pub struct Metadata {
     pub notes: Vec<String>,
     /// The experiment's own `[[charts]]`, drawn beside the standard ones.
     pub charts: Vec<ChartSpec>,
+    /// Moments marked on the time series (warm-up end, faults); not written.
+    pub marks: Vec<charts::TimeMark>,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -167,8 +171,11 @@ pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), R
         let path = dir.join(exporter.file_name());
         write_atomic(&path, &exporter.serialize(results, meta))?;
     }
-    draw_charts(dir, results, &meta.sweep_keys)?;
-    draw_custom_charts(dir, results, &meta.sweep_keys, &meta.charts)?;
+    let cx = charts::ChartContext {
+        sweep_keys: &meta.sweep_keys,
+        marks: &meta.marks,
+    };
+    charts::draw_all(dir, results, cx, &meta.charts)?;
     Ok(())
 }
 
@@ -555,7 +562,7 @@ mod tests {
             "timeseries.csv",
             "experiment.toml",
             "charts/tradeoff-table.png",
-            "charts/timeseries.svg",
+            "charts/timeseries-1.svg",
             "charts/requests-vs-clients.png",
         ] {
             assert!(dir.join(f).is_file(), "{f} missing");
