@@ -180,6 +180,7 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
         notes: Vec::new(),
         charts: exp.charts.clone(),
         marks: report::time_marks(&exp.base),
+        claims: exp.claims.clone(),
     }
 }
 
@@ -370,6 +371,12 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
+    // A claim that does not hold is said even with --quiet: the lesson's text is wrong.
+    for v in report::claims::check(&results, &meta.sweep_keys, &meta.claims) {
+        if !v.held {
+            eprintln!("claim does not hold: {} ({})", v.says, v.detail);
+        }
+    }
     if !a.quiet {
         say!("{}", report::tradeoff_table(results.rows()));
         eprintln!(

@@ -73,6 +73,8 @@ pub struct Experiment {
     pub base: Scenario,
     pub target: Target,
     pub charts: Vec<ChartSpec>,
+    /// The lesson's `[[claims]]`, checked after a run.
+    pub claims: Vec<crate::report::claims::ClaimSpec>,
     /// The fully resolved experiment (defaults and preset values filled in) as TOML text;
     /// `load_str` of it gives the same plan.
     pub resolved_toml: String,
@@ -216,6 +218,7 @@ fn load_inner(
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
     charts::check(&base_filled, &raw).map_err(|p| ctx.err(p))?;
+    let claims = charts::claims(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let techniques = base_filled.top.techniques.v.clone();
     // Never empty: `techniques = []` is refused when read.
     let first = techniques
@@ -257,6 +260,7 @@ fn load_inner(
                 techniques: c.techniques.v.clone(),
             })
             .collect(),
+        claims,
         base,
         resolved_toml,
         warnings: ctx.warnings,

@@ -320,6 +320,21 @@ key_sections! {
         theory: bool = false;
         techniques: Vec<Technique> = Technique::ALL.to_vec();
     }
+
+    /// One `[[claims]]` table: a sentence of the lesson, checked against its results.
+    claim "claims" required {
+        says: String, check column_name;
+        metric: String, check column_name;
+        techniques: Vec<Technique> = Technique::ALL.to_vec();
+        only: Option<String> = None;
+        below: Option<f64> = None;
+        above: Option<f64> = None;
+        below_technique: Option<String> = None;
+        above_technique: Option<String> = None;
+        within_theory: Option<f64> = None;
+        rises_along: Option<String> = None;
+        falls_along: Option<String> = None;
+    }
 }
 
 /// What the walker needs of a section's `Raw`: its name, its keys, and setting one.
@@ -390,7 +405,7 @@ mod tests {
     #[test]
     fn the_readme_key_reference_lists_every_key_in_order() {
         let readme = include_str!("../../README.md");
-        let sections: [(&str, Vec<&str>); 11] = [
+        let sections: [(&str, Vec<&str>); 12] = [
             ("top level", top::Raw::keys()),
             ("`[workload]`", workload::Raw::keys()),
             ("`[network]`", WithPreset::<network::Raw>::keys()),
@@ -401,6 +416,7 @@ mod tests {
             ("`[websocket]`", websocket::Raw::keys()),
             ("`[[faults]]`", fault::Raw::keys()),
             ("`[[charts]]`", chart::Raw::keys()),
+            ("`[[claims]]`", claim::Raw::keys()),
             ("`[target]`", target::Raw::keys()),
         ];
         for (label, keys) in sections {

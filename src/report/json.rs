@@ -121,6 +121,7 @@ mod tests {
             notes: vec!["n1".into()],
             charts: Vec::new(),
             marks: Vec::new(),
+            claims: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! | `table.md` | [`table`] | the trade-off table regenerated from the numbers |
 //! | `timeseries.csv` | [`timeseries`] | per-bucket series of every row's first replication |
 //! | `experiment.toml` | here | the resolved experiment |
+//! | `claims.json` | [`claims`] | each `[[claims]]` of the lesson: held or not, and why |
 //! | `charts/*.svg`, `charts/*.png` | [`charts`] | plots of the above |
 //!
 //! Text outputs share one shape, borrowed from hyperfine's `export` module: a small
@@ -28,6 +29,7 @@
 //! `crate::units::human`.
 
 pub mod charts;
+pub mod claims;
 pub mod csv;
 mod csv_io;
 mod error;
@@ -125,6 +127,8 @@ pub struct Metadata {
     pub charts: Vec<ChartSpec>,
     /// Moments marked on the time series (warm-up end, faults); not written.
     pub marks: Vec<charts::TimeMark>,
+    /// The lesson's claims, checked into `claims.json`.
+    pub claims: Vec<claims::ClaimSpec>,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -176,6 +180,9 @@ pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), R
         marks: &meta.marks,
     };
     charts::draw_all(dir, results, cx, &meta.charts)?;
+    let verdicts = claims::check(results, &meta.sweep_keys, &meta.claims);
+    let text = serde_json::to_string_pretty(&verdicts).expect("plain data serializes");
+    write_atomic(&dir.join("claims.json"), format!("{text}\n").as_bytes())?;
     Ok(())
 }
 

@@ -380,8 +380,16 @@ where
     let categories = p.x.categories.clone();
     // -0 and 1e-17 are written as 0; a categorical axis names its whole positions.
     let clean = |v: f64| if v.abs() < 1e-12 { 0.0 } else { v };
+    // Whole things (instances, clients) get no tick between two whole numbers.
+    let whole = p.x.unit == Unit::Count
+        && p.series
+            .iter()
+            .flat_map(|s| &s.points)
+            .all(|q| q.x.fract() == 0.0);
     let x_fmt = move |v: &f64| {
-        if categories.is_empty() {
+        if whole && !x_log && v.fract().abs() > 1e-9 {
+            String::new()
+        } else if categories.is_empty() {
             label(xu, x_log, clean(*v))
         } else if (v - v.round()).abs() > 0.01 {
             String::new()
