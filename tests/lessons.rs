@@ -9,7 +9,8 @@
 //!   sizing inputs makes at least one claim;
 //! - for every swept key, some chart in `charts/index.json` has that key (or its
 //!   results.csv column) on its x axis; a lesson without a sweep draws the trade-off
-//!   table, which is its question.
+//!   table, which is its question;
+//! - the README's images are what the code draws today.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,26 @@ fn swept(file: &Path) -> Vec<String> {
     }
     keys
 }
+
+/// README images: (lesson file stem, chart file in its output, file in docs/img/).
+const README_IMAGES: [(&str, &str, &str); 4] = [
+    (
+        "07-poll-interval",
+        "latency-vs-interval.png",
+        "latency-vs-interval.png",
+    ),
+    (
+        "06-scale",
+        "requests-vs-clients.png",
+        "requests-vs-clients.png",
+    ),
+    (
+        "05-sse-vs-websocket-chat",
+        "custom-1.png",
+        "chat-latency-p99.png",
+    ),
+    ("08-faults", "timeseries.png", "faults-timeseries.png"),
+];
 
 /// The results.csv column a swept key is drawn under (clients and the interval have
 /// their own columns).
@@ -109,10 +130,8 @@ fn every_lesson_keeps_its_claims_and_draws_its_question() {
             }
         }
         let keys = swept(file);
-        if keys.is_empty() {
-            if !charts.iter().any(|c| c["stem"] == "tradeoff-table") {
-                failures.push(format!("{name}: no sweep and no trade-off table"));
-            }
+        if keys.is_empty() && !charts.iter().any(|c| c["stem"] == "tradeoff-table") {
+            failures.push(format!("{name}: no sweep and no trade-off table"));
         }
         for key in &keys {
             let found = charts.iter().any(|c| {
@@ -124,6 +143,19 @@ fn every_lesson_keeps_its_claims_and_draws_its_question() {
             });
             if !found {
                 failures.push(format!("{name}: no chart along the swept key `{key}`"));
+            }
+        }
+        // The README shows today's pictures (byte for byte: charts are deterministic).
+        for (lesson, chart, image) in README_IMAGES {
+            if lesson == name {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+                let shown = fs::read(root.join("docs/img").join(image)).unwrap_or_default();
+                if fs::read(out.join("charts").join(chart)).unwrap() != shown {
+                    failures.push(format!(
+                        "docs/img/{image} is older than the code that draws it: \
+                         regenerate it (docs/img/README.md)"
+                    ));
+                }
             }
         }
         // The lesson's own [[charts]] are drawn (its question, in its words).

@@ -67,9 +67,11 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The experiment file (TOML).
+    /// The experiment file (TOML), or a folder of them: `rtsim run experiments/` runs
+    /// every lesson into `<out>/<name>/` (inputs for `rtsim size`, with a `[target]`
+    /// latency, are skipped).
     pub file: PathBuf,
-    /// Output folder [default: output/<name>/].
+    /// Output folder [default: output/<name>/; for a folder of lessons, output/].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads [default: all cores]. Results are identical for any value.

@@ -269,7 +269,8 @@ pub(super) fn points(rows: &[Row]) -> Vec<Vec<usize>> {
             .collect();
         (r.clients, shared)
     };
-    let mut groups: Vec<((u32, Vec<(String, String)>), Vec<usize>)> = Vec::new();
+    type Point = (u32, Vec<(String, String)>);
+    let mut groups: Vec<(Point, Vec<usize>)> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let p = point(r);
         match groups.iter_mut().find(|(q, _)| *q == p) {
