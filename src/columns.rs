@@ -382,6 +382,32 @@ pub struct ChartSpec {
     pub log_x: bool,
     pub log_y: bool,
     pub title: Option<String>,
+    /// The axis labels; `None` for the column's words (`crate::report::charts`).
+    pub x_label: Option<String>,
+    pub y_label: Option<String>,
+    /// Theory's prediction of `y` as a dashed line beside each series, when `y` is one
+    /// predicted metric.
+    pub theory: bool,
+    /// The techniques whose rows are drawn.
+    pub techniques: Vec<crate::scenario::Technique>,
+}
+
+impl ChartSpec {
+    /// `y` against `x`, linear axes, every technique, the column's words as labels.
+    pub fn of(x: &str, y: &str) -> ChartSpec {
+        ChartSpec {
+            x: x.to_string(),
+            y: y.to_string(),
+            series: None,
+            log_x: false,
+            log_y: false,
+            title: None,
+            x_label: None,
+            y_label: None,
+            theory: false,
+            techniques: crate::scenario::Technique::ALL.to_vec(),
+        }
+    }
 }
 
 #[cfg(test)]

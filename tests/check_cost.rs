@@ -9,7 +9,7 @@ use assert_cmd::Command;
 fn check_prints_wall_time_and_memory_for_the_jobs() {
     let out = Command::cargo_bin("rtsim")
         .unwrap()
-        .args(["check", "experiments/default.toml", "--jobs", "1"])
+        .args(["check", "experiments/00-default.toml", "--jobs", "1"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -36,7 +36,7 @@ fn check_says_not_ok_for_a_run_over_the_budget() {
         .unwrap()
         .args([
             "check",
-            "experiments/default.toml",
+            "experiments/00-default.toml",
             "--jobs",
             "1",
             "--set",

@@ -250,7 +250,7 @@ fn default_experiment_reproduces_the_headline() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     rtsim()
         .arg("run")
-        .arg(root.join("experiments/default.toml"))
+        .arg(root.join("experiments/00-default.toml"))
         .args([
             "--quiet",
             "--set",
@@ -282,4 +282,65 @@ fn default_experiment_reproduces_the_headline() {
     );
     assert!(get("empty_response_fraction") > 0.95);
     assert!(get("latency_max_s") > 2.9 && get("latency_max_s") < 3.5);
+}
+
+/// `rtsim run FOLDER` runs every lesson into `<out>/<name>/`; a rerun removes the files
+/// the previous run wrote and this one did not (a `[[charts]]` taken out), and keeps
+/// the files rtsim never wrote.
+#[test]
+fn a_folder_of_lessons_runs_into_one_folder_each_and_reruns_clean() {
+    let tmp = TempDir::new().unwrap();
+    let lessons = tmp.path().join("lessons");
+    fs::create_dir(&lessons).unwrap();
+    let chart = "\n[[charts]]\nx = \"clients\"\ny = \"requests_per_s\"\n";
+    write(
+        &lessons,
+        "01-a.toml",
+        &format!("{}{chart}", SMALL.replace("\"small\"", "\"a\"")),
+    );
+    write(&lessons, "02-b.toml", &SMALL.replace("\"small\"", "\"b\""));
+    let sized = "name = \"s\"\n[workload]\nclients = 100\n[target]\nlatency_p99 = \"1s\"\n";
+    write(&lessons, "03-sizing.toml", sized);
+    let out = tmp.path().join("course");
+    rtsim()
+        .arg("run")
+        .arg(&lessons)
+        .args(["--out"])
+        .arg(&out)
+        .args(["--jobs", "2", "--quiet"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("03-sizing.toml: skipped"));
+    for name in ["a", "b"] {
+        assert!(out.join(name).join("results.csv").is_file(), "{name}");
+        assert!(out.join(name).join("claims.json").is_file(), "{name}");
+    }
+    assert!(!out.join("s").exists(), "sizing inputs are not run");
+    assert!(out.join("a/charts/custom-1.png").is_file());
+    // The user's own files, beside and inside charts/.
+    fs::write(out.join("a/notes.txt"), "mine").unwrap();
+    fs::write(out.join("a/charts/my-drawing.svg"), "<svg/>").unwrap();
+    // The chart is taken out of the lesson: its picture must go with it.
+    write(&lessons, "01-a.toml", &SMALL.replace("\"small\"", "\"a\""));
+    rtsim()
+        .arg("run")
+        .arg(&lessons)
+        .args(["--out"])
+        .arg(&out)
+        .args(["--jobs", "2", "--quiet"])
+        .assert()
+        .success();
+    assert!(
+        !out.join("a/charts/custom-1.png").exists(),
+        "stale chart left behind"
+    );
+    assert!(
+        !out.join("a/charts/custom-1.svg").exists(),
+        "stale chart left behind"
+    );
+    assert_eq!(fs::read_to_string(out.join("a/notes.txt")).unwrap(), "mine");
+    assert!(out.join("a/charts/my-drawing.svg").is_file());
+    let manifest = fs::read_to_string(out.join("a/.rtsim-files")).unwrap();
+    assert!(manifest.lines().any(|l| l == "results.csv"), "{manifest}");
+    assert!(!manifest.contains("notes.txt"), "{manifest}");
 }

@@ -196,11 +196,13 @@ fn a_run_replaces_its_folder_whole() {
     let out = tmp.path().join("out");
     run_into(&with_chart, &out);
     assert!(out.join("charts/custom-1.png").is_file());
-    write(&out, "stale.txt", "from before");
+    // A file the user put there is not rtsim's: it survives (only files rtsim wrote,
+    // listed in `.rtsim-files`, are replaced).
+    write(&out, "notes.txt", "mine");
     run_into(&without, &out);
     let files = listing(&out);
     assert!(!files.iter().any(|f| f.contains("custom-1")), "{files:?}");
-    assert!(!files.contains(&"stale.txt".to_string()), "{files:?}");
+    assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
     assert!(files.contains(&"results.csv".to_string()));
 }
 
@@ -493,7 +495,7 @@ fn range_messages_say_the_keys_range() {
     for value in ["1000000000000", "-3"] {
         rtsim()
             .args(["check", "--set", &format!("workload.clients={value}")])
-            .arg("experiments/default.toml")
+            .arg("experiments/00-default.toml")
             .assert()
             .code(2)
             .stderr(predicate::str::contains("from 1 to 100,000,000"))

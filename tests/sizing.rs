@@ -223,7 +223,7 @@ fn the_chat_example_sizes_every_technique() {
     let exp = experiment::load(
         std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/experiments/sizing-chat.toml"
+            "/experiments/09-sizing-chat.toml"
         )),
         &[
             "workload.clients=3000".into(),

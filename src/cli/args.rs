@@ -14,7 +14,7 @@ use crate::runner::Shard;
     long_about = "rtsim simulates clients, servers, connections, CPU, memory and bytes on the \
 wire for the four ways of getting fresh data to clients, and regenerates the classic \
 trade-off table with measured numbers.",
-    after_help = "Examples:\n  rtsim run experiments/default.toml\n  rtsim check experiments/polling-waste.toml\n  rtsim table output/default\n  rtsim trace experiments/default.toml --technique sse --until 20s"
+    after_help = "Examples:\n  rtsim run experiments/00-default.toml\n  rtsim check experiments/01-polling-waste.toml\n  rtsim table output/default\n  rtsim trace experiments/00-default.toml --technique sse --until 20s"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,17 +25,17 @@ pub struct Cli {
 pub enum Command {
     /// Run an experiment: every technique × sweep point × replication.
     #[command(
-        after_help = "Examples:\n  rtsim run experiments/default.toml\n  rtsim run experiments/scale.toml --jobs 2 --out /tmp/scale\n  rtsim run experiments/default.toml --set workload.clients=10000 --set replications=3\n  rtsim run experiments/scale.toml --shard 0/4 --out shards/0   # then: rtsim merge shards/*"
+        after_help = "Examples:\n  rtsim run experiments/00-default.toml\n  rtsim run experiments/06-scale.toml --jobs 2 --out /tmp/scale\n  rtsim run experiments/00-default.toml --set workload.clients=10000 --set replications=3\n  rtsim run experiments/06-scale.toml --shard 0/4 --out shards/0   # then: rtsim merge shards/*"
     )]
     Run(RunArgs),
     /// Validate an experiment and print its plan (rows, runs, estimated work).
     #[command(
-        after_help = "Example:\n  rtsim check experiments/default.toml --set workload.clients=1000000"
+        after_help = "Example:\n  rtsim check experiments/00-default.toml --set workload.clients=1000000"
     )]
     Check(CheckArgs),
     /// Print the trade-off table (Markdown) from a results folder, or by running a file.
     #[command(
-        after_help = "Examples:\n  rtsim table output/default\n  rtsim table experiments/default.toml"
+        after_help = "Examples:\n  rtsim table output/default\n  rtsim table experiments/00-default.toml"
     )]
     Table(TableArgs),
     /// Redraw the charts from DIR/results.csv and DIR/timeseries.csv (no simulation).
@@ -49,27 +49,29 @@ pub enum Command {
     /// Put every result beside its closed form: formula, numbers plugged in, predicted,
     /// simulated, difference, and why they differ when they do.
     #[command(
-        after_help = "Examples:\n  rtsim explain experiments/default.toml\n  rtsim explain output/default --format markdown > explain.md"
+        after_help = "Examples:\n  rtsim explain experiments/00-default.toml\n  rtsim explain output/default --format markdown > explain.md"
     )]
     Explain(ExplainArgs),
     /// Size a deployment: per technique, instances needed, what runs out first, memory,
     /// bandwidth, monthly cost and max clients per instance at the [target].
     #[command(
-        after_help = "Examples:\n  rtsim size experiments/sizing-notifications.toml\n  rtsim size experiments/sizing-chat.toml --jobs 2 --out /tmp/chat\n  rtsim size experiments/sizing-chat.toml --set workload.clients=500000"
+        after_help = "Examples:\n  rtsim size experiments/10-sizing-notifications.toml\n  rtsim size experiments/09-sizing-chat.toml --jobs 2 --out /tmp/chat\n  rtsim size experiments/09-sizing-chat.toml --set workload.clients=500000"
     )]
     Size(SizeArgs),
     /// Print every message of a tiny run (one client, 20 s) as a sequence diagram.
     #[command(
-        after_help = "Examples:\n  rtsim trace experiments/default.toml --technique sse\n  rtsim trace experiments/default.toml --technique long-polling --until 45s --set network.proxy_idle_timeout=10s\n  rtsim trace experiments/default.toml --technique websocket --format mermaid > ws.md\n  rtsim trace experiments/faults.toml --technique sse --clients 3 --format svg --out sse.svg"
+        after_help = "Examples:\n  rtsim trace experiments/00-default.toml --technique sse\n  rtsim trace experiments/00-default.toml --technique long-polling --until 45s --set network.proxy_idle_timeout=10s\n  rtsim trace experiments/00-default.toml --technique websocket --format mermaid > ws.md\n  rtsim trace experiments/08-faults.toml --technique sse --clients 3 --format svg --out sse.svg"
     )]
     Trace(TraceArgs),
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The experiment file (TOML).
+    /// The experiment file (TOML), or a folder of them: `rtsim run experiments/` runs
+    /// every lesson into `<out>/<name>/` (inputs for `rtsim size`, with a `[target]`
+    /// latency, are skipped).
     pub file: PathBuf,
-    /// Output folder [default: output/<name>/].
+    /// Output folder [default: output/<name>/; for a folder of lessons, output/].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads [default: all cores]. Results are identical for any value.

@@ -108,7 +108,7 @@ impl Bar {
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}  ETA {eta}",
+                "{spinner} {prefix} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}  ETA {eta}",
             )
             .expect("valid template"),
         );
@@ -181,6 +181,8 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
         sweep_keys: plan.sweep_keys.clone(),
         notes: Vec::new(),
         charts: exp.charts.clone(),
+        marks: report::time_marks(&exp.base),
+        claims: exp.claims.clone(),
     }
 }
 
@@ -285,13 +287,23 @@ fn execute(
     quiet: bool,
     shard: Option<Shard>,
 ) -> Result<Vec<Completed>, Failure> {
+    if quiet {
+        execute_with(plan, jobs, shard, &runner::Silent)
+    } else {
+        execute_with(plan, jobs, shard, &Bar::new())
+    }
+}
+
+/// Runs the plan, reporting to `progress`, with Ctrl-C handling.
+fn execute_with(
+    plan: &Plan,
+    jobs: usize,
+    shard: Option<Shard>,
+    progress: &dyn runner::Progress,
+) -> Result<Vec<Completed>, Failure> {
     let interrupt = interrupt_flag();
     let options = RunOptions { jobs, shard };
-    let outcome = if quiet {
-        runner::execute(plan, &options, interrupt, &runner::Silent)
-    } else {
-        runner::execute(plan, &options, interrupt, &Bar::new())
-    };
+    let outcome = runner::execute(plan, &options, interrupt, progress);
     outcome.map_err(|e| match e {
         // The scenario cannot be simulated as written: bad input.
         e @ RunError::Stuck { .. } => usage(e),
@@ -337,7 +349,117 @@ fn write_timing(dir: &Path, wall_time_s: f64, completed: &[Completed]) -> anyhow
 
 // ------------------------------------------------------------------- run
 
+/// One progress bar over every lesson of a folder: its length is set once, the
+/// lessons' runs count into it, and it ends after the last.
+struct CourseBar(Bar);
+
+impl runner::Progress for CourseBar {
+    fn finished_run(&self, events: u64) {
+        runner::Progress::finished_run(&self.0, events);
+    }
+}
+
+/// `rtsim run FOLDER`: every experiment of the folder (in file-name order) into
+/// `<out>/<slug of its name>/`, under one progress bar. Each lesson's folder is
+/// replaced as a single run replaces it (files rtsim did not write survive).
+fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
+    if a.shard.is_some() {
+        return Err(usage(anyhow!(
+            "--shard applies to one experiment file, not a folder"
+        )));
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&a.file)
+        .with_context(|| format!("cannot list {}", a.file.display()))
+        .map_err(usage)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    let mut lessons = Vec::new();
+    for file in &files {
+        let exp = load(file, &a.set)?;
+        if exp.target.latency_p99.is_some() {
+            eprintln!(
+                "{}: skipped (an input for `rtsim size`: it has a [target] latency)",
+                file.display()
+            );
+            continue;
+        }
+        let plan = exp.plan();
+        within_budget(plan.rows.iter().map(|r| &r.scenario), a.allow_large)?;
+        lessons.push((file.clone(), exp, plan));
+    }
+    if lessons.is_empty() {
+        return Err(usage(anyhow!(
+            "{}: no experiment files (*.toml)",
+            a.file.display()
+        )));
+    }
+    let root = a.out.clone().unwrap_or_else(|| PathBuf::from("output"));
+    let total: usize = lessons.iter().map(|(_, _, p)| run_count(p, None)).sum();
+    let bar = CourseBar(Bar::new());
+    bar.0.bar.set_length(total as u64);
+    let started = Instant::now();
+    for (file, exp, plan) in &lessons {
+        let out = root.join(output::slug(&exp.name));
+        let staging = output::Staging::prepare(&out)?;
+        bar.0.bar.set_prefix(exp.name.clone());
+        let lesson_started = Instant::now();
+        let workers = jobs(a.jobs, run_count(plan, None));
+        let completed = if a.quiet {
+            execute_with(plan, workers, None, &runner::Silent)?
+        } else {
+            execute_with(plan, workers, None, &bar)?
+        };
+        let wall = lesson_started.elapsed().as_secs_f64();
+        let results = annotate(plan, runner::rows(plan, &completed)?);
+        let meta = metadata(exp, plan, wall);
+        report::write_all(staging.dir(), &results, &meta).context("writing results")?;
+        write_timing(staging.dir(), wall, &completed)?;
+        staging.commit()?;
+        let failed: Vec<_> = report::claims::check(&results, &meta.sweep_keys, &meta.claims)
+            .into_iter()
+            .filter(|v| !v.held)
+            .collect();
+        for v in &failed {
+            bar.0.bar.suspend(|| {
+                eprintln!(
+                    "{}: claim does not hold: {} ({})",
+                    file.display(),
+                    v.says,
+                    v.detail
+                )
+            });
+        }
+        if !a.quiet {
+            bar.0.bar.suspend(|| {
+                eprintln!(
+                    "{}: {} runs in {:.1} s into {}",
+                    file.display(),
+                    completed.len(),
+                    wall,
+                    out.display()
+                )
+            });
+        }
+    }
+    bar.0.bar.finish_and_clear();
+    if !a.quiet {
+        eprintln!(
+            "{} lessons in {:.1} s; results in {}",
+            lessons.len(),
+            started.elapsed().as_secs_f64(),
+            root.display()
+        );
+    }
+    Ok(())
+}
+
 fn run(a: args::RunArgs) -> Result<(), Failure> {
+    if a.file.is_dir() {
+        return run_folder(a);
+    }
     let exp = load(&a.file, &a.set)?;
     let plan = exp.plan();
     within_budget(plan.rows.iter().map(|r| &r.scenario), a.allow_large)?;
@@ -378,6 +500,12 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
+    // A claim that does not hold is said even with --quiet: the lesson's text is wrong.
+    for v in report::claims::check(&results, &meta.sweep_keys, &meta.claims) {
+        if !v.held {
+            eprintln!("claim does not hold: {} ({})", v.says, v.detail);
+        }
+    }
     if !a.quiet {
         say!("{}", report::tradeoff_table(results.rows()));
     }
@@ -529,17 +657,24 @@ fn table(a: args::TableArgs) -> Result<(), Failure> {
 
 fn plot(a: args::PlotArgs) -> Result<(), Failure> {
     let (results, keys) = read_rows(&a.dir)?;
-    let mut files = report::draw_charts(&a.dir, &results, &keys).context("drawing charts")?;
-    // The experiment's own [[charts]], from the resolved copy the run wrote.
+    // The experiment's own [[charts]] and time marks, from the resolved copy the run wrote.
     let resolved = a.dir.join("experiment.toml");
-    if let Ok(text) = std::fs::read_to_string(&resolved) {
-        let exp =
-            experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?;
-        files.extend(
-            report::draw_custom_charts(&a.dir, &results, &keys, &exp.charts)
-                .context("drawing the experiment's [[charts]]")?,
-        );
-    }
+    let exp = match std::fs::read_to_string(&resolved) {
+        Ok(text) => {
+            Some(experiment::load_str(&resolved.display().to_string(), &text, &[]).map_err(usage)?)
+        }
+        Err(_) => None,
+    };
+    let marks = exp
+        .as_ref()
+        .map(|e| report::time_marks(&e.base))
+        .unwrap_or_default();
+    let cx = report::ChartContext {
+        sweep_keys: &keys,
+        marks: &marks,
+    };
+    let specs = exp.map(|e| e.charts).unwrap_or_default();
+    let files = report::draw_all(&a.dir, &results, cx, &specs).context("drawing charts")?;
     for f in files {
         say!("{}", f.display());
     }

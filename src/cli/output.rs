@@ -13,7 +13,11 @@
 //!   one takes its name, the old one is removed. A kill at any moment leaves the
 //!   complete old folder or the complete new one (between the two renames, the old one
 //!   waits under its aside name and [`Staging::prepare`] of the next run puts it back).
-//!   Files of an earlier run that this one did not write do not survive.
+//!   Files of an earlier run that this one did not write do not survive; files rtsim
+//!   never wrote (a teacher's notes, a `.gitignore`) do: each output folder lists what
+//!   rtsim wrote in [`MANIFEST`], and [`Staging::commit`] carries every other file of
+//!   the old folder into the new one. (A folder written before the manifest existed
+//!   counts rtsim's own file names and `charts/*.svg|png|json` as rtsim's.)
 //! - **Leftovers are cleaned.** Staging and aside folders of an interrupted run are
 //!   removed by the next run into the same folder.
 //!
@@ -26,6 +30,68 @@ use anyhow::{Context, anyhow};
 
 /// Files whose presence marks a folder as an earlier rtsim output (safe to replace).
 const MARKERS: [&str; 4] = ["results.csv", "experiment.toml", "shard.json", "sizing.csv"];
+
+/// The list of files rtsim wrote into an output folder, one relative path a line.
+pub(super) const MANIFEST: &str = ".rtsim-files";
+
+/// Files rtsim writes at the top of an output folder (for folders without a manifest).
+const OWN_FILES: [&str; 10] = [
+    "results.csv",
+    "results.json",
+    "table.md",
+    "timeseries.csv",
+    "experiment.toml",
+    "timing.json",
+    "claims.json",
+    "shard.json",
+    "sizing.csv",
+    "sizing.md",
+];
+
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let here = dir.join(&rel);
+        for e in
+            std::fs::read_dir(&here).with_context(|| format!("cannot list {}", here.display()))?
+        {
+            let e = e?;
+            let path = rel.join(e.file_name());
+            if e.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The files of an old output folder that rtsim wrote: its manifest's, or, without one,
+/// rtsim's own names.
+fn written_by_rtsim(old: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if let Ok(text) = std::fs::read_to_string(old.join(MANIFEST)) {
+        return Ok(text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(PathBuf::from)
+            .collect());
+    }
+    Ok(files_under(old)?
+        .into_iter()
+        .filter(|p| {
+            let top = p.components().count() == 1;
+            let name = p.to_string_lossy();
+            (top && OWN_FILES.iter().any(|f| name == *f))
+                || (p.starts_with("charts")
+                    && p.extension()
+                        .is_some_and(|e| e == "svg" || e == "png" || e == "json"))
+        })
+        .collect())
+}
 
 /// `output/<slug of name>`.
 pub(super) fn default_out(name: &str) -> PathBuf {
@@ -124,6 +190,34 @@ impl Staging {
     /// Swaps the staging folder in: the old folder (if any) aside, the new one to its
     /// name, the old one removed.
     pub(super) fn commit(mut self) -> anyhow::Result<()> {
+        // What this run wrote, listed for the next one.
+        let written = files_under(&self.staging)?;
+        let list: String = written
+            .iter()
+            .map(|p| format!("{}\n", p.display()))
+            .collect();
+        std::fs::write(self.staging.join(MANIFEST), list)
+            .with_context(|| format!("writing {}", self.staging.join(MANIFEST).display()))?;
+        // The user's own files in the old folder come along.
+        if self.target.is_dir() {
+            let ours = written_by_rtsim(&self.target)?;
+            for rel in files_under(&self.target)? {
+                let name = rel.to_string_lossy();
+                if ours.contains(&rel) || name == MANIFEST || name.contains(".rtsim-") {
+                    continue;
+                }
+                let to = self.staging.join(&rel);
+                if to.exists() {
+                    continue;
+                }
+                if let Some(dir) = to.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                // Copied, not moved: killed before the swap, the old folder still has it.
+                std::fs::copy(self.target.join(&rel), &to)
+                    .with_context(|| format!("keeping {}", self.target.join(&rel).display()))?;
+            }
+        }
         let parent = self.target.parent().unwrap_or(Path::new("."));
         let aside = parent.join(format!(
             "{}old-{}",

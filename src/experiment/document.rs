@@ -8,7 +8,7 @@ use crate::scenario::Technique;
 use super::error::{Loc, Problem};
 use super::node::{Entry, Node};
 use super::schema::{
-    RawSection, WithPreset, chart, fault, long_polling, network, server, short_polling, sse,
+    RawSection, WithPreset, chart, claim, fault, long_polling, network, server, short_polling, sse,
     target, top, websocket, workload,
 };
 
@@ -36,6 +36,8 @@ pub(crate) struct RawExperiment {
     pub faults: Vec<(Loc, fault::Raw)>,
     /// Each `[[charts]]` table with its position.
     pub charts: Vec<(Loc, chart::Raw)>,
+    /// Each `[[claims]]` table with its position.
+    pub claims: Vec<(Loc, claim::Raw)>,
     pub sweep: Vec<Axis>,
 }
 
@@ -51,6 +53,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "sweep",
     "faults",
     "charts",
+    "claims",
     "target",
 ];
 
@@ -82,6 +85,12 @@ impl RawExperiment {
                 "charts" => {
                     self.charts = array_of_tables(v, "charts", |t| {
                         let mut c = chart::Raw::default();
+                        c.apply_table(t).map(|_| (t.loc.clone(), c))
+                    })?
+                }
+                "claims" => {
+                    self.claims = array_of_tables(v, "claims", |t| {
+                        let mut c = claim::Raw::default();
                         c.apply_table(t).map(|_| (t.loc.clone(), c))
                     })?
                 }

@@ -73,6 +73,8 @@ pub struct Experiment {
     pub base: Scenario,
     pub target: Target,
     pub charts: Vec<ChartSpec>,
+    /// The lesson's `[[claims]]`, checked after a run.
+    pub claims: Vec<crate::report::claims::ClaimSpec>,
     /// The fully resolved experiment (defaults and preset values filled in) as TOML text;
     /// `load_str` of it gives the same plan.
     pub resolved_toml: String,
@@ -256,6 +258,7 @@ fn load_inner(
     sweep::check_values(&ctx, &raw)?;
     let base_filled = ctx.fill(&raw)?;
     charts::check(&base_filled, &raw).map_err(|p| ctx.err(p))?;
+    let claims = charts::claims(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let techniques = base_filled.top.techniques.v.clone();
     // Never empty: `techniques = []` is refused when read.
     let first = techniques
@@ -295,8 +298,13 @@ fn load_inner(
                 log_x: c.log_x.v,
                 log_y: c.log_y.v,
                 title: c.title.v.clone(),
+                x_label: c.x_label.v.clone(),
+                y_label: c.y_label.v.clone(),
+                theory: c.theory.v,
+                techniques: c.techniques.v.clone(),
             })
             .collect(),
+        claims,
         base,
         resolved_toml,
         warnings: ctx.warnings,

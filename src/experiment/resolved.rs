@@ -76,6 +76,10 @@ pub(crate) fn render(ctx: &Ctx, f: &Filled, raw: &RawExperiment) -> String {
         out.push_str("\n[[charts]]\n");
         write_entries(&mut out, chart.entries(), &|_| true);
     }
+    for (_, claim) in &f.claims {
+        out.push_str("\n[[claims]]\n");
+        write_entries(&mut out, claim.entries(), &|_| true);
+    }
     if !raw.sweep.is_empty() {
         out.push_str("\n[sweep]\n");
         for axis in &raw.sweep {

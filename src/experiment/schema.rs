@@ -320,6 +320,25 @@ key_sections! {
         log_x: bool = false;
         log_y: bool = false;
         title: Option<String> = None;
+        x_label: Option<String> = None;
+        y_label: Option<String> = None;
+        theory: bool = false;
+        techniques: Vec<Technique> = Technique::ALL.to_vec();
+    }
+
+    /// One `[[claims]]` table: a sentence of the lesson, checked against its results.
+    claim "claims" required {
+        says: String, check column_name;
+        metric: String, check column_name;
+        techniques: Vec<Technique> = Technique::ALL.to_vec();
+        only: Option<String> = None;
+        below: Option<f64> = None;
+        above: Option<f64> = None;
+        below_technique: Option<String> = None;
+        above_technique: Option<String> = None;
+        within_theory: Option<f64> = None;
+        rises_along: Option<String> = None;
+        falls_along: Option<String> = None;
     }
 }
 
@@ -391,7 +410,7 @@ mod tests {
     #[test]
     fn the_readme_key_reference_lists_every_key_in_order() {
         let readme = include_str!("../../README.md");
-        let sections: [(&str, Vec<&str>); 11] = [
+        let sections: [(&str, Vec<&str>); 12] = [
             ("top level", top::Raw::keys()),
             ("`[workload]`", workload::Raw::keys()),
             ("`[network]`", WithPreset::<network::Raw>::keys()),
@@ -402,6 +421,7 @@ mod tests {
             ("`[websocket]`", websocket::Raw::keys()),
             ("`[[faults]]`", fault::Raw::keys()),
             ("`[[charts]]`", chart::Raw::keys()),
+            ("`[[claims]]`", claim::Raw::keys()),
             ("`[target]`", target::Raw::keys()),
         ];
         for (label, keys) in sections {

@@ -652,18 +652,28 @@ fn swept_preset_changes_preset_values_only() {
 #[test]
 fn charts_and_target() {
     let e = ok(
-        "[[charts]]\nx = \"clients\"\ny = \"latency_p99_s\"\nseries = \"technique\"\nlog_y = true\ntitle = \"Tail\"\n[target]\nlatency_p99 = \"250ms\"\nutilization = 0.5\nbandwidth_cost_per_gb = 0.09\n",
+        "[[charts]]\nx = \"clients\"\ny = \"latency_p99_s\"\nseries = \"technique\"\nlog_y = true\ntitle = \"Tail\"\n[[charts]]\nx = \"clients\"\ny = \"requests_per_s\"\nx_label = \"users\"\ny_label = \"asks per second\"\ntheory = true\ntechniques = [\"sse\"]\n[target]\nlatency_p99 = \"250ms\"\nutilization = 0.5\nbandwidth_cost_per_gb = 0.09\n",
     );
     assert_eq!(
         e.charts,
-        vec![ChartSpec {
-            x: "clients".into(),
-            y: "latency_p99_s".into(),
-            series: Some("technique".into()),
-            log_x: false,
-            log_y: true,
-            title: Some("Tail".into()),
-        }]
+        vec![
+            ChartSpec {
+                x: "clients".into(),
+                y: "latency_p99_s".into(),
+                series: Some("technique".into()),
+                log_x: false,
+                log_y: true,
+                title: Some("Tail".into()),
+                ..ChartSpec::of("clients", "latency_p99_s")
+            },
+            ChartSpec {
+                x_label: Some("users".into()),
+                y_label: Some("asks per second".into()),
+                theory: true,
+                techniques: vec![Technique::Sse],
+                ..ChartSpec::of("clients", "requests_per_s")
+            }
+        ]
     );
     assert_eq!(
         e.target,

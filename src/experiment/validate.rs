@@ -27,8 +27,8 @@ use super::error::{BUILTIN, ExperimentError, Loc, Problem, SourceKind, Sources};
 use super::node::Node;
 use super::presets::{DEFAULT_SERVER_PRESET, PresetDirs, PresetKind};
 use super::schema::{
-    RawSection, Val, chart, fault, long_polling, network, server, short_polling, sse, target, top,
-    websocket, workload,
+    RawSection, Val, chart, claim, fault, long_polling, network, server, short_polling, sse,
+    target, top, websocket, workload,
 };
 use super::values::FileValue;
 use crate::units::text::{format_duration, format_size};
@@ -62,6 +62,7 @@ pub(crate) struct Filled {
     pub target: target::Filled,
     pub faults: Vec<(Loc, fault::Filled)>,
     pub charts: Vec<(Loc, chart::Filled)>,
+    pub claims: Vec<(Loc, claim::Filled)>,
 }
 
 impl Filled {
@@ -81,6 +82,9 @@ impl Filled {
         }
         for (_, chart) in &self.charts {
             chart.check()?;
+        }
+        for (_, claim) in &self.claims {
+            claim.check()?;
         }
         Ok(())
     }
@@ -217,6 +221,14 @@ impl Ctx {
                 Ok((loc.clone(), c))
             })
             .collect::<Result<_, Problem>>()?;
+        let claims = raw
+            .claims
+            .iter()
+            .map(|(loc, c)| {
+                let c = c.clone().resolve(|key| incomplete(loc, "claims", key))?;
+                Ok((loc.clone(), c))
+            })
+            .collect::<Result<_, Problem>>()?;
         Ok(Filled {
             top: top.resolve(),
             workload: raw.workload.clone().resolve(),
@@ -231,6 +243,7 @@ impl Ctx {
             target: raw.target.clone().resolve(),
             faults,
             charts,
+            claims,
         })
     }
 

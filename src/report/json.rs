@@ -120,6 +120,8 @@ mod tests {
             sweep_keys: testdata::keys(),
             notes: vec!["n1".into()],
             charts: Vec::new(),
+            marks: Vec::new(),
+            claims: Vec::new(),
         }
     }
 

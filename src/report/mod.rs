@@ -11,6 +11,7 @@
 //! | `table.md` | [`table`] | the trade-off table regenerated from the numbers |
 //! | `timeseries.csv` | [`timeseries`] | per-bucket series of every row's first replication |
 //! | `experiment.toml` | here | the resolved experiment |
+//! | `claims.json` | [`claims`] | each `[[claims]]` of the lesson: held or not, and why |
 //! | `charts/*.svg`, `charts/*.png` | [`charts`] | plots of the above |
 //!
 //! Text outputs share one shape, borrowed from hyperfine's `export` module: a small
@@ -28,6 +29,7 @@
 //! `crate::units::human`.
 
 pub mod charts;
+pub mod claims;
 pub mod csv;
 mod csv_io;
 mod error;
@@ -45,7 +47,10 @@ use crate::columns::{ChartSpec, TheoryCells};
 use crate::results::Row;
 use crate::scenario::Technique;
 
-pub use self::charts::{draw_charts, draw_custom_charts, draw_sizing_chart};
+pub use self::charts::{
+    ChartContext, ChartEntry, TimeMark, draw_all, draw_charts, draw_custom_charts,
+    draw_sizing_chart, time_marks,
+};
 pub use self::csv::results_csv;
 pub use self::error::{CellError, ChartError, ReadError, ReportError};
 pub use self::json::results_json;
@@ -121,6 +126,10 @@ pub struct Metadata {
     pub notes: Vec<String>,
     /// The experiment's own `[[charts]]`, drawn beside the standard ones.
     pub charts: Vec<ChartSpec>,
+    /// Moments marked on the time series (warm-up end, faults); not written.
+    pub marks: Vec<charts::TimeMark>,
+    /// The lesson's claims, checked into `claims.json`.
+    pub claims: Vec<claims::ClaimSpec>,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -167,8 +176,14 @@ pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), R
         let path = dir.join(exporter.file_name());
         write_atomic(&path, &exporter.serialize(results, meta))?;
     }
-    draw_charts(dir, results, &meta.sweep_keys)?;
-    draw_custom_charts(dir, results, &meta.sweep_keys, &meta.charts)?;
+    let cx = charts::ChartContext {
+        sweep_keys: &meta.sweep_keys,
+        marks: &meta.marks,
+    };
+    charts::draw_all(dir, results, cx, &meta.charts)?;
+    let verdicts = claims::check(results, &meta.sweep_keys, &meta.claims);
+    let text = serde_json::to_string_pretty(&verdicts).expect("plain data serializes");
+    write_atomic(&dir.join("claims.json"), format!("{text}\n").as_bytes())?;
     Ok(())
 }
 
@@ -557,7 +572,7 @@ mod tests {
             "timeseries.csv",
             "experiment.toml",
             "charts/tradeoff-table.png",
-            "charts/timeseries.svg",
+            "charts/timeseries-1.svg",
             "charts/requests-vs-clients.png",
         ] {
             assert!(dir.join(f).is_file(), "{f} missing");

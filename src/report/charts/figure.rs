@@ -6,9 +6,9 @@
 //! (`"bytes_down_per_s + bytes_up_per_s"`). Each point is what the CSV holds: an empty
 //! cell is no point, a swept value is the quantity it spells.
 
-use super::builtin::{Chart, Legend, PanelSpec, Rows};
-use super::select::{Along, first_rows, has_positions, slice};
-use super::technique_color;
+use super::builtin::{Chart, PanelSpec, Rows};
+use super::select::{Along, Positions, has_positions, own_values, slice};
+use super::{TimeMark, technique_color, words};
 use crate::columns::{Cell, Column, PREDICTED, Unit, point_column, result_column};
 use crate::report::{ChartError, Results, representative_index};
 use crate::scenario::Technique;
@@ -27,13 +27,40 @@ pub(super) struct Panel {
     pub(super) y: Axis,
     pub(super) y_range: Option<(f64, f64)>,
     pub(super) series: Vec<Series>,
-    pub(super) legend: Legend,
+    /// Vertical lines across the panel (the end of the warm-up, a crash).
+    pub(super) marks: Vec<TimeMark>,
+    /// What the panel's shading means, for the note under the legend; empty for none.
+    pub(super) note: String,
 }
 
 pub(super) struct Axis {
     pub(super) label: String,
     pub(super) log: bool,
     pub(super) unit: Unit,
+    /// Names of the categories at 1, 2, 3… on a categorical axis; empty otherwise.
+    pub(super) categories: Vec<String>,
+}
+
+/// How a line is drawn, and its legend swatch with it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Stroke {
+    /// A measured line (thick).
+    Solid,
+    /// A second line of the same technique (thick, dashed).
+    Dashed,
+    /// A third one (thick, dotted).
+    Dotted,
+    /// Theory's closed form (thin, short dashes).
+    Theory,
+    /// A reference level (long dashes).
+    Reference,
+}
+
+impl Stroke {
+    /// The k-th line of one technique in a chart.
+    fn nth(k: usize) -> Stroke {
+        [Stroke::Solid, Stroke::Dashed, Stroke::Dotted][k % 3]
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,9 +80,33 @@ pub(super) struct Series {
     /// A dashed horizontal reference line at this y, across the whole x range.
     pub(super) reference: Option<f64>,
     pub(super) markers: bool,
-    /// Drawn dashed and thin: the closed-form prediction beside the simulated points, or
-    /// every other value of an experiment chart's series.
-    pub(super) dashed: bool,
+    pub(super) stroke: Stroke,
+    /// Extra width of the line and its markers: 3 for the first technique down to 0 for
+    /// the last, so coinciding lines stay visible.
+    pub(super) weight: u32,
+}
+
+/// The weight of a technique's lines before [`weigh`] (see [`Series::weight`]).
+fn weight(_: Technique) -> u32 {
+    0
+}
+
+/// Gives the measured lines of a panel their weights: with n techniques drawn, the
+/// first gets n − 1 and the last 0, so each line is wider than those drawn over it.
+fn weigh(mut series: Vec<Series>) -> Vec<Series> {
+    let key = |c: RGBColor| (c.0, c.1, c.2);
+    let measured = |s: &Series| matches!(s.stroke, Stroke::Solid | Stroke::Dashed | Stroke::Dotted);
+    let mut present: Vec<(u8, u8, u8)> = Vec::new();
+    for s in series.iter().filter(|s| measured(s)) {
+        if !present.contains(&key(s.color)) {
+            present.push(key(s.color));
+        }
+    }
+    for s in series.iter_mut().filter(|s| measured(s)) {
+        let rank = present.iter().position(|c| *c == key(s.color)).unwrap_or(0);
+        s.weight = (present.len() - 1 - rank) as u32;
+    }
+    series
 }
 
 impl Series {
@@ -67,7 +118,8 @@ impl Series {
             band: Vec::new(),
             reference: None,
             markers,
-            dashed: false,
+            stroke: Stroke::Solid,
+            weight: weight(t),
         }
     }
 }
@@ -140,11 +192,12 @@ pub(super) fn figure(
     chart: &Chart,
     results: &Results,
     sweep_keys: &[String],
+    marks: &[TimeMark],
 ) -> Result<Figure, ChartError> {
     let panels = chart
         .panels
         .iter()
-        .map(|p| panel(p, results, sweep_keys))
+        .map(|p| panel(p, results, sweep_keys, marks))
         .collect::<Result<_, _>>()?;
     Ok(Figure {
         title: chart.title.clone(),
@@ -152,34 +205,20 @@ pub(super) fn figure(
     })
 }
 
-fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> Result<Panel, ChartError> {
-    let (series, x_unit, y_unit) = match p.rows {
-        Rows::FirstSeries => {
+fn panel(
+    p: &PanelSpec,
+    results: &Results,
+    sweep_keys: &[String],
+    marks: &[TimeMark],
+) -> Result<Panel, ChartError> {
+    let mut categories = Vec::new();
+    let (series, x_unit, y_unit) = match &p.rows {
+        Rows::Series(group) => {
             let column = |name: &str| {
                 point_column(name).ok_or_else(|| ChartError::NoPointColumn(name.to_string()))
             };
             let (x, y) = (column(&p.spec.x)?, column(&p.spec.y)?);
-            let series = first_rows(results.rows())
-                .into_iter()
-                .map(|i| {
-                    let r = &results.rows()[i];
-                    let points = r
-                        .timeseries
-                        .iter()
-                        .filter_map(|q| {
-                            Some(Pt {
-                                x: x.get(q)?,
-                                y: y.get(q)?,
-                                err: None,
-                            })
-                        })
-                        .filter(|q| q.x.is_finite() && q.y.is_finite())
-                        .collect();
-                    Series::line(r.technique, points, p.look.markers)
-                })
-                .filter(|s| !s.points.is_empty())
-                .collect();
-            (series, x.unit(), y.unit())
+            (time_lines(p, results, group, x, y), x.unit(), y.unit())
         }
         Rows::Along(_) | Rows::Every => {
             let (Some(x), Some(y)) = (
@@ -188,9 +227,28 @@ fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> Result<Pane
             ) else {
                 return Err(no_row_has_both(p));
             };
-            let series = match p.rows {
-                Rows::Along(along_axis) => along_lines(p, results, along_axis, &x, &y),
-                _ => series_lines(p, results, &x, &y),
+            // A swept key's values as positions: quantities, or categories in order.
+            let along = match (&p.rows, x.terms.as_slice()) {
+                (Rows::Along(a), _) => a.clone(),
+                (_, [Column::Sweep(k)]) => Along::of_key(k),
+                _ => Along::Clients,
+            };
+            let at = match (&p.rows, x.terms.as_slice()) {
+                (Rows::Along(_), _) | (_, [Column::Sweep(_)]) => {
+                    Some(Positions::of(results.rows(), &along))
+                }
+                _ => None,
+            };
+            if let Some(at) = &at {
+                categories = at.categories.clone();
+            }
+            let xs = XValues {
+                expr: &x,
+                at: at.as_ref(),
+            };
+            let series = match &p.rows {
+                Rows::Along(_) => along_lines(p, results, &along, &xs, &y),
+                _ => series_lines(p, results, &xs, &y),
             };
             if series.is_empty() && p.rows == Rows::Every {
                 return Err(no_row_has_both(p));
@@ -198,22 +256,92 @@ fn panel(p: &PanelSpec, results: &Results, sweep_keys: &[String]) -> Result<Pane
             (series, x.unit(results), y.unit(results))
         }
     };
+    let series = weigh(series);
+    let label = |given: &Option<String>, column: &str| {
+        given.clone().unwrap_or_else(|| words::label(column))
+    };
+    let categorical = !categories.is_empty();
     Ok(Panel {
         title: p.spec.title.clone().unwrap_or_default(),
         x: Axis {
-            label: p.look.x_label.unwrap_or(&p.spec.x).to_string(),
-            log: p.spec.log_x,
+            label: label(&p.spec.x_label, &p.spec.x),
+            log: p.spec.log_x && !categorical,
             unit: x_unit,
+            categories,
         },
         y: Axis {
-            label: p.look.y_label.unwrap_or(&p.spec.y).to_string(),
+            label: label(&p.spec.y_label, &p.spec.y),
             log: p.spec.log_y,
             unit: y_unit,
+            categories: Vec::new(),
         },
         y_range: p.look.y_range,
         series,
-        legend: p.look.legend,
+        marks: if p.look.marks {
+            marks.to_vec()
+        } else {
+            Vec::new()
+        },
+        note: p.look.band.map_or(String::new(), |b| b.legend.to_string()),
     })
+}
+
+/// The x of each row: its position on a swept key's axis when there is one, else the
+/// column's value.
+struct XValues<'a, 'k> {
+    expr: &'a Expr<'k>,
+    at: Option<&'a Positions>,
+}
+
+impl XValues<'_, '_> {
+    fn value(&self, results: &Results, i: usize) -> Option<f64> {
+        match self.at {
+            Some(at) => at.x.get(i).copied().flatten(),
+            None => self.expr.value(results, i),
+        }
+    }
+}
+
+/// One line per row of `group` over simulated time. A technique with several rows in
+/// the group draws them solid, dashed, dotted, each labelled by its own swept values.
+fn time_lines(
+    p: &PanelSpec,
+    results: &Results,
+    group: &[usize],
+    x: &crate::columns::PointColumn,
+    y: &crate::columns::PointColumn,
+) -> Vec<Series> {
+    let rows = results.rows();
+    let mut seen: Vec<Technique> = Vec::new();
+    group
+        .iter()
+        .filter(|&&i| p.spec.techniques.contains(&rows[i].technique))
+        .map(|&i| {
+            let r = &rows[i];
+            let k = seen.iter().filter(|t| **t == r.technique).count();
+            seen.push(r.technique);
+            let points = r
+                .timeseries
+                .iter()
+                .filter_map(|q| {
+                    Some(Pt {
+                        x: x.get(q)?,
+                        y: y.get(q)?,
+                        err: None,
+                    })
+                })
+                .filter(|q| q.x.is_finite() && q.y.is_finite())
+                .collect();
+            let mut s = Series::line(r.technique, points, p.look.markers);
+            let own = own_values(r, rows);
+            if !own.is_empty() {
+                s.label = format!("{}, {own}", r.technique.title());
+            }
+            s.stroke = Stroke::nth(k);
+            s
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
 }
 
 fn no_row_has_both(p: &PanelSpec) -> ChartError {
@@ -225,18 +353,34 @@ fn no_row_has_both(p: &PanelSpec) -> ChartError {
 
 /// One line per technique along `along`, then theory's dashed lines, then reference
 /// lines, as the look asks.
-fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Expr) -> Vec<Series> {
+fn along_lines(
+    p: &PanelSpec,
+    results: &Results,
+    along: &Along,
+    x: &XValues,
+    y: &Expr,
+) -> Vec<Series> {
     let rows = results.rows();
+    let owned;
+    let at = match x.at {
+        Some(at) => at,
+        None => {
+            owned = Positions::of(rows, along);
+            &owned
+        }
+    };
+    let shown = |t: &Technique| p.spec.techniques.contains(t);
     let band = p.look.band.map(|b| {
         let column = |name| Expr {
             terms: vec![result_column(name, &[]).expect("a band names metric columns")],
         };
-        (column(b.low), column(b.high), b.legend)
+        (column(b.low), column(b.high))
     });
     let mut series: Vec<Series> = Technique::ALL
         .into_iter()
+        .filter(shown)
         .map(|t| {
-            let line = slice(rows, t, along);
+            let line = slice(rows, t, along, at);
             let points = line
                 .iter()
                 .filter_map(|&i| {
@@ -248,8 +392,7 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
                 })
                 .collect();
             let mut s = Series::line(t, points, p.look.markers);
-            if let Some((low, high, legend)) = &band {
-                s.label = format!("{} {legend}", t.title());
+            if let Some((low, high)) = &band {
                 s.band = line
                     .iter()
                     .filter_map(|&i| {
@@ -265,15 +408,16 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
         })
         .filter(|s| !s.points.is_empty() || !s.band.is_empty())
         .collect();
-    if let Some(theory) = y.theory().filter(|_| p.look.theory) {
+    if let Some(theory) = y.theory().filter(|_| p.spec.theory) {
         let theory = Expr {
             terms: vec![theory],
         };
         series.extend(
             Technique::ALL
                 .into_iter()
+                .filter(shown)
                 .map(|t| {
-                    let points: Vec<Pt> = slice(rows, t, along)
+                    let points: Vec<Pt> = slice(rows, t, along, at)
                         .into_iter()
                         .filter_map(|i| {
                             Some(Pt {
@@ -290,7 +434,8 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
                         band: Vec::new(),
                         reference: None,
                         markers: false,
-                        dashed: true,
+                        stroke: Stroke::Theory,
+                        weight: 0,
                     }
                 })
                 .filter(|s| s.points.len() >= 2),
@@ -300,7 +445,8 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
         series.extend(
             Technique::ALL
                 .into_iter()
-                .filter(|&t| !has_positions(rows, t, along))
+                .filter(shown)
+                .filter(|&t| !has_positions(rows, t, at))
                 .filter_map(|t| representative_index(rows, t))
                 .filter_map(|i| {
                     let t = rows[i].technique;
@@ -311,7 +457,8 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
                         band: Vec::new(),
                         reference: Some(y.value(results, i)?),
                         markers: false,
-                        dashed: false,
+                        stroke: Stroke::Reference,
+                        weight: 0,
                     })
                 }),
         );
@@ -322,16 +469,30 @@ fn along_lines(p: &PanelSpec, results: &Results, along: Along, x: &Expr, y: &Exp
 /// Every row with both values, one line per value of `spec.series` (default: per
 /// technique), in order of first appearance. A technique keeps its colour; with a
 /// series key, every other value of it is drawn dashed.
-fn series_lines(p: &PanelSpec, results: &Results, x: &Expr, y: &Expr) -> Vec<Series> {
+fn series_lines(p: &PanelSpec, results: &Results, x: &XValues, y: &Expr) -> Vec<Series> {
     let series_key = p.spec.series.as_deref().unwrap_or("technique");
+    let theory = y
+        .theory()
+        .filter(|_| p.spec.theory)
+        .map(|c| Expr { terms: vec![c] });
     let mut values: Vec<String> = Vec::new();
-    let mut groups: Vec<(String, Technique, bool, Vec<Pt>)> = Vec::new();
+    // (label, technique, k-th value of the series key, points, theory points)
+    type Group = (String, Technique, usize, Vec<Pt>, Vec<Pt>);
+    let mut groups: Vec<Group> = Vec::new();
     for (i, row) in results.rows().iter().enumerate() {
-        let (Some(px), Some(py)) = (x.value(results, i), y.value(results, i)) else {
+        if !p.spec.techniques.contains(&row.technique) {
+            continue;
+        }
+        let Some(px) = x.value(results, i) else {
             continue;
         };
-        let (label, dashed) = if series_key == "technique" {
-            (row.technique.title().to_string(), false)
+        let py = y.value(results, i);
+        let predicted = theory.as_ref().and_then(|t| t.value(results, i));
+        if py.is_none() && predicted.is_none() {
+            continue;
+        }
+        let (label, k) = if series_key == "technique" {
+            (row.technique.title().to_string(), 0)
         } else {
             let v = row.sweep_value(series_key).to_string();
             let k = values.iter().position(|x| *x == v).unwrap_or_else(|| {
@@ -339,35 +500,68 @@ fn series_lines(p: &PanelSpec, results: &Results, x: &Expr, y: &Expr) -> Vec<Ser
                 values.len() - 1
             });
             (
-                format!("{}, {series_key} = {v}", row.technique.title()),
-                k % 2 == 1,
+                format!(
+                    "{}, {} = {v}",
+                    row.technique.title(),
+                    words::label(series_key)
+                ),
+                k,
             )
         };
-        let point = Pt {
-            x: px,
-            y: py,
-            err: y.ci(results, i),
+        let group = match groups.iter().position(|g| g.0 == label) {
+            Some(g) => g,
+            None => {
+                groups.push((label, row.technique, k, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
         };
-        match groups.iter_mut().find(|(l, _, _, _)| *l == label) {
-            Some((_, _, _, pts)) => pts.push(point),
-            None => groups.push((label, row.technique, dashed, vec![point])),
+        if let Some(py) = py {
+            groups[group].3.push(Pt {
+                x: px,
+                y: py,
+                err: y.ci(results, i),
+            });
+        }
+        if let Some(t) = predicted {
+            groups[group].4.push(Pt {
+                x: px,
+                y: t,
+                err: None,
+            });
         }
     }
-    groups
-        .into_iter()
-        .map(|(label, technique, dashed, mut points)| {
-            points.sort_by(|a, b| a.x.total_cmp(&b.x));
-            Series {
+    let mut lines = Vec::new();
+    let mut theories = Vec::new();
+    for (label, technique, k, mut points, mut predicted) in groups {
+        points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        predicted.sort_by(|a, b| a.x.total_cmp(&b.x));
+        if predicted.len() >= 2 {
+            theories.push(Series {
+                label: format!("{label} (theory)"),
+                color: technique_color(technique),
+                points: predicted,
+                band: Vec::new(),
+                reference: None,
+                markers: false,
+                stroke: Stroke::Theory,
+                weight: 0,
+            });
+        }
+        if !points.is_empty() {
+            lines.push(Series {
                 label,
                 color: technique_color(technique),
                 points,
                 band: Vec::new(),
                 reference: None,
                 markers: p.look.markers,
-                dashed,
-            }
-        })
-        .collect()
+                stroke: Stroke::nth(k),
+                weight: weight(technique),
+            });
+        }
+    }
+    lines.extend(theories);
+    lines
 }
 
 #[cfg(test)]

@@ -3,14 +3,18 @@
 //! | file stem | drawn when | shows |
 //! |---|---|---|
 //! | `requests-vs-clients` | clients swept | HTTP requests/s vs clients, log–log, theory dashed |
-//! | `latency-vs-interval` | short-polling interval swept | short-polling latency (mean, p50–p99 band) vs interval, theory dashed; other techniques as dashed reference lines |
+//! | `latency-vs-interval` | short-polling interval swept | short-polling latency (mean, p50–p99 band) vs interval, theory dashed; other techniques as reference lines |
 //! | `connections-memory-vs-clients` | clients swept | open connections and server memory vs clients |
 //! | `bytes-vs-clients` | clients swept | bytes/s on the wire (down + up) and overhead share vs clients |
-//! | `empty-fraction-vs-interval` | short-polling interval swept | share of empty responses vs interval |
-//! | `timeseries` | always | connections and handshakes/s over time, each technique's first row |
+//! | `empty-fraction-vs-interval` | short-polling interval swept | share of empty responses vs interval, theory dashed |
+//! | `along-<key>` | any other key swept | latency, requests/s, connections, bytes/s against it |
+//! | `timeseries[-n]` | always, one per sweep point | connections and handshakes/s over time, every row of the point, warm-up end and faults marked |
 //! | `tradeoff-table` | always | the trade-off table as an image |
 //! | `custom-<n>` | the experiment has `[[charts]]` | its n-th chart |
 //! | `sizing-instances` | `rtsim size`, a technique sized | instances needed vs clients per technique (`sizing.rs`) |
+//!
+//! `charts/index.json` lists them ([`ChartEntry`]): what a test, a notebook or a report
+//! reads to find the chart of a question.
 //!
 //! The built-in charts are data (`builtin.rs`): each panel is a
 //! [`ChartSpec`] — what an experiment's `[[charts]]` table is read into — plus how it is
@@ -28,6 +32,7 @@ mod scale;
 mod select;
 mod sizing;
 mod table;
+mod words;
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +59,42 @@ pub fn technique_color(t: Technique) -> RGBColor {
     }
 }
 
+/// A moment marked on every time-series panel: a vertical line and its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeMark {
+    /// Simulated seconds since the start of the warm-up (as `time_s`).
+    pub at_s: f64,
+    pub label: String,
+}
+
+/// The marks of a run: the end of its warm-up, and each instance crash and restart.
+pub fn time_marks(scenario: &crate::scenario::Scenario) -> Vec<TimeMark> {
+    use crate::engine::time::secs;
+    let mut marks = vec![TimeMark {
+        at_s: secs(scenario.warmup),
+        label: "warm-up ends".to_string(),
+    }];
+    for f in &scenario.faults {
+        marks.push(TimeMark {
+            at_s: secs(f.at),
+            label: format!("instance {} crashes", f.instance),
+        });
+        marks.push(TimeMark {
+            at_s: secs(f.at.saturating_add(f.downtime)),
+            label: format!("instance {} back", f.instance),
+        });
+    }
+    marks
+}
+
+/// What the charts are told besides the rows: the swept keys (columns of
+/// `results.csv`) and the moments to mark on time series.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChartContext<'a> {
+    pub sweep_keys: &'a [String],
+    pub marks: &'a [TimeMark],
+}
+
 /// The folder charts go into, created if missing.
 fn charts_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     ensure_fonts()?;
@@ -62,18 +103,74 @@ fn charts_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     Ok(out)
 }
 
+/// One chart drawn, as `charts/index.json` lists it: its file stem, its title, and the
+/// columns of each panel's x and y axes — so a test, a notebook or the HTML report can
+/// find the chart of a question without reading pictures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ChartEntry {
+    pub stem: String,
+    pub title: String,
+    /// `x` column of each panel.
+    pub x: Vec<String>,
+    /// `y` column (or sum) of each panel.
+    pub y: Vec<String>,
+}
+
+fn entry(chart: &builtin::Chart) -> ChartEntry {
+    ChartEntry {
+        stem: chart.stem.clone(),
+        title: chart.title.clone(),
+        x: chart.panels.iter().map(|p| p.spec.x.clone()).collect(),
+        y: chart.panels.iter().map(|p| p.spec.y.clone()).collect(),
+    }
+}
+
+/// Draws the built-in charts, the experiment's `[[charts]]` and the table image, and
+/// writes `charts/index.json` listing them in drawing order; returns the files written.
+pub fn draw_all(
+    dir: &Path,
+    results: &Results,
+    cx: ChartContext,
+    specs: &[ChartSpec],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = draw_charts(dir, results, cx)?;
+    files.extend(draw_custom_charts(dir, results, cx, specs)?);
+    let mut index: Vec<ChartEntry> = builtin::builtin(results.rows(), cx.sweep_keys)
+        .iter()
+        .map(entry)
+        .collect();
+    index.extend(
+        specs
+            .iter()
+            .enumerate()
+            .map(|(n, spec)| entry(&builtin::custom(n + 1, spec))),
+    );
+    index.push(ChartEntry {
+        stem: "tradeoff-table".into(),
+        title: "The trade-off table".into(),
+        x: Vec::new(),
+        y: Vec::new(),
+    });
+    let path = dir.join("charts").join("index.json");
+    let text = serde_json::to_string_pretty(&index).expect("plain data serializes");
+    crate::report::write_atomic(&path, format!("{text}\n").as_bytes())?;
+    files.push(path);
+    Ok(files)
+}
+
 /// Builds and draws one chart into `out`.
 fn draw(
     out: &Path,
     chart: &builtin::Chart,
     results: &Results,
-    sweep_keys: &[String],
+    cx: ChartContext,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let figure =
-        figure::figure(chart, results, sweep_keys).map_err(|source| ReportError::Chart {
+    let figure = figure::figure(chart, results, cx.sweep_keys, cx.marks).map_err(|source| {
+        ReportError::Chart {
             stem: chart.stem.clone(),
             source,
-        })?;
+        }
+    })?;
     render(out, &chart.stem, &Drawing::Figure(figure))
 }
 
@@ -83,12 +180,12 @@ fn draw(
 pub fn draw_charts(
     dir: &Path,
     results: &Results,
-    sweep_keys: &[String],
+    cx: ChartContext,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let out = charts_dir(dir)?;
     let mut written = Vec::new();
-    for chart in builtin::builtin(results.rows(), sweep_keys) {
-        written.extend(draw(&out, &chart, results, sweep_keys)?);
+    for chart in builtin::builtin(results.rows(), cx.sweep_keys) {
+        written.extend(draw(&out, &chart, results, cx)?);
     }
     written.extend(render(
         &out,
@@ -103,7 +200,7 @@ pub fn draw_charts(
 pub fn draw_custom_charts(
     dir: &Path,
     results: &Results,
-    sweep_keys: &[String],
+    cx: ChartContext,
     specs: &[ChartSpec],
 ) -> Result<Vec<PathBuf>, ReportError> {
     if specs.is_empty() {
@@ -112,12 +209,7 @@ pub fn draw_custom_charts(
     let out = charts_dir(dir)?;
     let mut files = Vec::new();
     for (n, spec) in specs.iter().enumerate() {
-        files.extend(draw(
-            &out,
-            &builtin::custom(n + 1, spec),
-            results,
-            sweep_keys,
-        )?);
+        files.extend(draw(&out, &builtin::custom(n + 1, spec), results, cx)?);
     }
     Ok(files)
 }
@@ -155,6 +247,13 @@ mod tests {
     use crate::report::testdata;
     use crate::results::Row;
 
+    fn cx(keys: &[String]) -> ChartContext<'_> {
+        ChartContext {
+            sweep_keys: keys,
+            marks: &[],
+        }
+    }
+
     fn hex(t: Technique) -> String {
         let c = technique_color(t);
         format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
@@ -178,12 +277,8 @@ mod tests {
         for r in &mut rows {
             r.ci95 = None;
         }
-        let files = draw_charts(
-            dir_path,
-            &Results::unannotated(rows.clone()),
-            &testdata::keys(),
-        )
-        .unwrap();
+        let keys = testdata::keys();
+        let files = draw_charts(dir_path, &Results::unannotated(rows.clone()), cx(&keys)).unwrap();
         let names: Vec<String> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -194,7 +289,8 @@ mod tests {
             "connections-memory-vs-clients",
             "bytes-vs-clients",
             "empty-fraction-vs-interval",
-            "timeseries",
+            "timeseries-1",
+            "timeseries-3",
             "tradeoff-table",
         ] {
             assert!(names.contains(&format!("{stem}.svg")), "{stem}.svg");
@@ -218,7 +314,7 @@ mod tests {
         // requests vs clients: one line (+ its legend swatch) and one marker per row.
         let svg = std::fs::read_to_string(dir_path.join("charts/requests-vs-clients.svg")).unwrap();
         let texts = svg_texts(&svg);
-        assert!(texts.contains(&"requests per second (req/s)"));
+        assert!(texts.contains(&"HTTP requests per second (req/s)"));
         assert!(
             texts.contains(&"10k") && texts.contains(&"100k"),
             "{texts:?}"
@@ -227,12 +323,15 @@ mod tests {
         for t in Technique::ALL {
             let color = hex(t);
             assert_eq!(count(&svg, "polyline", &color), 2, "{t} lines");
-            // Short polling is shown at 3 s only: 3 client counts per technique.
-            assert_eq!(count(&svg, "circle", &color), 3, "{t} markers");
+            // Short polling is shown at 3 s only: 3 client counts per technique, and
+            // the legend's swatch has its marker.
+            assert_eq!(count(&svg, "circle", &color), 3 + 1, "{t} markers");
             assert!(texts.iter().any(|x| x.starts_with(t.title())), "{t} legend");
         }
         assert!(
-            texts.contains(&"SSE (0 drawn on the axis floor)"),
+            texts.iter().any(
+                |t| t.starts_with("On a log axis a value of 0 is drawn on the axis floor: SSE")
+            ),
             "{texts:?}"
         );
     }
@@ -247,7 +346,12 @@ mod tests {
                 testdata::row(t, 1000, i)
             })
             .collect();
-        let files = draw_charts(dir.path(), &Results::unannotated(rows.clone()), &[]).unwrap();
+        let files = draw_charts(
+            dir.path(),
+            &Results::unannotated(rows.clone()),
+            ChartContext::default(),
+        )
+        .unwrap();
         let mut names: Vec<String> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -275,12 +379,8 @@ mod tests {
             .into_iter()
             .map(|n| testdata::row(Technique::Sse, n, None))
             .collect();
-        draw_charts(
-            dir.path(),
-            &Results::unannotated(rows.clone()),
-            &testdata::keys(),
-        )
-        .unwrap();
+        let keys = testdata::keys();
+        draw_charts(dir.path(), &Results::unannotated(rows.clone()), cx(&keys)).unwrap();
         let svg =
             std::fs::read_to_string(dir.path().join("charts/requests-vs-clients.svg")).unwrap();
         // line + legend + 2 points × (bar + 2 caps)
@@ -290,19 +390,12 @@ mod tests {
     #[test]
     fn charts_are_byte_identical_across_runs() {
         let rows = testdata::headline();
+        let keys = testdata::keys();
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let files_a = draw_charts(
-            a.path(),
-            &Results::unannotated(rows.clone()),
-            &testdata::keys(),
-        )
-        .unwrap();
-        let files_b = draw_charts(
-            b.path(),
-            &Results::unannotated(rows.clone()),
-            &testdata::keys(),
-        )
-        .unwrap();
+        let files_a =
+            draw_charts(a.path(), &Results::unannotated(rows.clone()), cx(&keys)).unwrap();
+        let files_b =
+            draw_charts(b.path(), &Results::unannotated(rows.clone()), cx(&keys)).unwrap();
         assert_eq!(files_a.len(), files_b.len());
         for (fa, fb) in files_a.iter().zip(&files_b) {
             assert_eq!(fa.file_name(), fb.file_name());
@@ -317,7 +410,7 @@ mod tests {
     #[test]
     fn empty_input_still_draws() {
         let dir = tempfile::tempdir().unwrap();
-        let files = draw_charts(dir.path(), &Results::default(), &[]).unwrap();
+        let files = draw_charts(dir.path(), &Results::default(), ChartContext::default()).unwrap();
         assert_eq!(files.len(), 4);
     }
 
@@ -326,17 +419,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rows = testdata::sweep();
         let spec = ChartSpec {
-            x: "clients".into(),
-            y: "connections_mean".into(),
-            series: None,
             log_x: true,
             log_y: true,
             title: Some("Open connections".into()),
+            ..ChartSpec::of("clients", "connections_mean")
         };
         let files = draw_custom_charts(
             dir.path(),
             &Results::unannotated(rows.clone()),
-            &[],
+            ChartContext::default(),
             std::slice::from_ref(&spec),
         )
         .unwrap();
@@ -354,7 +445,8 @@ mod tests {
             ..spec
         };
         let results = Results::unannotated(rows);
-        let err = draw_custom_charts(dir.path(), &results, &[], &[bad]).unwrap_err();
+        let err =
+            draw_custom_charts(dir.path(), &results, ChartContext::default(), &[bad]).unwrap_err();
         assert_eq!(
             format!("{:#}", anyhow::Error::from(err)),
             "chart custom-1: no row has both `clients` and `no_such_column` \
@@ -368,17 +460,17 @@ mod tests {
         let rows = testdata::sweep();
         let keys = testdata::keys();
         let spec = ChartSpec {
-            x: "short-polling.interval".into(),
-            y: "bytes_down_per_s + bytes_up_per_s".into(),
             series: Some("workload.clients".into()),
-            log_x: false,
             log_y: true,
-            title: None,
+            ..ChartSpec::of(
+                "short-polling.interval",
+                "bytes_down_per_s + bytes_up_per_s",
+            )
         };
         let results = Results::unannotated(rows);
-        draw_custom_charts(dir.path(), &results, &keys, &[spec]).unwrap();
+        draw_custom_charts(dir.path(), &results, cx(&keys), &[spec]).unwrap();
         let svg = std::fs::read_to_string(dir.path().join("charts/custom-1.svg")).unwrap();
-        assert!(svg.contains("bytes_down_per_s + bytes_up_per_s vs short-polling.interval"));
+        assert!(svg.contains("bytes per second, both ways vs short-polling interval"));
         // Intervals (`1s`, `3s`) are durations: seconds on the axis.
         let texts = svg_texts(&svg);
         assert!(
@@ -386,7 +478,7 @@ mod tests {
             "{texts:?}"
         );
         // One series per client count, short polling only (the others have no interval).
-        assert!(svg.contains("Short polling, workload.clients = 1000"));
-        assert!(svg.contains("Short polling, workload.clients = 100000"));
+        assert!(svg.contains("Short polling, clients = 1000"));
+        assert!(svg.contains("Short polling, clients = 100000"));
     }
 }

@@ -1,5 +1,6 @@
 //! Scales and ticks: the range an axis covers and where its labelled ticks go, and how a
-//! tick is written for people (`10k`, `250 ms`, `1 MiB/s`, `50%`).
+//! tick is written for people (`10k`, `250 ms`, `1 MiB/s`, `50%`; on linear byte axes,
+//! whose ticks are round decimal numbers, `500 kB/s`).
 //!
 //! Log axes get whole decades, or the swept values themselves when there are a few, so
 //! an axis of clients reads `1k, 10k, 100k` and one of intervals `1 s, 3 s, 10 s, 30 s`.
@@ -18,6 +19,24 @@ pub(super) fn tick(unit: Unit, v: f64) -> String {
         Unit::Bytes => human::bytes(v, true),
         Unit::BytesPerSecond => format!("{}/s", human::bytes(v, true)),
         Unit::Fraction => human::percent(v),
+    }
+}
+
+/// A tick label on a linear axis. Plotters puts linear ticks on round decimal values
+/// (500,000, 1,000,000), so bytes are written in decimal units there (`500 kB/s`,
+/// `1 MB/s`): in binary units the same ticks would read `488 KiB/s`, `977 KiB/s`.
+pub(super) fn linear_tick(unit: Unit, v: f64) -> String {
+    let decimal = |v: f64| {
+        let text = human::si(v);
+        match text.char_indices().last() {
+            Some((i, c)) if c.is_ascii_alphabetic() => format!("{} {c}B", &text[..i]),
+            _ => format!("{text} B"),
+        }
+    };
+    match unit {
+        Unit::Bytes => decimal(v),
+        Unit::BytesPerSecond => format!("{}/s", decimal(v)),
+        _ => tick(unit, v),
     }
 }
 
@@ -72,12 +91,14 @@ pub(super) fn range(values: impl Iterator<Item = f64>, log: bool, from_zero: boo
             lo = lo.min(0.0);
         }
         let span = hi - lo;
+        // A margin each way, so a marker on the first or last value is drawn whole.
         if span <= 0.0 {
-            (lo, lo + 1.0)
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+            (lo - pad * 0.05, lo + pad)
         } else if from_zero {
-            (lo, hi + span * 0.08)
+            (lo - span * 0.03, hi + span * 0.08)
         } else {
-            (lo, hi)
+            (lo - span * 0.05, hi + span * 0.05)
         }
     }
 }
@@ -134,7 +155,18 @@ pub(super) fn log_ticks(lo: f64, hi: f64, unit: Unit, data: &[f64]) -> (Vec<f64>
     if (2..=10).contains(&swept.len()) {
         return (swept, light);
     }
-    let all = over(mults);
+    let mut all = over(mults);
+    if all.len() < 3 && bytes {
+        // Within one or two powers of 1024 (1 GiB to 4 GiB): 1-2-3-5-7 steps, so every
+        // point has a labelled tick near it.
+        all = over(&[
+            1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 30.0, 50.0, 70.0, 100.0, 200.0, 300.0, 500.0,
+            700.0,
+        ]);
+    }
+    if all.len() < 3 && !bytes {
+        all = over(&[1.0, 2.0, 3.0, 5.0, 7.0]);
+    }
     let bold: Vec<f64> = if all.len() > 10 {
         let powers: Vec<f64> = all.iter().filter(|(_, p)| *p).map(|(v, _)| *v).collect();
         let step = powers.len().div_ceil(10);
@@ -190,5 +222,14 @@ mod tests {
         assert_eq!(range(std::iter::empty(), false, true), (0.0, 1.0));
         assert_eq!(tick(Unit::Time, 70.0), "70 s");
         assert_eq!(tick(Unit::Fraction, 0.5), "50%");
+        // One power of 1024 in range: 1-2-3-5-7 steps instead of a single tick.
+        let gib = 1024.0 * 1024.0 * 1024.0;
+        let (bold, _) = log_ticks(0.9 * gib, 4.5 * gib, Unit::Bytes, &[]);
+        let labels: Vec<String> = bold.iter().map(|v| tick(Unit::Bytes, *v)).collect();
+        assert_eq!(labels, ["1 GiB", "2 GiB", "3 GiB"]);
+        assert_eq!(linear_tick(Unit::BytesPerSecond, 500_000.0), "500 kB/s");
+        assert_eq!(linear_tick(Unit::Bytes, 1_500_000.0), "1.5 MB");
+        assert_eq!(linear_tick(Unit::Bytes, 0.0), "0 B");
+        assert_eq!(linear_tick(Unit::Seconds, 0.25), tick(Unit::Seconds, 0.25));
     }
 }

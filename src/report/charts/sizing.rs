@@ -10,8 +10,7 @@
 //! line; its legend entry says so. Nothing is drawn beyond N, where nothing was
 //! simulated.
 
-use super::builtin::Legend;
-use super::figure::{Axis, Figure, Panel, Pt, Series};
+use super::figure::{Axis, Figure, Panel, Pt, Series, Stroke};
 use super::technique_color;
 use crate::columns::Unit;
 use crate::sizing::Sizing;
@@ -51,7 +50,8 @@ pub(super) fn figure(rows: &[Sizing]) -> Figure {
                 band: Vec::new(),
                 reference: None,
                 markers: false,
-                dashed: true,
+                stroke: Stroke::Dashed,
+                weight: 0,
             });
             continue;
         };
@@ -68,7 +68,8 @@ pub(super) fn figure(rows: &[Sizing]) -> Figure {
             band: Vec::new(),
             reference: None,
             markers: false,
-            dashed: false,
+            stroke: Stroke::Solid,
+            weight: 0,
         });
         series.push(Series {
             label: format!("{title}: simulated deployment ({k})"),
@@ -81,7 +82,8 @@ pub(super) fn figure(rows: &[Sizing]) -> Figure {
             band: Vec::new(),
             reference: None,
             markers: true,
-            dashed: false,
+            stroke: Stroke::Solid,
+            weight: 0,
         });
     }
     let y_max = rows
@@ -99,15 +101,18 @@ pub(super) fn figure(rows: &[Sizing]) -> Figure {
                 label: "clients".to_string(),
                 log: false,
                 unit: Unit::Count,
+                categories: Vec::new(),
             },
             y: Axis {
                 label: "instances".to_string(),
                 log: false,
                 unit: Unit::Count,
+                categories: Vec::new(),
             },
             y_range: Some((0.0, y_max + 1.0)),
             series,
-            legend: Legend::UpperLeft,
+            marks: Vec::new(),
+            note: String::new(),
         }],
     }
 }

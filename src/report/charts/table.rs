@@ -14,7 +14,7 @@ use crate::results::Row;
 use crate::scenario::Technique;
 
 /// Greedy word wrap to `width` pixels.
-fn wrap<DB: DrawingBackend<ErrorType: 'static>>(
+pub(super) fn wrap<DB: DrawingBackend<ErrorType: 'static>>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
