@@ -36,6 +36,7 @@ pub(super) fn label(name: &str) -> String {
         "rejected_connections" => "connections refused (count)",
         "proxy_timeouts" => "connections closed by the proxy (count)",
         "reconnects" => "reconnections (count)",
+        "streams_failed" => "SSE streams failed for good (count)",
         "instances_needed" => "instances needed (count)",
         "time_s" => "simulated time since the start of the warm-up",
         "network.rtt" => "round-trip time",
