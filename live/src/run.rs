@@ -1,0 +1,96 @@
+//! One real run: the reference server, the update source, the relay and every client of a
+//! [`Plan`], on one thread of their own, from the epoch to the end of the window.
+//!
+//! The whole run is bounded: every task stops at the deadline (window end + a grace
+//! period), and the runtime is shut down with a timeout, so a run ends even if a peer
+//! misbehaves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::{sleep_until, timeout_at};
+
+use crate::books::{Books, Measured};
+use crate::client::{self, Ctx};
+use crate::clock::Clock;
+use crate::plan::Plan;
+use crate::relay::Relay;
+use crate::server::{self, Origin};
+
+/// Time to set up the server and spawn every client before the epoch.
+const LEAD: Duration = Duration::from_millis(300);
+/// How long after the window's end answers in flight may still finish.
+const GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("could not start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("could not start the reference server on 127.0.0.1: {0}")]
+    Server(std::io::Error),
+    #[error("the run did not end by its deadline")]
+    Overran,
+}
+
+/// Runs `plan` for real and returns what was measured in its window.
+pub fn measure(plan: Plan) -> Result<Measured, RunError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    let result = rt.block_on(measure_async(plan));
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn measure_async(plan: Plan) -> Result<Measured, RunError> {
+    let plan = Arc::new(plan);
+    let clock = Clock::starting_in(LEAD);
+    let end = clock.at(plan.end());
+    let deadline = end + GRACE;
+    let books = Arc::new(Books::new(plan.warmup, plan.end()));
+    let origin = Arc::new(Origin::new(plan.clients));
+    let config = server::Config {
+        payload: plan.payload,
+        response_header_bytes: plan.response_header_bytes,
+        long_poll_timeout: plan.long_poll_timeout,
+        sse_heartbeat: plan.sse_heartbeat,
+    };
+    let addr = server::start(config, origin.clone(), books.clone(), clock, deadline)
+        .await
+        .map_err(RunError::Server)?;
+
+    // The update source: the simulator's own birth times and clients.
+    let source = {
+        let plan = plan.clone();
+        tokio::spawn(async move {
+            for &(born, c) in &plan.updates {
+                sleep_until(clock.at(born)).await;
+                origin.publish(c, clock.now());
+            }
+        })
+    };
+
+    let rtt = Duration::from_nanos(plan.rtt);
+    let ctx = Arc::new(Ctx {
+        plan: plan.clone(),
+        relay: Relay::new(addr, rtt, clock, books.clone(), deadline),
+        clock,
+        books: books.clone(),
+        deadline,
+    });
+    let clients: Vec<_> = (0..plan.clients)
+        .map(|c| tokio::spawn(client::run(ctx.clone(), c)))
+        .collect();
+    let finished = timeout_at(deadline, async {
+        for client in clients {
+            let _ = client.await;
+        }
+    })
+    .await;
+    source.abort();
+    if finished.is_err() {
+        return Err(RunError::Overran);
+    }
+    Ok(books.measured())
+}
