@@ -50,6 +50,8 @@ pub struct Measured {
     pub latency_p50_s: f64,
     pub latency_p99_s: f64,
     pub latency_max_s: f64,
+    /// Standard deviation of the latencies (for the standard error of their mean).
+    pub latency_sd_s: f64,
     pub bytes_down_per_s: f64,
     pub bytes_up_per_s: f64,
     pub handshakes_per_s: f64,
@@ -146,14 +148,15 @@ impl Books {
         } else {
             c.empty_responses as f64 / c.responses as f64
         };
-        let (mean, p50, p99, max) = if c.deliveries == 0 {
-            (0.0, 0.0, 0.0, 0.0)
+        let (mean, p50, p99, max, sd) = if c.deliveries == 0 {
+            (0.0, 0.0, 0.0, 0.0, 0.0)
         } else {
             (
                 c.latency_sum / c.deliveries as f64 / 1e9,
                 ns(c.latency.value_at_quantile(0.5)),
                 ns(c.latency.value_at_quantile(0.99)),
                 ns(c.latency.max()),
+                c.latency.stdev() / 1e9,
             )
         };
         Measured {
@@ -163,6 +166,7 @@ impl Books {
             latency_p50_s: p50,
             latency_p99_s: p99,
             latency_max_s: max,
+            latency_sd_s: sd,
             bytes_down_per_s: c.bytes_down as f64 / secs,
             bytes_up_per_s: c.bytes_up as f64 / secs,
             handshakes_per_s: c.handshakes as f64 / secs,

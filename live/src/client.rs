@@ -23,11 +23,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rtsim::engine::Nanos;
 use rtsim::scenario::{PollSchedule, Technique};
-use tokio::time::{Instant, sleep_until, timeout_at};
+use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::books::Books;
-use crate::clock::Clock;
+use crate::clock::{Clock, sleep_until};
 use crate::plan::Plan;
 use crate::relay::Relay;
 use crate::wire;

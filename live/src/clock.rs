@@ -35,3 +35,15 @@ impl Clock {
         self.epoch + Duration::from_nanos(t)
     }
 }
+
+/// Half of tokio's timer tick. Its timer wheel fires a sleep at the first whole
+/// millisecond at or after the deadline, half a millisecond late on average; every delay
+/// of a run (one-way trips, poll intervals, update births) would carry that bias, and an
+/// after-response poll cycle three of them. Aiming half a tick early centres the rounding
+/// on the deadline instead (each sleep within ±0.5 ms of it, plus the wake-up).
+const HALF_TICK: Duration = Duration::from_micros(500);
+
+/// Sleeps until `at`, the timer's rounding centred on it (see [`HALF_TICK`]).
+pub async fn sleep_until(at: Instant) {
+    tokio::time::sleep_until(at.checked_sub(HALF_TICK).unwrap_or(at)).await;
+}

@@ -13,6 +13,7 @@
 //! the root package's tests reach this library as a dev-dependency (ARCHITECTURE.md).
 
 pub mod books;
+pub mod calibrate;
 pub mod client;
 pub mod clock;
 pub mod plan;

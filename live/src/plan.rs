@@ -210,7 +210,7 @@ impl Plan {
         let clients = sc.workload.clients;
         let fd_room = limits.fd_limit.saturating_sub(FDS_RESERVED) / FDS_PER_CLIENT;
         if clients > limits.max_clients || u64::from(clients) > fd_room {
-            let (limit, hint) = if u64::from(clients) > fd_room {
+            let (limit, hint) = if u64::from(limits.max_clients) > fd_room {
                 (
                     format!(
                         "{fd_room} clients for `ulimit -n` = {} ({FDS_PER_CLIENT} descriptors each)",

@@ -16,10 +16,10 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until, timeout_at};
+use tokio::time::{Instant, timeout_at};
 
 use crate::books::{Books, Direction};
-use crate::clock::Clock;
+use crate::clock::{Clock, sleep_until};
 
 /// Size of the in-memory pipe between a client and the relay.
 const PIPE_BYTES: usize = 64 * 1024;

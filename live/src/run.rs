@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::{sleep_until, timeout_at};
+use tokio::time::timeout_at;
 
 use crate::books::{Books, Measured};
 use crate::client::{self, Ctx};
-use crate::clock::Clock;
+use crate::clock::{Clock, sleep_until};
 use crate::plan::Plan;
 use crate::relay::Relay;
 use crate::server::{self, Origin};
@@ -52,11 +52,11 @@ async fn measure_async(plan: Plan) -> Result<Measured, RunError> {
     let origin = Arc::new(Origin::new(plan.clients));
     let config = server::Config {
         payload: plan.payload,
-        response_header_bytes: plan.response_header_bytes,
+        response_header_bytes: Some(plan.response_header_bytes),
         long_poll_timeout: plan.long_poll_timeout,
         sse_heartbeat: plan.sse_heartbeat,
     };
-    let addr = server::start(config, origin.clone(), books.clone(), clock, deadline)
+    let addr = server::start(0, config, origin.clone(), books.clone(), clock, deadline)
         .await
         .map_err(RunError::Server)?;
 
@@ -93,4 +93,38 @@ async fn measure_async(plan: Plan) -> Result<Measured, RunError> {
         return Err(RunError::Overran);
     }
     Ok(books.measured())
+}
+
+/// The longest `rtsim-live serve` runs: it always stops by itself.
+pub const MAX_SERVE: Duration = Duration::from_secs(3_600);
+
+/// `rtsim-live serve`: the reference server alone on 127.0.0.1:`port` for `clients`
+/// streams, for `lifetime` (at most [`MAX_SERVE`]); `ready` hears its address.
+pub fn serve(
+    port: u16,
+    config: server::Config,
+    clients: u32,
+    lifetime: Duration,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    let lifetime = lifetime.min(MAX_SERVE);
+    let result = rt.block_on(async {
+        let clock = Clock::starting_in(Duration::ZERO);
+        let deadline = tokio::time::Instant::now() + lifetime;
+        // Nothing is measured: a window that never opens.
+        let books = Arc::new(Books::new(u64::MAX, u64::MAX));
+        let origin = Arc::new(Origin::new(clients));
+        let addr = server::start(port, config, origin, books, clock, deadline)
+            .await
+            .map_err(RunError::Server)?;
+        ready(addr);
+        tokio::time::sleep_until(deadline).await;
+        Ok(())
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
 }

@@ -10,7 +10,9 @@
 //!   comment every `heartbeat`; a first subscription starts at the stream's head, a
 //!   reconnection with `Last-Event-ID: <n>` replays from `n + 1`;
 //! - `GET /ws/<client>` with `Upgrade: websocket` — 101, then one binary frame per update;
-//!   client pings are answered with pongs.
+//!   client pings are answered with pongs;
+//! - `POST /publish/<client>` — a new update for that client, now (`201 Created`): what
+//!   `rtsim calibrate` uses to make the server push.
 //!
 //! Update bodies are `payload` bytes each (`wire.rs`); a poll's body is its updates one
 //! after the other. Heads are padded to the experiment's sizes. Every task ends at the
@@ -95,7 +97,8 @@ impl Origin {
 /// What the server needs of the run.
 pub struct Config {
     pub payload: u64,
-    pub response_header_bytes: u64,
+    /// Heads padded to this size; `None`: heads as they come (`rtsim-live serve`).
+    pub response_header_bytes: Option<u64>,
     pub long_poll_timeout: Nanos,
     pub sse_heartbeat: Option<Nanos>,
 }
@@ -108,8 +111,10 @@ struct State {
     deadline: Instant,
 }
 
-/// Binds 127.0.0.1 on a free port and serves until `deadline`; returns the address.
+/// Binds 127.0.0.1 on `port` (0: a free one) and serves until `deadline`; returns the
+/// address.
 pub async fn start(
+    port: u16,
     config: Config,
     origin: Arc<Origin>,
     books: Arc<Books>,
@@ -117,9 +122,11 @@ pub async fn start(
     deadline: Instant,
 ) -> std::io::Result<SocketAddr> {
     // Refuse now, before any client starts, if the heads cannot be as configured.
-    wire::poll_response_pad(0, config.response_header_bytes).map_err(std::io::Error::other)?;
-    wire::stream_response_pad(config.response_header_bytes).map_err(std::io::Error::other)?;
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    if let Some(head) = config.response_header_bytes {
+        wire::poll_response_pad(0, head).map_err(std::io::Error::other)?;
+        wire::stream_response_pad(head).map_err(std::io::Error::other)?;
+    }
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(State {
         config,
@@ -147,6 +154,7 @@ pub async fn start(
 }
 
 enum Route {
+    Publish,
     Poll,
     Hold,
     Events,
@@ -157,6 +165,7 @@ enum Route {
 fn parse(uri: &hyper::Uri) -> Option<(Route, u32, u64)> {
     let mut parts = uri.path().trim_start_matches('/').split('/');
     let route = match parts.next()? {
+        "publish" => Route::Publish,
         "poll" => Route::Poll,
         "hold" => Route::Hold,
         "events" => Route::Events,
@@ -189,6 +198,11 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         return Ok(status(StatusCode::NOT_FOUND));
     }
     Ok(match route {
+        Route::Publish if req.method() == hyper::Method::POST => {
+            state.origin.publish(c, state.clock.now());
+            status(StatusCode::CREATED)
+        }
+        Route::Publish => status(StatusCode::METHOD_NOT_ALLOWED),
         Route::Poll => answer(&state, c, since),
         Route::Hold => {
             let mut head = state.origin.feed(c).expect("checked").head.subscribe();
@@ -212,14 +226,15 @@ fn answer(state: &State, c: u32, since: u64) -> Response<Body> {
         body.extend(wire::update_body(*seq, *born, state.config.payload));
     }
     let len = body.len() as u64;
-    let pad = match wire::poll_response_pad(len, state.config.response_header_bytes) {
-        Ok(pad) => pad,
-        Err(_) => return status(StatusCode::INTERNAL_SERVER_ERROR), // refused at start
-    };
+    let mut response = Response::builder().header("content-length", len);
+    if let Some(head) = state.config.response_header_bytes {
+        match wire::poll_response_pad(len, head) {
+            Ok(pad) => response = response.header(wire::PAD, pad),
+            Err(_) => return status(StatusCode::INTERNAL_SERVER_ERROR), // refused at start
+        }
+    }
     state.books.response(state.clock.now(), updates.is_empty());
-    Response::builder()
-        .header("content-length", len)
-        .header(wire::PAD, pad)
+    response
         .body(Full::new(Bytes::from(body)).boxed_unsync())
         .expect("valid response")
 }
@@ -237,11 +252,14 @@ fn events(state: &Arc<State>, c: u32, req: &Request<Incoming>) -> Response<Body>
     let frames = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|f| (Ok::<_, Infallible>(f), rx))
     });
-    let pad = wire::stream_response_pad(state.config.response_header_bytes).unwrap_or_default();
-    Response::builder()
+    let mut response = Response::builder()
         .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache")
-        .header(wire::PAD, pad)
+        .header("cache-control", "no-cache");
+    if let Some(head) = state.config.response_header_bytes {
+        let pad = wire::stream_response_pad(head).unwrap_or_default();
+        response = response.header(wire::PAD, pad);
+    }
+    response
         .body(StreamBody::new(frames).boxed_unsync())
         .expect("valid response")
 }

@@ -52,6 +52,9 @@ pub struct Check {
     pub metrics: Vec<String>,
     pub relative: Option<f64>,
     pub absolute: Option<f64>,
+    /// Widen the tolerance to this many standard errors of the difference when that is
+    /// larger (metrics with a known standard error only: `latency_mean_s`).
+    pub standard_errors: Option<f64>,
     pub why: String,
 }
 
@@ -78,6 +81,12 @@ pub fn tolerances(text: &str, name: &str) -> Result<Vec<Check>, ValidateError> {
                     "unknown metric {m:?} (a results.csv column or one of {DERIVED:?})"
                 )));
             }
+        }
+        if c.standard_errors.is_some() && c.metrics.iter().any(|m| m != "latency_mean_s") {
+            return Err(bad(format!(
+                "{} {:?}: standard_errors applies to latency_mean_s only (the one metric whose standard error is measured)",
+                c.technique, c.metrics
+            )));
         }
         match (c.relative, c.absolute) {
             (Some(t), None) | (None, Some(t)) if t.is_finite() && t >= 0.0 => {}
@@ -110,7 +119,11 @@ pub struct Line {
     /// `real − simulated`, relative to `simulated` for a relative check.
     pub difference: f64,
     pub relative: bool,
+    /// The tolerance applied: the table's, or `standard_errors` × the standard error of
+    /// the difference when larger.
     pub tolerance: f64,
+    /// The tolerance was widened to this many standard errors.
+    pub sampling: Option<f64>,
     pub pass: bool,
     pub why: String,
 }
@@ -224,6 +237,17 @@ pub fn compare(rows: &[Compared], checks: &[Check]) -> Vec<Line> {
                 } else {
                     real - simulated
                 };
+                // A mean of n latencies has a standard error sd/√n, in each run; the two
+                // runs' errors add. The real sample's spread stands for both.
+                let se = row.real.latency_sd_s
+                    * (1.0 / row.real.deliveries + 1.0 / row.simulated.deliveries).sqrt();
+                let se = if relative { se / simulated.abs() } else { se };
+                let widened = check.standard_errors.map_or(0.0, |k| k * se);
+                let (tolerance, sampling) = if widened > tolerance {
+                    (widened, check.standard_errors)
+                } else {
+                    (tolerance, None)
+                };
                 // NaN fails: a metric nobody measured never passes.
                 let pass = difference.abs() <= tolerance;
                 lines.push(Line {
@@ -234,6 +258,7 @@ pub fn compare(rows: &[Compared], checks: &[Check]) -> Vec<Line> {
                     difference,
                     relative,
                     tolerance,
+                    sampling,
                     pass,
                     why: check.why.clone(),
                 });
@@ -262,11 +287,15 @@ fn difference(l: &Line) -> String {
 }
 
 fn tolerance(l: &Line) -> String {
-    if l.relative {
-        format!("± {} %", l.tolerance * 100.0)
+    let mut t = if l.relative {
+        format!("± {:.1} %", l.tolerance * 100.0)
     } else {
         format!("± {}", l.tolerance)
+    };
+    if let Some(k) = l.sampling {
+        t.push_str(&format!(" ({k} SE)"));
     }
+    t
 }
 
 /// The table as Markdown.
@@ -304,6 +333,7 @@ pub fn write_csv(dir: &Path, lines: &[Line]) -> std::io::Result<()> {
             "difference",
             "difference_kind",
             "tolerance",
+            "tolerance_from_standard_errors",
             "verdict",
         ])?;
         for l in lines {
@@ -315,6 +345,7 @@ pub fn write_csv(dir: &Path, lines: &[Line]) -> std::io::Result<()> {
                 l.difference.to_string(),
                 if l.relative { "relative" } else { "absolute" }.to_string(),
                 l.tolerance.to_string(),
+                l.sampling.map_or(String::new(), |k| k.to_string()),
                 if l.pass { "ok" } else { "fail" }.to_string(),
             ])?;
         }

@@ -9,6 +9,7 @@
 //! reports, and owns the progress bar the runner reports to.
 
 mod args;
+mod live;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -139,6 +140,8 @@ impl runner::Progress for Bar {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Validate(a) => return live::run("validate", &a.args),
+        Command::Calibrate(a) => return live::run("calibrate", &a.args),
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Table(a) => table(a),
