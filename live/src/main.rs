@@ -74,7 +74,7 @@ enum Command {
         #[arg(long, default_value_t = 1_000)]
         k: u32,
         /// Requests for the CPU-per-request figure (and publishes for CPU per push).
-        #[arg(long, default_value_t = 5_000)]
+        #[arg(long, default_value_t = 20_000)]
         requests: u32,
         /// Short-poll path; {i} is the connection's index.
         #[arg(long, default_value = "/poll/{i}?since=0")]
