@@ -7,7 +7,9 @@
 //! share, latency mean and p99 and bytes each way within 3 %, long polling's rate within
 //! 5 %, SSE and WebSocket latency within 5 ms and bytes per update within 3 %. It takes
 //! the scenario's 180 s of wall-clock time (the four techniques run together) and is
-//! bounded by a hard deadline. The other tests check the refusals and the CLI's hand-off.
+//! bounded by a hard deadline. A run whose relay could not keep time (the machine busy
+//! with other work: its p99 lateness above 2 ms) is measured once more before the verdict
+//! stands. The other tests check the refusals and the CLI's hand-off.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -33,13 +35,38 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
         .unwrap_or_else(|_| panic!("no result within {limit:?}: the run hangs"))
 }
 
+/// The relay's timing error beyond which a run measured the machine's load, not the
+/// techniques: every real latency carries it on top.
+const BUSY_MACHINE_S: f64 = 0.002;
+
+fn latest_lateness(rows: &[validate::Compared]) -> f64 {
+    rows.iter()
+        .map(|r| r.real.relay_late_p99_s)
+        .fold(0.0, f64::max)
+}
+
 #[test]
 fn validate_loopback_scenario() {
-    let exp = loopback(&[]);
-    let rows = within(Duration::from_secs(300), move || {
-        validate::run(&exp, &Limits::for_this_machine(), &|m| eprintln!("{m}"))
-            .expect("the loopback scenario runs")
-    });
+    let run = || {
+        let exp = loopback(&[]);
+        within(Duration::from_secs(300), move || {
+            validate::run(&exp, &Limits::for_this_machine(), &|m| eprintln!("{m}"))
+                .expect("the loopback scenario runs")
+        })
+    };
+    let checks =
+        validate::tolerances(validate::DEFAULT_TOLERANCES, "live/tolerances.toml").unwrap();
+    let all_pass =
+        |rows: &[validate::Compared]| validate::compare(rows, &checks).iter().all(|l| l.pass);
+    let mut rows = run();
+    if !all_pass(&rows) && latest_lateness(&rows) > BUSY_MACHINE_S {
+        // Too busy to keep time: one more try, then the verdict stands (with the reason).
+        eprintln!(
+            "the relay ran {:.1} ms late (p99): the machine is busy; measuring once more",
+            latest_lateness(&rows) * 1e3
+        );
+        rows = run();
+    }
     for row in &rows {
         assert_eq!(
             row.real.errors,
@@ -54,14 +81,21 @@ fn validate_loopback_scenario() {
             row.technique.name()
         );
     }
-    let checks =
-        validate::tolerances(validate::DEFAULT_TOLERANCES, "live/tolerances.toml").unwrap();
     let lines = validate::compare(&rows, &checks);
     let table = validate::table(&lines);
     eprintln!("{table}");
     assert!(lines.len() >= 15, "every check of the table ran:\n{table}");
-    let failed: Vec<_> = lines.iter().filter(|l| !l.pass).collect();
-    assert!(failed.is_empty(), "outside tolerance:\n{table}");
+    let busy = latest_lateness(&rows);
+    assert!(
+        lines.iter().all(|l| l.pass),
+        "outside tolerance (the relay kept time within {:.1} ms at p99{}):\n{table}",
+        busy * 1e3,
+        if busy > BUSY_MACHINE_S {
+            ": the machine was too busy to measure, twice in a row"
+        } else {
+            ""
+        }
+    );
 }
 
 #[test]

@@ -32,6 +32,8 @@ struct Counts {
     deliveries: u64,
     latency_sum: f64,
     latency: Histogram<u64>,
+    /// How late the relay wrote what it delayed (ns): the harness's own timing error.
+    lateness: Histogram<u64>,
     bytes_up: u64,
     bytes_down: u64,
     handshakes: u64,
@@ -58,6 +60,12 @@ pub struct Measured {
     pub deliveries: f64,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// 99th percentile of how late the relay delivered what it delayed: when the machine
+    /// is too busy to keep time, every real latency carries this much on top.
+    pub relay_late_p99_s: f64,
+    pub relay_late_mean_s: f64,
+    /// The run's threads got a higher scheduling priority (see `run.rs`).
+    pub prioritized: bool,
 }
 
 impl Books {
@@ -73,6 +81,7 @@ impl Books {
                 deliveries: 0,
                 latency_sum: 0.0,
                 latency: Histogram::new_with_bounds(1, LATENCY_MAX, 3).expect("valid bounds"),
+                lateness: Histogram::new_with_bounds(1, LATENCY_MAX, 3).expect("valid bounds"),
                 bytes_up: 0,
                 bytes_down: 0,
                 handshakes: 0,
@@ -133,13 +142,20 @@ impl Books {
         }
     }
 
+    /// The relay meant to write at `t` and wrote `late` ns after it.
+    pub fn relay_write(&self, t: Nanos, late: u64) {
+        if self.in_window(t) {
+            self.counts().lateness.saturating_record(late.max(1));
+        }
+    }
+
     pub fn error(&self, what: String) {
         let mut c = self.counts();
         c.errors += 1;
         c.first_error.get_or_insert(what);
     }
 
-    pub fn measured(&self) -> Measured {
+    pub fn measured(&self, prioritized: bool) -> Measured {
         let c = self.counts();
         let secs = (self.end - self.start) as f64 / 1e9;
         let ns = |v: u64| v as f64 / 1e9;
@@ -173,6 +189,9 @@ impl Books {
             deliveries: c.deliveries as f64,
             errors: c.errors,
             first_error: c.first_error.clone(),
+            relay_late_p99_s: ns(c.lateness.value_at_quantile(0.99)),
+            relay_late_mean_s: c.lateness.mean() / 1e9,
+            prioritized,
         }
     }
 }

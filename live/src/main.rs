@@ -282,6 +282,18 @@ fn validate_cmd(
     };
     let rows = validate::run(&exp, &Limits::for_this_machine(), &say)?;
     for row in &rows {
+        if !quiet {
+            eprintln!(
+                "{}: the relay kept time within {:.1} ms (p99){}",
+                row.technique.name(),
+                row.real.relay_late_p99_s * 1e3,
+                if row.real.prioritized {
+                    ""
+                } else {
+                    " at normal priority (not root)"
+                }
+            );
+        }
         if row.real.errors > 0 {
             eprintln!(
                 "warning: {}: {} client errors in the real run (first: {})",

@@ -110,9 +110,13 @@ where
         }
         drop(tx);
     };
+    let books = relay.books.clone();
+    let clock = relay.clock;
     let writer = async move {
         while let Some((at, data)) = rx.recv().await {
             sleep_until(at).await;
+            let late = Instant::now().saturating_duration_since(at);
+            books.relay_write(clock.now(), late.as_nanos() as u64);
             if to.write_all(&data).await.is_err() {
                 return;
             }

@@ -124,6 +124,9 @@ pub struct Line {
     pub tolerance: f64,
     /// The tolerance was widened to this many standard errors.
     pub sampling: Option<f64>,
+    /// Added to an absolute latency tolerance: how late the relay delivered (mean for a
+    /// mean, p99 for a p99). The harness's own timing error is part of what it measured.
+    pub relay_lateness: f64,
     pub pass: bool,
     pub why: String,
 }
@@ -243,11 +246,17 @@ pub fn compare(rows: &[Compared], checks: &[Check]) -> Vec<Line> {
                     * (1.0 / row.real.deliveries + 1.0 / row.simulated.deliveries).sqrt();
                 let se = if relative { se / simulated.abs() } else { se };
                 let widened = check.standard_errors.map_or(0.0, |k| k * se);
-                let (tolerance, sampling) = if widened > tolerance {
+                let (mut tolerance, sampling) = if widened > tolerance {
                     (widened, check.standard_errors)
                 } else {
                     (tolerance, None)
                 };
+                let relay_lateness = match (relative, metric.as_str()) {
+                    (false, "latency_mean_s") => row.real.relay_late_mean_s,
+                    (false, "latency_p99_s") => row.real.relay_late_p99_s,
+                    _ => 0.0,
+                };
+                tolerance += relay_lateness;
                 // NaN fails: a metric nobody measured never passes.
                 let pass = difference.abs() <= tolerance;
                 lines.push(Line {
@@ -259,6 +268,7 @@ pub fn compare(rows: &[Compared], checks: &[Check]) -> Vec<Line> {
                     relative,
                     tolerance,
                     sampling,
+                    relay_lateness,
                     pass,
                     why: check.why.clone(),
                 });
@@ -292,6 +302,10 @@ fn tolerance(l: &Line) -> String {
     } else {
         format!("± {}", l.tolerance)
     };
+    if l.relay_lateness > 0.0 {
+        let own = l.tolerance - l.relay_lateness;
+        t = format!("± {own:.3} + {:.1} ms relay", l.relay_lateness * 1e3);
+    }
     if let Some(k) = l.sampling {
         t.push_str(&format!(" ({k} SE)"));
     }
@@ -334,6 +348,7 @@ pub fn write_csv(dir: &Path, lines: &[Line]) -> std::io::Result<()> {
             "difference_kind",
             "tolerance",
             "tolerance_from_standard_errors",
+            "tolerance_from_relay_lateness",
             "verdict",
         ])?;
         for l in lines {
@@ -346,6 +361,7 @@ pub fn write_csv(dir: &Path, lines: &[Line]) -> std::io::Result<()> {
                 if l.relative { "relative" } else { "absolute" }.to_string(),
                 l.tolerance.to_string(),
                 l.sampling.map_or(String::new(), |k| k.to_string()),
+                l.relay_lateness.to_string(),
                 if l.pass { "ok" } else { "fail" }.to_string(),
             ])?;
         }
