@@ -17,11 +17,15 @@
 //! - **header sizes**: the bytes of an empty poll answer's head.
 //!
 //! Everything connects to 127.0.0.1 only, every wait has a timeout, a server started here
-//! is killed at the end, and the preset is written only when every measurement succeeded.
+//! is killed at the end, and the preset is written only when every measurement succeeded
+//! (`preset.rs`; the `/proc` readers are in `procfs.rs`).
+//!
+//! About 700 lines: a measurement per figure, each with its own steps, timeouts and error
+//! messages, sharing one server process and one progress bar; split further they would
+//! only hand that state around.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -34,12 +38,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+pub use crate::preset::{destination, preset_text, write_preset};
+use crate::procfs::{USER_HZ, check_pid, cpu_s, rss};
+
 /// Every network step gives up after this long.
 const STEP: Duration = Duration::from_secs(10);
 /// Time for the server to settle (free, allocate) before its memory is read.
 const SETTLE: Duration = Duration::from_millis(500);
-/// `/proc/PID/stat` counts CPU time in USER_HZ ticks: 100 per second on Linux.
-const USER_HZ: f64 = 100.0;
 /// Smallest K the method allows: fewer connections drown in the allocator's noise.
 pub const MIN_K: u32 = 1_000;
 
@@ -174,64 +179,6 @@ pub fn loopback_addr(url: &str) -> Result<SocketAddr> {
         "127.0.0.1" | "localhost" => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
         _ => Err(CalibrateError::NotLoopback(url.to_string())),
     }
-}
-
-/// Resident set of `pid`, in bytes.
-fn rss(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|_| CalibrateError::Died(pid))?;
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .ok_or(CalibrateError::Died(pid))?;
-    Ok(kb * 1024)
-}
-
-/// CPU time of `pid` (user + system), in seconds.
-fn cpu_s(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|_| CalibrateError::Died(pid))?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (tick(11), tick(12)) {
-        (Some(u), Some(s)) => Ok((u + s) / USER_HZ),
-        _ => Err(CalibrateError::Died(pid)),
-    }
-}
-
-/// The inode of the socket listening on `port` (from `/proc/net/tcp`).
-fn listening_inode(port: u16) -> Option<String> {
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    let want = format!(":{port:04X}");
-    table.lines().skip(1).find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        (f.get(1)?.ends_with(&want) && *f.get(3)? == "0A")
-            .then(|| f.get(9).map(|s| s.to_string()))?
-    })
-}
-
-/// Checks that `pid` exists and holds the socket listening on `port`.
-fn check_pid(pid: u32, port: u16) -> Result<()> {
-    let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map_err(|_| CalibrateError::NoProcess(pid))?
-        .trim()
-        .to_string();
-    let not_it = || CalibrateError::NotTheServer {
-        pid,
-        name: name.clone(),
-        port,
-    };
-    let inode = listening_inode(port).ok_or_else(not_it)?;
-    let link = format!("socket:[{inode}]");
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_err(|_| not_it())?;
-    let holds = fds
-        .flatten()
-        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == link));
-    if holds { Ok(()) } else { Err(not_it()) }
 }
 
 /// A server process for one measurement: started here (and killed on drop), or the
@@ -763,116 +710,4 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
         });
     }
     Ok(figures)
-}
-
-/// Today's date (UTC) from the system clock, `YYYY-MM-DD`: for the preset's record only.
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn value_text(f: &Figure) -> String {
-    match f.unit {
-        "s" => format!("\"{:.1}us\"", f.value * 1e6),
-        "B" if f.key == "response_header_bytes" => format!("\"{:.0}B\"", f.value),
-        _ => format!("\"{:.0}B\"", f.value),
-    }
-}
-
-/// The preset's text: every measured figure with its method, the rest from `event-loop`.
-pub fn preset_text(o: &Options, figures: &[Figure]) -> String {
-    let mut out = String::new();
-    let source = match &o.server {
-        Server::Pid(pid) => format!("process {pid}"),
-        Server::Command(c) => format!("`{c}`"),
-    };
-    out.push_str(&format!(
-        "# Server preset measured by `rtsim calibrate` on {} against {} ({source}), K = {}.\n\
-         # Each measured figure says how it was measured. Figures not measured here are\n\
-         # event-loop's (models/servers/event-loop.toml), marked so.\n\
-         # response_header_bytes is a [network] key: set it there, not in [server].\n\n",
-        today(),
-        o.url,
-        o.k
-    ));
-    let server_keys = [
-        "base_memory",
-        "memory_per_connection",
-        "memory_per_request",
-        "memory_per_stream",
-        "request_cpu",
-        "tcp_accept_cpu",
-        "push_cpu",
-    ];
-    for f in figures.iter().filter(|f| server_keys.contains(&f.key)) {
-        out.push_str(&format!(
-            "# Measured: {}.\n{} = {}\n\n",
-            f.method,
-            f.key,
-            value_text(f)
-        ));
-    }
-    for f in figures.iter().filter(|f| !server_keys.contains(&f.key)) {
-        out.push_str(&format!(
-            "# Measured ({}): {} = {} ({}).\n",
-            f.method,
-            f.key,
-            value_text(f),
-            "write it in [network]"
-        ));
-    }
-    out.push_str(
-        "\n# Not measured: event-loop's figures.\nconcurrency = \"event-loop\"\ncores = 8\n",
-    );
-    if !figures.iter().any(|f| f.key == "push_cpu") {
-        out.push_str("push_cpu = \"10us\"\n");
-    }
-    out.push_str(
-        "tls_handshake_cpu = \"1ms\"\nmax_connections = 1_000_000\nmemory_limit = \"16GiB\"\nthread_stack = \"1MiB\"\n",
-    );
-    out
-}
-
-/// Checks the name and the destination before anything is measured.
-pub fn destination(o: &Options) -> Result<PathBuf> {
-    let ok = !o.name.is_empty()
-        && o.name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !ok {
-        return Err(CalibrateError::BadName(o.name.clone()));
-    }
-    let file = o.models.join(format!("{}.toml", o.name));
-    if file.exists() && !o.force {
-        return Err(CalibrateError::Exists(file));
-    }
-    Ok(file)
-}
-
-/// Writes the preset through a temporary name.
-pub fn write_preset(file: &Path, text: &str) -> Result<()> {
-    let wrap = |error| CalibrateError::Write {
-        path: file.to_path_buf(),
-        error,
-    };
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(wrap)?;
-    }
-    let tmp = file.with_extension("toml.tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(wrap)?;
-    f.write_all(text.as_bytes()).map_err(wrap)?;
-    f.sync_all().map_err(wrap)?;
-    std::fs::rename(&tmp, file).map_err(wrap)
 }

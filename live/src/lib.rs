@@ -17,6 +17,8 @@ pub mod calibrate;
 pub mod client;
 pub mod clock;
 pub mod plan;
+pub mod preset;
+pub mod procfs;
 pub mod relay;
 pub mod run;
 pub mod server;
