@@ -63,6 +63,35 @@ pub enum Command {
         after_help = "Examples:\n  rtsim trace experiments/00-default.toml --technique sse\n  rtsim trace experiments/00-default.toml --technique long-polling --until 45s --set network.proxy_idle_timeout=10s\n  rtsim trace experiments/00-default.toml --technique websocket --format mermaid > ws.md\n  rtsim trace experiments/08-faults.toml --technique sse --clients 3 --format svg --out sse.svg"
     )]
     Trace(TraceArgs),
+    /// Simulate an experiment and run it for real against the reference server at the same
+    /// scale, on 127.0.0.1 through a delaying relay; print both side by side with a
+    /// tolerance per metric and write validation.csv. Needs the separate `rtsim-live`
+    /// executable: cargo build --release -p rtsim-live.
+    #[command(
+        after_help = "Options: --out DIR, --set PATH=VALUE, --tolerances FILE, --quiet (rtsim validate --help shows them once rtsim-live is built).\n\nExample:\n  rtsim validate live/experiments/loopback.toml --out output/validation",
+        disable_help_flag = true
+    )]
+    Validate(LiveArgs),
+    /// Measure a server running on this machine (memory per idle connection, held long
+    /// poll, SSE stream and WebSocket; CPU per request, handshake and push; header sizes)
+    /// and write models/servers/NAME.toml. Needs the separate `rtsim-live` executable:
+    /// cargo build --release -p rtsim-live.
+    #[command(
+        after_help = "Options: NAME --url http://127.0.0.1:PORT (--pid PID | --command CMD) [--k 1000] [--requests 5000] [--sse-path P] [--ws-path P] [--poll-path P] [--hold-path P] [--publish-path P|none] [--models DIR] [--force] (rtsim calibrate --help shows them once rtsim-live is built).\n\nExample:\n  rtsim calibrate reference --url http://127.0.0.1:8080 --command \"target/release/rtsim-live serve --port 8080\"",
+        disable_help_flag = true
+    )]
+    Calibrate(LiveArgs),
+}
+
+/// Arguments handed as they are to the `rtsim-live` executable.
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 #[derive(clap::Args, Debug)]

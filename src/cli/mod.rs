@@ -10,6 +10,7 @@
 
 mod args;
 mod cost;
+mod live;
 mod output;
 mod steady;
 
@@ -141,6 +142,8 @@ impl runner::Progress for Bar {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Validate(a) => return live::run("validate", &a.args),
+        Command::Calibrate(a) => return live::run("calibrate", &a.args),
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Table(a) => table(a),

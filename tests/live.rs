@@ -1,0 +1,204 @@
+//! rtsim measured, not assumed (issue #15): the simulator against real sockets.
+//!
+//! `validate_loopback_scenario` runs `live/experiments/loopback.toml` — 200 clients, RTT
+//! 100 ms, 0.05 updates/s per client — for real (the reference server of `rtsim-live`
+//! through its delaying relay on 127.0.0.1) and in simulation, and asserts every line of
+//! the shipped tolerance table (`live/tolerances.toml`): short polling's rate, empty
+//! share, latency mean and p99 and bytes each way within 3 %, long polling's rate within
+//! 5 %, SSE and WebSocket latency within 5 ms and bytes per update within 3 %. It takes
+//! the scenario's 180 s of wall-clock time (the four techniques run together) and is
+//! bounded by a hard deadline. A run whose relay could not keep time (the machine busy
+//! with other work: its p99 lateness above 2 ms) is measured once more before the verdict
+//! stands. The other tests check the refusals and the CLI's hand-off.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use rtsim_live::plan::{Limits, Plan, Refused};
+use rtsim_live::validate;
+
+fn loopback(set: &[&str]) -> rtsim::experiment::Experiment {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("live/experiments/loopback.toml");
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    rtsim::experiment::load(&file, &set).expect("the loopback scenario loads")
+}
+
+/// Runs `f` on a thread of its own and fails the test if it has not finished in `limit`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("no result within {limit:?}: the run hangs"))
+}
+
+/// The relay's timing error beyond which a run measured the machine's load, not the
+/// techniques: every real latency carries it on top.
+const BUSY_MACHINE_S: f64 = 0.002;
+
+fn latest_lateness(rows: &[validate::Compared]) -> f64 {
+    rows.iter()
+        .map(|r| r.real.relay_late_p99_s)
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn validate_loopback_scenario() {
+    let run = || {
+        let exp = loopback(&[]);
+        within(Duration::from_secs(300), move || {
+            validate::run(&exp, &Limits::for_this_machine(), &|m| eprintln!("{m}"))
+                .expect("the loopback scenario runs")
+        })
+    };
+    let checks =
+        validate::tolerances(validate::DEFAULT_TOLERANCES, "live/tolerances.toml").unwrap();
+    let all_pass =
+        |rows: &[validate::Compared]| validate::compare(rows, &checks).iter().all(|l| l.pass);
+    let mut rows = run();
+    if !all_pass(&rows) && latest_lateness(&rows) > BUSY_MACHINE_S {
+        // Too busy to keep time: one more try, then the verdict stands (with the reason).
+        eprintln!(
+            "the relay ran {:.1} ms late (p99): the machine is busy; measuring once more",
+            latest_lateness(&rows) * 1e3
+        );
+        rows = run();
+    }
+    for row in &rows {
+        assert_eq!(
+            row.real.errors,
+            0,
+            "{}: client errors, first: {:?}",
+            row.technique.name(),
+            row.real.first_error
+        );
+        assert!(
+            row.real.deliveries > 100.0,
+            "{}: too few deliveries to compare",
+            row.technique.name()
+        );
+    }
+    let lines = validate::compare(&rows, &checks);
+    let table = validate::table(&lines);
+    eprintln!("{table}");
+    assert!(lines.len() >= 15, "every check of the table ran:\n{table}");
+    let busy = latest_lateness(&rows);
+    assert!(
+        lines.iter().all(|l| l.pass),
+        "outside tolerance (the relay kept time within {:.1} ms at p99{}):\n{table}",
+        busy * 1e3,
+        if busy > BUSY_MACHINE_S {
+            ": the machine was too busy to measure, twice in a row"
+        } else {
+            ""
+        }
+    );
+}
+
+#[test]
+fn scales_and_settings_the_reference_server_cannot_honour_are_refused() {
+    let limits = Limits::for_this_machine();
+    let plan = |set: &[&str]| Plan::new(&loopback(set).plan().rows[0].scenario, &limits);
+    assert!(plan(&[]).is_ok());
+    let too_many = plan(&["workload.clients=100000"]).unwrap_err();
+    assert!(
+        matches!(
+            too_many,
+            Refused::TooLarge {
+                what: "workload.clients",
+                ..
+            }
+        ),
+        "{too_many}"
+    );
+    assert!(
+        too_many.to_string().contains("lower workload.clients"),
+        "{too_many}"
+    );
+    let long = plan(&["duration=1h"]).unwrap_err();
+    assert!(long.to_string().contains("warm-up + duration"), "{long}");
+    let tls = plan(&["network.tls=\"1.3\""]).unwrap_err();
+    assert!(
+        matches!(
+            tls,
+            Refused::Unsupported {
+                key: "network.tls",
+                ..
+            }
+        ),
+        "{tls}"
+    );
+    let rtt =
+        plan(&["network.rtt={distribution=\"lognormal\",median=\"50ms\",sigma=0.5}"]).unwrap_err();
+    assert!(
+        matches!(
+            rtt,
+            Refused::Unsupported {
+                key: "network.rtt",
+                ..
+            }
+        ),
+        "{rtt}"
+    );
+    let idle = plan(&["server.keepalive_timeout=1s"]).unwrap_err();
+    assert!(
+        idle.to_string().contains("server.keepalive_timeout"),
+        "{idle}"
+    );
+    let tight = Limits {
+        fd_limit: 100,
+        ..limits
+    };
+    let fds = Plan::new(&loopback(&[]).plan().rows[0].scenario, &tight).unwrap_err();
+    assert!(fds.to_string().contains("ulimit -n"), "{fds}");
+}
+
+#[test]
+fn heads_smaller_than_the_server_can_write_are_refused_with_the_minimum() {
+    let exp = loopback(&[
+        "network.response_header_bytes=20B",
+        "duration=1s",
+        "warmup=1s",
+    ]);
+    let err = within(Duration::from_secs(30), move || {
+        let plan = Plan::new(&exp.plan().rows[0].scenario, &Limits::for_this_machine()).unwrap();
+        rtsim_live::run::measure(plan).unwrap_err().to_string()
+    });
+    assert!(
+        err.contains("network.response_header_bytes = 20 B"),
+        "{err}"
+    );
+    assert!(err.contains("at least"), "{err}");
+}
+
+#[test]
+fn a_tolerance_table_with_an_unknown_metric_or_two_tolerances_is_refused() {
+    let unknown = "[[check]]\ntechnique = \"sse\"\nmetrics = [\"latency_mean\"]\nabsolute = 0.005\nwhy = \"\"\n";
+    let err = validate::tolerances(unknown, "t.toml")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("unknown metric \"latency_mean\""), "{err}");
+    let both = "[[check]]\ntechnique = \"sse\"\nmetrics = [\"latency_mean_s\"]\nabsolute = 0.005\nrelative = 0.1\nwhy = \"\"\n";
+    let err = validate::tolerances(both, "t.toml")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("exactly one of"), "{err}");
+}
+
+#[test]
+fn rtsim_validate_says_how_to_build_the_live_tools_when_they_are_missing() {
+    Command::cargo_bin("rtsim")
+        .unwrap()
+        .env("RTSIM_LIVE", "/nonexistent/rtsim-live")
+        .args(["validate", "live/experiments/loopback.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cargo build --release -p rtsim-live",
+        ));
+}
