@@ -302,15 +302,17 @@ fn a_folder_of_lessons_runs_into_one_folder_each_and_reruns_clean() {
     let sized = "name = \"s\"\n[workload]\nclients = 100\n[target]\nlatency_p99 = \"1s\"\n";
     write(&lessons, "03-sizing.toml", sized);
     let out = tmp.path().join("course");
-    rtsim()
-        .arg("run")
-        .arg(&lessons)
-        .args(["--out"])
-        .arg(&out)
-        .args(["--jobs", "2", "--quiet"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("03-sizing.toml: skipped"));
+    let run_course = || {
+        rtsim()
+            .arg("run")
+            .arg(&lessons)
+            .args(["--out"])
+            .arg(&out)
+            .args(["--jobs", "2", "--quiet"])
+            .assert()
+            .success()
+    };
+    run_course().stderr(predicate::str::contains("03-sizing.toml: skipped"));
     for name in ["a", "b"] {
         assert!(out.join(name).join("results.csv").is_file(), "{name}");
         assert!(out.join(name).join("claims.json").is_file(), "{name}");
@@ -322,14 +324,7 @@ fn a_folder_of_lessons_runs_into_one_folder_each_and_reruns_clean() {
     fs::write(out.join("a/charts/my-drawing.svg"), "<svg/>").unwrap();
     // The chart is taken out of the lesson: its picture must go with it.
     write(&lessons, "01-a.toml", &SMALL.replace("\"small\"", "\"a\""));
-    rtsim()
-        .arg("run")
-        .arg(&lessons)
-        .args(["--out"])
-        .arg(&out)
-        .args(["--jobs", "2", "--quiet"])
-        .assert()
-        .success();
+    run_course();
     assert!(
         !out.join("a/charts/custom-1.png").exists(),
         "stale chart left behind"

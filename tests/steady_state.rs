@@ -77,10 +77,7 @@ fn churn_makes_handshakes_n_over_the_mean_session() {
             "{t}: {} handshakes/s, want {want}",
             m.handshakes_per_s
         );
-        let theory = predict(&sc)
-            .into_iter()
-            .find(|p| p.metric == "handshakes_per_s")
-            .and_then(|p| p.value)
+        let theory = rtsim::theory::value_of(&predict(&sc), "handshakes_per_s")
             .expect("predicted under churn");
         assert!((theory - want).abs() < 1e-9, "{t}: theory {theory}");
         // Every pair is still accounted for when users leave with updates pending.

@@ -268,6 +268,31 @@ fn get(path: &str, accept: Option<&str>) -> hyper::Request<Empty<Bytes>> {
     req.body(Empty::new()).expect("valid request")
 }
 
+/// One short poll on `sender`, its answer read whole.
+async fn poll(sender: &mut SendRequest<Empty<Bytes>>, paths: &Paths, i: u32) -> Result<()> {
+    exchange(
+        sender,
+        &path(&paths.poll, i),
+        None,
+        true,
+        "short polling",
+        "poll-path",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new keep-alive connection that has carried one short poll.
+async fn polled_connection(
+    addr: SocketAddr,
+    paths: &Paths,
+    i: u32,
+) -> Result<SendRequest<Empty<Bytes>>> {
+    let mut s = http(addr).await?;
+    poll(&mut s, paths, i).await?;
+    Ok(s)
+}
+
 /// Sends one GET and returns the response once its head has arrived (and, when `read`,
 /// its whole body).
 async fn exchange(
@@ -352,16 +377,7 @@ impl Drop for AbortOnDrop {
 async fn open(kind: Kind, addr: SocketAddr, paths: &Paths, i: u32) -> Result<Held> {
     match kind {
         Kind::KeepAlive => {
-            let mut s = http(addr).await?;
-            exchange(
-                &mut s,
-                &path(&paths.poll, i),
-                None,
-                true,
-                "short polling",
-                "poll-path",
-            )
-            .await?;
+            let s = polled_connection(addr, paths, i).await?;
             Ok(Held::Http(s, None))
         }
         Kind::Sse => {
@@ -444,16 +460,7 @@ async fn memory(
     bar.set_message(format!("memory per {}", kind.label()));
     // Warm the server up (first requests allocate buffers every later one reuses).
     for i in 0..8 {
-        let mut s = http(addr).await?;
-        exchange(
-            &mut s,
-            &path(&o.paths.poll, i),
-            None,
-            true,
-            "short polling",
-            "poll-path",
-        )
-        .await?;
+        polled_connection(addr, &o.paths, i).await?;
     }
     tokio::time::sleep(SETTLE).await;
     let before = rss(process.pid)?;
@@ -543,15 +550,7 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
     let per_conn = o.requests.div_ceil(8);
     for (i, s) in senders.iter_mut().enumerate() {
         for _ in 0..per_conn {
-            exchange(
-                s,
-                &path(&o.paths.poll, i as u32),
-                None,
-                true,
-                "short polling",
-                "poll-path",
-            )
-            .await?;
+            poll(s, &o.paths, i as u32).await?;
         }
         bar.inc(u64::from(per_conn));
     }
@@ -563,16 +562,7 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
     bar.set_message("CPU per handshake");
     let cpu0 = cpu_s(process.pid)?;
     for i in 0..o.k {
-        let mut s = http(addr).await?;
-        exchange(
-            &mut s,
-            &path(&o.paths.poll, i),
-            None,
-            true,
-            "short polling",
-            "poll-path",
-        )
-        .await?;
+        polled_connection(addr, &o.paths, i).await?;
         bar.inc(1);
     }
     let handshake_cpu = ((cpu_s(process.pid)? - cpu0) / f64::from(o.k) - request_cpu).max(0.0);

@@ -988,11 +988,7 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         run_quietly(&source_file(&a.source)?, &a.set, a.jobs)?
     };
     for row in &rows {
-        let Some(planned) = plan
-            .rows
-            .iter()
-            .find(|p| p.technique == row.technique && p.sweep == row.sweep)
-        else {
+        let Some(planned) = plan.row_for(row.technique, &row.sweep) else {
             continue;
         };
         let title = format!(

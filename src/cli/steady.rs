@@ -42,11 +42,7 @@ pub(super) fn warnings(plan: &Plan, rows: &[Row]) -> Vec<String> {
     let mut out = vec![];
     let mut unchecked = 0;
     for row in rows {
-        let Some(planned) = plan
-            .rows
-            .iter()
-            .find(|p| p.technique == row.technique && p.sweep == row.sweep)
-        else {
+        let Some(planned) = plan.row_for(row.technique, &row.sweep) else {
             continue;
         };
         let warmup_s = secs(planned.scenario.warmup);

@@ -163,6 +163,16 @@ impl Redundancy {
     }
 }
 
+impl Plan {
+    /// The planned row a result row came from: the same technique at the same sweep
+    /// point.
+    pub fn row_for(&self, technique: Technique, sweep: &[(String, String)]) -> Option<&PlannedRow> {
+        self.rows
+            .iter()
+            .find(|p| p.technique == technique && p.sweep == sweep)
+    }
+}
+
 impl Experiment {
     /// The rows to run, in order (see `sweep.rs` for the order and the ids).
     pub fn plan(&self) -> Plan {

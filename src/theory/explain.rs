@@ -11,7 +11,7 @@ use crate::results::RunMetrics;
 use crate::scenario::{Arrivals, Pattern, PollSchedule, Rtt, Scenario, Technique};
 use crate::steady::Steadiness;
 
-use super::{Prediction, predict};
+use super::{Prediction, predict, value_of};
 
 /// Default tolerance for a metric when no confidence interval is given:
 /// (relative, absolute floor).
@@ -73,11 +73,7 @@ fn causes(
             ALL,
         );
     }
-    let rho_pred = predicted
-        .iter()
-        .find(|p| p.metric == "cpu_utilization")
-        .and_then(|p| p.value)
-        .unwrap_or(0.0);
+    let rho_pred = value_of(predicted, "cpu_utilization").unwrap_or(0.0);
     let rho = rho_pred.max(sim.cpu_utilization);
     if rho > 0.8 {
         add(
@@ -469,11 +465,7 @@ mod tests {
         sc.workload.clients = 100_000;
         sc.server.instances = 4;
         let mut m = as_predicted(&sc);
-        let w = predict(&sc)
-            .into_iter()
-            .find(|p| p.metric == "queue_wait_mean_s")
-            .and_then(|p| p.value)
-            .unwrap();
+        let w = value_of(&predict(&sc), "queue_wait_mean_s").unwrap();
         assert!(w > 0.0 && w < HALF_TICK_S, "{w}");
         m.queue_wait_mean_s = 0.0;
         let text = explain(&sc, &m, None, &Steadiness::Steady, false);
@@ -494,11 +486,7 @@ mod tests {
         let mut sc = Scenario::reference();
         sc.workload.clients = 100_000;
         let mut m = as_predicted(&sc);
-        let w = predict(&sc)
-            .into_iter()
-            .find(|p| p.metric == "queue_wait_mean_s")
-            .and_then(|p| p.value)
-            .unwrap();
+        let w = value_of(&predict(&sc), "queue_wait_mean_s").unwrap();
         // A prediction above the tick, a simulated 0: within the 0.1 µs floor.
         assert!(w > 1e-9 && w < 1e-7, "{w}");
         m.queue_wait_mean_s = 0.0;

@@ -85,6 +85,14 @@ impl Prediction {
 }
 
 /// Closed-form predictions for every metric in [`PREDICTED`], in that order.
+/// The value predicted for `metric` among `predictions`; `None` where it has no closed form.
+pub fn value_of(predictions: &[Prediction], metric: &str) -> Option<f64> {
+    predictions
+        .iter()
+        .find(|p| p.metric == metric)
+        .and_then(|p| p.value)
+}
+
 pub fn predict(sc: &Scenario) -> Vec<Prediction> {
     let why_not = if !sc.faults.is_empty() {
         Some(
@@ -120,11 +128,7 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
     };
     if population::churns(sc) && !out.is_empty() {
         // Churn or an age limit: only the handshake rate has a closed form.
-        let own = out
-            .iter()
-            .find(|p| p.metric == "handshakes_per_s")
-            .and_then(|p| p.value)
-            .unwrap_or(0.0);
+        let own = value_of(&out, "handshakes_per_s").unwrap_or(0.0);
         out = vec![population::handshakes(sc, &Inputs::new(sc), own)];
         let reason = population::WHY_NOT.to_string();
         return PREDICTED
