@@ -44,6 +44,48 @@ pub(crate) fn check(filled: &Filled, raw: &RawExperiment) -> Result<(), Problem>
     Ok(())
 }
 
+/// Removes the `[[charts]]` whose x or y names a key a `--set` pinned to one value (its
+/// sweep is gone, so the lesson's chart of it has nothing to draw) and the `[[claims]]`
+/// that rise or fall along it (nothing to compare, which is not a claim that failed),
+/// and says which, one warning each. Only `--set` is forgiven: the same chart in a file without the sweep is
+/// refused by [`check`], since there the file itself is wrong.
+pub(crate) fn drop_pinned(filled: &mut Filled, pinned: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    filled.charts.retain(|(_, chart)| {
+        let named = [&chart.x.v, &chart.y.v]
+            .into_iter()
+            .flat_map(|axis| axis.split('+').map(str::trim))
+            .find(|term| pinned.iter().any(|k| k == term));
+        match named {
+            Some(key) => {
+                let title = chart.title.v.as_deref().unwrap_or("untitled");
+                warnings.push(format!(
+                    "--set: warning: the chart \"{title}\" is not drawn: `{key}` is no longer swept"
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+    filled.claims.retain(|(_, claim)| {
+        let along = [&claim.rises_along.v, &claim.falls_along.v]
+            .into_iter()
+            .flatten()
+            .find(|k| pinned.contains(k));
+        match along {
+            Some(key) => {
+                warnings.push(format!(
+                    "--set: warning: the claim \"{}\" is not checked: `{key}` is no longer swept",
+                    claim.says.v
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+    warnings
+}
+
 /// Each `+`-separated term of an axis is a column of `results.csv`.
 fn axis(value: &Val<String>, key: &str, swept: &[String]) -> Result<(), Problem> {
     for term in value.v.split('+').map(str::trim) {

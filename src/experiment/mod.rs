@@ -264,9 +264,13 @@ fn load_inner(
     }
 
     let mut ctx = Ctx::new(sources, presets, default_name);
-    ctx.warnings.extend(pinned);
+    ctx.warnings
+        .extend(pinned.iter().map(|p| p.warning.clone()));
     sweep::check_values(&ctx, &raw)?;
-    let base_filled = ctx.fill(&raw)?;
+    let mut base_filled = ctx.fill(&raw)?;
+    let pinned_keys: Vec<String> = pinned.into_iter().map(|p| p.key).collect();
+    let not_drawn = charts::drop_pinned(&mut base_filled, &pinned_keys);
+    ctx.warnings.extend(not_drawn);
     charts::check(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let claims = charts::claims(&base_filled, &raw).map_err(|p| ctx.err(p))?;
     let techniques = base_filled.top.techniques.v.clone();
@@ -326,11 +330,17 @@ fn load_inner(
 /// `{ … }`); if that fails, as a bare string (`3s`, `event-loop`, `off`). Errors name
 /// `--set` as their source and show the argument. Setting a swept key pins it: its sweep
 /// axis is dropped, with a warning (returned).
+/// A swept key that a `--set` gave one value: its sweep is gone.
+struct PinnedAxis {
+    key: String,
+    warning: String,
+}
+
 fn apply_override(
     raw: &mut RawExperiment,
     sources: &mut Sources,
     arg: &str,
-) -> Result<Vec<String>, ExperimentError> {
+) -> Result<Vec<PinnedAxis>, ExperimentError> {
     let Some((path, value)) = arg.split_once('=') else {
         let src = sources.add("--set", arg, SourceKind::Override);
         let loc = error::Loc {
@@ -369,16 +379,19 @@ fn apply_override(
             _ => set_keys.push(e.key.clone()),
         }
     }
-    let mut warnings = Vec::new();
+    let mut pinned = Vec::new();
     raw.sweep.retain(|axis| {
-        let pinned = set_keys.contains(&axis.key);
-        if pinned {
-            warnings.push(format!(
-                "--set: warning: `{arg}` replaces the sweep of `{}`",
-                axis.key
-            ));
+        let is_pinned = set_keys.contains(&axis.key);
+        if is_pinned {
+            pinned.push(PinnedAxis {
+                key: axis.key.clone(),
+                warning: format!(
+                    "--set: warning: `{arg}` replaces the sweep of `{}`",
+                    axis.key
+                ),
+            });
         }
-        !pinned
+        !is_pinned
     });
-    Ok(warnings)
+    Ok(pinned)
 }

@@ -596,6 +596,36 @@ fn set_pins_a_swept_key() {
 }
 
 #[test]
+fn set_pinning_a_charted_key_drops_its_charts_and_claims() {
+    // A lesson charts and claims along its swept key; pinning that key with --set must
+    // run the one point (with a warning per chart and claim), not refuse the lesson.
+    let text = "techniques = [\"short-polling\"]\n[sweep]\n\"workload.rate\" = [0.1, 0.2]\n\
+        [[charts]]\nx = \"workload.rate\"\ny = \"requests_per_s\"\ntitle = \"Rate\"\n\
+        [[charts]]\nx = \"clients\"\ny = \"requests_per_s\"\n\
+        [[claims]]\nsays = \"more with rate\"\nmetric = \"requests_per_s\"\nrises_along = \"workload.rate\"\n\
+        [[claims]]\nsays = \"some\"\nmetric = \"requests_per_s\"\nabove = 0.0\n";
+    let e = load_str("exp.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((e.charts.len(), e.claims.len()), (2, 2));
+    let e = load_str("exp.toml", text, &["workload.rate=0.3".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((e.charts.len(), e.claims.len()), (1, 1));
+    assert_eq!(e.charts[0].x, "clients");
+    assert_eq!(e.claims[0].says, "some");
+    let said = e.warnings.join("\n");
+    assert!(said.contains("the chart \"Rate\" is not drawn"), "{said}");
+    assert!(
+        said.contains("the claim \"more with rate\" is not checked"),
+        "{said}"
+    );
+    // The resolved experiment written beside the results loads again (no chart of a
+    // key that is no longer swept).
+    load_str("experiment.toml", &e.resolved_toml, &[]).unwrap_or_else(|e| panic!("{e}"));
+    // In the file itself, a chart of an unswept key is still an error.
+    let unswept = text.replace("[sweep]\n\"workload.rate\" = [0.1, 0.2]\n", "");
+    assert!(load_str("exp.toml", &unswept, &[]).is_err());
+}
+
+#[test]
 fn set_errors_name_set() {
     let bad = |s: &str| load_str("exp.toml", "", &[s.to_string()]).unwrap_err();
     let e = bad("workload.clients=abc");
