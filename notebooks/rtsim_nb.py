@@ -63,7 +63,7 @@ class Results:
         self.table_md = (out / "table.md").read_text()
 
     def __repr__(self) -> str:
-        return f"Results({self.out}, {len(self.rows)} rows)"
+        return f"Results({self.out.relative_to(ROOT)}, {len(self.rows)} rows)"
 
 
 def run(experiment: str, *sets: str, quick: tuple[str, ...] = (), out: str | None = None) -> Results:
@@ -82,86 +82,21 @@ def run(experiment: str, *sets: str, quick: tuple[str, ...] = (), out: str | Non
     return Results(folder)
 
 
-# The rules `rtsim table` uses to word its cells (README, "The trade-off table"),
-# re-implemented here so you can see them and change them.
-WASTEFUL_EMPTY_FRACTION = 0.5
-HELD_CONNECTIONS_PER_CLIENT = 0.5
-REAL_TIME_P99_S = 0.5
-NEAR_REAL_TIME_P99_S = 2.0
+def tradeoff_table(results: Results) -> pd.DataFrame:
+    """`rtsim table DIR` as a DataFrame: rtsim's own words and rules, not a copy of them.
 
-DIRECTION = {
-    "short-polling": "client → server",
-    "long-polling": "client → server",
-    "sse": "server → client",
-    "websocket": "bidirectional",
-}
-HELD = {
-    "short-polling": "one kept-alive conn per client",
-    "long-polling": "one conn per waiting client",
-    "sse": "one open response/client",
-    "websocket": "persistent socket/client",
-}
-
-
-SATURATED_CPU = 0.95
-
-
-def overload(row: pd.Series) -> str:
-    """'overloaded: 702,651 refused, CPU 100% — ' before any other word, as `rtsim table`."""
-    facts = []
-    if row.rejected_connections > 0:
-        facts.append(f"{row.rejected_connections:,.0f} refused")
-    if row.cpu_utilization >= SATURATED_CPU:
-        facts.append(f"CPU {100 * row.cpu_utilization:.0f}%")
-    if row.lost > 0:
-        facts.append(f"{row.lost:,.0f} lost")
-    if not facts:
-        return ""
-    overloaded = row.rejected_connections > 0 or row.cpu_utilization >= SATURATED_CPU
-    return ("overloaded: " if overloaded else "updates lost: ") + ", ".join(facts) + " — "
-
-
-def connection_cost(row: pd.Series) -> str:
-    return overload(row) + _connection_word(row)
-
-
-def _connection_word(row: pd.Series) -> str:
-    # An empty share (no response sent: SSE, WebSockets) reads as NaN: never wasteful.
-    if row.empty_response_fraction > WASTEFUL_EMPTY_FRACTION:
-        return "wasteful (many empty hits)"
-    if row.connections_mean / row.clients >= HELD_CONNECTIONS_PER_CLIENT:
-        return HELD[row.technique]
-    return "light (few conns, few empty hits)"
-
-
-def latency_word(row: pd.Series) -> str:
-    if row.deliveries == 0:
-        return "n/a"
-    if row.latency_p99_s < REAL_TIME_P99_S:
-        return "real-time"
-    if row.latency_p99_s < NEAR_REAL_TIME_P99_S:
-        return "near-real-time"
-    return "poor (stale)"
-
-
-def tradeoff_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The seed's table, worded from the numbers of one row per technique."""
-    return pd.DataFrame(
-        {
-            "Technique": rows.technique,
-            "Direction": rows.technique.map(DIRECTION),
-            "Connection cost": rows.apply(connection_cost, axis=1),
-            "requests/s": rows.requests_per_s.round(0),
-            # An empty cell in results.csv (no response was sent) is "no responses", not 0 %.
-            "empty": [
-                "no responses" if pd.isna(e) else f"{100 * e:.1f} %"
-                for e in rows.empty_response_fraction
-            ],
-            "Latency": rows.apply(latency_word, axis=1),
-            "mean (s)": rows.latency_mean_s.round(3),
-            "p99 (s)": rows.latency_p99_s.round(3),
-        }
-    ).reset_index(drop=True)
+    The rules that turn numbers into words are rtsim's (`src/report/table.rs`, printed in
+    the README's "The trade-off table"); a second implementation here would drift from
+    them, so this only parses the Markdown table rtsim prints.
+    """
+    text = rtsim("table", results.out.relative_to(ROOT))
+    lines = [l for l in text.splitlines() if l.startswith("|")]
+    cells = [[c.strip() for c in l.strip().strip("|").split("|")] for l in lines]
+    header, body = cells[0], [c for c in cells[2:]]
+    caption = "\n".join(l for l in text.splitlines() if l and not l.startswith("|"))
+    table = pd.DataFrame(body, columns=header)
+    table.attrs["caption"] = caption.strip("*")
+    return table
 
 
 def check_prediction(name: str, predicted: float | None, measured: float) -> None:

@@ -337,5 +337,10 @@ fn a_folder_of_lessons_runs_into_one_folder_each_and_reruns_clean() {
     assert!(out.join("a/charts/my-drawing.svg").is_file());
     let manifest = fs::read_to_string(out.join("a/.rtsim-files")).unwrap();
     assert!(manifest.lines().any(|l| l == "results.csv"), "{manifest}");
+    assert!(manifest.lines().any(|l| l == "report.html"), "{manifest}");
+    // The course's index links each lesson's report.
+    let index = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("href=\"a/report.html\""), "{index}");
+    assert!(index.contains("href=\"b/report.html\""), "{index}");
     assert!(!manifest.contains("notes.txt"), "{manifest}");
 }

@@ -224,12 +224,21 @@ fn reference_traces_show_each_protocol() {
     let get = |t| trace(&f.file, t, &[], &[]);
     assert_shows(
         &get("short-polling"),
-        &["GET /messages?since=0", "[] (empty)", "[updates 0]"],
+        &[
+            "update id 0 created",
+            "GET /messages?since=0",
+            "[no update]",
+            "[1 update: id 0]",
+        ],
         "short polling",
     );
     assert_shows(
         &get("long-polling"),
-        &["GET /messages?since=1", "[updates 0]"],
+        &[
+            "update id 0 created",
+            "GET /messages?since=1",
+            "[1 update: id 0]",
+        ],
         "long polling",
     );
     assert_shows(
@@ -265,7 +274,8 @@ fn proxy_traces_match_snapshots() {
         &lp,
         &[
             "proxy: idle timeout",
-            "HTTP/1.1 504 Gateway Timeout",
+            "HTTP/1.1 504 Gateway Timeout [no update] (from the proxy)",
+            "FIN (the proxy closes its connection to the server)",
             "proxy closes idle connections after 10 s",
         ],
         "long polling behind a 10 s proxy",
@@ -273,7 +283,12 @@ fn proxy_traces_match_snapshots() {
     let sse = trace(&f.file, "sse", &PROXY, &[]);
     assert_shows(
         &sse,
-        &["proxy: idle timeout", "connection lost"],
+        &[
+            "proxy: idle timeout",
+            "FIN (the proxy closes the idle connection)",
+            "FIN (the proxy closes its connection to the server)",
+            "connection lost",
+        ],
         "SSE behind a 10 s proxy",
     );
 }

@@ -10,6 +10,7 @@
 
 mod args;
 mod cost;
+mod findings;
 mod live;
 mod output;
 mod steady;
@@ -172,7 +173,10 @@ fn load(file: &Path, set: &[String]) -> Result<Experiment, Failure> {
     Ok(exp)
 }
 
-fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
+/// What the reports say about a run besides its rows; `results` give the HTML report's
+/// findings (warnings, verdicts, traces).
+fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64, results: &Results) -> Metadata {
+    let transients = steady::warnings(plan, results.rows());
     Metadata {
         name: exp.name.clone(),
         description: exp.description.clone(),
@@ -186,6 +190,7 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64) -> Metadata {
         charts: exp.charts.clone(),
         marks: report::time_marks(&exp.base),
         claims: exp.claims.clone(),
+        findings: findings::findings(plan, results, &transients, interrupt_flag()),
     }
 }
 
@@ -404,6 +409,7 @@ fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
     let bar = CourseBar(Bar::new());
     bar.0.bar.set_length(total as u64);
     let started = Instant::now();
+    let mut pages = Vec::new();
     for (file, exp, plan) in &lessons {
         let out = root.join(output::slug(&exp.name));
         let staging = output::Staging::prepare(&out)?;
@@ -417,14 +423,19 @@ fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
         };
         let wall = lesson_started.elapsed().as_secs_f64();
         let results = annotate(plan, runner::rows(plan, &completed)?);
-        let meta = metadata(exp, plan, wall);
+        let meta = metadata(exp, plan, wall, &results);
         report::write_all(staging.dir(), &results, &meta).context("writing results")?;
         write_timing(staging.dir(), wall, &completed)?;
         staging.commit()?;
-        let failed: Vec<_> = report::claims::check(&results, &meta.sweep_keys, &meta.claims)
-            .into_iter()
-            .filter(|v| !v.held)
-            .collect();
+        let verdicts = report::claims::check(&results, &meta.sweep_keys, &meta.claims);
+        pages.push(report::html::Lesson {
+            name: exp.name.clone(),
+            description: exp.description.clone(),
+            href: format!("{}/{}", output::slug(&exp.name), report::html::FILE_NAME),
+            claims_held: verdicts.iter().filter(|v| v.held).count(),
+            claims: verdicts.len(),
+        });
+        let failed: Vec<_> = verdicts.into_iter().filter(|v| !v.held).collect();
         for v in &failed {
             bar.0.bar.suspend(|| {
                 eprintln!(
@@ -448,6 +459,7 @@ fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
         }
     }
     bar.0.bar.finish_and_clear();
+    output::write_course_index(&root, &report::html::index(&pages))?;
     if !a.quiet {
         eprintln!(
             "{} lessons in {:.1} s; results in {}",
@@ -499,7 +511,7 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
     let transients = steady::warnings(&plan, results.rows());
-    let meta = metadata(&exp, &plan, wall);
+    let meta = metadata(&exp, &plan, wall, &results);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
@@ -533,22 +545,13 @@ const OVERLOADED_LISTED: usize = 8;
 /// On stderr: a warning for each row whose metrics had no sample (always), then, unless
 /// `quiet`, the rows that were overloaded or lost updates (`crate::diagnosis`).
 fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
-    let label = |row: &Row| format!("{} {}", row.technique, runner::describe_point(&row.sweep));
-    for (row, planned) in rows.iter().zip(&plan.rows) {
-        for w in crate::diagnosis::warnings(row, &planned.scenario, &label(row)) {
-            eprintln!("{w}");
-        }
+    let (warnings, flagged) = findings::caveat_lines(plan, rows);
+    for w in &warnings {
+        eprintln!("{w}");
     }
     if quiet {
         return;
     }
-    let flagged: Vec<String> = rows
-        .iter()
-        .filter_map(|row| {
-            crate::diagnosis::Overload::of(row)
-                .map(|o| format!("  {}: {}", label(row), o.summary()))
-        })
-        .collect();
     if flagged.is_empty() {
         return;
     }
@@ -558,7 +561,7 @@ fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
         rows.len()
     );
     for line in flagged.iter().take(OVERLOADED_LISTED) {
-        eprintln!("{line}");
+        eprintln!("  {line}");
     }
     if flagged.len() > OVERLOADED_LISTED {
         eprintln!(
@@ -959,7 +962,7 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
         ))
     })?;
     let results = annotate(&plan, rows);
-    let mut meta = metadata(&exp, &plan, 0.0);
+    let mut meta = metadata(&exp, &plan, 0.0, &results);
     meta.resolved_experiment = first.experiment.clone();
     let out = a.out.unwrap_or_else(|| output::default_out(&exp.name));
     let staging = output::Staging::prepare(&out)?;
@@ -988,28 +991,14 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         run_quietly(&source_file(&a.source)?, &a.set, a.jobs)?
     };
     for row in &rows {
-        let Some(planned) = plan.row_for(row.technique, &row.sweep) else {
+        let Some((title, text)) = findings::verdict(&plan, row, markdown) else {
             continue;
         };
-        let title = format!(
-            "{} — {}",
-            row.technique.title(),
-            runner::describe_point(&row.sweep)
-        );
         if markdown {
             say!("## {title}\n");
         } else {
             say!("== {title}");
         }
-        let warmup_s = crate::engine::time::secs(planned.scenario.warmup);
-        let steadiness = crate::steady::detect(&row.timeseries, warmup_s);
-        let text = crate::theory::explain(
-            &planned.scenario,
-            &row.mean,
-            row.ci95.as_ref(),
-            &steadiness,
-            markdown,
-        );
         say!("{text}");
     }
     Ok(())

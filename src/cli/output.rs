@@ -35,7 +35,7 @@ const MARKERS: [&str; 4] = ["results.csv", "experiment.toml", "shard.json", "siz
 pub(super) const MANIFEST: &str = ".rtsim-files";
 
 /// Files rtsim writes at the top of an output folder (for folders without a manifest).
-const OWN_FILES: [&str; 10] = [
+const OWN_FILES: [&str; 11] = [
     "results.csv",
     "results.json",
     "table.md",
@@ -46,6 +46,7 @@ const OWN_FILES: [&str; 10] = [
     "shard.json",
     "sizing.csv",
     "sizing.md",
+    "report.html",
 ];
 
 /// Every file under `dir`, as paths relative to it, sorted.
@@ -91,6 +92,29 @@ fn written_by_rtsim(old: &Path) -> anyhow::Result<Vec<PathBuf>> {
                         .is_some_and(|e| e == "svg" || e == "png" || e == "json"))
         })
         .collect())
+}
+
+/// The course's `index.html` in `root` (a folder run's `--out`), written atomically;
+/// an `index.html` that rtsim did not write is left alone, with a note.
+pub(super) fn write_course_index(root: &Path, html: &str) -> anyhow::Result<()> {
+    let path = root.join("index.html");
+    if let Ok(old) = std::fs::read_to_string(&path) {
+        if !old.contains(crate::report::html::GENERATOR) {
+            eprintln!(
+                "note: {} was not written by rtsim; the course index is not written",
+                path.display()
+            );
+            return Ok(());
+        }
+    } else if path.exists() {
+        eprintln!(
+            "note: {} is not a page rtsim wrote; the course index is not written",
+            path.display()
+        );
+        return Ok(());
+    }
+    crate::report::write_atomic(&path, html.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `output/<slug of name>`.

@@ -122,6 +122,7 @@ mod tests {
             charts: Vec::new(),
             marks: Vec::new(),
             claims: Vec::new(),
+            findings: Default::default(),
         }
     }
 

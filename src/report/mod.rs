@@ -13,6 +13,7 @@
 //! | `experiment.toml` | here | the resolved experiment |
 //! | `claims.json` | [`claims`] | each `[[claims]]` of the lesson: held or not, and why |
 //! | `charts/*.svg`, `charts/*.png` | [`charts`] | plots of the above |
+//! | `report.html` | [`html`] | one self-contained page: question, table, charts, warnings, claims, verdicts, traces |
 //!
 //! Text outputs share one shape, borrowed from hyperfine's `export` module: a small
 //! [`Exporter`] trait turns rows into bytes, and [`write_atomic`] puts those bytes on disk
@@ -33,6 +34,7 @@ pub mod claims;
 pub mod csv;
 mod csv_io;
 mod error;
+pub mod html;
 pub mod json;
 mod read;
 pub mod sizing;
@@ -130,6 +132,9 @@ pub struct Metadata {
     pub marks: Vec<charts::TimeMark>,
     /// The lesson's claims, checked into `claims.json`.
     pub claims: Vec<claims::ClaimSpec>,
+    /// What `report.html` says beyond the rows (warnings, verdicts, traces); not
+    /// written elsewhere.
+    pub findings: html::Findings,
 }
 
 /// Turns result rows into the bytes of one output file.
@@ -184,6 +189,18 @@ pub fn write_all(dir: &Path, results: &Results, meta: &Metadata) -> Result<(), R
     let verdicts = claims::check(results, &meta.sweep_keys, &meta.claims);
     let text = serde_json::to_string_pretty(&verdicts).expect("plain data serializes");
     write_atomic(&dir.join("claims.json"), format!("{text}\n").as_bytes())?;
+    // The page last: it inlines the charts just drawn.
+    let mut inline = Vec::new();
+    for entry in charts::chart_index(results, cx, &meta.charts) {
+        let path = dir.join("charts").join(format!("{}.svg", entry.stem));
+        let svg = std::fs::read_to_string(&path).map_err(ReportError::io("reading", &path))?;
+        inline.push(html::InlineChart { entry, svg });
+    }
+    let page = html::HtmlExporter {
+        charts: inline,
+        verdicts,
+    };
+    write_atomic(&dir.join(page.file_name()), &page.serialize(results, meta))?;
     Ok(())
 }
 
@@ -574,6 +591,7 @@ mod tests {
             "charts/tradeoff-table.png",
             "charts/timeseries-1.svg",
             "charts/requests-vs-clients.png",
+            "report.html",
         ] {
             assert!(dir.join(f).is_file(), "{f} missing");
         }

@@ -18,7 +18,9 @@
 //!   pause was).
 //!
 //! A message's `lane` is where it starts: `Client` for requests, `Server` for replies and
-//! pushes, `Proxy` for something the proxy itself answers. Up messages end at the server,
+//! pushes, `Proxy` for what the proxy does itself (its 504 to a held request, the FIN
+//! that closes an idle connection, towards the client and towards the server). An
+//! update's creation is a note on the server's lane. Up messages end at the server,
 //! Down messages at the client. With several clients every line names its client (`c3`).
 //!
 //! Over 600 lines on purpose: the three renderers share one reading of a trace (lanes,

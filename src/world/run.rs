@@ -423,6 +423,18 @@ impl<P: Protocol> World<P> {
         self.rec.proxy_timeout(now);
         self.trace_note(c, Lane::Proxy, |_| "proxy: idle timeout".to_string());
         let one_way = self.one_way(c);
+        // The proxy ends its upstream connection too: drawn from its lane to the
+        // server's (one way later, as every arrow; the model frees the slot at once).
+        if let Some(t) = self.trace.as_mut() {
+            t.message_from(
+                c,
+                Lane::Proxy,
+                true,
+                now,
+                now + one_way,
+                "FIN (the proxy closes its connection to the server)".to_string(),
+            );
+        }
         self.close_connection(c, slot);
         let generation = self.conn(c, slot).generation();
         match state {
@@ -433,11 +445,16 @@ impl<P: Protocol> World<P> {
                 let head = self.response_header_bytes;
                 let bytes = self.on_the_wire(error_answer_bytes(head, NGINX_504_BODY));
                 self.rec.bytes(now, true, bytes, 0);
-                self.trace_msg(c, false, now, |_| {
-                    "HTTP/1.1 504 Gateway Timeout (from the proxy)".to_string()
-                });
-                if let Some(m) = self.trace.as_mut().and_then(|t| t.messages.last_mut()) {
-                    m.lane = Lane::Proxy; // the proxy answers, not the server
+                // The proxy answers, not the server: drawn from the proxy's lane.
+                if let Some(t) = self.trace.as_mut() {
+                    t.message_from(
+                        c,
+                        Lane::Proxy,
+                        false,
+                        now,
+                        now + one_way,
+                        "HTTP/1.1 504 Gateway Timeout [no update] (from the proxy)".to_string(),
+                    );
                 }
                 self.conn_mut(c, slot).sent();
                 let step = Step::Response(Response::GatewayTimeout);
@@ -447,6 +464,16 @@ impl<P: Protocol> World<P> {
             // An open stream, or a handshake stuck in the server's CPU queue: the client
             // sees the connection close and starts over by its protocol's rules.
             ConnState::Stream | ConnState::Handshake => {
+                if let Some(t) = self.trace.as_mut() {
+                    t.message_from(
+                        c,
+                        Lane::Proxy,
+                        false,
+                        now,
+                        now + one_way,
+                        "FIN (the proxy closes the idle connection)".to_string(),
+                    );
+                }
                 let step = Step::Broken(Break::Clean);
                 let ev = Event::client(c, slot, step, generation, now);
                 self.clock.schedule(now + one_way, ev);
@@ -522,8 +549,8 @@ impl<P: Protocol> World<P> {
             self.rec.response(now, n == 0);
             self.trace_msg(c, false, now, |w| match n {
                 0 if w.empty_is_204 => "HTTP/1.1 204 No Content".to_string(),
-                0 => "HTTP/1.1 200 OK  [] (empty)".to_string(),
-                _ => format!("HTTP/1.1 200 OK  [updates {}]", trace::ids(cursor, ev.arg)),
+                0 => "HTTP/1.1 200 OK  [no update]".to_string(),
+                _ => format!("HTTP/1.1 200 OK  [{}]", trace::updates(cursor, ev.arg)),
             });
         } else {
             let bytes = self.on_the_wire(headers);
@@ -586,6 +613,20 @@ impl<P: Protocol> World<P> {
             let stream = source;
             self.updates
                 .created(now, || origin.recipients(stream, ORIGIN));
+            if self.trace.is_some() {
+                // Drawn on the server lane, beside the first subscriber's messages.
+                let c = origin.subscribers(stream).start;
+                let label = if self.updates.has_backplane() {
+                    let delay = crate::engine::time::secs(self.updates.backplane_delay());
+                    format!(
+                        "update created (crosses the backplane: {})",
+                        crate::units::human::duration(delay, true)
+                    )
+                } else {
+                    format!("update id {} created", origin.head(stream))
+                };
+                self.trace_note(c, Lane::Server, |_| label);
+            }
             if self.updates.has_backplane() {
                 let at = now + self.updates.backplane_delay();
                 let publish = Event::Publish {

@@ -39,6 +39,16 @@ pub fn ids(from: u64, to: u64) -> String {
     }
 }
 
+/// Stream positions [from, to) as a reply's contents: "no update", "1 update: id 41",
+/// "3 updates: ids 41–43" (a bare "updates 0" read as "no updates").
+pub fn updates(from: u64, to: u64) -> String {
+    match to.saturating_sub(from) {
+        0 => "no update".to_string(),
+        1 => format!("1 update: id {from}"),
+        n => format!("{n} updates: ids {from}–{}", to - 1),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceMessage {
     /// Simulated time it leaves (or happens, for a note), ns.
@@ -72,6 +82,27 @@ impl Trace {
         });
     }
 
+    /// A message that leaves `lane` (the proxy, when it acts on its own).
+    pub fn message_from(
+        &mut self,
+        client: u32,
+        lane: Lane,
+        up: bool,
+        sent: Nanos,
+        arrives: Nanos,
+        label: String,
+    ) {
+        let direction = if up { Direction::Up } else { Direction::Down };
+        self.messages.push(TraceMessage {
+            sent,
+            arrives,
+            client,
+            direction,
+            lane,
+            label,
+        });
+    }
+
     pub fn note(&mut self, client: u32, lane: Lane, at: Nanos, label: String) {
         self.messages.push(TraceMessage {
             sent: at,
@@ -81,5 +112,17 @@ impl Trace {
             lane,
             label,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_contents_say_how_many() {
+        assert_eq!(updates(3, 3), "no update");
+        assert_eq!(updates(0, 1), "1 update: id 0");
+        assert_eq!(updates(41, 44), "3 updates: ids 41–43");
     }
 }

@@ -21,10 +21,11 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// The files that must be byte-identical between two runs of one experiment.
-pub const RESULT_FILES: [&str; 5] = [
+pub const RESULT_FILES: [&str; 6] = [
     "results.csv",
     "results.json",
     "table.md",
     "timeseries.csv",
     "experiment.toml",
+    "report.html",
 ];

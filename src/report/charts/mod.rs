@@ -135,6 +135,17 @@ pub fn draw_all(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = draw_charts(dir, results, cx)?;
     files.extend(draw_custom_charts(dir, results, cx, specs)?);
+    let index = chart_index(results, cx, specs);
+    let path = dir.join("charts").join("index.json");
+    let text = serde_json::to_string_pretty(&index).expect("plain data serializes");
+    crate::report::write_atomic(&path, format!("{text}\n").as_bytes())?;
+    files.push(path);
+    Ok(files)
+}
+
+/// The charts [`draw_all`] draws, in drawing order, as `charts/index.json` lists them:
+/// built-in, `[[charts]]`, the table image. Each is `charts/<stem>.svg` (and `.png`).
+pub fn chart_index(results: &Results, cx: ChartContext, specs: &[ChartSpec]) -> Vec<ChartEntry> {
     let mut index: Vec<ChartEntry> = builtin::builtin(results.rows(), cx.sweep_keys)
         .iter()
         .map(entry)
@@ -151,11 +162,7 @@ pub fn draw_all(
         x: Vec::new(),
         y: Vec::new(),
     });
-    let path = dir.join("charts").join("index.json");
-    let text = serde_json::to_string_pretty(&index).expect("plain data serializes");
-    crate::report::write_atomic(&path, format!("{text}\n").as_bytes())?;
-    files.push(path);
-    Ok(files)
+    index
 }
 
 /// Builds and draws one chart into `out`.
