@@ -163,3 +163,30 @@ fn the_key_is_set_from_the_command_line_and_checked() {
         .stderr(predicate::str::contains("one of \"1.1\", \"2\""))
         .stderr(predicate::str::contains("--set:1:"));
 }
+
+#[test]
+fn a_trace_shows_the_preface_and_http2_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "e.toml",
+        "name = \"h2\"\ntechniques = [\"short-polling\", \"sse\"]\n[network]\nhttp = \"2\"\n",
+    );
+    for technique in ["short-polling", "sse"] {
+        let out = rtsim()
+            .args(["trace", file.to_str().unwrap(), "--technique", technique])
+            .args(["--until", "5s"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("HTTP/2 preface + SETTINGS (79 B; 49 B back)"),
+            "{text}"
+        );
+        assert!(text.contains("HTTP/2 200 OK"), "{text}");
+        assert!(!text.contains("HTTP/1.1"), "{text}");
+    }
+}

@@ -346,6 +346,12 @@ impl<P: Protocol> World<P> {
                     format!("TLS {version} ServerHello…Finished")
                 });
             }
+            if preface_up > 0 {
+                // Sent with the first request, no round trip of its own (RFC 9113 §3.4).
+                self.trace_msg(c, true, ready, |_| {
+                    format!("HTTP/2 preface + SETTINGS ({preface_up} B; {preface_down} B back)")
+                });
+            }
         }
         let ready_ev = Event::client(c, slot, Step::Ready, ev.generation, 0);
         self.clock.schedule(ready, ready_ev);
