@@ -154,6 +154,10 @@ macro_rules! with_parameter_table {
             Network network "network" {
                 rtt: Rtt = Rtt::Constant(50 * NS_PER_MS), check valid_rtt;
                 tls: Tls = Tls::V1_3;
+                /// The HTTP version requests, answers and SSE streams travel in: `"1.1"`
+                /// (text heads, chunked streams) or `"2"` (binary frames, HPACK-compressed
+                /// heads; see `docs/wire.md`). WebSockets stay on HTTP/1.1's Upgrade.
+                http: Http = Http::V1_1;
                 request_header_bytes: u64 as bytes = 700, check at_most_bytes(MAX_HEAD);
                 response_header_bytes: u64 as bytes = 171, check at_most_bytes(MAX_HEAD);
                 /// All TLS handshake records, both directions together.
@@ -338,6 +342,16 @@ impl Tls {
             Tls::V1_3 => 1,
         }
     }
+}
+
+/// The HTTP version of requests and answers (`[network] http`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Http {
+    /// HTTP/1.1 (RFC 9112): text heads, chunked streams, one request at a time per
+    /// connection.
+    V1_1,
+    /// HTTP/2 (RFC 9113): frames, heads compressed by HPACK (RFC 7541).
+    V2,
 }
 
 /// The browser a client runs: what it does by itself (EventSource reconnection delay).

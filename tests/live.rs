@@ -131,6 +131,17 @@ fn scales_and_settings_the_reference_server_cannot_honour_are_refused() {
         ),
         "{tls}"
     );
+    let h2 = plan(&["network.http=2"]).unwrap_err();
+    assert!(
+        matches!(
+            h2,
+            Refused::Unsupported {
+                key: "network.http",
+                ..
+            }
+        ),
+        "{h2}"
+    );
     let rtt =
         plan(&["network.rtt={distribution=\"lognormal\",median=\"50ms\",sigma=0.5}"]).unwrap_err();
     assert!(

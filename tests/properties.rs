@@ -31,6 +31,7 @@ prop_compose! {
         rtt in seconds(0, 1),
         lognormal in any::<bool>(),
         tls in prop::sample::select(vec![Tls::None, Tls::V1_2, Tls::V1_3]),
+        http2 in any::<bool>(),
         instances in 1u32..4,
         cores in 1u32..4,
         exponential in any::<bool>(),
@@ -69,6 +70,7 @@ prop_compose! {
             Rtt::Constant(rtt)
         };
         sc.network.tls = tls;
+        sc.network.http = if http2 { Http::V2 } else { Http::V1_1 };
         sc.network.proxy_idle_timeout = proxy;
         sc.network.disconnect_every = drops;
         sc.network.outage = outage;

@@ -6,7 +6,7 @@
 
 use rtsim::engine::NS_PER_S;
 use rtsim::results::RunMetrics;
-use rtsim::scenario::{PollSchedule, Scenario, ServiceTime, Technique, Tls};
+use rtsim::scenario::{Http, PollSchedule, Scenario, ServiceTime, Technique, Tls};
 use rtsim::sim::simulate;
 use rtsim::steady::Steadiness;
 use rtsim::theory::{Prediction, explain, predict};
@@ -199,6 +199,58 @@ fn short_polling_without_keep_alive() {
         value(&sc, "bytes_up_per_s"),
         0.01,
     );
+}
+
+/// HTTP/2: bytes per poll from the warm HPACK block (exact, no handshake in the window),
+/// every poll on a new connection paying its first request's literals and the preface
+/// (±1 %, as over HTTP/1.1), and SSE events in DATA frames (± 3 standard errors of the
+/// update count).
+#[test]
+fn http2_bytes_follow_the_hpack_blocks() {
+    let mut sc = scenario(Technique::ShortPolling, 200);
+    sc.network.http = Http::V2;
+    sc.short_polling.schedule = PollSchedule::FixedRate;
+    sc.short_polling.interval = S;
+    sc.workload.start_window = S;
+    sc.warmup = 5 * S;
+    sc.duration = 30 * S;
+    let m = run(&sc);
+    assert_eq!(m.handshakes_per_s, 0.0);
+    // 9 (HEADERS frame) + 31 (warm block) + 22 (TLS 1.3 record) per poll.
+    assert_eq!(m.bytes_up_per_s, 200.0 * 62.0);
+    let up = value(&sc, "bytes_up_per_s");
+    assert_rel("HTTP/2 bytes up/s", m.bytes_up_per_s, up, 1e-9);
+    let down = value(&sc, "bytes_down_per_s");
+    let expected = 200.0 * sc.workload.rate * secs(sc.duration);
+    let tol = 3.0 * expected.sqrt() / expected * 0.5; // payload is under half the bytes down
+    assert_rel("HTTP/2 bytes down/s", m.bytes_down_per_s, down, tol);
+
+    let mut sc = scenario(Technique::ShortPolling, 200);
+    sc.network.http = Http::V2;
+    sc.short_polling.interval = 10 * S;
+    sc.workload.start_window = sc.short_polling.interval;
+    sc.server.keepalive_timeout = 5 * S;
+    sc.warmup = 20 * S;
+    sc.duration = 100 * S;
+    let m = run(&sc);
+    assert_rel("handshakes/s", m.handshakes_per_s, m.requests_per_s, 0.01);
+    let first = input(&sc, "bytes_up_per_s", "first_up");
+    assert_eq!(first, (460 - 31 + 79 + 22) as f64);
+    let up = value(&sc, "bytes_up_per_s");
+    assert_rel(
+        "HTTP/2 bytes up/s, no keep-alive",
+        m.bytes_up_per_s,
+        up,
+        0.01,
+    );
+
+    let mut sc = scenario(Technique::Sse, 200);
+    sc.network.http = Http::V2;
+    let m = run(&sc);
+    let expected = 200.0 * sc.workload.rate * secs(sc.duration);
+    let tol = 3.0 * expected.sqrt() / expected;
+    let down = value(&sc, "bytes_down_per_s");
+    assert_rel("HTTP/2 SSE bytes down/s", m.bytes_down_per_s, down, tol);
 }
 
 /// SSE and WebSocket with an idle server and a constant RTT: every update arrives

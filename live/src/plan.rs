@@ -12,7 +12,7 @@
 //! more than this machine can drive honestly (see [`Limits`]).
 
 use rtsim::engine::{NS_PER_MS, NS_PER_S, Nanos, Purpose, RandomStream};
-use rtsim::scenario::{Arrivals, Pattern, PollSchedule, Rtt, Scenario, Technique, Tls};
+use rtsim::scenario::{Arrivals, Http, Pattern, PollSchedule, Rtt, Scenario, Technique, Tls};
 
 /// Why a scenario cannot be run for real.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -131,6 +131,13 @@ impl Plan {
                 "network.tls",
                 format!("{:?}", sc.network.tls),
                 "speaks plain HTTP/1.1 only (TLS is not built yet); write tls = \"none\"",
+            ));
+        }
+        if sc.network.http != Http::V1_1 && sc.technique != Technique::Websocket {
+            return Err(unsupported(
+                "network.http",
+                "\"2\"".into(),
+                "speaks HTTP/1.1 only (the reference server has no HTTP/2); write http = \"1.1\"",
             ));
         }
         if sc.server.instances != 1 {

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::{Fault, Pattern, Scenario, Technique};
+use crate::scenario::{Fault, Http, Pattern, Scenario, Technique, Tls};
 
 use super::checks::positive;
 use super::document::{RawExperiment, unknown_key};
@@ -336,6 +336,25 @@ impl Ctx {
         let n = &f.network;
         if n.disconnect_every.v.0.is_some() {
             positive(&n.outage, "network.outage")?;
+        }
+        if n.http.v == Http::V2 {
+            if uses(Technique::Websocket) {
+                self.warn(
+                    &n.http.loc.clone(),
+                    "network.http = \"2\" does not reach websocket: its handshake stays HTTP/1.1's \
+                     Upgrade (RFC 8441 is not modelled), so its bytes are unchanged"
+                        .to_string(),
+                );
+            }
+            if n.tls.v == Tls::None {
+                let loc = blame(&n.tls.loc, &n.http.loc).clone();
+                self.warn(
+                    &loc,
+                    "network.http = \"2\" with network.tls = \"none\": browsers speak HTTP/2 \
+                     only over TLS (h2c is for servers and tools)"
+                        .to_string(),
+                );
+            }
         }
 
         // Server.

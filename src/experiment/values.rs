@@ -12,8 +12,8 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Join, Pattern,
-    PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Join,
+    Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
 use super::Redundancy;
@@ -96,6 +96,7 @@ field_is_value!(
     FaultKind,
     Redundancy,
     Tls,
+    Http,
     Browser,
     EmptyAnswer,
     SseFailure,
@@ -474,6 +475,35 @@ impl ToToml for Tls {
     }
 }
 
+const HTTP_EXPECTED: &str = "one of \"1.1\", \"2\"";
+
+impl FromNode for Http {
+    fn from_node(node: &Node) -> Result<Self, Problem> {
+        match &node.kind {
+            Kind::Str(s) => match s.as_str() {
+                "1.1" => Ok(Http::V1_1),
+                "2" => Ok(Http::V2),
+                _ => Err(wrong(node, HTTP_EXPECTED)),
+            },
+            // `--set network.http=2` gives an integer, `network.http=1.1` a float.
+            Kind::Float(f) if *f == 1.1 => Ok(Http::V1_1),
+            Kind::Int(2) => Ok(Http::V2),
+            _ => Err(wrong(node, HTTP_EXPECTED)),
+        }
+    }
+}
+impl ToToml for Http {
+    fn to_toml(&self) -> toml::Value {
+        toml::Value::String(
+            match self {
+                Http::V1_1 => "1.1",
+                Http::V2 => "2",
+            }
+            .into(),
+        )
+    }
+}
+
 const RETENTION_EXPECTED: &str =
     "a duration such as \"5min\" or a whole number of updates such as 100";
 
@@ -755,6 +785,11 @@ mod tests {
         assert_eq!(value::<Tls>("\"none\"").unwrap(), Tls::None);
         assert_eq!(value::<Tls>("1.3").unwrap(), Tls::V1_3);
         assert!(value::<Tls>("\"1.1\"").is_err());
+        assert_eq!(value::<Http>("\"2\"").unwrap(), Http::V2);
+        assert_eq!(value::<Http>("2").unwrap(), Http::V2);
+        assert_eq!(value::<Http>("1.1").unwrap(), Http::V1_1);
+        assert!(value::<Http>("3").is_err());
+        assert!(value::<Http>("\"h2\"").is_err());
         let b = value::<Backoff>("{ initial = \"2s\" }").unwrap();
         assert_eq!(b.initial, 2_000_000_000);
         assert_eq!(b.max, Backoff::DEFAULT.max);

@@ -29,7 +29,7 @@ use crate::engine::Nanos;
 use crate::scenario::{Backoff, Scenario, SseFailure};
 use crate::techniques::{ClientLoad, heartbeat_events_per_s};
 use crate::wire::{
-    last_event_id_header_bytes, sse_chunk_bytes, sse_event_text, sse_heartbeat_bytes,
+    Framing, SSE_HEARTBEAT_TEXT, last_event_id_header_bytes, sse_chunk_bytes, sse_event_text,
     sse_retry_field_text,
 };
 use crate::world::trace::Lane;
@@ -83,6 +83,8 @@ pub struct Sse {
     request_bytes: u64,
     response_header_bytes: u64,
     payload: u64,
+    /// HTTP/1.1 chunks or HTTP/2 DATA frames (`[network] http`).
+    framing: Framing,
 }
 
 impl Sse {
@@ -98,6 +100,7 @@ impl Sse {
             request_bytes: sc.network.request_header_bytes,
             response_header_bytes: sc.network.response_header_bytes,
             payload: sc.workload.payload,
+            framing: Framing::new(&sc.network, <Self as Protocol>::HTTP2_CAPABLE),
         }
     }
 
@@ -207,14 +210,11 @@ impl Protocol for Sse {
         let head = w.head(c);
         let (event_text, payload) = self.events(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
-        w.push(
-            c,
-            cpu,
-            head,
-            self.response_header_bytes + sse_chunk_bytes(retry_text + event_text),
-            payload,
-            Push::Open,
-        );
+        // The stream's answer is the first on its connection: its head is sent whole.
+        let text = retry_text + event_text;
+        let h1 = self.response_header_bytes + sse_chunk_bytes(text);
+        let bytes = self.framing.answer(h1, text, false, false);
+        w.push(c, cpu, head, bytes, payload, Push::Open);
         if let Some(every) = self.heartbeat {
             w.server_timer(c, w.now() + every, ServerTimer::Heartbeat, 0);
         }
@@ -225,7 +225,7 @@ impl Protocol for Sse {
         let head = w.head(c);
         let (text, payload) = self.events(w, c, from, head);
         if text > 0 {
-            let bytes = sse_chunk_bytes(text);
+            let bytes = self.framing.stream_chunk(text);
             w.push(c, self.push_cpu, head, bytes, payload, Push::Updates);
         }
     }
@@ -238,7 +238,7 @@ impl Protocol for Sse {
                 c,
                 self.push_cpu,
                 pushed,
-                sse_heartbeat_bytes(),
+                self.framing.stream_chunk(SSE_HEARTBEAT_TEXT),
                 0,
                 Push::Heartbeat,
             );

@@ -2,8 +2,11 @@
 //! to seconds and bytes as `f64`; and the CPU queue shared by all techniques.
 
 use crate::engine::time::secs;
-use crate::scenario::{Arrivals, Concurrency, EmptyAnswer, Pattern, Rtt, Scenario, ServiceTime};
-use crate::wire::{no_content_head_bytes, tls_record_overhead};
+use crate::scenario::{
+    Arrivals, Concurrency, EmptyAnswer, Pattern, Rtt, Scenario, ServiceTime, Technique,
+};
+use crate::wire::h2::{Blocks, client_preface_bytes, headers_frames, server_preface_bytes};
+use crate::wire::{Framing, no_content_head_bytes, tls_record_overhead};
 
 use super::queueing::{WaitMethod, mgc_wait};
 
@@ -32,11 +35,22 @@ pub(super) struct Inputs {
     pub instances: f64,
     pub exponential: bool,
     pub payload: f64,
+    /// A request's head on a connection that has carried one before: HTTP/1.1's text,
+    /// or HTTP/2's HEADERS frame of an HPACK block whose fields are indexed.
     pub req_hdr: f64,
+    /// An answer's framing besides its payload, likewise (HTTP/2: the HEADERS frame and
+    /// one DATA frame header).
     pub resp_hdr: f64,
     /// Bytes of an answer with nothing new: a `200` head and its empty body, or a `204`.
     pub empty_answer: f64,
-    /// TLS record overhead per application write (B), 0 without TLS (`wire.rs`).
+    /// What a connection's first request and first answer add, up and down: HTTP/2's
+    /// heads sent whole (HPACK's table is empty) and its preface and SETTINGS, one more
+    /// TLS write each way; 0 under HTTP/1.1.
+    pub first_up: f64,
+    pub first_down: f64,
+    /// How stream text (SSE events, heartbeats) is framed: chunks or DATA frames.
+    pub framing: Framing,
+    /// TLS record overhead per application write (B), 0 without TLS (`wire/mod.rs`).
     pub tls_rec: f64,
     /// Handshake bytes up and down per new connection (TCP + TLS).
     pub hs_up: f64,
@@ -101,6 +115,26 @@ impl Inputs {
             Concurrency::ThreadPerConnection => s.thread_stack,
         };
         let proxy = net.proxy_idle_timeout.map(secs);
+        let framing = Framing::new(net, sc.technique != Technique::Websocket);
+        let empty_h1 = match s.empty_answer {
+            EmptyAnswer::Ok => net.response_header_bytes + s.empty_body,
+            EmptyAnswer::NoContent => no_content_head_bytes(net.response_header_bytes),
+        };
+        let no_content = s.empty_answer == EmptyAnswer::NoContent;
+        let empty_body = if no_content { 0 } else { s.empty_body };
+        let rec = tls_record_overhead(net.tls);
+        let (req_hdr, resp_hdr, first_up, first_down) = if framing.is_h2() {
+            let b = Blocks::new(net.request_header_bytes, net.response_header_bytes);
+            let (up, down) = (client_preface_bytes(), server_preface_bytes());
+            (
+                headers_frames(b.request_warm),
+                headers_frames(b.response_warm) + crate::wire::h2::FRAME_HEADER,
+                b.request_cold - b.request_warm + up + rec,
+                b.response(false, no_content) - b.response(true, no_content) + down + rec,
+            )
+        } else {
+            (net.request_header_bytes, net.response_header_bytes, 0, 0)
+        };
         Inputs {
             n: w.clients as f64,
             r,
@@ -118,13 +152,13 @@ impl Inputs {
             instances: s.instances as f64,
             exponential: s.service == ServiceTime::Exponential,
             payload: w.payload as f64,
-            req_hdr: net.request_header_bytes as f64,
-            resp_hdr: net.response_header_bytes as f64,
-            empty_answer: match s.empty_answer {
-                EmptyAnswer::Ok => net.response_header_bytes + s.empty_body,
-                EmptyAnswer::NoContent => no_content_head_bytes(net.response_header_bytes),
-            } as f64,
-            tls_rec: tls_record_overhead(net.tls) as f64,
+            req_hdr: req_hdr as f64,
+            resp_hdr: resp_hdr as f64,
+            empty_answer: framing.answer(empty_h1, empty_body, no_content, true) as f64,
+            first_up: first_up as f64,
+            first_down: first_down as f64,
+            framing,
+            tls_rec: rec as f64,
             hs_up: ((tcp - syn_ack) + tls_bytes / 4) as f64,
             hs_down: (syn_ack + tls_bytes - tls_bytes / 4) as f64,
             b: if s.instances > 1 {

@@ -362,38 +362,63 @@ pub(super) fn queue_prediction(inp: &Inputs, cpu: &Cpu, arrivals: &str) -> Predi
 /// request carries its headers up and its response's head down (an empty answer's head
 /// and body for a share `e` of them), the payload comes down once per update, every
 /// message is one TLS write (`o` bytes of record overhead, one record while it fits in
-/// 16 KiB), and every handshake adds its share of TCP and TLS bytes.
+/// 16 KiB), and every handshake adds its share of TCP and TLS bytes. Under HTTP/2 the
+/// heads are HPACK blocks of a warm connection, and each new connection adds its first
+/// request's and answer's literals and the preface (`first_up`, `first_down`).
 pub(super) fn http_bytes(inp: &Inputs, rate: f64, empty: f64, hs: f64) -> [Prediction; 2] {
     let payload_rate = inp.n * inp.lambda * inp.payload;
     let o = inp.tls_rec;
     let answers = rate * ((1.0 - empty) * inp.resp_hdr + empty * inp.empty_answer + o);
+    let h2 = inp.framing.is_h2();
+    let mut down_inputs = vec![
+        ("R (req/s)", rate),
+        ("e (empty share)", empty),
+        ("h_resp (B)", inp.resp_hdr),
+        ("h_empty: empty answer (B)", inp.empty_answer),
+        ("o: TLS record overhead (B)", o),
+        ("N·λ·payload (B/s)", payload_rate),
+        ("H (handshakes/s)", hs),
+        ("handshake bytes down (B)", inp.hs_down),
+    ];
+    let mut up_inputs = vec![
+        ("R (req/s)", rate),
+        ("h_req (B)", inp.req_hdr),
+        ("o: TLS record overhead (B)", o),
+        ("H (handshakes/s)", hs),
+        ("handshake bytes up (B)", inp.hs_up),
+    ];
+    let (down_formula, up_formula) = if h2 {
+        down_inputs.push((
+            "first_down: first answer's literals + preface (B)",
+            inp.first_down,
+        ));
+        up_inputs.push((
+            "first_up: first request's literals + preface (B)",
+            inp.first_up,
+        ));
+        (
+            "R·((1−e)·h_resp + e·h_empty + o) + N·λ·payload + H·(SYN-ACK + ¾ TLS + first_down) \
+             [HTTP/2: h_resp, h_empty, h_req are warm HPACK blocks in frames]",
+            "R·(h_req + o) + H·(SYN + ACK + ¼ TLS + first_up)",
+        )
+    } else {
+        (
+            "R·((1−e)·h_resp + e·h_empty + o) + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
+            "R·(h_req + o) + H·(SYN + ACK + ¼ TLS)",
+        )
+    };
     [
         Prediction::some(
             "bytes_down_per_s",
-            answers + payload_rate + hs * inp.hs_down,
-            "R·((1−e)·h_resp + e·h_empty + o) + N·λ·payload + H·(SYN-ACK + ¾ TLS)",
-            vec![
-                ("R (req/s)", rate),
-                ("e (empty share)", empty),
-                ("h_resp (B)", inp.resp_hdr),
-                ("h_empty: empty answer (B)", inp.empty_answer),
-                ("o: TLS record overhead (B)", o),
-                ("N·λ·payload (B/s)", payload_rate),
-                ("H (handshakes/s)", hs),
-                ("handshake bytes down (B)", inp.hs_down),
-            ],
+            answers + payload_rate + hs * (inp.hs_down + inp.first_down),
+            down_formula,
+            down_inputs,
         ),
         Prediction::some(
             "bytes_up_per_s",
-            rate * (inp.req_hdr + o) + hs * inp.hs_up,
-            "R·(h_req + o) + H·(SYN + ACK + ¼ TLS)",
-            vec![
-                ("R (req/s)", rate),
-                ("h_req (B)", inp.req_hdr),
-                ("o: TLS record overhead (B)", o),
-                ("H (handshakes/s)", hs),
-                ("handshake bytes up (B)", inp.hs_up),
-            ],
+            rate * (inp.req_hdr + o) + hs * (inp.hs_up + inp.first_up),
+            up_formula,
+            up_inputs,
         ),
     ]
 }

@@ -8,7 +8,7 @@
 
 use crate::engine::time::secs;
 use crate::scenario::{HeartbeatBy, Scenario, Technique};
-use crate::wire::{sse_event_bytes, sse_heartbeat_bytes, ws_frame_header};
+use crate::wire::{Framing, SSE_HEARTBEAT_TEXT, sse_event_text, ws_frame_header};
 
 use super::inputs::{Inputs, Jobs, cpu};
 use super::short_polling::queue_prediction;
@@ -41,15 +41,17 @@ fn poisson_cdf(k: f64, mean: f64) -> f64 {
     sum.min(1.0)
 }
 
-/// Mean bytes of one SSE event created in the window. The event id is the update's
+/// Mean bytes of one SSE event created in the window, in its chunk or DATA frame
+/// (`framing`). The event id is the update's
 /// sequence number in its stream, `K ~ Poisson(λ_s·t)` at creation time `t`; the size
-/// ([`sse_event_bytes`]) only changes when `K` gains a decimal digit, so
+/// only changes when `K` gains a decimal digit, so
 /// `E[bytes] = (1/D)∫ Σ_m bytes(10^m)·P(10^m ≤ K_t < 10^{m+1}) dt` over the window.
 pub(super) fn mean_sse_event_bytes(
     stream_rate: f64,
     start: f64,
     duration: f64,
     payload: u64,
+    framing: &Framing,
 ) -> f64 {
     let steps = 200;
     let mut total = 0.0;
@@ -61,7 +63,8 @@ pub(super) fn mean_sse_event_bytes(
             let lo = if m == 0 { 0u64 } else { 10u64.pow(m) };
             let hi = 10f64.powi(m as i32 + 1);
             let cdf = poisson_cdf(hi - 1.0, mean);
-            total += sse_event_bytes(lo, payload) as f64 * (cdf - below);
+            let bytes = framing.stream_chunk(sse_event_text(lo, payload));
+            total += bytes as f64 * (cdf - below);
             below = cdf;
             if below >= 1.0 {
                 break;
@@ -304,8 +307,9 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
             vec![("beats/s", pings), ("heartbeat up (B)", up_beat)],
         ));
     } else {
-        let event = mean_sse_event_bytes(inp.lambda, secs(sc.warmup), inp.window, payload) + o;
-        let beat = sse_heartbeat_bytes() as f64 + o;
+        let start = secs(sc.warmup);
+        let event = mean_sse_event_bytes(inp.lambda, start, inp.window, payload, &inp.framing) + o;
+        let beat = inp.framing.stream_chunk(SSE_HEARTBEAT_TEXT) as f64 + o;
         out.push(Prediction::some(
             "bytes_down_per_s",
             updates * event + beats * beat,
@@ -359,11 +363,20 @@ mod tests {
 
     #[test]
     fn sse_event_bytes_grow_with_ids() {
+        use crate::scenario::{Http, Scenario};
+        use crate::wire::sse_event_bytes;
+        let mut sc = Scenario::reference();
+        let chunks = Framing::new(&sc.network, true);
         // Few updates per stream: one-digit ids.
-        let small = mean_sse_event_bytes(0.01, 10.0, 60.0, 200);
+        let small = mean_sse_event_bytes(0.01, 10.0, 60.0, 200, &chunks);
         assert!((small - sse_event_bytes(0, 200) as f64).abs() < 1e-6);
         // A busy broadcast stream: ids of 4 digits.
-        let big = mean_sse_event_bytes(100.0, 20.0, 50.0, 200);
+        let big = mean_sse_event_bytes(100.0, 20.0, 50.0, 200, &chunks);
         assert!((big - sse_event_bytes(1000, 200) as f64).abs() < 1e-6);
+        // HTTP/2: a DATA frame's 9 bytes instead of the chunk's framing.
+        sc.network.http = Http::V2;
+        let frames = Framing::new(&sc.network, true);
+        let h2 = mean_sse_event_bytes(100.0, 20.0, 50.0, 200, &frames);
+        assert!((h2 - (sse_event_text(1000, 200) + 9) as f64).abs() < 1e-6);
     }
 }

@@ -64,8 +64,10 @@ impl ConnState {
 #[derive(Clone, Copy, Debug)]
 pub struct Conn {
     state: ConnState,
-    /// The client has a request outstanding on it (sent, response not yet arrived).
-    in_use: bool,
+    /// [`Conn::IN_USE`]: the client has a request outstanding on it (sent, response not
+    /// yet arrived); [`Conn::SENT_HEADERS`], [`Conn::ANSWERED_HEADERS`]: a head has gone
+    /// up, or down, on it since it opened (HTTP/2's header compression is warm).
+    flags: u8,
     /// Bumped at every open and close; events carry it. 16 bits suffice: a stale event
     /// lives at most a few timeouts, far less than 65,536 reconnections.
     generation: u16,
@@ -87,8 +89,12 @@ impl Conn {
         last_activity: 0,
         check_at: 0,
         last_departure: 0,
-        in_use: false,
+        flags: 0,
     };
+
+    const IN_USE: u8 = 1;
+    const SENT_HEADERS: u8 = 2;
+    const ANSWERED_HEADERS: u8 = 4;
 
     pub fn state(&self) -> ConnState {
         self.state
@@ -101,7 +107,21 @@ impl Conn {
 
     /// The client has a request outstanding on it.
     pub fn in_use(&self) -> bool {
-        self.in_use
+        self.flags & Conn::IN_USE != 0
+    }
+
+    /// A request head has gone up on it before (HPACK's dynamic table holds its fields).
+    #[inline]
+    pub(super) fn headers_sent_before(&self) -> bool {
+        self.flags & Conn::SENT_HEADERS != 0
+    }
+
+    /// An answer's head has come down on it before; marks that one has now.
+    #[inline]
+    pub(super) fn answer_headers_sent(&mut self) -> bool {
+        let before = self.flags & Conn::ANSWERED_HEADERS != 0;
+        self.flags |= Conn::ANSWERED_HEADERS;
+        before
     }
 
     /// The generation events on this connection carry.
@@ -143,13 +163,13 @@ impl Conn {
     /// The client sent a request on it.
     #[inline]
     pub(super) fn sent(&mut self) {
-        self.in_use = true;
+        self.flags |= Conn::IN_USE | Conn::SENT_HEADERS;
     }
 
     /// The client has the answer to its request.
     #[inline]
     pub(super) fn answered(&mut self) {
-        self.in_use = false;
+        self.flags &= !Conn::IN_USE;
     }
 
     /// The SYN of a new connection leaves.
@@ -157,7 +177,8 @@ impl Conn {
         debug_assert!(!self.is_open());
         self.state = ConnState::Connecting;
         self.generation = self.generation.wrapping_add(1);
-        self.in_use = false;
+        // A new connection: nothing outstanding, and fresh header compression.
+        self.flags = 0;
     }
 
     /// No network: the attempt fails before it starts.
@@ -327,7 +348,7 @@ impl Connections {
         self.set_state(conn, ConnState::Closed, now);
         conn.instance = NO_INSTANCE;
         conn.generation = conn.generation.wrapping_add(1);
-        conn.in_use = false;
+        conn.flags &= !Conn::IN_USE;
         conn.check_at = 0;
     }
 

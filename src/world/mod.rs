@@ -51,7 +51,9 @@ mod upstream;
 use crate::engine::{Nanos, Purpose, RandomStream};
 use crate::scenario::EmptyAnswer;
 use crate::scenario::{Backoff, Scenario, Tls};
-use crate::wire::{NGINX_503_BODY, error_answer_bytes, no_content_head_bytes, tls_write_bytes};
+use crate::wire::{
+    Framing, NGINX_503_BODY, error_answer_bytes, no_content_head_bytes, tls_write_bytes,
+};
 use client::Client;
 use clock::Clock;
 use connections::Connections;
@@ -95,8 +97,12 @@ pub struct World<P: Protocol> {
     empty_answer_bytes: u64,
     /// Answers with nothing new are `204 No Content`.
     empty_is_204: bool,
+    /// The body of an answer with nothing new (0 for a 204).
+    empty_body: u64,
+    /// HTTP/1.1 or HTTP/2: how requests and answers become bytes (`wire/framing.rs`).
+    framing: Framing,
     payload: u64,
-    /// Every application write is wrapped in TLS records of this version (`wire.rs`).
+    /// Every application write is wrapped in TLS records of this version (`wire/mod.rs`).
     tls: Tls,
 }
 
@@ -157,6 +163,11 @@ impl<P: Protocol> World<P> {
                 EmptyAnswer::NoContent => no_content_head_bytes(sc.network.response_header_bytes),
             },
             empty_is_204: sc.server.empty_answer == EmptyAnswer::NoContent,
+            empty_body: match sc.server.empty_answer {
+                EmptyAnswer::Ok => sc.server.empty_body,
+                EmptyAnswer::NoContent => 0,
+            },
+            framing: Framing::new(&sc.network, P::HTTP2_CAPABLE),
             payload: workload.payload,
             tls: sc.network.tls,
         }
@@ -373,13 +384,16 @@ impl<P: Protocol> World<P> {
         }
         let now = self.now();
         self.rec.rejected(now);
-        let bytes = self.on_the_wire(error_answer_bytes(
-            self.response_header_bytes,
-            NGINX_503_BODY,
-        ));
+        let h1 = error_answer_bytes(self.response_header_bytes, NGINX_503_BODY);
+        let body = NGINX_503_BODY.len() as u64;
+        let warm = self.conn_mut(c, Slot::Main).answer_headers_sent();
+        let bytes = self.on_the_wire(self.framing.answer(h1, body, false, warm));
         self.rec.bytes(now, true, bytes, 0);
-        self.trace_msg(c, false, now, |_| {
-            "HTTP/1.1 503 Service Unavailable (out of memory)".to_string()
+        self.trace_msg(c, false, now, |w| {
+            format!(
+                "{} 503 Service Unavailable (out of memory)",
+                w.framing.version()
+            )
         });
         self.close_connection(c, Slot::Main);
         self.set_unserved(c, Slot::Main, true);
@@ -420,7 +434,10 @@ impl<P: Protocol> World<P> {
         if self.trace.is_some() {
             let from = self.pushed(c).max(self.cursor(c));
             let updates = trace::ids(from, upto);
-            let label = P::push_label(what, &updates);
+            let mut label = P::push_label(what, &updates);
+            if self.framing.is_h2() && label.starts_with("HTTP/1.1 ") {
+                label = label.replacen("HTTP/1.1", "HTTP/2", 1);
+            }
             let label = if what == Push::Open && !updates.is_empty() {
                 format!("{label} + replay {updates}")
             } else {

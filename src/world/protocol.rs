@@ -45,6 +45,11 @@ pub trait Protocol: Sized {
     /// for a held poll, an SSE stream or a socket; an idle connection's for a poll).
     const MAIN_HOLDS: ConnUse;
 
+    /// Can the technique's requests travel over HTTP/2 when `[network] http = "2"`? A
+    /// WebSocket's Upgrade cannot (RFC 8441's extended CONNECT is not modelled): it
+    /// stays on HTTP/1.1.
+    const HTTP2_CAPABLE: bool = true;
+
     /// The client's start phase has come.
     fn start(&mut self, w: &mut World<Self>, c: u32);
     /// The MAIN connection's handshake completed.

@@ -322,6 +322,14 @@ impl<P: Protocol> World<P> {
             self.rec.bytes(now, false, bytes / 4, 0);
             self.rec.bytes(now, true, bytes - bytes / 4, 0);
         }
+        let (preface_up, preface_down) = self.framing.connection_preface();
+        if preface_up + preface_down > 0 {
+            // HTTP/2: the client's preface and SETTINGS, the server's SETTINGS, the ACKs.
+            let up = self.on_the_wire(preface_up);
+            let down = self.on_the_wire(preface_down);
+            self.rec.bytes(now, false, up, 0);
+            self.rec.bytes(now, true, down, 0);
+        }
         let done = self.cpu(instance, setup.cpu);
         let rtt = self.clients[c as usize].link.rtt();
         let ready = done + one_way + tls.round_trips() * rtt;
@@ -336,6 +344,12 @@ impl<P: Protocol> World<P> {
                 self.trace_msg(c, true, hello, |_| format!("TLS {version} ClientHello…"));
                 self.trace_msg(c, false, hello + one_way, |_| {
                     format!("TLS {version} ServerHello…Finished")
+                });
+            }
+            if preface_up > 0 {
+                // Sent with the first request, no round trip of its own (RFC 9113 §3.4).
+                self.trace_msg(c, true, ready, |_| {
+                    format!("HTTP/2 preface + SETTINGS ({preface_up} B; {preface_down} B back)")
                 });
             }
         }
@@ -442,10 +456,13 @@ impl<P: Protocol> World<P> {
                 // A held long poll (or a slow request) gets a response after all — a 504
                 // from the proxy, carrying no update (nginx's page as body).
                 self.rec.response(now, true);
-                let head = self.response_header_bytes;
-                let bytes = self.on_the_wire(error_answer_bytes(head, NGINX_504_BODY));
+                let h1 = error_answer_bytes(self.response_header_bytes, NGINX_504_BODY);
+                let body = NGINX_504_BODY.len() as u64;
+                let warm = self.conn_mut(c, slot).answer_headers_sent();
+                let bytes = self.on_the_wire(self.framing.answer(h1, body, false, warm));
                 self.rec.bytes(now, true, bytes, 0);
                 // The proxy answers, not the server: drawn from the proxy's lane.
+                let version = self.framing.version();
                 if let Some(t) = self.trace.as_mut() {
                     t.message_from(
                         c,
@@ -453,7 +470,7 @@ impl<P: Protocol> World<P> {
                         false,
                         now,
                         now + one_way,
-                        "HTTP/1.1 504 Gateway Timeout [no update] (from the proxy)".to_string(),
+                        format!("{version} 504 Gateway Timeout [no update] (from the proxy)"),
                     );
                 }
                 self.conn_mut(c, slot).sent();
@@ -503,7 +520,8 @@ impl<P: Protocol> World<P> {
         bytes_up: u64,
         payload_up: u64,
     ) {
-        let bytes_up = self.on_the_wire(bytes_up);
+        let warm = self.conn(c, slot).headers_sent_before();
+        let bytes_up = self.on_the_wire(self.framing.request(bytes_up, payload_up, warm));
         self.rec.bytes(sent, false, bytes_up, payload_up);
         let conn = self.conn_mut(c, slot);
         debug_assert!(conn.is_open());
@@ -535,27 +553,34 @@ impl<P: Protocol> World<P> {
         let now = self.now();
         let (c, slot) = (ev.client, ev.slot);
         let headers = self.response_header_bytes;
+        let warm = self.conn_mut(c, slot).answer_headers_sent();
         if resp == Response::Updates {
             let cursor = self.cursor(c);
             let n = self.count_for(c, cursor, ev.arg);
             let payload = n * self.payload;
             let plain = if n == 0 {
-                self.empty_answer_bytes
+                let (h1, body) = (self.empty_answer_bytes, self.empty_body);
+                self.framing.answer(h1, body, self.empty_is_204, warm)
             } else {
-                headers + payload
+                self.framing.answer(headers + payload, payload, false, warm)
             };
             let bytes = self.on_the_wire(plain);
             self.rec.bytes(now, true, bytes, payload);
             self.rec.response(now, n == 0);
-            self.trace_msg(c, false, now, |w| match n {
-                0 if w.empty_is_204 => "HTTP/1.1 204 No Content".to_string(),
-                0 => "HTTP/1.1 200 OK  [no update]".to_string(),
-                _ => format!("HTTP/1.1 200 OK  [{}]", trace::updates(cursor, ev.arg)),
+            self.trace_msg(c, false, now, |w| {
+                let v = w.framing.version();
+                match n {
+                    0 if w.empty_is_204 => format!("{v} 204 No Content"),
+                    0 => format!("{v} 200 OK  [no update]"),
+                    _ => format!("{v} 200 OK  [{}]", trace::updates(cursor, ev.arg)),
+                }
             });
         } else {
-            let bytes = self.on_the_wire(headers);
+            let bytes = self.on_the_wire(self.framing.answer(headers, 0, false, warm));
             self.rec.bytes(now, true, bytes, 0);
-            self.trace_msg(c, false, now, |_| "HTTP/1.1 201 Created".to_string());
+            self.trace_msg(c, false, now, |w| {
+                format!("{} 201 Created", w.framing.version())
+            });
         }
         if slot == Slot::Main {
             self.unlisten(c);

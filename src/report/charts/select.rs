@@ -65,6 +65,10 @@ impl Along {
     }
 }
 
+/// Keys whose values are names that look like numbers (protocol versions: `"1.1"`,
+/// `"2"`): categories, never a numeric axis from 1.1 to 2.
+const NAMED_VERSIONS: [&str; 2] = ["network.http", "network.tls"];
+
 /// Where each row sits along an axis: `None` for a row that has no position (the
 /// interval of a technique that does not poll, another technique's key). Categorical
 /// axes put their values at 1, 2, 3… and keep their names for the ticks.
@@ -94,10 +98,11 @@ impl Positions {
         };
         let texts: Vec<&str> = rows.iter().map(|r| r.sweep_value(key)).collect();
         let quantity = |t: &str| Cell::Text(t.to_string()).quantity().map(|(v, _)| v);
-        let numeric = texts
-            .iter()
-            .filter(|t| !t.is_empty())
-            .all(|t| quantity(t).is_some());
+        let numeric = !NAMED_VERSIONS.contains(&key.as_str())
+            && texts
+                .iter()
+                .filter(|t| !t.is_empty())
+                .all(|t| quantity(t).is_some());
         if numeric {
             return Positions {
                 x: texts
@@ -403,5 +408,17 @@ mod tests {
         assert_eq!(at.x[0], Some(1.0));
         assert_eq!(at.x[1], Some(2.0));
         assert!(own_key("sse.heartbeat") && !own_key("server.preset"));
+    }
+
+    #[test]
+    fn protocol_versions_are_names_not_quantities() {
+        let mut rows = testdata::sweep();
+        for (i, r) in rows.iter_mut().enumerate() {
+            let v = if i % 2 == 0 { "1.1" } else { "2" };
+            r.sweep.push(("network.http".into(), v.into()));
+        }
+        let at = Positions::of(&rows, &Along::of_key("network.http"));
+        assert_eq!(at.categories, ["1.1", "2"]);
+        assert_eq!((at.x[0], at.x[1]), (Some(1.0), Some(2.0)));
     }
 }

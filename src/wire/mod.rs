@@ -5,6 +5,16 @@
 //! per-segment TCP/IP headers and ACKs of data segments are not modelled. These are pure
 //! functions of the protocol specifications, at the bottom of the crate: the world, the
 //! techniques and the theory all read them. Sources: `docs/wire.md`.
+//!
+//! HTTP/2 lives in submodules: `hpack` (header compression, RFC 7541), `h2` (frames and
+//! the modelled header sets, RFC 9113), and `framing`, which turns a message into bytes
+//! under either version.
+
+pub mod framing;
+pub mod h2;
+pub mod hpack;
+
+pub use framing::Framing;
 
 use crate::scenario::Tls;
 
@@ -98,9 +108,12 @@ pub fn sse_retry_field_text(retry_ms: u64) -> u64 {
     7 + decimal_digits(retry_ms) + 2
 }
 
+/// The text of an SSE comment heartbeat: `:\n\n`.
+pub const SSE_HEARTBEAT_TEXT: u64 = 3;
+
 /// An SSE comment heartbeat `:\n\n` in its own chunk.
 pub fn sse_heartbeat_bytes() -> u64 {
-    3 + chunk_overhead(3)
+    sse_chunk_bytes(SSE_HEARTBEAT_TEXT)
 }
 
 /// The `Last-Event-ID: <n>\r\n` header a reconnecting EventSource adds.
