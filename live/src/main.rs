@@ -127,6 +127,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Thousands of connections (calibrate's K, a served K) need more descriptors than the
+    // usual soft limit of 1,024: take the hard limit, as `ulimit -n $(ulimit -Hn)` would.
+    rtsim_live::raise_fd_limit();
     match cli.command {
         Command::Serve {
             port,
@@ -200,6 +203,7 @@ fn main() -> ExitCode {
                         e,
                         calibrate::CalibrateError::NotLoopback(_)
                             | calibrate::CalibrateError::TooManyForFds { .. }
+                            | calibrate::CalibrateError::ServerFds { .. }
                             | calibrate::CalibrateError::TooFew(_)
                             | calibrate::CalibrateError::BadName(_)
                             | calibrate::CalibrateError::Exists(_)
