@@ -3,7 +3,7 @@
 //! A reference server that speaks the four techniques exactly as the model describes them
 //! (`server.rs`), a load generator that plays the simulator's own clients and update times
 //! against it (`client.rs`) through an in-process delaying relay that counts bytes
-//! (`relay.rs`), and `validate`, which puts the measured figures beside the simulated ones
+//! (`relay.rs`), in TLS when the experiment asks for it (`tls.rs`), and `validate`, which puts the measured figures beside the simulated ones
 //! with a tolerance per metric (`validate.rs`, `tolerances.toml`). Everything listens and
 //! connects on 127.0.0.1 only, every loop is bounded by the run's deadline, and every task
 //! stops by itself.
@@ -22,6 +22,7 @@ pub mod procfs;
 pub mod relay;
 pub mod run;
 pub mod server;
+pub mod tls;
 pub mod validate;
 pub mod wire;
 

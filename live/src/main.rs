@@ -144,6 +144,7 @@ fn main() -> ExitCode {
                 response_header_bytes: None,
                 long_poll_timeout: hold.as_nanos() as u64,
                 sse_heartbeat: Some(heartbeat.as_nanos() as u64),
+                tls: None,
             };
             let served = rtsim_live::run::serve(port, config, clients, *lifetime, |addr| {
                 println!("listening on http://{addr}");
