@@ -144,18 +144,23 @@ pub async fn start(
         while let Ok(Ok((stream, _))) = timeout_at(deadline, listener.accept()).await {
             let _ = stream.set_nodelay(true);
             let state = state.clone();
-            tokio::spawn(async move {
-                match state.config.tls.clone() {
-                    None => serve_io(state, stream).await,
-                    Some(acceptor) => {
+            // Two spawns, not one task with a branch: a task is as large as its largest
+            // state, and a plain connection must not carry room for a TLS handshake
+            // (5 KB a connection, which `rtsim calibrate` saw).
+            match state.config.tls.clone() {
+                None => {
+                    tokio::spawn(serve_io(state, stream));
+                }
+                Some(acceptor) => {
+                    tokio::spawn(async move {
                         // A handshake that fails or never ends is the client's error to
                         // book; the server only lets go of the socket.
                         if let Ok(Ok(tls)) = timeout_at(deadline, acceptor.accept(stream)).await {
                             serve_io(state, tls).await;
                         }
-                    }
+                    });
                 }
-            });
+            }
         }
     });
     Ok(addr)

@@ -15,7 +15,7 @@
 //! Every server started here stops by itself (`--lifetime`) and is killed when its test
 //! ends; every wait is bounded.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -42,9 +42,16 @@ impl Drop for Serve {
     }
 }
 
+/// The command line of a reference server on `port` that stops by itself.
+fn serve_command(port: u16) -> String {
+    format!("{BIN} serve --port {port} --clients 10000 --lifetime 3min")
+}
+
 fn serve(port: u16) -> Serve {
-    let child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--lifetime", "3min"])
+    let command = serve_command(port);
+    let mut words = command.split_whitespace();
+    let child = Command::new(words.next().unwrap())
+        .args(words)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -60,15 +67,11 @@ fn serve(port: u16) -> Serve {
     Serve(child)
 }
 
+/// `rtsim-live calibrate test-server --models MODELS ARGS`, bounded by a minute.
 fn calibrate(models: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("calibrate")
-        .arg("test-server")
-        .args(["--quiet", "--models"])
-        .arg(models)
-        .args(args)
-        .output()
-        .unwrap()
+    let mut all = vec!["test-server", "--models", models.to_str().unwrap()];
+    all.extend_from_slice(args);
+    calibrate_within(&all, Duration::from_secs(60))
 }
 
 fn stderr(o: &Output) -> String {
@@ -148,52 +151,6 @@ fn a_server_that_answers_404_a_wrong_pid_and_too_large_a_k_are_clear_errors() {
     );
 }
 
-/// A server process killed when the test ends, however it ends.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The command line of a reference server on `port` that stops by itself.
-fn serve_args(port: u16) -> String {
-    format!("{BIN} serve --port {port} --clients 10000 --lifetime 5min")
-}
-
-/// Starts `rtsim-live serve` on a free port and waits for it to listen.
-fn start_server() -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--clients",
-            "10000",
-            "--lifetime",
-            "5min",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rtsim-live serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("the server prints its address");
-    let port = line
-        .trim()
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server { child, port }
-}
-
 /// Runs `rtsim-live calibrate ARGS`, killed if it has not finished in `limit`.
 fn calibrate_within(args: &[&str], limit: Duration) -> Output {
     let mut child = Command::new(BIN)
@@ -257,15 +214,16 @@ fn connection(port: u16, path: &str, accept: Option<&str>) -> TcpStream {
 /// What `/proc` shows per connection: RSS delta over `k` connections opened by `open`, ÷ k,
 /// after the same warm-up and settling time as calibrate's. Returns (baseline, per).
 fn proc_per_connection(k: u32, open: impl Fn(u16, u32) -> TcpStream) -> (f64, f64) {
-    let server = start_server();
+    let port = free_port();
+    let server = serve(port);
     for i in 0..8 {
-        drop(connection(server.port, &format!("/poll/{i}?since=0"), None));
+        drop(connection(port, &format!("/poll/{i}?since=0"), None));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let before = smaps_rss(server.child.id());
-    let held: Vec<TcpStream> = (0..k).map(|i| open(server.port, i)).collect();
+    let before = smaps_rss(server.0.id());
+    let held: Vec<TcpStream> = (0..k).map(|i| open(port, i)).collect();
     std::thread::sleep(Duration::from_millis(500));
-    let after = smaps_rss(server.child.id());
+    let after = smaps_rss(server.0.id());
     drop(held);
     (before, (after - before) / f64::from(k))
 }
@@ -296,7 +254,7 @@ fn calibrate_reference(k: u32, models: &Path) -> String {
             "--url",
             &format!("http://127.0.0.1:{port}"),
             "--command",
-            &serve_args(port),
+            &serve_command(port),
             "--k",
             &k.to_string(),
             "--requests",
