@@ -3,7 +3,7 @@
 //! short-polling figures measured on loopback with real aiohttp clients and server.
 //!
 //! Each test runs whole simulations and compares their byte counts with the protocol
-//! arithmetic of `src/wire.rs` (whose unit tests pin the RFC numbers): exact where every
+//! arithmetic of `src/wire/` (whose unit tests pin the RFC numbers): exact where every
 //! write in the window is known, with a stated tolerance where the comparison is with a
 //! measurement.
 

@@ -74,9 +74,13 @@ pub enum CalibrateError {
     )]
     NotTheServer { pid: u32, name: String, port: u16 },
     #[error(
-        "K = {k} connections need {need} file descriptors, beyond `ulimit -n` = {limit}; raise it (ulimit -n {need}) or lower --k"
+        "K = {k} connections need {need} file descriptors, beyond this process's hard limit (`ulimit -Hn` = {limit}; the soft limit is raised to it): raise the hard limit or lower --k"
     )]
     TooManyForFds { k: u32, need: u64, limit: u64 },
+    #[error(
+        "process {pid} may open {limit} files (its `Max open files` in /proc/{pid}/limits): too few to hold K = {k} connections; raise its limit (ulimit -n before starting it) or lower --k"
+    )]
+    ServerFds { pid: u32, k: u32, limit: u64 },
     #[error("K = {0} is too few: the method needs at least {MIN_K} connections per figure")]
     TooFew(u32),
     #[error("could not start `{command}`: {why}")]
@@ -197,11 +201,23 @@ impl Drop for Process {
     }
 }
 
-async fn launch(server: &Server, addr: SocketAddr) -> Result<Process> {
+/// Refuses a server whose own limit on open files cannot hold `k` connections: it would
+/// refuse some mid-measurement, and the figure would be wrong.
+fn check_server_fds(pid: u32, k: u32) -> Result<()> {
+    match crate::fd_limit_of(&pid.to_string()) {
+        Some(limit) if limit < u64::from(k) + 16 => {
+            Err(CalibrateError::ServerFds { pid, k, limit })
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn launch(server: &Server, addr: SocketAddr, k: u32) -> Result<Process> {
     match server {
         Server::Pid(pid) => {
             ensure_listening(addr).await?;
             check_pid(*pid, addr.port())?;
+            check_server_fds(*pid, k)?;
             Ok(Process {
                 pid: *pid,
                 child: None,
@@ -230,6 +246,7 @@ async fn launch(server: &Server, addr: SocketAddr) -> Result<Process> {
             for _ in 0..100 {
                 if TcpStream::connect(addr).await.is_ok() {
                     check_pid(process.pid, addr.port())?;
+                    check_server_fds(process.pid, k)?;
                     return Ok(process);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -456,7 +473,7 @@ async fn memory(
     kind: Kind,
     bar: &ProgressBar,
 ) -> Result<(f64, u64)> {
-    let process = launch(&o.server, addr).await?;
+    let process = launch(&o.server, addr, o.k).await?;
     bar.set_message(format!("memory per {}", kind.label()));
     // Warm the server up (first requests allocate buffers every later one reuses).
     for i in 0..8 {
@@ -512,9 +529,10 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
     if o.k < MIN_K {
         return Err(CalibrateError::TooFew(o.k));
     }
-    // The server holds K connections, and so do we (in this process).
+    // The server holds K connections, and so do we (in this process): raise our soft
+    // limit to the hard one (a server started here inherits it).
     let need = u64::from(o.k) + 64;
-    let limit = crate::fd_limit().unwrap_or(1024);
+    let limit = crate::raise_fd_limit().unwrap_or(1024);
     if need > limit {
         return Err(CalibrateError::TooManyForFds {
             k: o.k,
@@ -525,6 +543,7 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
     if let Server::Pid(pid) = o.server {
         ensure_listening(addr).await?;
         check_pid(pid, addr.port())?;
+        check_server_fds(pid, o.k)?;
     }
     let fresh = matches!(o.server, Server::Command(_));
     let pushes = o.paths.publish.as_ref().map_or(0, |_| 2 * o.requests);
@@ -537,7 +556,7 @@ pub async fn measure(o: &Options) -> Result<Vec<Figure>> {
         baseline = baseline.max(base);
         memory_of.push((kind, per));
     }
-    let process = launch(&o.server, addr).await?;
+    let process = launch(&o.server, addr, o.k).await?;
     let head = response_head_bytes(addr, &path(&o.paths.poll, 0)).await?;
 
     bar.set_message("CPU per request");

@@ -38,6 +38,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 pub struct Ctx {
     pub plan: Arc<Plan>,
     pub relay: Relay,
+    /// TLS over every connection through the relay (`tls.rs`); `None`: plain.
+    pub tls: Option<tokio_rustls::TlsConnector>,
     pub clock: Clock,
     pub books: Arc<Books>,
     /// Nothing outlives this instant.
@@ -86,8 +88,25 @@ pub async fn run(ctx: Arc<Ctx>, c: u32) {
     }
 }
 
-async fn http_connection(ctx: &Ctx) -> Result<SendRequest<Empty<Bytes>>, Error> {
+/// A byte stream to the server, plain or in TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connection through the relay, its TLS handshake done when the run has TLS (its round
+/// trips pass through the relay, as on the network).
+async fn connect(ctx: &Ctx) -> Result<Box<dyn Io>, Error> {
     let io = ctx.relay.dial().await?;
+    Ok(match &ctx.tls {
+        None => Box::new(io),
+        Some(connector) => {
+            let handshake = connector.connect(crate::tls::Pair::server_name(), io);
+            Box::new(timeout_at(ctx.deadline, handshake).await??)
+        }
+    })
+}
+
+async fn http_connection(ctx: &Ctx) -> Result<SendRequest<Empty<Bytes>>, Error> {
+    let io = connect(ctx).await?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
     let deadline = ctx.deadline;
     tokio::spawn(async move {
@@ -201,7 +220,7 @@ async fn sse(ctx: &Ctx, c: u32) -> Result<(), Error> {
 
 /// WebSocket: one upgrade, pings every `heartbeat`, frames read until the window ends.
 async fn websocket(ctx: &Ctx, c: u32) -> Result<(), Error> {
-    let io = ctx.relay.dial().await?;
+    let io = connect(ctx).await?;
     let url = format!("ws://{}/ws/{c}", wire::HOST);
     let (mut ws, _) = timeout_at(ctx.end(), tokio_tungstenite::client_async(url, io)).await??;
     let beat = ctx.plan.ws_heartbeat.map(Duration::from_nanos);

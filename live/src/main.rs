@@ -127,6 +127,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Thousands of connections (calibrate's K, a served K) need more descriptors than the
+    // usual soft limit of 1,024: take the hard limit, as `ulimit -n $(ulimit -Hn)` would.
+    rtsim_live::raise_fd_limit();
     match cli.command {
         Command::Serve {
             port,
@@ -141,6 +144,7 @@ fn main() -> ExitCode {
                 response_header_bytes: None,
                 long_poll_timeout: hold.as_nanos() as u64,
                 sse_heartbeat: Some(heartbeat.as_nanos() as u64),
+                tls: None,
             };
             let served = rtsim_live::run::serve(port, config, clients, *lifetime, |addr| {
                 println!("listening on http://{addr}");
@@ -200,6 +204,7 @@ fn main() -> ExitCode {
                         e,
                         calibrate::CalibrateError::NotLoopback(_)
                             | calibrate::CalibrateError::TooManyForFds { .. }
+                            | calibrate::CalibrateError::ServerFds { .. }
                             | calibrate::CalibrateError::TooFew(_)
                             | calibrate::CalibrateError::BadName(_)
                             | calibrate::CalibrateError::Exists(_)

@@ -95,6 +95,8 @@ pub struct Plan {
     pub long_poll_reconnect_delay: Nanos,
     pub sse_heartbeat: Option<Nanos>,
     pub ws_heartbeat: Option<Nanos>,
+    /// TLS on every connection (`tls.rs`), or none.
+    pub tls: Tls,
 }
 
 impl Plan {
@@ -126,13 +128,6 @@ impl Plan {
                 ));
             }
         };
-        if sc.network.tls != Tls::None {
-            return Err(unsupported(
-                "network.tls",
-                format!("{:?}", sc.network.tls),
-                "speaks plain HTTP/1.1 only (TLS is not built yet); write tls = \"none\"",
-            ));
-        }
         if sc.network.http != Http::V1_1 && sc.technique != Technique::Websocket {
             return Err(unsupported(
                 "network.http",
@@ -266,6 +261,7 @@ impl Plan {
             long_poll_reconnect_delay: sc.long_polling.reconnect_delay,
             sse_heartbeat: sc.sse.heartbeat,
             ws_heartbeat: sc.websocket.heartbeat,
+            tls: sc.network.tls,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The reference server: the four techniques over HTTP/1.1 with exactly the model's
-//! semantics (docs/model.md §3–§5).
+//! The reference server: the four techniques over HTTP/1.1 (in TLS when the run asks for
+//! it, `tls.rs`) with exactly the model's semantics (docs/model.md §3–§5).
 //!
 //! - `GET /poll/<client>?since=<n>` — short polling: answer at once with every update of
 //!   the client's stream from position `n` on (an empty answer has an empty body);
@@ -104,6 +104,8 @@ pub struct Config {
     pub response_header_bytes: Option<u64>,
     pub long_poll_timeout: Nanos,
     pub sse_heartbeat: Option<Nanos>,
+    /// TLS on every accepted connection (`tls.rs`); `None`: plain TCP.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 struct State {
@@ -142,18 +144,42 @@ pub async fn start(
         while let Ok(Ok((stream, _))) = timeout_at(deadline, listener.accept()).await {
             let _ = stream.set_nodelay(true);
             let state = state.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .auto_date_header(false)
-                    .header_read_timeout(None)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades();
-                let _ = timeout_at(deadline, conn).await;
-            });
+            // Two spawns, not one task with a branch: a task is as large as its largest
+            // state, and a plain connection must not carry room for a TLS handshake
+            // (5 KB a connection, which `rtsim calibrate` saw).
+            match state.config.tls.clone() {
+                None => {
+                    tokio::spawn(serve_io(state, stream));
+                }
+                Some(acceptor) => {
+                    tokio::spawn(async move {
+                        // A handshake that fails or never ends is the client's error to
+                        // book; the server only lets go of the socket.
+                        if let Ok(Ok(tls)) = timeout_at(deadline, acceptor.accept(stream)).await {
+                            serve_io(state, tls).await;
+                        }
+                    });
+                }
+            }
         }
     });
     Ok(addr)
+}
+
+/// Serves one connection (plain or in TLS) with hyper's HTTP/1.1 until it closes or the
+/// deadline passes.
+async fn serve_io<I>(state: Arc<State>, io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let deadline = state.deadline;
+    let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .auto_date_header(false)
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    let _ = timeout_at(deadline, conn).await;
 }
 
 enum Route {

@@ -1,9 +1,22 @@
 //! `rtsim-live calibrate` against the reference server (`rtsim-live serve`), and its
-//! clear refusals: nothing listening, a 404, a PID that is not the server, K beyond
-//! `ulimit -n`. Nothing is written when it fails. Every server started here stops by
-//! itself (`--lifetime`) and is killed when its test ends.
+//! clear refusals: nothing listening, a 404, a PID that is not the server (or no process
+//! at all), K beyond the limit on open files. Nothing is written when it fails.
+//!
+//! `memory_per_connection_agrees_with_proc` runs calibrate on the reference server (a
+//! fresh `rtsim-live serve` per memory figure, as the method requires) with K = 1,000 and
+//! K = 5,000, then measures the same figure independently: a server of its own, K plain
+//! blocking sockets (no tokio, no hyper) each carrying one short poll, and the server's
+//! resident set read from `/proc/PID/smaps_rollup` (exact, page by page), where calibrate
+//! reads `VmRSS` from `/proc/PID/status` (the kernel's running counters). The two must
+//! agree within 10 %. The K = 1,000 preset then goes back into the simulator: `validate`
+//! with it (a short SSE and WebSocket run on real sockets) must pass every check of the
+//! tolerance table.
+//!
+//! Every server started here stops by itself (`--lifetime`) and is killed when its test
+//! ends; every wait is bounded.
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -29,9 +42,16 @@ impl Drop for Serve {
     }
 }
 
+/// The command line of a reference server on `port` that stops by itself.
+fn serve_command(port: u16) -> String {
+    format!("{BIN} serve --port {port} --clients 10000 --lifetime 3min")
+}
+
 fn serve(port: u16) -> Serve {
-    let child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--lifetime", "3min"])
+    let command = serve_command(port);
+    let mut words = command.split_whitespace();
+    let child = Command::new(words.next().unwrap())
+        .args(words)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -47,77 +67,15 @@ fn serve(port: u16) -> Serve {
     Serve(child)
 }
 
+/// `rtsim-live calibrate test-server --models MODELS ARGS`, bounded by a minute.
 fn calibrate(models: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("calibrate")
-        .arg("test-server")
-        .args(["--quiet", "--models"])
-        .arg(models)
-        .args(args)
-        .output()
-        .unwrap()
+    let mut all = vec!["test-server", "--models", models.to_str().unwrap()];
+    all.extend_from_slice(args);
+    calibrate_within(&all, Duration::from_secs(60))
 }
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[test]
-fn calibrates_the_reference_server_into_a_preset_rtsim_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models/servers");
-    let port = free_port();
-    let command = format!("{BIN} serve --port {port} --lifetime 3min");
-    let out = calibrate(
-        &models,
-        &[
-            "--url",
-            &format!("http://127.0.0.1:{port}"),
-            "--command",
-            &command,
-            "--k",
-            "1000",
-            "--requests",
-            "5000",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let preset = std::fs::read_to_string(models.join("test-server.toml")).unwrap();
-    assert!(preset.contains("K = 1000"), "{preset}");
-    assert!(
-        preset.contains("a fresh server process for each kind"),
-        "{preset}"
-    );
-    let bytes = |key: &str| -> f64 {
-        let line = preset
-            .lines()
-            .find(|l| l.starts_with(&format!("{key} = ")))
-            .unwrap();
-        line.split('"')
-            .nth(1)
-            .unwrap()
-            .trim_end_matches('B')
-            .parse()
-            .unwrap()
-    };
-    // hyper's per-connection buffers: a few KiB to a few tens of KiB, never zero.
-    let per_connection = bytes("memory_per_connection");
-    assert!(
-        (1_000.0..100_000.0).contains(&per_connection),
-        "{per_connection}"
-    );
-    // The preset is a server preset like the shipped ones.
-    let exp = dir.path().join("exp.toml");
-    std::fs::write(
-        &exp,
-        "name = \"t\"\ntechniques = [\"sse\"]\n[server]\npreset = \"test-server\"\n",
-    )
-    .unwrap();
-    let loaded = rtsim::experiment::load(&exp, &[]).expect("the measured preset loads");
-    assert_eq!(
-        loaded.base.server.memory_per_connection as f64,
-        per_connection
-    );
 }
 
 #[test]
@@ -173,7 +131,7 @@ fn a_server_that_answers_404_a_wrong_pid_and_too_large_a_k_are_clear_errors() {
     );
     assert_eq!(too_many.status.code(), Some(2));
     assert!(
-        stderr(&too_many).contains("ulimit -n"),
+        stderr(&too_many).contains("ulimit -Hn"),
         "{}",
         stderr(&too_many)
     );
@@ -191,4 +149,229 @@ fn a_server_that_answers_404_a_wrong_pid_and_too_large_a_k_are_clear_errors() {
         0,
         "nothing written"
     );
+}
+
+/// Runs `rtsim-live calibrate ARGS`, killed if it has not finished in `limit`.
+fn calibrate_within(args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("calibrate")
+        .args(args)
+        .arg("--quiet")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rtsim-live calibrate starts");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("calibrate did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A `"12345B"` figure of a preset, in bytes.
+fn bytes_of(preset: &toml::Table, key: &str) -> f64 {
+    let text = preset[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is a string"));
+    text.strip_suffix('B')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{key} = {text:?} is not in bytes"))
+}
+
+/// The exact resident set of `pid` (`Rss:` in `/proc/PID/smaps_rollup`), in bytes.
+fn smaps_rss(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap();
+    let kb: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Rss:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("an Rss line");
+    kb * 1024.0
+}
+
+/// One connection to the reference server with one request answered; `accept` asks for
+/// an event stream (whose answer does not end: only its head is read).
+fn connection(port: u16, path: &str, accept: Option<&str>) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let accept = accept.map_or(String::new(), |a| format!("accept: {a}\r\n"));
+    write!(s, "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{accept}\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).expect("an answer");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{path} answered 200");
+    s
+}
+
+/// What `/proc` shows per connection: RSS delta over `k` connections opened by `open`, ÷ k,
+/// after the same warm-up and settling time as calibrate's. Returns (baseline, per).
+fn proc_per_connection(k: u32, open: impl Fn(u16, u32) -> TcpStream) -> (f64, f64) {
+    let port = free_port();
+    let server = serve(port);
+    for i in 0..8 {
+        drop(connection(port, &format!("/poll/{i}?since=0"), None));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let before = smaps_rss(server.0.id());
+    let held: Vec<TcpStream> = (0..k).map(|i| open(port, i)).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let after = smaps_rss(server.0.id());
+    drop(held);
+    (before, (after - before) / f64::from(k))
+}
+
+/// Room for `k` connections in this process and in the servers it starts; `false` (with
+/// a message) where the hard limit is too low, which CI does not accept.
+fn room_for(k: u32) -> bool {
+    let soft = rtsim_live::raise_fd_limit().unwrap_or(1024);
+    if soft >= u64::from(k) + 256 {
+        return true;
+    }
+    let msg = format!(
+        "skipped: K = {k} connections need {} open files, and this process's hard limit \
+         (ulimit -Hn) is {soft}",
+        k + 256
+    );
+    assert!(std::env::var_os("CI").is_none(), "{msg} (CI must run it)");
+    eprintln!("{msg}");
+    false
+}
+
+/// Calibrates the reference server with `k` connections; returns the preset's text.
+fn calibrate_reference(k: u32, models: &Path) -> String {
+    let port = free_port();
+    let out = calibrate_within(
+        &[
+            "reference",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--command",
+            &serve_command(port),
+            "--k",
+            &k.to_string(),
+            "--requests",
+            "2000",
+            "--models",
+            models.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    assert!(
+        out.status.success(),
+        "calibrate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(models.join("reference.toml")).expect("the preset is written")
+}
+
+#[test]
+fn memory_per_connection_agrees_with_proc() {
+    for k in [1_000, 5_000] {
+        if !room_for(k) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let models = dir.path().join("models/servers");
+        let text = calibrate_reference(k, &models);
+        let preset: toml::Table = text.parse().expect("the preset is TOML");
+        assert!(text.contains(&format!("K = {k}")), "{text}");
+        assert!(
+            text.contains("a fresh server process for each kind"),
+            "{text}"
+        );
+        let measured = bytes_of(&preset, "memory_per_connection");
+        let (_, proc) = proc_per_connection(k, |port, i| {
+            connection(port, &format!("/poll/{i}?since=0"), None)
+        });
+        let diff = measured / proc - 1.0;
+        eprintln!(
+            "K = {k}: calibrate {measured:.0} B per keep-alive connection, /proc (smaps_rollup) {proc:.0} B: {:+.1} %",
+            diff * 100.0
+        );
+        assert!(
+            diff.abs() <= 0.10,
+            "K = {k}: calibrate measured {measured:.0} B per connection, /proc shows {proc:.0} B ({:+.1} %)",
+            diff * 100.0
+        );
+        for key in [
+            "memory_per_request",
+            "memory_per_stream",
+            "request_cpu",
+            "tcp_accept_cpu",
+            "push_cpu",
+            "base_memory",
+        ] {
+            assert!(preset.contains_key(key), "{key} is in the preset:\n{text}");
+        }
+        if k == 1_000 {
+            preset_predicts_streams_and_validates(&preset, dir.path());
+        }
+    }
+}
+
+/// The preset back in the simulator: `validate` with it passes every check.
+fn preset_predicts_streams_and_validates(preset: &toml::Table, dir: &Path) {
+    // validate with the calibrated preset: SSE and WebSocket for 20 s on real sockets.
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/loopback.toml");
+    let file = dir.join("calibrated.toml");
+    std::fs::copy(&scenario, &file).unwrap();
+    let set: Vec<String> = [
+        "server.preset=\"reference\"",
+        "techniques=[\"sse\",\"websocket\"]",
+        "warmup=5s",
+        "duration=15s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let exp = rtsim::experiment::load(&file, &set).expect("the calibrated preset loads");
+    assert_eq!(
+        exp.base.server.memory_per_connection as f64,
+        bytes_of(preset, "memory_per_connection"),
+        "the simulator reads the measured figure"
+    );
+    let limits = rtsim_live::plan::Limits::for_this_machine();
+    let rows = rtsim_live::validate::run(&exp, &limits, &|m| eprintln!("{m}")).expect("it runs");
+    let checks = rtsim_live::validate::tolerances(
+        rtsim_live::validate::DEFAULT_TOLERANCES,
+        "live/tolerances.toml",
+    )
+    .unwrap();
+    let lines = rtsim_live::validate::compare(&rows, &checks);
+    let table = rtsim_live::validate::table(&lines);
+    eprintln!("{table}");
+    assert!(rows.iter().all(|r| r.real.errors == 0), "{table}");
+    assert!(lines.iter().all(|l| l.pass), "{table}");
+}
+
+#[test]
+fn a_pid_of_no_process_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = serve(port);
+    // pid_max is at most 2^22 on Linux: this PID cannot exist.
+    let out = calibrate(
+        dir.path(),
+        &[
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--pid",
+            "4194305",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no process 4194305 on this machine"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

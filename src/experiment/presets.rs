@@ -42,6 +42,11 @@ const SERVERS: &[(&str, &str)] = &[
         "thread-per-connection",
         include_str!("../../models/servers/thread-per-connection.toml"),
     ),
+    // Measured by `rtsim calibrate` on the reference server (lesson 13).
+    (
+        "rtsim-live",
+        include_str!("../../models/servers/rtsim-live.toml"),
+    ),
 ];
 
 const NETWORKS: &[(&str, &str)] = &[

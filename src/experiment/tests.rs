@@ -418,7 +418,7 @@ fn unknown_preset_lists_available_ones() {
         &e,
         2,
         10,
-        "\"event-loop\", \"thread-per-connection\"",
+        "\"event-loop\", \"rtsim-live\", \"thread-per-connection\"",
         "\"evented\"",
     );
     let e = err("[network]\npreset = \"5g\"\n");
