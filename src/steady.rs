@@ -17,8 +17,17 @@
 //! *and* it moves the window's mean: by at least [`MIN_BIAS`] of it and by more than
 //! twice the standard error of the difference (batch means). [`Transient::sentence`] is
 //! the one wording of a finding, shared by `rtsim run`'s warning and `explain`.
+//!
+//! A fault injected in the measured window (`[[faults]]`, a crash at a set time) is not a
+//! start-up transient: it is what a faults lesson measures. [`detect_row`] judges the
+//! start-up on the series *before* the first such fault only (the window from the warm-up
+//! to the fault); what the fault does after it is reported in the row's own metrics
+//! (reconnects, lost, latency_max_s), not as a transient. A fault during the warm-up is
+//! part of the start-up and is judged with it.
 
+use crate::engine::time::secs;
 use crate::results::TimePoint;
+use crate::scenario::Scenario;
 
 /// Observations per batch: MSER-5.
 pub const BATCH: usize = 5;
@@ -202,7 +211,54 @@ pub enum Steadiness {
     /// The window still contains the start-up transient.
     Transient(Transient),
     /// Too few buckets to tell (fewer than [`MIN_BATCHES`] × [`BATCH`]).
-    TooFewBuckets { buckets: usize },
+    TooFewBuckets {
+        buckets: usize,
+        /// The series was cut at a fault at this time (s): only the buckets before it count.
+        before_fault_s: Option<f64>,
+    },
+}
+
+/// The first fault injected at or after the end of the warm-up (s since the start of the
+/// run): the detector judges the start-up on the series before it. Faults during the
+/// warm-up belong to the start-up.
+pub fn first_fault_in_window(sc: &Scenario) -> Option<f64> {
+    sc.faults
+        .iter()
+        .filter(|f| f.at >= sc.warmup)
+        .map(|f| secs(f.at))
+        .min_by(f64::total_cmp)
+}
+
+/// [`detect`] for a row simulated from `sc`: the series up to the first fault in the
+/// measured window ([`first_fault_in_window`]; a bucket holding it is left out), the
+/// whole series without one.
+pub fn detect_row(timeseries: &[TimePoint], sc: &Scenario) -> Steadiness {
+    let warmup_s = secs(sc.warmup);
+    let Some(fault_s) = first_fault_in_window(sc) else {
+        return detect(timeseries, warmup_s);
+    };
+    let bucket_s = secs(sc.timeseries_bucket.max(1));
+    let before = timeseries
+        .iter()
+        .take_while(|p| p.time_s + bucket_s <= fault_s + 1e-9)
+        .count();
+    let window = timeseries[..before]
+        .iter()
+        .filter(|p| p.time_s >= warmup_s - 1e-9)
+        .count();
+    if window == 0 {
+        return Steadiness::TooFewBuckets {
+            buckets: 0,
+            before_fault_s: Some(fault_s),
+        };
+    }
+    match detect(&timeseries[..before], warmup_s) {
+        Steadiness::TooFewBuckets { buckets, .. } => Steadiness::TooFewBuckets {
+            buckets,
+            before_fault_s: Some(fault_s),
+        },
+        verdict => verdict,
+    }
 }
 
 /// Runs MSER-5 on each whole-run series of a row's time series (`timeseries`, starting
@@ -211,6 +267,7 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
     if timeseries.len() < MIN_BATCHES * BATCH {
         return Steadiness::TooFewBuckets {
             buckets: timeseries.len(),
+            before_fault_s: None,
         };
     }
     let mut worst: Option<Transient> = None;
@@ -423,7 +480,10 @@ mod tests {
         // Too few buckets to tell.
         assert_eq!(
             detect(&ts[..30], 0.0),
-            Steadiness::TooFewBuckets { buckets: 30 }
+            Steadiness::TooFewBuckets {
+                buckets: 30,
+                before_fault_s: None
+            }
         );
     }
 
@@ -438,6 +498,73 @@ mod tests {
             })
             .count();
         assert!(steady >= 38, "{steady} of 40 steady");
+    }
+
+    fn with_fault_at(at_s: u64, warmup_s: u64) -> Scenario {
+        let mut sc = Scenario::reference();
+        sc.warmup = warmup_s * crate::engine::NS_PER_S;
+        sc.timeseries_bucket = crate::engine::NS_PER_S;
+        sc.faults = vec![crate::scenario::Fault {
+            at: at_s * crate::engine::NS_PER_S,
+            instance: 0,
+            downtime: 5 * crate::engine::NS_PER_S,
+        }];
+        sc
+    }
+
+    #[test]
+    fn a_fault_in_the_window_is_not_a_start_up_transient() {
+        // Steady at 100 until a crash at 150 s halves the rate, which then recovers over
+        // 50 s: the whole series shows a transient (the crash), the series before the
+        // crash does not.
+        let mut r = rng(600);
+        let values: Vec<f64> = (0..300)
+            .map(|i| {
+                let dip = if (150..200).contains(&i) {
+                    50.0 * (1.0 - (i - 150) as f64 / 50.0)
+                } else {
+                    0.0
+                };
+                100.0 - dip + noise(&mut r)
+            })
+            .collect();
+        let ts = points(&values, 1.0);
+        let sc = with_fault_at(150, 20);
+        assert_eq!(detect_row(&ts, &sc), Steadiness::Steady);
+        // The same series with a start-up step that outlasts the warm-up: still found,
+        // before the fault.
+        let mut r = rng(601);
+        let stepped: Vec<f64> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i < 60 {
+                    v + 100.0 + noise(&mut r)
+                } else {
+                    *v
+                }
+            })
+            .collect();
+        match detect_row(&points(&stepped, 1.0), &sc) {
+            Steadiness::Transient(t) => assert_eq!(t.ends_at_s, 60.0, "{t:?}"),
+            other => panic!("the start-up went unseen: {other:?}"),
+        }
+        // A fault during the warm-up is part of the start-up: the whole series is judged.
+        let early = with_fault_at(10, 20);
+        assert_eq!(first_fault_in_window(&early), None);
+        assert_eq!(
+            detect_row(&points(&stepped, 1.0), &early),
+            detect(&points(&stepped, 1.0), 20.0)
+        );
+        // A fault too soon after the warm-up leaves too little to judge, and says so.
+        let soon = with_fault_at(30, 20);
+        assert_eq!(
+            detect_row(&ts, &soon),
+            Steadiness::TooFewBuckets {
+                buckets: 30,
+                before_fault_s: Some(30.0)
+            }
+        );
     }
 
     #[test]

@@ -435,6 +435,15 @@ fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
                 )
             });
         }
+        // What a single `rtsim run` of the file would warn of, even with --quiet: metrics
+        // without a sample, then steady state; the overloaded rows are in its table.
+        let mut said = no_sample_warnings(plan, results.rows());
+        said.extend(steady::warnings(plan, results.rows()));
+        for line in &said {
+            bar.0
+                .bar
+                .suspend(|| eprintln!("{}: {line}", file.display()));
+        }
         if !a.quiet {
             bar.0.bar.suspend(|| {
                 eprintln!(
@@ -498,33 +507,67 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
-    let transients = steady::warnings(&plan, results.rows());
     let meta = metadata(&exp, &plan, wall);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
-    // A claim that does not hold is said even with --quiet: the lesson's text is wrong.
-    for v in report::claims::check(&results, &meta.sweep_keys, &meta.claims) {
+    let done = format!(
+        "{} runs in {:.1} s; results in {}",
+        completed.len(),
+        wall,
+        out.display()
+    );
+    tell_results(&plan, &results, &meta, a.quiet, &done)
+}
+
+/// What `rtsim run` and `rtsim merge` say of finished results, in this order: claims
+/// that do not hold (even with `quiet`: the lesson's text is wrong), the trade-off table,
+/// the caveats of rows without samples or overloaded, the `done` line, then the
+/// steady-state warnings (`steady::warnings`). One function, so a merged result says
+/// what the single run would have said.
+fn tell_results(
+    plan: &Plan,
+    results: &Results,
+    meta: &Metadata,
+    quiet: bool,
+    done: &str,
+) -> Result<(), Failure> {
+    for v in report::claims::check(results, &meta.sweep_keys, &meta.claims) {
         if !v.held {
             eprintln!("claim does not hold: {} ({})", v.says, v.detail);
         }
     }
-    if !a.quiet {
+    if !quiet {
         say!("{}", report::tradeoff_table(results.rows()));
     }
-    caveats(&plan, results.rows(), a.quiet);
-    if !a.quiet {
-        eprintln!(
-            "{} runs in {:.1} s; results in {}",
-            completed.len(),
-            wall,
-            out.display()
-        );
+    caveats(plan, results.rows(), quiet);
+    if !quiet {
+        eprintln!("{done}");
     }
-    for w in &transients {
+    for w in steady::warnings(plan, results.rows()) {
         eprintln!("{w}");
     }
     Ok(())
+}
+
+/// A row's label in warnings: its technique and sweep point.
+fn label(row: &Row) -> String {
+    format!("{} {}", row.technique, runner::describe_point(&row.sweep))
+}
+
+/// The warnings of every row whose metrics had no sample (`crate::diagnosis`).
+fn no_sample_warnings(plan: &Plan, rows: &[Row]) -> Vec<String> {
+    let mut out = vec![];
+    for row in rows {
+        if let Some(planned) = plan.row_for(row.technique, &row.sweep) {
+            out.extend(crate::diagnosis::warnings(
+                row,
+                &planned.scenario,
+                &label(row),
+            ));
+        }
+    }
+    out
 }
 
 /// Most overloaded rows listed after a run; the rest are counted.
@@ -533,11 +576,8 @@ const OVERLOADED_LISTED: usize = 8;
 /// On stderr: a warning for each row whose metrics had no sample (always), then, unless
 /// `quiet`, the rows that were overloaded or lost updates (`crate::diagnosis`).
 fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
-    let label = |row: &Row| format!("{} {}", row.technique, runner::describe_point(&row.sweep));
-    for (row, planned) in rows.iter().zip(&plan.rows) {
-        for w in crate::diagnosis::warnings(row, &planned.scenario, &label(row)) {
-            eprintln!("{w}");
-        }
+    for w in no_sample_warnings(plan, rows) {
+        eprintln!("{w}");
     }
     if quiet {
         return;
@@ -966,10 +1006,8 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     let out = staging.target().to_path_buf();
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     staging.commit()?;
-    say!("{}", report::tradeoff_table(results.rows()));
-    caveats(&plan, results.rows(), false);
-    eprintln!("merged {} runs into {}", runs.len(), out.display());
-    Ok(())
+    let done = format!("merged {} runs into {}", runs.len(), out.display());
+    tell_results(&plan, &results, &meta, false, &done)
 }
 
 // ------------------------------------------------------------------- explain
@@ -1001,8 +1039,7 @@ fn explain(a: args::ExplainArgs) -> Result<(), Failure> {
         } else {
             say!("== {title}");
         }
-        let warmup_s = crate::engine::time::secs(planned.scenario.warmup);
-        let steadiness = crate::steady::detect(&row.timeseries, warmup_s);
+        let steadiness = crate::steady::detect_row(&row.timeseries, &planned.scenario);
         let text = crate::theory::explain(
             &planned.scenario,
             &row.mean,
