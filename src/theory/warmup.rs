@@ -207,4 +207,35 @@ mod tests {
         sc.workload.start_window = 30 * NS_PER_S;
         assert!(needed_warmup(&sc).seconds <= 35.0);
     }
+
+    #[test]
+    fn a_proxy_idle_timeout_sets_the_wave_period_when_it_cuts_holds_or_streams() {
+        // A 90 s hold behind a 55 s proxy ends at 55 s: λ·55 = 0.55 keeps 57.7 % a round,
+        // 3 s of joins leave 1 − 3/(55 + r) in step: the same wave count as for a 55 s
+        // timeout, and nothing like the 90 s one.
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::LongPolling;
+        sc.workload.rate = 0.01;
+        sc.network.proxy_idle_timeout = Some(55 * NS_PER_S);
+        sc.long_polling.timeout = 90 * NS_PER_S;
+        let cut = needed_warmup(&sc);
+        assert!(cut.why.contains("proxy's idle timeout (55 s"), "{cut:?}");
+        sc.network.proxy_idle_timeout = None;
+        sc.long_polling.timeout = 55 * NS_PER_S;
+        assert_eq!(needed_warmup(&sc).seconds, cut.seconds);
+        // SSE without a heartbeat inside the proxy's window dies in waves every
+        // 55 s + retry; a 15 s heartbeat keeps the streams alive, and only the joins count.
+        sc.technique = Technique::Sse;
+        sc.network.proxy_idle_timeout = Some(55 * NS_PER_S);
+        sc.sse.heartbeat = None;
+        let idle = needed_warmup(&sc);
+        assert!(idle.why.contains("SSE idle-timeout waves"), "{idle:?}");
+        assert!(idle.seconds > 300.0, "{idle:?}");
+        sc.sse.heartbeat = Some(15 * NS_PER_S);
+        assert!(needed_warmup(&sc).seconds <= 5.0);
+        // Joins spread over a whole period mix the phases from the start.
+        sc.sse.heartbeat = None;
+        sc.workload.start_window = 60 * NS_PER_S;
+        assert!(needed_warmup(&sc).seconds <= 65.0);
+    }
 }
