@@ -8,7 +8,10 @@
 //! smallest. MSER-5 applies it to means of batches of 5 observations. A transient raises
 //! the spread of what it keeps; cutting too much leaves too few observations: the minimum
 //! balances the two. The search covers the first half of the series only: a minimum at
-//! that limit means the run is too short to show where the transient ends.
+//! that limit means the run is too short to show where the transient ends; a transient
+//! longer than half the run is not cut at all (no cut within the search removes it).
+//! So when the whole-run cut lies within the warm-up, [`detect`] also applies MSER-5 to
+//! the measured window alone: a transient that goes on into it is found there.
 //!
 //! The time series covers the whole run, warm-up included (`timeseries.csv` starts at
 //! time 0), one bucket per `timeseries_bucket`, so the detector sees the start-up.
@@ -279,14 +282,38 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
         let (Some(t), Some(curve)) = (mser(&values, BATCH), mser_curve(&values, BATCH)) else {
             continue;
         };
-        let Some(end) = timeseries.get(t.observations) else {
+        // (the cut, MSER's statistic from the warm-up and at the cut, the cut at the
+        // end of its search)
+        let in_window = t.observations <= first;
+        let (cut, from_warmup, at_cut, at_limit) = if in_window {
+            // The whole-run cut lies in the warm-up. Its search covers the run's first
+            // half only, and a transient longer than that is not cut at all (truncating
+            // part of it cannot lower the statistic): it may reach into the window, where
+            // the whole-run search cannot look. MSER-5 on the window alone says.
+            let window = &values[first..];
+            let (Some(w), Some(wcurve)) = (mser(window, BATCH), mser_curve(window, BATCH)) else {
+                continue;
+            };
+            (
+                first + w.observations,
+                wcurve[0],
+                wcurve[w.batches],
+                w.at_limit,
+            )
+        } else {
+            (
+                t.observations,
+                curve[first.div_ceil(BATCH).min(curve.len() - 1)],
+                curve[t.batches],
+                t.at_limit,
+            )
+        };
+        let Some(end) = timeseries.get(cut) else {
             continue;
         };
-        if t.observations <= first || end.time_s <= warmup_s + 1e-9 {
+        if cut <= first || end.time_s <= warmup_s + 1e-9 {
             continue;
         }
-        let from_warmup = curve[first.div_ceil(BATCH).min(curve.len() - 1)];
-        let at_cut = curve[t.batches];
         let spread_ratio = if at_cut > 0.0 {
             from_warmup / at_cut
         } else if from_warmup > 0.0 {
@@ -294,13 +321,17 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
         } else {
             1.0
         };
-        let (window_mean, steady_mean, bias, moved) = window_bias(&values, first, t.observations);
+        let (window_mean, steady_mean, bias, moved) = window_bias(&values, first, cut);
         // Swings count only if they are material: their root-mean-square distance from
         // the steady mean is at least MIN_BIAS of it (any, when the steady value is 0).
-        let pre = &values[first..t.observations];
+        let pre = &values[first..cut];
         let rms =
             (pre.iter().map(|x| (x - steady_mean).powi(2)).sum::<f64>() / pre.len() as f64).sqrt();
-        let swings = spread_ratio >= MIN_SPREAD_RATIO && rms > MIN_BIAS * steady_mean.abs();
+        // In the window alone only a moved mean counts: swings are the whole-run test's
+        // (waves start with the run), and a second look at the window on swings alone
+        // would double its chance of mistaking noise for them.
+        let swings =
+            !in_window && spread_ratio >= MIN_SPREAD_RATIO && rms > MIN_BIAS * steady_mean.abs();
         if !(moved || swings) {
             continue;
         }
@@ -311,7 +342,7 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
             steady_mean,
             bias,
             spread_ratio,
-            at_limit: t.at_limit,
+            at_limit,
         };
         // The latest end is the warm-up that suffices for every series.
         if worst.as_ref().is_none_or(|w| found.ends_at_s > w.ends_at_s) {
@@ -485,6 +516,29 @@ mod tests {
                 before_fault_s: None
             }
         );
+    }
+
+    #[test]
+    fn a_transient_past_the_end_of_the_whole_run_search_is_found_in_the_window() {
+        // Saturated (200) until 130 s, then 100: the whole-run search covers [0, 100 s)
+        // only, and no cut within it removes the step, so MSER-5 on the whole run cuts
+        // nothing. The window alone shows the rest of the transient.
+        let mut r = rng(700);
+        let values: Vec<f64> = (0..200)
+            .map(|i| if i < 130 { 200.0 } else { 100.0 } + noise(&mut r))
+            .collect();
+        let ts = points(&values, 1.0);
+        let whole = mser(&values, BATCH).unwrap();
+        assert!(whole.observations <= 100, "{whole:?}");
+        match detect(&ts, 100.0) {
+            Steadiness::Transient(t) => {
+                // At the step or a batch after it (see a_step_is_cut_at_its_edge); the
+                // window [100, 200) averages 30 % above the steady 100.
+                assert!((130.0..=140.0).contains(&t.ends_at_s), "{t:?}");
+                assert!((0.25..=0.31).contains(&t.bias), "{t:?}");
+            }
+            other => panic!("the transient in the window went unseen: {other:?}"),
+        }
     }
 
     #[test]
