@@ -8,7 +8,10 @@
 //! smallest. MSER-5 applies it to means of batches of 5 observations. A transient raises
 //! the spread of what it keeps; cutting too much leaves too few observations: the minimum
 //! balances the two. The search covers the first half of the series only: a minimum at
-//! that limit means the run is too short to show where the transient ends.
+//! that limit means the run is too short to show where the transient ends; a transient
+//! longer than half the run is not cut at all (no cut within the search removes it).
+//! So when the whole-run cut lies within the warm-up, [`detect`] also applies MSER-5 to
+//! the measured window alone: a transient that goes on into it is found there.
 //!
 //! The time series covers the whole run, warm-up included (`timeseries.csv` starts at
 //! time 0), one bucket per `timeseries_bucket`, so the detector sees the start-up.
@@ -17,8 +20,17 @@
 //! *and* it moves the window's mean: by at least [`MIN_BIAS`] of it and by more than
 //! twice the standard error of the difference (batch means). [`Transient::sentence`] is
 //! the one wording of a finding, shared by `rtsim run`'s warning and `explain`.
+//!
+//! A fault injected in the measured window (`[[faults]]`, a crash at a set time) is not a
+//! start-up transient: it is what a faults lesson measures. [`detect_row`] judges the
+//! start-up on the series *before* the first such fault only (the window from the warm-up
+//! to the fault); what the fault does after it is reported in the row's own metrics
+//! (reconnects, lost, latency_max_s), not as a transient. A fault during the warm-up is
+//! part of the start-up and is judged with it.
 
+use crate::engine::time::secs;
 use crate::results::TimePoint;
+use crate::scenario::Scenario;
 
 /// Observations per batch: MSER-5.
 pub const BATCH: usize = 5;
@@ -202,7 +214,54 @@ pub enum Steadiness {
     /// The window still contains the start-up transient.
     Transient(Transient),
     /// Too few buckets to tell (fewer than [`MIN_BATCHES`] × [`BATCH`]).
-    TooFewBuckets { buckets: usize },
+    TooFewBuckets {
+        buckets: usize,
+        /// The series was cut at a fault at this time (s): only the buckets before it count.
+        before_fault_s: Option<f64>,
+    },
+}
+
+/// The first fault injected at or after the end of the warm-up (s since the start of the
+/// run): the detector judges the start-up on the series before it. Faults during the
+/// warm-up belong to the start-up.
+pub fn first_fault_in_window(sc: &Scenario) -> Option<f64> {
+    sc.faults
+        .iter()
+        .filter(|f| f.at >= sc.warmup)
+        .map(|f| secs(f.at))
+        .min_by(f64::total_cmp)
+}
+
+/// [`detect`] for a row simulated from `sc`: the series up to the first fault in the
+/// measured window ([`first_fault_in_window`]; a bucket holding it is left out), the
+/// whole series without one.
+pub fn detect_row(timeseries: &[TimePoint], sc: &Scenario) -> Steadiness {
+    let warmup_s = secs(sc.warmup);
+    let Some(fault_s) = first_fault_in_window(sc) else {
+        return detect(timeseries, warmup_s);
+    };
+    let bucket_s = secs(sc.timeseries_bucket.max(1));
+    let before = timeseries
+        .iter()
+        .take_while(|p| p.time_s + bucket_s <= fault_s + 1e-9)
+        .count();
+    let window = timeseries[..before]
+        .iter()
+        .filter(|p| p.time_s >= warmup_s - 1e-9)
+        .count();
+    if window == 0 {
+        return Steadiness::TooFewBuckets {
+            buckets: 0,
+            before_fault_s: Some(fault_s),
+        };
+    }
+    match detect(&timeseries[..before], warmup_s) {
+        Steadiness::TooFewBuckets { buckets, .. } => Steadiness::TooFewBuckets {
+            buckets,
+            before_fault_s: Some(fault_s),
+        },
+        verdict => verdict,
+    }
 }
 
 /// Runs MSER-5 on each whole-run series of a row's time series (`timeseries`, starting
@@ -211,6 +270,7 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
     if timeseries.len() < MIN_BATCHES * BATCH {
         return Steadiness::TooFewBuckets {
             buckets: timeseries.len(),
+            before_fault_s: None,
         };
     }
     let mut worst: Option<Transient> = None;
@@ -222,14 +282,38 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
         let (Some(t), Some(curve)) = (mser(&values, BATCH), mser_curve(&values, BATCH)) else {
             continue;
         };
-        let Some(end) = timeseries.get(t.observations) else {
+        // (the cut, MSER's statistic from the warm-up and at the cut, the cut at the
+        // end of its search)
+        let in_window = t.observations <= first;
+        let (cut, from_warmup, at_cut, at_limit) = if in_window {
+            // The whole-run cut lies in the warm-up. Its search covers the run's first
+            // half only, and a transient longer than that is not cut at all (truncating
+            // part of it cannot lower the statistic): it may reach into the window, where
+            // the whole-run search cannot look. MSER-5 on the window alone says.
+            let window = &values[first..];
+            let (Some(w), Some(wcurve)) = (mser(window, BATCH), mser_curve(window, BATCH)) else {
+                continue;
+            };
+            (
+                first + w.observations,
+                wcurve[0],
+                wcurve[w.batches],
+                w.at_limit,
+            )
+        } else {
+            (
+                t.observations,
+                curve[first.div_ceil(BATCH).min(curve.len() - 1)],
+                curve[t.batches],
+                t.at_limit,
+            )
+        };
+        let Some(end) = timeseries.get(cut) else {
             continue;
         };
-        if t.observations <= first || end.time_s <= warmup_s + 1e-9 {
+        if cut <= first || end.time_s <= warmup_s + 1e-9 {
             continue;
         }
-        let from_warmup = curve[first.div_ceil(BATCH).min(curve.len() - 1)];
-        let at_cut = curve[t.batches];
         let spread_ratio = if at_cut > 0.0 {
             from_warmup / at_cut
         } else if from_warmup > 0.0 {
@@ -237,13 +321,17 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
         } else {
             1.0
         };
-        let (window_mean, steady_mean, bias, moved) = window_bias(&values, first, t.observations);
+        let (window_mean, steady_mean, bias, moved) = window_bias(&values, first, cut);
         // Swings count only if they are material: their root-mean-square distance from
         // the steady mean is at least MIN_BIAS of it (any, when the steady value is 0).
-        let pre = &values[first..t.observations];
+        let pre = &values[first..cut];
         let rms =
             (pre.iter().map(|x| (x - steady_mean).powi(2)).sum::<f64>() / pre.len() as f64).sqrt();
-        let swings = spread_ratio >= MIN_SPREAD_RATIO && rms > MIN_BIAS * steady_mean.abs();
+        // In the window alone only a moved mean counts: swings are the whole-run test's
+        // (waves start with the run), and a second look at the window on swings alone
+        // would double its chance of mistaking noise for them.
+        let swings =
+            !in_window && spread_ratio >= MIN_SPREAD_RATIO && rms > MIN_BIAS * steady_mean.abs();
         if !(moved || swings) {
             continue;
         }
@@ -254,7 +342,7 @@ pub fn detect(timeseries: &[TimePoint], warmup_s: f64) -> Steadiness {
             steady_mean,
             bias,
             spread_ratio,
-            at_limit: t.at_limit,
+            at_limit,
         };
         // The latest end is the warm-up that suffices for every series.
         if worst.as_ref().is_none_or(|w| found.ends_at_s > w.ends_at_s) {
@@ -423,8 +511,34 @@ mod tests {
         // Too few buckets to tell.
         assert_eq!(
             detect(&ts[..30], 0.0),
-            Steadiness::TooFewBuckets { buckets: 30 }
+            Steadiness::TooFewBuckets {
+                buckets: 30,
+                before_fault_s: None
+            }
         );
+    }
+
+    #[test]
+    fn a_transient_past_the_end_of_the_whole_run_search_is_found_in_the_window() {
+        // Saturated (200) until 130 s, then 100: the whole-run search covers [0, 100 s)
+        // only, and no cut within it removes the step, so MSER-5 on the whole run cuts
+        // nothing. The window alone shows the rest of the transient.
+        let mut r = rng(700);
+        let values: Vec<f64> = (0..200)
+            .map(|i| if i < 130 { 200.0 } else { 100.0 } + noise(&mut r))
+            .collect();
+        let ts = points(&values, 1.0);
+        let whole = mser(&values, BATCH).unwrap();
+        assert!(whole.observations <= 100, "{whole:?}");
+        match detect(&ts, 100.0) {
+            Steadiness::Transient(t) => {
+                // At the step or a batch after it (see a_step_is_cut_at_its_edge); the
+                // window [100, 200) averages 30 % above the steady 100.
+                assert!((130.0..=140.0).contains(&t.ends_at_s), "{t:?}");
+                assert!((0.25..=0.31).contains(&t.bias), "{t:?}");
+            }
+            other => panic!("the transient in the window went unseen: {other:?}"),
+        }
     }
 
     #[test]
@@ -438,6 +552,73 @@ mod tests {
             })
             .count();
         assert!(steady >= 38, "{steady} of 40 steady");
+    }
+
+    fn with_fault_at(at_s: u64, warmup_s: u64) -> Scenario {
+        let mut sc = Scenario::reference();
+        sc.warmup = warmup_s * crate::engine::NS_PER_S;
+        sc.timeseries_bucket = crate::engine::NS_PER_S;
+        sc.faults = vec![crate::scenario::Fault {
+            at: at_s * crate::engine::NS_PER_S,
+            instance: 0,
+            downtime: 5 * crate::engine::NS_PER_S,
+        }];
+        sc
+    }
+
+    #[test]
+    fn a_fault_in_the_window_is_not_a_start_up_transient() {
+        // Steady at 100 until a crash at 150 s halves the rate, which then recovers over
+        // 50 s: the whole series shows a transient (the crash), the series before the
+        // crash does not.
+        let mut r = rng(600);
+        let values: Vec<f64> = (0..300)
+            .map(|i| {
+                let dip = if (150..200).contains(&i) {
+                    50.0 * (1.0 - (i - 150) as f64 / 50.0)
+                } else {
+                    0.0
+                };
+                100.0 - dip + noise(&mut r)
+            })
+            .collect();
+        let ts = points(&values, 1.0);
+        let sc = with_fault_at(150, 20);
+        assert_eq!(detect_row(&ts, &sc), Steadiness::Steady);
+        // The same series with a start-up step that outlasts the warm-up: still found,
+        // before the fault.
+        let mut r = rng(601);
+        let stepped: Vec<f64> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i < 60 {
+                    v + 100.0 + noise(&mut r)
+                } else {
+                    *v
+                }
+            })
+            .collect();
+        match detect_row(&points(&stepped, 1.0), &sc) {
+            Steadiness::Transient(t) => assert_eq!(t.ends_at_s, 60.0, "{t:?}"),
+            other => panic!("the start-up went unseen: {other:?}"),
+        }
+        // A fault during the warm-up is part of the start-up: the whole series is judged.
+        let early = with_fault_at(10, 20);
+        assert_eq!(first_fault_in_window(&early), None);
+        assert_eq!(
+            detect_row(&points(&stepped, 1.0), &early),
+            detect(&points(&stepped, 1.0), 20.0)
+        );
+        // A fault too soon after the warm-up leaves too little to judge, and says so.
+        let soon = with_fault_at(30, 20);
+        assert_eq!(
+            detect_row(&ts, &soon),
+            Steadiness::TooFewBuckets {
+                buckets: 30,
+                before_fault_s: Some(30.0)
+            }
+        );
     }
 
     #[test]

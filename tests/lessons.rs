@@ -7,6 +7,8 @@
 //!
 //! - every `[[claims]]` of the lesson holds (`claims.json`), and every lesson but the
 //!   sizing inputs makes at least one claim;
+//! - its published rows are steady state: the run prints no start-up-transient warning
+//!   (MSER-5, judged before any injected fault) and no note that it could not tell;
 //! - for every swept key, some chart in `charts/index.json` has that key (or its
 //!   results.csv column) on its x axis; a lesson without a sweep draws the trade-off
 //!   table, which is its question;
@@ -92,7 +94,7 @@ fn every_lesson_keeps_its_claims_and_draws_its_question() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let tmp = TempDir::new().unwrap();
         let out = tmp.path().join(&name);
-        Command::cargo_bin("rtsim")
+        let ran = Command::cargo_bin("rtsim")
             .unwrap()
             .arg("run")
             .arg(file)
@@ -100,6 +102,18 @@ fn every_lesson_keeps_its_claims_and_draws_its_question() {
             .arg(&out)
             .assert()
             .success();
+        // Published rows are steady state: `rtsim run` says nothing about a transient, a
+        // warm-up shorter than predicted, or too few buckets to tell (these lines are
+        // printed even with --quiet).
+        let stderr = String::from_utf8_lossy(&ran.get_output().stderr).into_owned();
+        for line in stderr.lines() {
+            if line.contains("start-up transient")
+                || line.contains("MSER-5 sees no transient")
+                || line.contains("steady state not checked")
+            {
+                failures.push(format!("{name}: not steady state as published: {line}"));
+            }
+        }
 
         let claims: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(out.join("claims.json")).unwrap()).unwrap();

@@ -1,7 +1,8 @@
 //! Honest numbers at the edges (issue #13, items 1 and 2), as a user meets them: a
 //! handshake storm longer than the warm-up leaves nothing delivered — latency cells
 //! empty (not 0), `n/a` in the table, a warning naming the causes; a server that refuses
-//! connections is called overloaded, with the refusal count, before any other word.
+//! connections is called overloaded, with the refusal count, before any other word; and
+//! `rtsim merge` of shards says all of it, and the steady-state warnings, as `run` does.
 
 use std::fs;
 use std::path::Path;
@@ -187,4 +188,96 @@ fn a_row_with_refusals_is_called_overloaded_with_its_count() {
     // --quiet keeps the list off stderr.
     let (_, quiet) = run(tmp.path(), "refusals-quiet", REFUSALS, &["--quiet"]);
     assert!(!quiet.contains("overloaded"), "{quiet}");
+}
+
+/// Long polling with λ·timeout = 0.3 and a 10 s warm-up (its timeout waves outlast it)
+/// beside steady SSE, at two core counts: four rows to split into shards.
+const WAVES: &str = r#"
+name = "waves"
+description = "a start-up transient, split into shards"
+seed = 3
+duration = "300s"
+warmup = "10s"
+techniques = ["long-polling", "sse"]
+
+[workload]
+clients = 1_000
+rate = 0.01
+
+[long-polling]
+timeout = "30s"
+
+[sweep]
+"server.cores" = [1, 2]
+"#;
+
+/// The lines of stderr that warn or note (not progress or file locations).
+fn caveat_lines(stderr: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: ") || l.starts_with("note: ") || l.starts_with("  "))
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+#[test]
+fn a_merged_result_warns_as_the_single_run_does() {
+    let tmp = TempDir::new().unwrap();
+    let (_, whole) = run(tmp.path(), "whole", WAVES, &[]);
+    assert!(
+        whole.contains("warning: long-polling") && whole.contains("start-up transient"),
+        "{whole}"
+    );
+    run(tmp.path(), "s0", WAVES, &["--shard", "0/2"]);
+    run(tmp.path(), "s1", WAVES, &["--shard", "1/2"]);
+    let merged = Command::cargo_bin("rtsim")
+        .unwrap()
+        .arg("merge")
+        .arg(tmp.path().join("s0"))
+        .arg(tmp.path().join("s1"))
+        .arg("--out")
+        .arg(tmp.path().join("merged"))
+        .output()
+        .unwrap();
+    assert!(merged.status.success(), "{merged:?}");
+    let said = String::from_utf8(merged.stderr).unwrap();
+    assert_eq!(caveat_lines(&said), caveat_lines(&whole), "{said}");
+
+    // The same for the overloaded list and the no-sample warning.
+    let (_, storm) = run(
+        tmp.path(),
+        "storm-whole",
+        STORM,
+        &["--set", "replications=2"],
+    );
+    run(
+        tmp.path(),
+        "storm-s0",
+        STORM,
+        &["--set", "replications=2", "--shard", "0/2"],
+    );
+    run(
+        tmp.path(),
+        "storm-s1",
+        STORM,
+        &["--set", "replications=2", "--shard", "1/2"],
+    );
+    let merged = Command::cargo_bin("rtsim")
+        .unwrap()
+        .arg("merge")
+        .arg(tmp.path().join("storm-s0"))
+        .arg(tmp.path().join("storm-s1"))
+        .arg("--out")
+        .arg(tmp.path().join("storm-merged"))
+        .output()
+        .unwrap();
+    assert!(merged.status.success(), "{merged:?}");
+    let said = String::from_utf8(merged.stderr).unwrap();
+    assert!(
+        said.contains("nothing delivered in the measured window"),
+        "{said}"
+    );
+    assert!(said.contains("rows overloaded"), "{said}");
+    assert_eq!(caveat_lines(&said), caveat_lines(&storm), "{said}");
 }

@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::diagnosis::{self, Overload};
-use crate::engine::time::{NS_PER_S, secs};
+use crate::engine::time::NS_PER_S;
 use crate::experiment::Plan;
 use crate::report::html::Findings;
 use crate::report::trace::{TraceOptions, svg};
@@ -26,8 +26,11 @@ pub(super) fn label(row: &Row) -> String {
 /// that was overloaded or lost updates.
 pub(super) fn caveat_lines(plan: &Plan, rows: &[Row]) -> (Vec<String>, Vec<String>) {
     let mut warnings = Vec::new();
-    for (row, planned) in rows.iter().zip(&plan.rows) {
-        warnings.extend(diagnosis::warnings(row, &planned.scenario, &label(row)));
+    // Looked up, not zipped: a merged result's rows need not be in the plan's order.
+    for row in rows {
+        if let Some(planned) = plan.row_for(row.technique, &row.sweep) {
+            warnings.extend(diagnosis::warnings(row, &planned.scenario, &label(row)));
+        }
     }
     let overloaded = rows
         .iter()
@@ -44,7 +47,7 @@ pub(super) fn verdict(plan: &Plan, row: &Row, markdown: bool) -> Option<(String,
         row.technique.title(),
         runner::describe_point(&row.sweep)
     );
-    let steadiness = crate::steady::detect(&row.timeseries, secs(planned.scenario.warmup));
+    let steadiness = crate::steady::detect_row(&row.timeseries, &planned.scenario);
     let text = crate::theory::explain(
         &planned.scenario,
         &row.mean,

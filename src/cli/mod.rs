@@ -446,6 +446,15 @@ fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
                 )
             });
         }
+        // What a single `rtsim run` of the file would warn of, even with --quiet: metrics
+        // without a sample, then steady state; the overloaded rows are in its table.
+        let mut said = findings::caveat_lines(plan, results.rows()).0;
+        said.extend(steady::warnings(plan, results.rows()));
+        for line in &said {
+            bar.0
+                .bar
+                .suspend(|| eprintln!("{}: {line}", file.display()));
+        }
         if !a.quiet {
             bar.0.bar.suspend(|| {
                 eprintln!(
@@ -510,30 +519,44 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
-    let transients = steady::warnings(&plan, results.rows());
     let meta = metadata(&exp, &plan, wall, &results);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
-    // A claim that does not hold is said even with --quiet: the lesson's text is wrong.
-    for v in report::claims::check(&results, &meta.sweep_keys, &meta.claims) {
+    let done = format!(
+        "{} runs in {:.1} s; results in {}",
+        completed.len(),
+        wall,
+        out.display()
+    );
+    tell_results(&plan, &results, &meta, a.quiet, &done)
+}
+
+/// What `rtsim run` and `rtsim merge` say of finished results, in this order: claims
+/// that do not hold (even with `quiet`: the lesson's text is wrong), the trade-off table,
+/// the caveats of rows without samples or overloaded, the `done` line, then the
+/// steady-state warnings (`steady::warnings`). One function, so a merged result says
+/// what the single run would have said.
+fn tell_results(
+    plan: &Plan,
+    results: &Results,
+    meta: &Metadata,
+    quiet: bool,
+    done: &str,
+) -> Result<(), Failure> {
+    for v in report::claims::check(results, &meta.sweep_keys, &meta.claims) {
         if !v.held {
             eprintln!("claim does not hold: {} ({})", v.says, v.detail);
         }
     }
-    if !a.quiet {
+    if !quiet {
         say!("{}", report::tradeoff_table(results.rows()));
     }
-    caveats(&plan, results.rows(), a.quiet);
-    if !a.quiet {
-        eprintln!(
-            "{} runs in {:.1} s; results in {}",
-            completed.len(),
-            wall,
-            out.display()
-        );
+    caveats(plan, results.rows(), quiet);
+    if !quiet {
+        eprintln!("{done}");
     }
-    for w in &transients {
+    for w in steady::warnings(plan, results.rows()) {
         eprintln!("{w}");
     }
     Ok(())
@@ -969,10 +992,8 @@ fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     let out = staging.target().to_path_buf();
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     staging.commit()?;
-    say!("{}", report::tradeoff_table(results.rows()));
-    caveats(&plan, results.rows(), false);
-    eprintln!("merged {} runs into {}", runs.len(), out.display());
-    Ok(())
+    let done = format!("merged {} runs into {}", runs.len(), out.display());
+    tell_results(&plan, &results, &meta, false, &done)
 }
 
 // ------------------------------------------------------------------- explain

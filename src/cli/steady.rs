@@ -1,6 +1,7 @@
-//! Steady state in words: `rtsim run`'s warnings (every row's time series through the
-//! MSER-5 detector, `crate::steady`: a line per row whose measured window still holds
-//! the start-up transient, one note for rows too short to tell) and `rtsim check`'s
+//! Steady state in words: `rtsim run`'s and `rtsim merge`'s warnings (every row's time
+//! series through the MSER-5 detector, `crate::steady::detect_row`, up to the first
+//! injected fault: a line per row whose measured window still holds the start-up
+//! transient, one note for rows too short to tell) and `rtsim check`'s
 //! prediction of the warm-up each row needs (`theory::needed_warmup`).
 
 use crate::engine::time::secs;
@@ -41,6 +42,8 @@ pub(super) fn predicted_warmups(plan: &Plan) -> Vec<String> {
 pub(super) fn warnings(plan: &Plan, rows: &[Row]) -> Vec<String> {
     let mut out = vec![];
     let mut unchecked = 0;
+    // Rows whose window before the first fault is too short to judge, and that fault.
+    let mut cut_short: (usize, f64) = (0, f64::INFINITY);
     for row in rows {
         let Some(planned) = plan.row_for(row.technique, &row.sweep) else {
             continue;
@@ -59,10 +62,20 @@ pub(super) fn warnings(plan: &Plan, rows: &[Row]) -> Vec<String> {
                 ));
             }
         };
-        match steady::detect(&row.timeseries, warmup_s) {
+        match steady::detect_row(&row.timeseries, &planned.scenario) {
             Steadiness::Steady => unseen(&mut out),
-            Steadiness::TooFewBuckets { .. } => {
+            Steadiness::TooFewBuckets {
+                before_fault_s: None,
+                ..
+            } => {
                 unchecked += 1;
+                unseen(&mut out);
+            }
+            Steadiness::TooFewBuckets {
+                before_fault_s: Some(at),
+                ..
+            } => {
+                cut_short = (cut_short.0 + 1, cut_short.1.min(at));
                 unseen(&mut out);
             }
             Steadiness::Transient(t) => out.push(format!(
@@ -77,6 +90,17 @@ pub(super) fn warnings(plan: &Plan, rows: &[Row]) -> Vec<String> {
         out.push(format!(
             "note: steady state not checked for {unchecked} row(s): fewer than {} time-series \
              buckets over warm-up + duration (lengthen the run or shorten timeseries_bucket)",
+            steady::MIN_BATCHES * steady::BATCH
+        ));
+    }
+    if cut_short.0 > 0 {
+        out.push(format!(
+            "note: steady state not checked for {} row(s): the start-up is judged before the \
+             first fault in the measured window (at {} s), and the run has no window before \
+             it or fewer than {} time-series buckets up to it (move the fault later or \
+             shorten timeseries_bucket)",
+            cut_short.0,
+            cut_short.1,
             steady::MIN_BATCHES * steady::BATCH
         ));
     }

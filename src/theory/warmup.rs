@@ -1,6 +1,7 @@
 //! The warm-up a scenario needs, predicted before running (`rtsim check`): when the
-//! clients have joined and connected, and when long polling's synchronized timeout waves
-//! have died down. Derivations in `docs/model.md` ("How long to warm up"); the measured
+//! clients have joined and connected, and when the synchronized waves of deterministic
+//! timers (long-poll timeouts, a proxy's idle timeout, a gateway's age limit) have died
+//! down. Derivations in `docs/model.md` ("How long to warm up"); the measured
 //! answer is the MSER-5 detector's (`crate::steady`) after the run.
 
 use crate::engine::time::secs;
@@ -75,19 +76,50 @@ pub fn needed_warmup(sc: &Scenario) -> WarmupNeed {
             .map_or(1.0, |s| (-period / secs(s)).exp())
     };
     let mut waves = vec![];
+    // Updates per second one client receives: any of them ends a hold or resets an idle
+    // timer, and so shifts that client out of step.
+    let lambda = match sc.workload.pattern {
+        crate::scenario::Pattern::Chat => {
+            sc.workload.rate * (sc.workload.room_size.max(2) - 1) as f64
+        }
+        _ => sc.workload.rate,
+    };
+    let proxy = sc.network.proxy_idle_timeout.map(secs);
     if sc.technique == Technique::LongPolling {
-        let t = secs(sc.long_polling.timeout);
-        let lambda = match sc.workload.pattern {
-            crate::scenario::Pattern::Chat => {
-                sc.workload.rate * (sc.workload.room_size.max(2) - 1) as f64
-            }
-            _ => sc.workload.rate,
+        // A hold ends at its timeout, or at the proxy's idle timeout if that comes first
+        // (a 504, and the client polls again at once).
+        let timeout = secs(sc.long_polling.timeout);
+        let (t, what) = match proxy {
+            Some(p) if p < timeout => (
+                p,
+                format!(
+                    "long-poll waves at the proxy's idle timeout ({p} s, before the {timeout} s \
+                     hold ends; λ·{p} s = {:.2})",
+                    lambda * p
+                ),
+            ),
+            _ => (
+                timeout,
+                format!(
+                    "long-poll timeout waves (λ·timeout = {:.2})",
+                    lambda * timeout
+                ),
+            ),
         };
-        waves.push((
-            t + inp.r,
-            (-lambda * t).exp() * churn_keep(t),
-            format!("long-poll timeout waves (λ·timeout = {:.2})", lambda * t),
-        ));
+        waves.push((t + inp.r, (-lambda * t).exp() * churn_keep(t), what));
+    }
+    if sc.technique == Technique::Sse {
+        // Without heartbeats inside the proxy's idle window, a stream dies after P quiet
+        // seconds and comes back after `retry`: the same waves, kept by e^{−λP}.
+        if let Some(p) = proxy.filter(|&p| sc.sse.heartbeat.is_none_or(|h| secs(h) >= p)) {
+            let retry = secs(crate::techniques::Sse::first_retry(sc));
+            let period = p + retry + (2.0 + inp.tls_rt) * inp.r;
+            waves.push((
+                period,
+                (-lambda * p).exp() * churn_keep(period),
+                format!("SSE idle-timeout waves (no heartbeat within the proxy's {p} s)"),
+            ));
+        }
     }
     if let Some(m) = sc.workload.max_connection_duration.map(secs) {
         waves.push((m, churn_keep(m), "gateway age-limit waves".to_string()));
@@ -174,5 +206,36 @@ mod tests {
         // Joins spread over a whole timeout: no waves, only the joins.
         sc.workload.start_window = 30 * NS_PER_S;
         assert!(needed_warmup(&sc).seconds <= 35.0);
+    }
+
+    #[test]
+    fn a_proxy_idle_timeout_sets_the_wave_period_when_it_cuts_holds_or_streams() {
+        // A 90 s hold behind a 55 s proxy ends at 55 s: λ·55 = 0.55 keeps 57.7 % a round,
+        // 3 s of joins leave 1 − 3/(55 + r) in step: the same wave count as for a 55 s
+        // timeout, and nothing like the 90 s one.
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::LongPolling;
+        sc.workload.rate = 0.01;
+        sc.network.proxy_idle_timeout = Some(55 * NS_PER_S);
+        sc.long_polling.timeout = 90 * NS_PER_S;
+        let cut = needed_warmup(&sc);
+        assert!(cut.why.contains("proxy's idle timeout (55 s"), "{cut:?}");
+        sc.network.proxy_idle_timeout = None;
+        sc.long_polling.timeout = 55 * NS_PER_S;
+        assert_eq!(needed_warmup(&sc).seconds, cut.seconds);
+        // SSE without a heartbeat inside the proxy's window dies in waves every
+        // 55 s + retry; a 15 s heartbeat keeps the streams alive, and only the joins count.
+        sc.technique = Technique::Sse;
+        sc.network.proxy_idle_timeout = Some(55 * NS_PER_S);
+        sc.sse.heartbeat = None;
+        let idle = needed_warmup(&sc);
+        assert!(idle.why.contains("SSE idle-timeout waves"), "{idle:?}");
+        assert!(idle.seconds > 300.0, "{idle:?}");
+        sc.sse.heartbeat = Some(15 * NS_PER_S);
+        assert!(needed_warmup(&sc).seconds <= 5.0);
+        // Joins spread over a whole period mix the phases from the start.
+        sc.sse.heartbeat = None;
+        sc.workload.start_window = 60 * NS_PER_S;
+        assert!(needed_warmup(&sc).seconds <= 65.0);
     }
 }
