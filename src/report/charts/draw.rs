@@ -116,6 +116,15 @@ fn layout<DB: DrawingBackend<ErrorType: 'static>>(
 }
 
 /// A line segment drawn as `stroke` draws.
+/// Whether the path turns back on itself at `b` by more than 120°, where a mitred join
+/// of a thick line would reach far beyond the vertex.
+fn sharp_turn(a: (i32, i32), b: (i32, i32), c: (i32, i32)) -> bool {
+    let (ux, uy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+    let (vx, vy) = (f64::from(c.0 - b.0), f64::from(c.1 - b.1));
+    let (lu, lv) = (ux.hypot(uy), vx.hypot(vy));
+    lu > 0.0 && lv > 0.0 && (ux * vx + uy * vy) / (lu * lv) < -0.5
+}
+
 fn stroke_path<DB: DrawingBackend<ErrorType: 'static>, C>(
     target: &mut ChartContext<'_, DB, C>,
     points: Vec<(f64, f64)>,
@@ -128,8 +137,31 @@ where
     let (dash, gap, width) = dashes(stroke, weight);
     let color = ink(color, stroke);
     if dash == 0 {
+        // A thick polyline is filled with mitred joins, and a near-reversal (a spike one
+        // bucket wide) mitres out of the plot, across the title or the legend. Split the
+        // path at such turns and round the tip instead.
+        let pixels: Vec<(i32, i32)> = points
+            .iter()
+            .map(|p| target.as_coord_spec().translate(p))
+            .collect();
+        let mut start = 0;
+        for i in 1..points.len().saturating_sub(1) {
+            if width > 1 && sharp_turn(pixels[i - 1], pixels[i], pixels[i + 1]) {
+                let part = points[start..=i].to_vec();
+                target.draw_series(std::iter::once(PathElement::new(
+                    part,
+                    color.stroke_width(width),
+                )))?;
+                target.draw_series(std::iter::once(Circle::new(
+                    points[i],
+                    width / 2,
+                    color.filled(),
+                )))?;
+                start = i;
+            }
+        }
         target.draw_series(std::iter::once(PathElement::new(
-            points,
+            points[start..].to_vec(),
             color.stroke_width(width),
         )))?;
     } else {
