@@ -29,6 +29,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "max_clients_per_instance",
     "max_clients_at_least",
     "max_clients_below",
+    "max_clients_predicted",
     "connections_per_instance",
     "memory_per_instance_bytes",
     "memory_bytes",
@@ -127,6 +128,8 @@ fn cells(r: &Sizing) -> Vec<Value> {
         },
         Bool(r.at_cap),
         r.max_clients_below.map_or(Empty, Int),
+        r.max_clients_predicted
+            .map_or(Empty, |p| Int(p.floor() as u64)),
         Num(r.connections_per_instance),
         Num(r.memory_per_instance_bytes),
         Num(r.memory_bytes),
@@ -528,6 +531,14 @@ pub fn max_clients_cell(r: &Sizing) -> String {
         format!("≥ {}", human::thousands(r.max_clients_per_instance as f64))
     } else {
         let max = r.max_clients_per_instance;
+        if let Some(p) = r.max_clients_predicted {
+            return format!(
+                "{} ({} predicted to run out at ~{})",
+                human::thousands(max as f64),
+                resource_name(r.limiting_resource),
+                human::thousands(p.floor())
+            );
+        }
         match r.max_clients_below {
             // A bracket wider than the search's usual 2 %: the search stopped because the
             // instance count was settled; say where it failed.
@@ -697,6 +708,7 @@ mod tests {
             max_clients_per_instance: 0,
             at_cap: false,
             max_clients_below: None,
+            max_clients_predicted: None,
             redundancy: Default::default(),
             survive_loss: None,
             failover: None,
@@ -754,7 +766,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );

@@ -8,7 +8,7 @@
 //! simulates is the caller's business (`rtsim size` batches every technique's next run
 //! through the runner).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
 use super::error::{SearchError, SizingError};
@@ -47,6 +47,11 @@ pub struct Searcher {
     cache: BTreeMap<(u64, u32), Load>,
     /// The run handed out and not yet back.
     pending: Option<(u64, u32)>,
+    /// Runs simulated ahead of the search's question ([`Searcher::speculative_run`])
+    /// and not yet asked for: they count as simulations once the search uses them.
+    speculated: BTreeSet<(u64, u32)>,
+    /// A speculative run was handed out (one per search at most).
+    speculated_once: bool,
     simulations: u32,
     /// The redundancy check, once the search has sized the steady state.
     check: Check,
@@ -83,6 +88,8 @@ impl Searcher {
             search,
             cache: BTreeMap::new(),
             pending: None,
+            speculated: BTreeSet::new(),
+            speculated_once: false,
             simulations: 0,
             check: Check::NotStarted,
         }
@@ -155,6 +162,9 @@ impl Searcher {
                 }
                 &Probe::Measure { clients, instances } => {
                     if let Some(load) = self.cache.get(&(clients, instances)) {
+                        if self.speculated.remove(&(clients, instances)) {
+                            self.simulations += 1;
+                        }
                         self.probe = self.search.feed(load.clone())?;
                         continue;
                     }
@@ -164,6 +174,43 @@ impl Searcher {
                 }
             }
         }
+    }
+
+    /// A run the search will most likely ask for after the one it waits for, to simulate
+    /// beside it on an otherwise idle worker: while a one-instance run of `n` clients is
+    /// out (after the pilot), the deployment at ⌈N / n⌉ instances — `n` is the search's
+    /// best guess of the capacity. At most one per search; its output goes to
+    /// [`Searcher::ran_speculative`] and is used only if asked for, so the answer is the
+    /// same with or without it (only the wall time differs).
+    pub fn speculative_run(&mut self) -> Option<Scenario> {
+        if self.speculated_once || self.pending.is_none() || self.search.cpu_per_client().is_none()
+        {
+            return None;
+        }
+        let Probe::Measure {
+            clients: n,
+            instances: 1,
+        } = self.probe
+        else {
+            return None;
+        };
+        let clients = self.base.workload.clients as u64;
+        let k = u32::try_from(clients.div_ceil(n.max(1))).ok()?;
+        let (c, i, _) = deployment_run(clients, k, granule(&self.base));
+        if (c, i) == (n, 1) || self.cache.contains_key(&(c, i)) {
+            return None;
+        }
+        let sc = self.scenario(c, i).ok()?;
+        self.speculated_once = true;
+        Some(sc)
+    }
+
+    /// The output of a run from [`Self::speculative_run`]: remembered, not yet counted.
+    pub fn ran_speculative(&mut self, sc: &Scenario, output: RunOutput) {
+        let key = (sc.workload.clients as u64, sc.server.instances);
+        let load = Load::from_run(key.0, key.1, sc, output.metrics);
+        self.cache.insert(key, load);
+        self.speculated.insert(key);
     }
 
     /// The failure run the redundancy check needs next, if any: the first once the
@@ -281,6 +328,7 @@ impl Searcher {
                 max_clients_per_instance: 0,
                 at_cap: false,
                 max_clients_below: None,
+                max_clients_predicted: None,
                 redundancy: self.target.redundancy,
                 survive_loss: self.target.survive_loss,
                 failover: None,
@@ -367,6 +415,7 @@ impl Searcher {
                     max_clients_per_instance: capacity.max_clients,
                     at_cap: capacity.at_cap,
                     max_clients_below: capacity.infeasible,
+                    max_clients_predicted: capacity.limit_predicted,
                     redundancy: self.target.redundancy,
                     survive_loss: self.target.survive_loss,
                     failover,
