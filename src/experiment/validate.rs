@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::{Fault, Pattern, Scenario, Technique};
+use crate::scenario::{Fault, FaultKind, Pattern, Scenario, Technique};
 
 use super::checks::positive;
 use super::document::{RawExperiment, unknown_key};
@@ -441,6 +441,20 @@ impl Ctx {
                     ),
                 );
             }
+            match fault.kind.v {
+                FaultKind::Deploy if instances.v == 1 => self.warn(
+                    &fault.kind.loc,
+                    "a deploy with one instance means downtime: while it drains and restarts \
+                     no other instance takes its clients"
+                        .to_string(),
+                ),
+                FaultKind::Crash if fault.drain.v.0 > 0 || fault.jitter.v => self.warn(
+                    &fault.kind.loc,
+                    "drain and jitter apply to kind = \"deploy\" only: a crash ignores them"
+                        .to_string(),
+                ),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -520,6 +534,9 @@ fn build(f: &Filled, technique: Technique, random_point: u64) -> Scenario {
                 at: fault.at.v.field(),
                 instance: fault.instance.v,
                 downtime: fault.downtime.v.field(),
+                kind: fault.kind.v,
+                drain: fault.drain.v.field(),
+                jitter: fault.jitter.v,
             })
             .collect(),
         target_utilization: f.target.utilization.v,

@@ -49,6 +49,7 @@
 
 pub mod churn;
 pub mod cost;
+pub mod deploy;
 pub mod error;
 pub mod failover;
 pub mod limits;
@@ -66,6 +67,7 @@ use crate::scenario::{Scenario, Technique};
 use crate::sim::estimate;
 
 pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
+pub use self::deploy::{Deploy, DeployCheck};
 pub use self::error::{SearchError, SizingError};
 pub use self::failover::{Failure, Storm};
 pub use self::limits::{Limits, Load, Resource};
@@ -202,6 +204,9 @@ pub struct Sizing {
     /// The redundancy check (`None` when `[target]` asks for none, or when no count
     /// meets the target).
     pub failover: Option<FailoverCheck>,
+    /// The rolling-deploy check (`None` when `[target]` asks for none, or when no count
+    /// meets the target).
+    pub deploy: Option<DeployCheck>,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.

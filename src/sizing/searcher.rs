@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
+use super::deploy::{self, Deploy, DeployCheck};
 use super::error::{SearchError, SizingError};
 use super::failover::{self, Failure, Storm};
 use super::limits::{Limits, Load};
@@ -55,6 +56,16 @@ pub struct Searcher {
     simulations: u32,
     /// The redundancy check, once the search has sized the steady state.
     check: Check,
+    /// The deploy check, after the redundancy check.
+    deploy: DeployStage,
+}
+
+/// Where the deploy check is.
+#[derive(Clone, Debug)]
+enum DeployStage {
+    NotStarted,
+    Running(Deploy),
+    Done(Option<DeployCheck>),
 }
 
 /// Where the redundancy check is.
@@ -92,6 +103,7 @@ impl Searcher {
             speculated_once: false,
             simulations: 0,
             check: Check::NotStarted,
+            deploy: DeployStage::NotStarted,
         }
     }
 
@@ -156,6 +168,9 @@ impl Searcher {
                 Probe::Done(outcome) => {
                     let outcome = outcome.clone();
                     if let Some(sc) = self.next_failure_run(&outcome) {
+                        return Ok(NextRun::Simulate(Box::new(sc)));
+                    }
+                    if let Some(sc) = self.next_deploy_run(&outcome) {
                         return Ok(NextRun::Simulate(Box::new(sc)));
                     }
                     return Ok(NextRun::Answer(Box::new(self.answer(outcome))));
@@ -255,8 +270,65 @@ impl Searcher {
         }
     }
 
+    /// The deploy run, once the steady state (and the redundancy check) are done, when
+    /// `[target] deploy_drain` asks for it: on the redundancy check's instances if any,
+    /// else the steady state's.
+    fn next_deploy_run(&mut self, outcome: &Outcome) -> Option<Scenario> {
+        if !matches!(self.deploy, DeployStage::NotStarted) {
+            return None;
+        }
+        let (Outcome::Sized { instances, .. }, Some(drain)) = (outcome, self.target.deploy_drain)
+        else {
+            self.deploy = DeployStage::Done(None);
+            return None;
+        };
+        let deploy = Deploy {
+            drain,
+            jitter: self.target.deploy_jitter,
+        };
+        let k = match &self.check {
+            Check::Done(Some(check)) => check.instances(),
+            _ => *instances,
+        };
+        let clients = self.base.workload.clients as u64;
+        match self.scenario(clients, k) {
+            Ok(sc) => {
+                let sc = deploy::deploy_scenario(sc, deploy);
+                let events = estimate(&sc).events;
+                if events > self.options.max_events_per_run {
+                    self.deploy = DeployStage::Done(Some(DeployCheck::TooLarge {
+                        deploy,
+                        instances: k,
+                        events,
+                    }));
+                    return None;
+                }
+                self.deploy = DeployStage::Running(deploy);
+                Some(sc)
+            }
+            Err(e) => {
+                let events = match e {
+                    SearchError::RunTooLarge { events, .. } => events,
+                    _ => f64::INFINITY,
+                };
+                self.deploy = DeployStage::Done(Some(DeployCheck::TooLarge {
+                    deploy,
+                    instances: k,
+                    events,
+                }));
+                None
+            }
+        }
+    }
+
     /// The output of the scenario [`Self::next_run`] handed out.
     pub fn ran(&mut self, sc: &Scenario, output: RunOutput) -> Result<(), SearchError> {
+        if let DeployStage::Running(deploy) = self.deploy {
+            self.simulations += 1;
+            let storm = deploy::storm(sc, &output, &self.limits);
+            self.deploy = DeployStage::Done(Some(DeployCheck::Checked { deploy, storm }));
+            return Ok(());
+        }
         if let Check::Running {
             plan,
             failure,
@@ -332,6 +404,7 @@ impl Searcher {
                 redundancy: self.target.redundancy,
                 survive_loss: self.target.survive_loss,
                 failover: None,
+                deploy: None,
                 connections_per_instance: f64::NAN,
                 memory_per_instance_bytes: f64::NAN,
                 memory_bytes: f64::NAN,
@@ -419,6 +492,10 @@ impl Searcher {
                     redundancy: self.target.redundancy,
                     survive_loss: self.target.survive_loss,
                     failover,
+                    deploy: match &self.deploy {
+                        DeployStage::Done(check) => check.clone(),
+                        _ => None,
+                    },
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
@@ -483,6 +560,8 @@ mod tests {
             survive_loss: None,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     }
 
