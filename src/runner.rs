@@ -13,7 +13,8 @@
 //! progress bar) is told through [`Progress`], and closed-form predictions are added
 //! beside the rows afterwards, by the caller (`theory::annotate`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -228,6 +229,10 @@ pub fn execute(
 /// is called from the worker thread as scenario `i` finishes, for progress lines: the wall
 /// time never enters a result. `rtsim size` runs each round of its searches through this.
 /// A run that cannot finish is an error naming its technique.
+///
+/// Longest first: each worker takes the next scenario in order of estimated events
+/// (`sim::estimate`, largest first), so a round of unequal runs ends as soon as the
+/// longest can (the classic longest-processing-time rule); outputs stay in input order.
 pub fn run_scenarios(
     scenarios: &[Scenario],
     jobs: usize,
@@ -235,21 +240,39 @@ pub fn run_scenarios(
 ) -> Result<Vec<RunOutput>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let never = AtomicBool::new(false);
-    pool.install(|| {
-        scenarios
-            .par_iter()
-            .enumerate()
-            .map(|(i, scenario)| {
-                let started = Instant::now();
-                let output = try_simulate(scenario, &never).map_err(|error| RunError::Stuck {
-                    point: format!("{} sizing run", scenario.technique),
-                    error,
-                })?;
+    let mut order: Vec<usize> = (0..scenarios.len()).collect();
+    let events: Vec<f64> = scenarios
+        .iter()
+        .map(|sc| crate::sim::estimate(sc).events)
+        .collect();
+    order.sort_by(|&a, &b| events[b].total_cmp(&events[a]));
+    let next = AtomicUsize::new(0);
+    let outputs: Vec<Mutex<Option<Result<RunOutput, RunError>>>> =
+        scenarios.iter().map(|_| Mutex::new(None)).collect();
+    pool.broadcast(|_| {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(k) else { break };
+            let scenario = &scenarios[i];
+            let started = Instant::now();
+            let output = try_simulate(scenario, &never).map_err(|error| RunError::Stuck {
+                point: format!("{} sizing run", scenario.technique),
+                error,
+            });
+            if output.is_ok() {
                 on_done(i, started.elapsed());
-                Ok(output)
-            })
-            .collect()
-    })
+            }
+            *outputs[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+        }
+    });
+    outputs
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every scenario was taken by a worker")
+        })
+        .collect()
 }
 
 /// Aggregates completed runs (every replication of every row, any order) into rows, in

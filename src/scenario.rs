@@ -462,7 +462,40 @@ impl Backoff {
 pub struct Fault {
     /// Simulated time from the start of the run (warm-up included).
     pub at: Nanos,
-    /// Instance index, 0-based.
+    /// Instance index, 0-based: the one that crashes, or the first one a deploy drains.
     pub instance: u32,
+    /// How long a crashed (or redeployed) instance stays down.
     pub downtime: Nanos,
+    pub kind: FaultKind,
+    /// Deploy: how long a drained instance keeps its connections (admitting no new ones)
+    /// before it stops; 0 = cut at once.
+    pub drain: Nanos,
+    /// Deploy: each connection is closed at a uniform random time within the drain
+    /// period rather than all at its end.
+    pub jitter: bool,
+}
+
+impl Fault {
+    /// A crash of `instance` at `at` for `downtime`.
+    pub fn crash(at: Nanos, instance: u32, downtime: Nanos) -> Fault {
+        Fault {
+            at,
+            instance,
+            downtime,
+            kind: FaultKind::Crash,
+            drain: 0,
+            jitter: false,
+        }
+    }
+}
+
+/// `[[faults]] kind`: what happens to the instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// One instance goes down at once: its connections break.
+    Crash,
+    /// A rolling deploy: from `instance` on, one instance at a time is drained (taken
+    /// out of the balancer, its connections closed within or at the end of `drain`),
+    /// stopped for `downtime`, and back before the next one drains.
+    Deploy,
 }

@@ -3,7 +3,7 @@
 //! fault, and runs are deterministic.
 
 use rtsim::engine::NS_PER_S;
-use rtsim::scenario::{Arrivals, Fault, Pattern, Scenario, Technique};
+use rtsim::scenario::{Arrivals, Fault, FaultKind, Pattern, Scenario, Technique};
 use rtsim::sim::simulate;
 
 fn small(technique: Technique, pattern: Pattern) -> Scenario {
@@ -60,12 +60,27 @@ fn conservation_with_drops_crashes_and_proxy_timeouts() {
             sc.network.outage = 2 * NS_PER_S;
             sc.network.proxy_idle_timeout = Some(7 * NS_PER_S);
             sc.server.instances = 2;
-            sc.faults = vec![Fault {
-                at: 20 * NS_PER_S,
-                instance: 0,
-                downtime: 5 * NS_PER_S,
-            }];
+            sc.faults = vec![Fault::crash(20 * NS_PER_S, 0, 5 * NS_PER_S)];
             assert_conserved(&sc, &format!("{t} {p:?} with faults"));
+        }
+    }
+}
+
+#[test]
+fn conservation_through_a_rolling_deploy() {
+    for t in Technique::ALL {
+        for p in [Pattern::Broadcast, Pattern::PerClient, Pattern::Chat] {
+            for (drain, jitter) in [(0, false), (4, false), (4, true)] {
+                let mut sc = small(t, p);
+                sc.server.instances = 3;
+                sc.faults = vec![Fault {
+                    kind: FaultKind::Deploy,
+                    drain: drain * NS_PER_S,
+                    jitter,
+                    ..Fault::crash(15 * NS_PER_S, 0, 2 * NS_PER_S)
+                }];
+                assert_conserved(&sc, &format!("{t} {p:?} deploy drain {drain} s {jitter}"));
+            }
         }
     }
 }

@@ -121,11 +121,7 @@ fn crash_peak(jitter: f64) -> (f64, f64) {
     sc.timeseries_bucket = 100 * NS_PER_MS;
     sc.server.instances = 2;
     sc.websocket.backoff.jitter = jitter;
-    sc.faults = vec![Fault {
-        at: 20 * NS_PER_S,
-        instance: 0,
-        downtime: 5 * NS_PER_S,
-    }];
+    sc.faults = vec![Fault::crash(20 * NS_PER_S, 0, 5 * NS_PER_S)];
     let out = simulate(&sc);
     let during = |lo: f64, hi: f64| {
         out.timeseries
@@ -233,4 +229,81 @@ fn instances_needed_counts_the_clients_that_were_refused() {
     let m = simulate(&base(Technique::Sse, n)).metrics;
     assert_eq!(m.rejected_connections, 0.0);
     assert_eq!(m.instances_needed, 1.0);
+}
+
+/// A rolling deploy of 2 instances × 1,000 WebSocket clients from `at` = 15 s: each
+/// instance drained for `drain`, down 2 s, clients back at once (no backoff jitter).
+/// Returns the run's metrics and the peak handshakes/s of a 100 ms bucket while the
+/// deploy runs.
+fn deploy_peak(drain: u64, jitter: bool) -> (rtsim::results::RunMetrics, f64) {
+    let mut sc = base(Technique::Websocket, 2000);
+    sc.duration = 40 * NS_PER_S;
+    sc.warmup = 10 * NS_PER_S;
+    sc.timeseries_bucket = 100 * NS_PER_MS;
+    sc.server.instances = 2;
+    sc.websocket.backoff.jitter = 0.0;
+    sc.faults = vec![Fault {
+        kind: FaultKind::Deploy,
+        drain: drain * NS_PER_S,
+        jitter,
+        ..Fault::crash(15 * NS_PER_S, 0, 2 * NS_PER_S)
+    }];
+    let out = simulate(&sc);
+    let peak = out
+        .timeseries
+        .iter()
+        .filter(|p| p.time_s >= 15.0)
+        .map(|p| p.handshakes_per_s)
+        .fold(0.0, f64::max);
+    (out.metrics, peak)
+}
+
+/// A deploy without a drain period (or with one but no jitter: every connection is cut
+/// at its end) sends an instance's 1,000 clients back within one bucket; a 10 s drain
+/// with jitter closes them uniformly over it — 100 closes/s, so ~10 per 100 ms bucket
+/// (Poisson-like; the peak of ~200 buckets stays under 40, i.e. 400/s) — a storm no
+/// more. Either way every client reconnects: instance 0's 1,000, then all 2,000 from
+/// instance 1 (least connections put everyone there while 0 drained).
+#[test]
+fn a_deploy_without_drain_or_jitter_storms_and_a_jittered_drain_does_not() {
+    let (at_once, cut) = deploy_peak(0, false);
+    assert!(cut > 5_000.0, "no drain: peak {cut}/s");
+    let (at_end, cut_at_end) = deploy_peak(10, false);
+    assert!(
+        cut_at_end > 5_000.0,
+        "drain without jitter: peak {cut_at_end}/s"
+    );
+    let (spread, jittered) = deploy_peak(10, true);
+    assert!(jittered < 400.0, "jittered drain: peak {jittered}/s");
+    assert!(
+        jittered > 50.0,
+        "jittered drain: the closes happen ({jittered}/s)"
+    );
+    for m in [&at_once, &at_end, &spread] {
+        assert!(
+            (2_900.0..=3_100.0).contains(&m.reconnects),
+            "reconnects {}",
+            m.reconnects
+        );
+    }
+    // The storm is what costs: queueing for the CPU is worse when all come at once.
+    assert!(at_once.queue_wait_mean_s > spread.queue_wait_mean_s);
+}
+
+/// One instance: a deploy is downtime (nobody else takes its clients), and the clients
+/// come back once it restarts.
+#[test]
+fn a_deploy_of_one_instance_is_downtime() {
+    let mut sc = base(Technique::Websocket, 200);
+    sc.duration = 30 * NS_PER_S;
+    sc.warmup = 5 * NS_PER_S;
+    sc.faults = vec![Fault {
+        kind: FaultKind::Deploy,
+        drain: 0,
+        ..Fault::crash(10 * NS_PER_S, 0, 3 * NS_PER_S)
+    }];
+    let m = simulate(&sc).metrics;
+    assert!(m.reconnects >= 200.0, "reconnects {}", m.reconnects);
+    // Clients retried while it was down: refused connections.
+    assert!(m.rejected_connections > 0.0, "{m:?}");
 }

@@ -26,7 +26,12 @@ fn lessons() -> Vec<PathBuf> {
         .expect("experiments/ exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter(|p| !p.to_string_lossy().contains("sizing"))
+        // The file name, not the path: a checkout in a folder named after sizing
+        // would otherwise lose every lesson.
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("sizing"))
+        })
         .collect();
     files.sort();
     files

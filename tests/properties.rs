@@ -90,7 +90,7 @@ prop_compose! {
         sc.websocket.heartbeat = heartbeat;
         sc.websocket.resume = resume;
         sc.faults = crash
-            .map(|(at, downtime)| vec![Fault { at, instance: 0, downtime }])
+            .map(|(at, downtime)| vec![Fault::crash(at, 0, downtime)])
             .unwrap_or_default();
         sc
     }

@@ -21,6 +21,8 @@ fn target() -> Target {
         survive_loss: None,
         managed: None,
         max_new_connections_per_s: None,
+        deploy_drain: None,
+        deploy_jitter: false,
     }
 }
 
@@ -499,4 +501,62 @@ fn a_storm_above_the_new_connection_cap_is_named() {
     );
     let md = sizing_markdown(&[r], &exp.target);
     assert!(md.contains("the failover storm peaks at"), "{md}");
+}
+
+fn deploy_row(target_extra: &str) -> sizing::Sizing {
+    let text = FAILOVER
+        .replace("jitter = 0.0", "jitter = 1.0")
+        .replace("redundancy = \"n+1\"", target_extra);
+    let exp = experiment::load_str("deploy.toml", &text, &[]).unwrap();
+    let mut rows = sizing::size(&exp, &options(), &|_| {}).unwrap();
+    rows.pop().unwrap()
+}
+
+/// The deploy check (issue #17 item 3) on the N+1 plan of the failover example (two
+/// instances of 1,500 clients): with no drain period, an instance's 1,500 clients are
+/// cut at once and come back within the backoff's first second — a storm of thousands
+/// of handshakes/s; with a 20 s drain and jittered closes they leave at ~75/s and the
+/// other instance holds the target. One instance alone: a deploy is downtime, and the
+/// check fails.
+#[test]
+fn a_rolling_deploy_storms_without_a_drain_and_survives_a_jittered_one() {
+    use rtsim::sizing::DeployCheck;
+    let cut = deploy_row("redundancy = \"n+1\"\ndeploy_drain = \"0s\"");
+    let Some(DeployCheck::Checked {
+        storm: cut_storm, ..
+    }) = &cut.deploy
+    else {
+        panic!("checked: {:?}", cut.deploy)
+    };
+    assert_eq!(cut_storm.failure.instances, 2);
+    assert!(cut_storm.handshakes_per_s_peak >= 1_000.0, "{cut_storm:?}");
+    let drained = deploy_row("redundancy = \"n+1\"\ndeploy_drain = \"20s\"\ndeploy_jitter = true");
+    let Some(DeployCheck::Checked { storm, .. }) = &drained.deploy else {
+        panic!("checked: {:?}", drained.deploy)
+    };
+    assert!(storm.survived(), "{storm:?}");
+    // 1,500 closes over 20 s: ~75/s, ~19 per 250 ms bucket; the peak bucket stays far
+    // below the cut's.
+    assert!(storm.handshakes_per_s_peak < 400.0, "{storm:?}");
+    assert!(storm.handshakes_per_s_peak < cut_storm.handshakes_per_s_peak / 4.0);
+    let csv = String::from_utf8(sizing_csv(&[cut, drained])).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows[1][col("deploy_drain_s")], "20");
+    assert_eq!(rows[1][col("deploy_jitter")], "true");
+    assert_eq!(rows[1][col("deploy_verdict")], "survives");
+    assert!(!rows[0][col("deploy_handshakes_per_s_peak")].is_empty());
+
+    // One instance: downtime.
+    let alone = deploy_row("deploy_drain = \"5s\"\ndeploy_jitter = true");
+    let Some(DeployCheck::Checked { storm, .. }) = &alone.deploy else {
+        panic!("checked: {:?}", alone.deploy)
+    };
+    assert_eq!(storm.failure.instances, 1);
+    assert!(!storm.survived(), "{storm:?}");
 }

@@ -151,11 +151,7 @@ fn reconnect_delay_after_a_crash(sc: &mut Scenario) -> f64 {
     sc.sse.heartbeat = None;
     sc.warmup = 0;
     sc.duration = 30 * S;
-    sc.faults = vec![Fault {
-        at: 10 * S,
-        instance: 0,
-        downtime: S,
-    }];
+    sc.faults = vec![Fault::crash(10 * S, 0, S)];
     let (_, trace) = simulate_traced(sc, &AtomicBool::new(false)).unwrap();
     let syn = trace
         .messages

@@ -37,6 +37,8 @@ pub enum Purpose {
     Balancer = 8,
     /// Session lengths (churn) and Poisson join times.
     Session = 9,
+    /// When a draining instance closes each connection (a deploy with jitter).
+    Deploy = 10,
 }
 
 /// One independent random stream.

@@ -132,6 +132,10 @@ pub struct Target {
     /// Deployment-wide cap on new connections per second (a gateway's per-account
     /// limit); `None` for none.
     pub max_new_connections_per_s: Option<f64>,
+    /// Check a rolling deploy with this drain period (`None`: no deploy check).
+    pub deploy_drain: Option<Nanos>,
+    /// The deploy check closes each connection at a random time within the drain.
+    pub deploy_jitter: bool,
 }
 
 /// `[target] redundancy`: spare instances beyond the steady state's count.
@@ -301,6 +305,8 @@ fn load_inner(
             survive_loss: t.survive_loss.v,
             managed: t.managed.v.clone(),
             max_new_connections_per_s: t.max_new_connections_per_s.v,
+            deploy_drain: t.deploy_drain.v.field(),
+            deploy_jitter: t.deploy_jitter.v,
         },
         charts: base_filled
             .charts

@@ -28,7 +28,8 @@ use super::checks::*;
 use super::document::{expect_table, unknown_key};
 use super::error::{Loc, Problem};
 use super::node::Node;
-use super::values::{Dur, FaultKind, FileValue, FromNode, OffDur, Size};
+use super::values::{Dur, FileValue, FromNode, OffDur, Size};
+use crate::scenario::FaultKind;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -302,6 +303,8 @@ key_sections! {
         survive_loss: Option<f64> = None, check fraction_if_set;
         managed: Option<String> = None, check price_table_if_set;
         max_new_connections_per_s: Option<f64> = None, check cost_if_set;
+        deploy_drain: Option<Nanos> as optional_duration = None;
+        deploy_jitter: bool = false;
     }
 
     /// One `[[faults]]` table.
@@ -310,6 +313,8 @@ key_sections! {
         kind: FaultKind = FaultKind::Crash;
         instance: u32;
         downtime: Nanos as duration, check positive;
+        drain: Nanos as duration = 0;
+        jitter: bool = false;
     }
 
     /// One `[[charts]]` table.

@@ -716,6 +716,8 @@ fn charts_and_target() {
             survive_loss: None,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     );
     assert_eq!(e.base.target_utilization, 0.5);
@@ -754,4 +756,23 @@ mod no_panic {
             let _ = load_str("p.toml", "", &[set]);
         }
     }
+}
+
+#[test]
+fn a_deploy_reads_its_keys_and_warns_of_downtime_with_one_instance() {
+    let text = "[[faults]]\nat = \"20s\"\nkind = \"deploy\"\ninstance = 0\ndowntime = \"2s\"\ndrain = \"30s\"\njitter = true\n";
+    let e = ok(&format!("[server]\ninstances = 3\n{text}"));
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+    let f = &e.base.faults[0];
+    assert_eq!(f.kind, crate::scenario::FaultKind::Deploy);
+    assert_eq!((f.drain, f.jitter), (30 * crate::engine::NS_PER_S, true));
+    // One instance: the deploy is downtime, and the file is told so.
+    let e = ok(text);
+    assert_eq!(e.warnings.len(), 1, "{:?}", e.warnings);
+    assert!(e.warnings[0].contains("downtime"), "{:?}", e.warnings);
+    // A crash has no drain.
+    let e = ok(
+        "[server]\ninstances = 2\n[[faults]]\nat = \"20s\"\ninstance = 0\ndowntime = \"2s\"\ndrain = \"5s\"\n",
+    );
+    assert!(e.warnings[0].contains("deploy"), "{:?}", e.warnings);
 }

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::{Fault, Http, Pattern, Scenario, Technique, Tls};
+use crate::scenario::{Fault, FaultKind, Http, Pattern, Scenario, Technique, Tls};
 
 use super::checks::positive;
 use super::document::{RawExperiment, unknown_key};
@@ -460,6 +460,20 @@ impl Ctx {
                     ),
                 );
             }
+            match fault.kind.v {
+                FaultKind::Deploy if instances.v == 1 => self.warn(
+                    &fault.kind.loc,
+                    "a deploy with one instance means downtime: while it drains and restarts \
+                     no other instance takes its clients"
+                        .to_string(),
+                ),
+                FaultKind::Crash if fault.drain.v.0 > 0 || fault.jitter.v => self.warn(
+                    &fault.kind.loc,
+                    "drain and jitter apply to kind = \"deploy\" only: a crash ignores them"
+                        .to_string(),
+                ),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -539,6 +553,9 @@ fn build(f: &Filled, technique: Technique, random_point: u64) -> Scenario {
                 at: fault.at.v.field(),
                 instance: fault.instance.v,
                 downtime: fault.downtime.v.field(),
+                kind: fault.kind.v,
+                drain: fault.drain.v.field(),
+                jitter: fault.jitter.v,
             })
             .collect(),
         target_utilization: f.target.utilization.v,

@@ -12,8 +12,8 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Join,
-    Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind, HeartbeatBy, Http,
+    Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
 use super::Redundancy;
@@ -432,12 +432,10 @@ impl ToToml for EmptyAnswer {
     }
 }
 
-/// The only fault kind so far.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FaultKind {
-    Crash,
-}
-named_enum!(FaultKind { "crash" => FaultKind::Crash });
+named_enum!(FaultKind {
+    "crash" => FaultKind::Crash,
+    "deploy" => FaultKind::Deploy,
+});
 named_enum!(Redundancy {
     "none" => Redundancy::None,
     "n+1" => Redundancy::NPlus1,

@@ -8,7 +8,7 @@
 use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
-use crate::sizing::{FailoverCheck, Method, Note, Resource, Simulated, Sizing};
+use crate::sizing::{DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
 /// `sizing.csv`: the file name in the output folder.
@@ -29,6 +29,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "max_clients_per_instance",
     "max_clients_at_least",
     "max_clients_below",
+    "max_clients_predicted",
     "connections_per_instance",
     "memory_per_instance_bytes",
     "memory_bytes",
@@ -64,6 +65,15 @@ pub const CSV_COLUMNS: &[&str] = &[
     "storm_queue_wait_mean_s",
     "storm_latency_p99_s",
     "storm_latency_max_s",
+    "deploy_drain_s",
+    "deploy_jitter",
+    "deploy_instances",
+    "deploy_verdict",
+    "deploy_failed_on",
+    "deploy_handshakes_per_s_peak",
+    "deploy_cpu_peak",
+    "deploy_queue_wait_mean_s",
+    "deploy_latency_p99_s",
     "simulations",
     "warmup_s",
     "note",
@@ -111,6 +121,10 @@ fn cells(r: &Sizing) -> Vec<Value> {
         Some(FailoverCheck::Checked { storm, .. }) => Some(storm),
         _ => None,
     };
+    let deploy_storm = match &r.deploy {
+        Some(DeployCheck::Checked { storm, .. }) => Some(storm),
+        _ => None,
+    };
     let cells = vec![
         Text(r.technique.name().to_string()),
         Int(r.clients),
@@ -127,6 +141,8 @@ fn cells(r: &Sizing) -> Vec<Value> {
         },
         Bool(r.at_cap),
         r.max_clients_below.map_or(Empty, Int),
+        r.max_clients_predicted
+            .map_or(Empty, |p| Int(p.floor() as u64)),
         Num(r.connections_per_instance),
         Num(r.memory_per_instance_bytes),
         Num(r.memory_bytes),
@@ -173,6 +189,24 @@ fn cells(r: &Sizing) -> Vec<Value> {
         storm.map_or(Empty, |s| Num(s.queue_wait_mean_s)),
         storm.map_or(Empty, |s| Num(s.latency_p99_s)),
         storm.map_or(Empty, |s| Num(s.latency_max_s)),
+        r.deploy
+            .as_ref()
+            .map_or(Empty, |d| Num(d.deploy().drain as f64 / 1e9)),
+        r.deploy.as_ref().map_or(Empty, |d| Bool(d.deploy().jitter)),
+        r.deploy.as_ref().map_or(Empty, |d| match d {
+            DeployCheck::Checked { storm, .. } => Int(storm.failure.instances as u64),
+            DeployCheck::TooLarge { instances, .. } => Int(*instances as u64),
+        }),
+        r.deploy
+            .as_ref()
+            .map_or(Empty, |d| Text(verdict_name(d.survived()).to_string())),
+        deploy_storm
+            .and_then(|s| s.failed_on)
+            .map_or(Empty, |res| Text(resource_name(res).to_string())),
+        deploy_storm.map_or(Empty, |s| Num(s.handshakes_per_s_peak)),
+        deploy_storm.map_or(Empty, |s| Num(s.cpu_peak)),
+        deploy_storm.map_or(Empty, |s| Num(s.queue_wait_mean_s)),
+        deploy_storm.map_or(Empty, |s| Num(s.latency_p99_s)),
         Int(r.simulations as u64),
         Num(r.warmup_s),
         Text(notes_text(&r.notes)),
@@ -284,6 +318,54 @@ pub fn failover_text(r: &Sizing) -> Option<String> {
                 human::duration(storm.queue_wait_mean_s, false),
                 human::duration(storm.latency_p99_s, false),
                 human::duration(storm.latency_max_s, false),
+            )
+        }
+    })
+}
+
+/// The deploy check in words (the line under the table).
+pub fn deploy_text(r: &Sizing) -> Option<String> {
+    let check = r.deploy.as_ref()?;
+    let d = check.deploy();
+    let asked = format!(
+        "rolling deploy (drain {}, {})",
+        human::duration(d.drain as f64 / 1e9, false),
+        if d.jitter {
+            "closes jittered over it"
+        } else if d.drain == 0 {
+            "every connection cut at once"
+        } else {
+            "every connection cut at its end"
+        }
+    );
+    Some(match check {
+        DeployCheck::TooLarge {
+            instances, events, ..
+        } => format!(
+            "{asked} on {instances} instances: not checked, the deploy run would take ~{} events",
+            human::count(*events)
+        ),
+        DeployCheck::Checked { storm, .. } => {
+            let k = storm.failure.instances;
+            let verdict = match storm.failed_on {
+                None if k == 1 => "survives".to_string(),
+                None => format!("on {k} instances, one out at a time, the others hold the target"),
+                Some(res) if k == 1 => format!(
+                    "FAILS: with one instance a deploy is downtime ({} broken)",
+                    resource_meaning(res)
+                ),
+                Some(res) => format!(
+                    "FAILS: on {k} instances the storm breaks {}",
+                    resource_meaning(res)
+                ),
+            };
+            format!(
+                "{asked}: {verdict}. Storm: {} handshakes/s at peak, CPU {} at peak, CPU \
+                 queue wait {} mean, p99 {}",
+                human::count(storm.handshakes_per_s_peak),
+                human::percent(storm.cpu_peak),
+                human::duration(storm.queue_wait_mean_s, false),
+                human::duration(storm.latency_p99_s, false),
             )
         }
     })
@@ -528,6 +610,14 @@ pub fn max_clients_cell(r: &Sizing) -> String {
         format!("≥ {}", human::thousands(r.max_clients_per_instance as f64))
     } else {
         let max = r.max_clients_per_instance;
+        if let Some(p) = r.max_clients_predicted {
+            return format!(
+                "{} ({} predicted to run out at ~{})",
+                human::thousands(max as f64),
+                resource_name(r.limiting_resource),
+                human::thousands(p.floor())
+            );
+        }
         match r.max_clients_below {
             // A bracket wider than the search's usual 2 %: the search stopped because the
             // instance count was settled; say where it failed.
@@ -637,6 +727,9 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
         if let Some(text) = failover_text(r) {
             s.push_str(&format!("; {text}"));
         }
+        if let Some(text) = deploy_text(r) {
+            s.push_str(&format!("; {text}"));
+        }
         if !r.notes.is_empty() {
             let sep = if said { "; " } else { "" };
             s.push_str(&format!("{sep}{}", notes_text(&r.notes)));
@@ -683,6 +776,8 @@ mod tests {
             survive_loss: None,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     }
 
@@ -697,9 +792,11 @@ mod tests {
             max_clients_per_instance: 0,
             at_cap: false,
             max_clients_below: None,
+            max_clients_predicted: None,
             redundancy: Default::default(),
             survive_loss: None,
             failover: None,
+            deploy: None,
             connections_per_instance: f64::NAN,
             memory_per_instance_bytes: f64::NAN,
             memory_bytes: f64::NAN,
@@ -754,7 +851,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );

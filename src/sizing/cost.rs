@@ -45,6 +45,8 @@ mod tests {
             survive_loss: None,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     }
 

@@ -96,11 +96,7 @@ pub fn failure_scenario(mut sc: Scenario, failure: Failure) -> Scenario {
     // Never back within the run.
     let downtime = sc.duration + CRASH_AFTER;
     sc.faults = (0..failure.lost)
-        .map(|instance| Fault {
-            at,
-            instance,
-            downtime,
-        })
+        .map(|instance| Fault::crash(at, instance, downtime))
         .collect();
     sc.timeseries_bucket = STORM_BUCKET;
     sc
@@ -186,6 +182,8 @@ mod tests {
             survive_loss,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     }
 

@@ -49,6 +49,7 @@
 
 pub mod churn;
 pub mod cost;
+pub mod deploy;
 pub mod error;
 pub mod failover;
 pub mod limits;
@@ -66,6 +67,7 @@ use crate::scenario::{Scenario, Technique};
 use crate::sim::estimate;
 
 pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
+pub use self::deploy::{Deploy, DeployCheck};
 pub use self::error::{SearchError, SizingError};
 pub use self::failover::{Failure, Storm};
 pub use self::limits::{Limits, Load, Resource};
@@ -192,12 +194,19 @@ pub struct Sizing {
     /// between `max_clients_per_instance` and this (`None` at the cap or when none
     /// meets the target).
     pub max_clients_below: Option<u64>,
+    /// When no failing count was simulated because the largest feasible run's own
+    /// linear prediction settled the answer: where `limiting_resource` is predicted to
+    /// run out (`None` otherwise).
+    pub max_clients_predicted: Option<f64>,
     /// What `[target]` asked for.
     pub redundancy: Redundancy,
     pub survive_loss: Option<f64>,
     /// The redundancy check (`None` when `[target]` asks for none, or when no count
     /// meets the target).
     pub failover: Option<FailoverCheck>,
+    /// The rolling-deploy check (`None` when `[target]` asks for none, or when no count
+    /// meets the target).
+    pub deploy: Option<DeployCheck>,
     pub connections_per_instance: f64,
     pub memory_per_instance_bytes: f64,
     /// Peak memory of all instances together.
@@ -309,8 +318,11 @@ fn refuse_faults(base: &Scenario) -> Result<(), SizingError> {
 }
 
 /// Runs the searches to their end: each round, every unfinished search names its next
-/// run, and the runner simulates them together. Answers in the searchers' order; the
-/// first technique (in that order) whose search fails is the error.
+/// run, and the runner simulates them together. With more than one worker, each search
+/// may add one run it will most likely need later ([`Searcher::speculative_run`]), so a
+/// search that needs several runs in a row does not hold the last rounds alone; the
+/// answers do not depend on it. Answers in the searchers' order; the first technique (in
+/// that order) whose search fails is the error.
 fn drive(
     mut searchers: Vec<Searcher>,
     jobs: usize,
@@ -321,8 +333,14 @@ fn drive(
         let technique = s.technique();
         move |problem| SizingError::Technique { technique, problem }
     };
+    let workers = if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        jobs
+    };
     let mut answers: Vec<Option<Sizing>> = vec![None; searchers.len()];
     loop {
+        // (searcher, speculative?) of each scenario.
         let mut owners = Vec::new();
         let mut scenarios = Vec::new();
         for (i, searcher) in searchers.iter_mut().enumerate() {
@@ -331,7 +349,7 @@ fn drive(
             }
             match searcher.next_run().map_err(failed(searcher))? {
                 NextRun::Simulate(sc) => {
-                    owners.push(i);
+                    owners.push((i, false));
                     scenarios.push(*sc);
                 }
                 NextRun::Answer(sizing) => answers[i] = Some(*sizing),
@@ -339,6 +357,14 @@ fn drive(
         }
         if scenarios.is_empty() {
             break;
+        }
+        if workers > 1 {
+            for (i, searcher) in searchers.iter_mut().enumerate() {
+                if let Some(sc) = searcher.speculative_run() {
+                    owners.push((i, true));
+                    scenarios.push(sc);
+                }
+            }
         }
         round += 1;
         on_progress(&Progress::Round {
@@ -357,9 +383,13 @@ fn drive(
                 wall,
             }))
         })?;
-        for ((&i, sc), output) in owners.iter().zip(&scenarios).zip(outputs) {
+        for ((&(i, speculative), sc), output) in owners.iter().zip(&scenarios).zip(outputs) {
             let searcher = &mut searchers[i];
-            searcher.ran(sc, output).map_err(failed(searcher))?;
+            if speculative {
+                searcher.ran_speculative(sc, output);
+            } else {
+                searcher.ran(sc, output).map_err(failed(searcher))?;
+            }
         }
     }
     // Every search answered (the last round handed out no run).

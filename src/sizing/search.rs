@@ -77,7 +77,16 @@ pub struct Capacity {
     pub infeasible: Option<u64>,
     /// The pilot run's linear prediction of the boundary (slots, memory, CPU only).
     pub predicted: f64,
+    /// When the search stopped on a feasible run close below its own linear
+    /// prediction (see [`PREDICTED_STOP_LATENCY`]): that predicted boundary, where
+    /// `limiting` is predicted to run out. Not simulated; `infeasible` is then `None`.
+    pub limit_predicted: Option<f64>,
 }
+
+/// A feasible run whose latency uses at most this share of its target may end the
+/// search on its own linear prediction of the boundary: latency is not linear, so a run
+/// already near the latency target must be bracketed by simulation.
+pub const PREDICTED_STOP_LATENCY: f64 = 0.8;
 
 /// The answer of one technique's search.
 #[derive(Clone, Debug)]
@@ -149,6 +158,9 @@ pub struct Search {
     /// The smallest one-instance run: (clients, p99).
     smallest: Option<(u64, f64)>,
     cpu_per_client: Option<f64>,
+    /// The linear prediction of the largest feasible run (`lo`), with the resource it
+    /// says runs out, when latency there is far from its target.
+    lo_prediction: Option<(f64, Resource)>,
 }
 
 impl Search {
@@ -180,6 +192,7 @@ impl Search {
             predicted: MAX_CLIENTS as f64,
             smallest: None,
             cpu_per_client: None,
+            lo_prediction: None,
         }
     }
 
@@ -232,7 +245,14 @@ impl Search {
             None => {
                 self.lo = n;
                 self.lo_load = Some(pilot);
-                self.next = self.predicted;
+                // Aim just below the prediction (twice the tolerance): a run there is
+                // most likely feasible, and its own prediction — from near the boundary,
+                // so nearly exact — may settle the answer without a failing run.
+                self.next = if self.predicted >= self.cap as f64 {
+                    self.predicted
+                } else {
+                    self.predicted * (1.0 - 2.0 * self.tolerance)
+                };
             }
             // Latency missed while the CPU is nearly idle: queueing is not the cause,
             // so fewer clients cannot fix it (and tiny runs would only add noise).
@@ -250,6 +270,11 @@ impl Search {
     /// Linear prediction of the boundary from one run of `n` clients: slots, memory above
     /// the base and CPU grow in proportion to clients. `None` when nothing grows.
     fn predict(&self, n: u64, load: &Load) -> Option<f64> {
+        self.predict_limit(n, load).map(|(p, _)| p)
+    }
+
+    /// [`Self::predict`] with the resource predicted to run out there.
+    fn predict_limit(&self, n: u64, load: &Load) -> Option<(f64, Resource)> {
         let per = |demand: f64, limit: f64| {
             if demand > 0.0 {
                 limit / demand * n as f64
@@ -257,17 +282,29 @@ impl Search {
                 f64::INFINITY
             }
         };
-        let p = [
-            per(load.connections_peak, self.limits.max_connections),
-            per(
-                load.memory_peak_bytes - self.base_memory,
-                self.limits.memory_limit_bytes - self.base_memory,
+        let (p, r) = [
+            (
+                per(load.connections_peak, self.limits.max_connections),
+                Resource::Slots,
             ),
-            per(load.cpu_utilization, self.limits.utilization),
+            (
+                per(
+                    load.memory_peak_bytes - self.base_memory,
+                    self.limits.memory_limit_bytes - self.base_memory,
+                ),
+                Resource::Memory,
+            ),
+            (
+                per(load.cpu_utilization, self.limits.utilization),
+                Resource::Cpu,
+            ),
         ]
         .into_iter()
-        .fold(f64::INFINITY, f64::min);
-        p.is_finite().then_some(p.clamp(1.0, MAX_CLIENTS as f64))
+        .fold((f64::INFINITY, Resource::Slots), |a, b| {
+            if b.0 < a.0 { b } else { a }
+        });
+        p.is_finite()
+            .then_some((p.clamp(1.0, MAX_CLIENTS as f64), r))
     }
 
     /// The next one-instance count to try, or the end of the max-clients search.
@@ -286,6 +323,7 @@ impl Search {
                 h - g
             }
             None if lo >= self.cap => return self.capacity_found(true),
+            None if self.settled_by_prediction() => return self.capacity_found(false),
             None => self.cap,
         };
         let lower = lo + g;
@@ -313,6 +351,21 @@ impl Search {
             && self.clients.div_ceil(lo) == self.clients.div_ceil((hi - self.granule).max(lo))
     }
 
+    /// The answer's precision reached on the feasible side alone: the largest feasible
+    /// run `lo`, with latency well inside its target, predicts (linearly, from near the
+    /// boundary) that slots, memory or CPU run out within [`SETTLED_WIDTH`] above it
+    /// and below the cap, and every capacity in between gives the same instance count.
+    /// The failing run that would confirm it is not simulated; the answer says the
+    /// upper end is predicted.
+    fn settled_by_prediction(&self) -> bool {
+        let Some((p, _)) = self.lo_prediction else {
+            return false;
+        };
+        let lo = self.lo;
+        let upper = p.floor() as u64;
+        lo > 0 && upper > lo && upper < self.cap && self.instances_settled(lo, upper + self.granule)
+    }
+
     fn bracket_measured(&mut self, n: u64, load: Load) {
         self.note_smallest(n, &load);
         let verdict = self.limits.exceeded(&load);
@@ -323,6 +376,9 @@ impl Search {
         match verdict {
             None => {
                 self.lo = n;
+                self.lo_prediction = self.predict_limit(n, &load).filter(|_| {
+                    self.limits.ratio(&load, Resource::Latency) <= PREDICTED_STOP_LATENCY
+                });
                 self.lo_load = Some(load);
                 // Move up by at least the tolerance.
                 let floor = n as f64 * (1.0 + self.up);
@@ -369,8 +425,12 @@ impl Search {
 
     /// The max-clients search is over: the deployment search starts at ⌈N / max⌉.
     fn capacity_found(&mut self, at_cap: bool) -> Probe {
+        let by_prediction = !at_cap && self.hi.is_none();
         let limiting = match (self.hi, &self.lo_load) {
             (Some((_, r)), _) => r,
+            (None, Some(_)) if by_prediction => {
+                self.lo_prediction.map_or(Resource::Slots, |(_, r)| r)
+            }
             // Feasible up to the cap: name the resource closest to its limit there.
             (None, Some(load)) => self.limits.closest(load),
             // Unreachable (the pilot is feasible or infeasible), but no reason to panic.
@@ -385,6 +445,11 @@ impl Search {
             at_cap,
             infeasible: self.hi.map(|(h, _)| h),
             predicted: self.predicted,
+            limit_predicted: if by_prediction {
+                self.lo_prediction.map(|(p, _)| p)
+            } else {
+                None
+            },
         };
         let first = self.clients.div_ceil(self.lo).max(1) as u32;
         self.deploy(capacity, first, first)
@@ -544,19 +609,42 @@ mod tests {
         let (outcome, asked) = drive(search, linear(1e-5, 0.1)).unwrap();
         let (capacity, k, first, method) = sized(outcome);
         assert_eq!(capacity.limiting, Resource::Memory);
-        assert!(
-            (8_820..=9_000).contains(&capacity.max_clients),
-            "{capacity:?}"
-        );
+        // The pilot predicts 9,000; the search aims twice the tolerance below (8,640),
+        // which is feasible and predicts 9,000 again: every capacity in between means
+        // 12 instances, so no failing run is simulated and the upper end is predicted.
+        assert_eq!(capacity.max_clients, 8_640, "{capacity:?}");
+        assert_eq!(capacity.infeasible, None);
+        assert_eq!(capacity.limit_predicted, Some(9_000.0));
         assert!(!capacity.at_cap);
         assert_eq!(capacity.predicted, 9_000.0);
         assert_eq!(first, 100_000u64.div_ceil(capacity.max_clients) as u32);
         assert_eq!(k, first);
         assert_eq!(method, Method::ScaledRepresentative);
-        // Pilot, the predicted boundary, one step above it, then the deployment.
-        assert!(asked.len() <= 5, "{asked:?}");
-        assert_eq!(asked[0], (100, 1));
-        assert_eq!(asked[1], (9_000, 1));
+        // Pilot, just below the predicted boundary, then the deployment.
+        assert_eq!(asked, [(100, 1), (8_640, 1), (16_668, 2)]);
+    }
+
+    #[test]
+    fn a_prediction_that_leaves_the_count_open_is_bracketed_by_simulation() {
+        // N = 17,500 of 9,000 memory-bound clients per instance: 8,640 feasible
+        // predicts 9,000, but 8,640 means 3 instances and 9,000 means 2, so the
+        // prediction does not settle the count and the search simulates a failing run.
+        let search = Search::new(&base(17_500), limits(), &options());
+        let (outcome, asked) = drive(search, linear(1e-5, 0.1)).unwrap();
+        let (capacity, ..) = sized(outcome);
+        assert_eq!(capacity.limit_predicted, None);
+        assert!(asked.len() > 3, "{asked:?}");
+    }
+
+    #[test]
+    fn a_run_near_its_latency_target_is_not_settled_by_prediction() {
+        // p99 at 90 % of its target: latency is not linear, so the search needs a failing
+        // run before it stops.
+        let search = Search::new(&base(100_000), limits(), &options());
+        let (outcome, _) = drive(search, linear(1e-5, 0.9)).unwrap();
+        let (capacity, ..) = sized(outcome);
+        assert_eq!(capacity.limit_predicted, None);
+        assert!(capacity.infeasible.is_some());
     }
 
     #[test]
@@ -601,8 +689,10 @@ mod tests {
         let (outcome, _) = drive(search, linear(1e-3, 0.1)).unwrap();
         let (capacity, k, _, _) = sized(outcome);
         assert_eq!(capacity.limiting, Resource::Cpu);
-        assert!((686..=700).contains(&capacity.max_clients), "{capacity:?}");
+        assert_eq!(capacity.limit_predicted, Some(700.0), "{capacity:?}");
+        assert!((630..700).contains(&capacity.max_clients), "{capacity:?}");
         assert_eq!(k, 5_000u64.div_ceil(capacity.max_clients) as u32);
+        assert_eq!(k, 5_000u64.div_ceil(700) as u32);
     }
 
     #[test]

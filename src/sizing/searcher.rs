@@ -8,9 +8,10 @@
 //! simulates is the caller's business (`rtsim size` batches every technique's next run
 //! through the runner).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
+use super::deploy::{self, Deploy, DeployCheck};
 use super::error::{SearchError, SizingError};
 use super::failover::{self, Failure, Storm};
 use super::limits::{Limits, Load};
@@ -47,9 +48,24 @@ pub struct Searcher {
     cache: BTreeMap<(u64, u32), Load>,
     /// The run handed out and not yet back.
     pending: Option<(u64, u32)>,
+    /// Runs simulated ahead of the search's question ([`Searcher::speculative_run`])
+    /// and not yet asked for: they count as simulations once the search uses them.
+    speculated: BTreeSet<(u64, u32)>,
+    /// A speculative run was handed out (one per search at most).
+    speculated_once: bool,
     simulations: u32,
     /// The redundancy check, once the search has sized the steady state.
     check: Check,
+    /// The deploy check, after the redundancy check.
+    deploy: DeployStage,
+}
+
+/// Where the deploy check is.
+#[derive(Clone, Debug)]
+enum DeployStage {
+    NotStarted,
+    Running(Deploy),
+    Done(Option<DeployCheck>),
 }
 
 /// Where the redundancy check is.
@@ -83,8 +99,11 @@ impl Searcher {
             search,
             cache: BTreeMap::new(),
             pending: None,
+            speculated: BTreeSet::new(),
+            speculated_once: false,
             simulations: 0,
             check: Check::NotStarted,
+            deploy: DeployStage::NotStarted,
         }
     }
 
@@ -151,10 +170,16 @@ impl Searcher {
                     if let Some(sc) = self.next_failure_run(&outcome) {
                         return Ok(NextRun::Simulate(Box::new(sc)));
                     }
+                    if let Some(sc) = self.next_deploy_run(&outcome) {
+                        return Ok(NextRun::Simulate(Box::new(sc)));
+                    }
                     return Ok(NextRun::Answer(Box::new(self.answer(outcome))));
                 }
                 &Probe::Measure { clients, instances } => {
                     if let Some(load) = self.cache.get(&(clients, instances)) {
+                        if self.speculated.remove(&(clients, instances)) {
+                            self.simulations += 1;
+                        }
                         self.probe = self.search.feed(load.clone())?;
                         continue;
                     }
@@ -164,6 +189,43 @@ impl Searcher {
                 }
             }
         }
+    }
+
+    /// A run the search will most likely ask for after the one it waits for, to simulate
+    /// beside it on an otherwise idle worker: while a one-instance run of `n` clients is
+    /// out (after the pilot), the deployment at ⌈N / n⌉ instances — `n` is the search's
+    /// best guess of the capacity. At most one per search; its output goes to
+    /// [`Searcher::ran_speculative`] and is used only if asked for, so the answer is the
+    /// same with or without it (only the wall time differs).
+    pub fn speculative_run(&mut self) -> Option<Scenario> {
+        if self.speculated_once || self.pending.is_none() || self.search.cpu_per_client().is_none()
+        {
+            return None;
+        }
+        let Probe::Measure {
+            clients: n,
+            instances: 1,
+        } = self.probe
+        else {
+            return None;
+        };
+        let clients = self.base.workload.clients as u64;
+        let k = u32::try_from(clients.div_ceil(n.max(1))).ok()?;
+        let (c, i, _) = deployment_run(clients, k, granule(&self.base));
+        if (c, i) == (n, 1) || self.cache.contains_key(&(c, i)) {
+            return None;
+        }
+        let sc = self.scenario(c, i).ok()?;
+        self.speculated_once = true;
+        Some(sc)
+    }
+
+    /// The output of a run from [`Self::speculative_run`]: remembered, not yet counted.
+    pub fn ran_speculative(&mut self, sc: &Scenario, output: RunOutput) {
+        let key = (sc.workload.clients as u64, sc.server.instances);
+        let load = Load::from_run(key.0, key.1, sc, output.metrics);
+        self.cache.insert(key, load);
+        self.speculated.insert(key);
     }
 
     /// The failure run the redundancy check needs next, if any: the first once the
@@ -208,8 +270,65 @@ impl Searcher {
         }
     }
 
+    /// The deploy run, once the steady state (and the redundancy check) are done, when
+    /// `[target] deploy_drain` asks for it: on the redundancy check's instances if any,
+    /// else the steady state's.
+    fn next_deploy_run(&mut self, outcome: &Outcome) -> Option<Scenario> {
+        if !matches!(self.deploy, DeployStage::NotStarted) {
+            return None;
+        }
+        let (Outcome::Sized { instances, .. }, Some(drain)) = (outcome, self.target.deploy_drain)
+        else {
+            self.deploy = DeployStage::Done(None);
+            return None;
+        };
+        let deploy = Deploy {
+            drain,
+            jitter: self.target.deploy_jitter,
+        };
+        let k = match &self.check {
+            Check::Done(Some(check)) => check.instances(),
+            _ => *instances,
+        };
+        let clients = self.base.workload.clients as u64;
+        match self.scenario(clients, k) {
+            Ok(sc) => {
+                let sc = deploy::deploy_scenario(sc, deploy);
+                let events = estimate(&sc).events;
+                if events > self.options.max_events_per_run {
+                    self.deploy = DeployStage::Done(Some(DeployCheck::TooLarge {
+                        deploy,
+                        instances: k,
+                        events,
+                    }));
+                    return None;
+                }
+                self.deploy = DeployStage::Running(deploy);
+                Some(sc)
+            }
+            Err(e) => {
+                let events = match e {
+                    SearchError::RunTooLarge { events, .. } => events,
+                    _ => f64::INFINITY,
+                };
+                self.deploy = DeployStage::Done(Some(DeployCheck::TooLarge {
+                    deploy,
+                    instances: k,
+                    events,
+                }));
+                None
+            }
+        }
+    }
+
     /// The output of the scenario [`Self::next_run`] handed out.
     pub fn ran(&mut self, sc: &Scenario, output: RunOutput) -> Result<(), SearchError> {
+        if let DeployStage::Running(deploy) = self.deploy {
+            self.simulations += 1;
+            let storm = deploy::storm(sc, &output, &self.limits);
+            self.deploy = DeployStage::Done(Some(DeployCheck::Checked { deploy, storm }));
+            return Ok(());
+        }
         if let Check::Running {
             plan,
             failure,
@@ -281,9 +400,11 @@ impl Searcher {
                 max_clients_per_instance: 0,
                 at_cap: false,
                 max_clients_below: None,
+                max_clients_predicted: None,
                 redundancy: self.target.redundancy,
                 survive_loss: self.target.survive_loss,
                 failover: None,
+                deploy: None,
                 connections_per_instance: f64::NAN,
                 memory_per_instance_bytes: f64::NAN,
                 memory_bytes: f64::NAN,
@@ -367,9 +488,14 @@ impl Searcher {
                     max_clients_per_instance: capacity.max_clients,
                     at_cap: capacity.at_cap,
                     max_clients_below: capacity.infeasible,
+                    max_clients_predicted: capacity.limit_predicted,
                     redundancy: self.target.redundancy,
                     survive_loss: self.target.survive_loss,
                     failover,
+                    deploy: match &self.deploy {
+                        DeployStage::Done(check) => check.clone(),
+                        _ => None,
+                    },
                     connections_per_instance: load.connections_peak,
                     memory_per_instance_bytes: load.memory_peak_bytes,
                     memory_bytes: load.memory_peak_bytes * k as f64,
@@ -434,6 +560,8 @@ mod tests {
             survive_loss: None,
             managed: None,
             max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
         }
     }
 

@@ -402,6 +402,11 @@ impl Connections {
         inst.reset_workers(now);
     }
 
+    /// The instance is drained: it admits nothing new; what it holds keeps running.
+    pub fn drain(&mut self, instance: u32) {
+        self.instances[instance as usize].up = false;
+    }
+
     pub fn restart(&mut self, instance: u32) {
         self.instances[instance as usize].up = true;
     }

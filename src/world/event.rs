@@ -156,6 +156,8 @@ pub(super) enum Step {
     IdleCheck,
     /// The client learns its connection broke (`arg` = when it broke).
     Broken(Break),
+    /// A draining instance closes this connection (a deploy's jittered close).
+    Drained,
     /// Retry a refused UPSTREAM connection (not cancelled with the client's timers).
     UpstreamRetry,
     /// The user's session ends; a new user takes the client's place (churn).
@@ -196,6 +198,12 @@ pub(super) enum Event {
     Crash { instance: u32, downtime: Nanos },
     /// A crashed instance is back.
     Restart { instance: u32 },
+    /// A deploy (the scenario's fault number `fault`) drains an instance: it admits no
+    /// new connection and closes its open ones within the drain period.
+    Drain { instance: u32, fault: u32 },
+    /// The drain period is over: the instance closes what is left and stops for
+    /// `downtime`.
+    DrainEnd { instance: u32, downtime: Nanos },
     /// A step of one client.
     Client(ClientEvent),
 }

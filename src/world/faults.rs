@@ -1,18 +1,24 @@
-//! Faults: network drops and instance crashes.
+//! Faults: network drops, instance crashes and rolling deploys.
 //!
 //! Each client's network drops as a Poisson process (mean gap `disconnect_every`) for
 //! `outage`; all clients together make one merged process, so a million clients cost
 //! one pending event, not a million. Crashes are scheduled: an instance goes down at a
-//! given time for a given downtime. What a fault breaks is the world's to work out; this
-//! part decides when faults happen and to whom.
+//! given time for a given downtime. A rolling deploy drains the instances one at a time
+//! from a given one: instance `j` of the order starts draining at `at + j·(drain +
+//! downtime)`, so each is back before the next one drains; with `jitter` each of its
+//! connections is closed at a uniform time within the drain period (this part's own
+//! random stream draws it). What a fault breaks is the world's to work out; this part
+//! decides when faults happen and to whom.
 
 use crate::engine::{Nanos, Purpose, RandomStream};
-use crate::scenario::{Fault, Scenario};
+use crate::scenario::{Fault, FaultKind, Scenario};
 use crate::world::clock::Clock;
 use crate::world::event::Event;
 
 pub(super) struct Faults {
     rng: RandomStream,
+    /// Jittered drain closes (their own stream: a deploy never shifts the drops).
+    deploy_rng: RandomStream,
     disconnect_every: Option<Nanos>,
     outage: Nanos,
     clients: u32,
@@ -24,6 +30,12 @@ impl Faults {
     pub fn new(sc: &Scenario) -> Self {
         Faults {
             rng: RandomStream::new(sc.seed, sc.random_point, sc.replication, Purpose::Drops),
+            deploy_rng: RandomStream::new(
+                sc.seed,
+                sc.random_point,
+                sc.replication,
+                Purpose::Deploy,
+            ),
             disconnect_every: sc.network.disconnect_every,
             outage: sc.network.outage,
             clients: sc.workload.clients,
@@ -43,15 +55,43 @@ impl Faults {
             let gap = self.drop_gap();
             clock.schedule(gap, Event::Drop);
         }
-        for fault in &self.crashes {
-            if fault.instance < self.instances {
-                let crash = Event::Crash {
-                    instance: fault.instance,
-                    downtime: fault.downtime,
-                };
-                clock.schedule(fault.at, crash);
+        for (index, fault) in self.crashes.iter().enumerate() {
+            if fault.instance >= self.instances {
+                continue;
+            }
+            match fault.kind {
+                FaultKind::Crash => {
+                    let crash = Event::Crash {
+                        instance: fault.instance,
+                        downtime: fault.downtime,
+                    };
+                    clock.schedule(fault.at, crash);
+                }
+                FaultKind::Deploy => {
+                    let step = fault.drain.saturating_add(fault.downtime);
+                    for j in 0..self.instances {
+                        let drain = Event::Drain {
+                            instance: (fault.instance + j) % self.instances,
+                            fault: index as u32,
+                        };
+                        let at = fault.at.saturating_add(step.saturating_mul(j as Nanos));
+                        clock.schedule(at, drain);
+                    }
+                }
             }
         }
+    }
+
+    /// The deploy of fault number `fault`: (drain period, jitter, downtime).
+    pub fn deploy(&self, fault: u32) -> (Nanos, bool, Nanos) {
+        let f = &self.crashes[fault as usize];
+        (f.drain, f.jitter, f.downtime)
+    }
+
+    /// When, within a drain period of `drain`, a jittered drain closes one connection
+    /// (an offset from the drain's start, uniform over the period).
+    pub fn drain_offset(&mut self, drain: Nanos) -> Nanos {
+        ((self.deploy_rng.uniform() * drain as f64) as Nanos).min(drain)
     }
 
     /// The merged drop process fires: schedules the next drop and returns the client
@@ -83,11 +123,7 @@ mod tests {
         sc.network.disconnect_every = None;
         sc.faults.clear();
         assert!(Faults::new(&sc).none());
-        sc.faults.push(Fault {
-            at: NS_PER_S,
-            instance: 0,
-            downtime: NS_PER_S,
-        });
+        sc.faults.push(Fault::crash(NS_PER_S, 0, NS_PER_S));
         assert!(!Faults::new(&sc).none());
     }
 
@@ -97,11 +133,7 @@ mod tests {
         sc.network.disconnect_every = None;
         sc.server.instances = 2;
         sc.faults = [1, 5]
-            .map(|instance| Fault {
-                at: NS_PER_S,
-                instance,
-                downtime: NS_PER_S,
-            })
+            .map(|instance| Fault::crash(NS_PER_S, instance, NS_PER_S))
             .to_vec();
         let mut clock = Clock::new(10 * NS_PER_S, false);
         Faults::new(&sc).start(&mut clock);

@@ -118,6 +118,8 @@ impl<P: Protocol> World<P> {
             Event::Drop => self.on_drop(),
             Event::Crash { instance, downtime } => self.on_crash(instance, downtime),
             Event::Restart { instance } => self.conns.restart(instance),
+            Event::Drain { instance, fault } => self.on_drain(instance, fault),
+            Event::DrainEnd { instance, downtime } => self.on_crash(instance, downtime),
             Event::Client(ev) => self.client_step(p, ev),
         }
     }
@@ -185,6 +187,11 @@ impl<P: Protocol> World<P> {
                 p.on_server_timer(self, c, P::ServerTimer::from_code(timer), ev.arg);
             }
             Step::IdleCheck => self.on_idle_check(ev),
+            Step::Drained if self.on_live_connection(&ev) => {
+                self.trace_note(c, Lane::Server, |_| "draining: server closes".to_string());
+                let notice = self.now() + self.one_way(c);
+                self.break_connection(c, ev.slot, Break::Clean, notice);
+            }
             Step::Broken(how) if self.on_live_connection(&ev) => {
                 self.rec.reconnect(self.now());
                 self.trace_note(c, Lane::Client, |_| "connection lost".to_string());
@@ -729,6 +736,32 @@ impl<P: Protocol> World<P> {
         }
         self.clock
             .schedule(now + downtime, Event::Restart { instance });
+    }
+
+    /// A deploy drains an instance: the balancer sends it no new connection; its open
+    /// ones stay until closed — with jitter each at its own uniform time within the
+    /// drain period (a close the client hears after one way, like a WebSocket 1001/1012
+    /// or the end of an SSE response), else all at the period's end, when the instance
+    /// stops like a clean crash (`Event::DrainEnd`: what it still holds is closed, its
+    /// queued work is gone) and is back after the downtime.
+    fn on_drain(&mut self, instance: u32, fault: u32) {
+        let now = self.now();
+        let (drain, jitter, downtime) = self.faults.deploy(fault);
+        self.conns.drain(instance);
+        if jitter && drain > 0 {
+            for c in 0..self.clients.len() as u32 {
+                for slot in Slot::BOTH {
+                    let conn = *self.conn(c, slot);
+                    if conn.instance() == instance && conn.state() != ConnState::Closed {
+                        let at = now + self.faults.drain_offset(drain);
+                        let ev = Event::client(c, slot, Step::Drained, conn.generation(), 0);
+                        self.clock.schedule(at, ev);
+                    }
+                }
+            }
+        }
+        self.clock
+            .schedule(now + drain, Event::DrainEnd { instance, downtime });
     }
 
     // ------------------------------------------------------------ chat upstream
