@@ -53,10 +53,13 @@ def texts(nb: dict, root: str) -> list[list[str]]:
         if cell["cell_type"] != "code":
             continue
         out = []
+        # The kernel splits a stream into outputs, and interleaves stdout with stderr, by
+        # when it flushed: timing, not content. Each stream is compared as one text.
+        streams: dict[str, str] = {}
         for o in cell.get("outputs", []):
             kind = o["output_type"]
             if kind == "stream":
-                out.append(f"{o['name']}: " + "".join(o["text"]))
+                streams[o["name"]] = streams.get(o["name"], "") + "".join(o["text"])
             elif kind in ("execute_result", "display_data"):
                 data = o.get("data", {})
                 for mime in ("text/markdown", "text/plain"):
@@ -66,6 +69,7 @@ def texts(nb: dict, root: str) -> list[list[str]]:
                 out.extend(f"<{mime}>" for mime in sorted(data) if mime.startswith("image/"))
             elif kind == "error":
                 out.append(f"error: {o['ename']}: {o['evalue']}")
+        out.extend(f"{name}: {text}" for name, text in sorted(streams.items()))
         masked = []
         for text in out:
             text = text.replace(root, "<root>")
