@@ -558,11 +558,11 @@ mod tests {
         let mut sc = Scenario::reference();
         sc.warmup = warmup_s * crate::engine::NS_PER_S;
         sc.timeseries_bucket = crate::engine::NS_PER_S;
-        sc.faults = vec![crate::scenario::Fault {
-            at: at_s * crate::engine::NS_PER_S,
-            instance: 0,
-            downtime: 5 * crate::engine::NS_PER_S,
-        }];
+        sc.faults = vec![crate::scenario::Fault::crash(
+            at_s * crate::engine::NS_PER_S,
+            0,
+            5 * crate::engine::NS_PER_S,
+        )];
         sc
     }
 
