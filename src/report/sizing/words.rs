@@ -1,0 +1,293 @@
+//! The sentences of `rtsim size`: verdicts, cost, failover and deploy lines, what each
+//! resource and method means, a row's notes, and the progress lines of the search.
+
+use super::*;
+
+/// The CSV spelling of a failover verdict: `survives`, `fails`, `not-checked`.
+pub fn verdict_name(survived: Option<bool>) -> &'static str {
+    match survived {
+        Some(true) => "survives",
+        Some(false) => "fails",
+        None => "not-checked",
+    }
+}
+
+/// The monthly cost split, self-hosted and managed, in words.
+pub fn cost_text(r: &Sizing) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(total) = r.monthly_cost {
+        let split = [
+            r.instance_cost.map(|c| format!("{} instances", money(c))),
+            r.egress_cost.map(|c| format!("{} egress", money(c))),
+        ];
+        let split: Vec<String> = split.into_iter().flatten().collect();
+        parts.push(format!(
+            "self-hosted {} a month ({}; the backplane is not priced)",
+            money(total),
+            split.join(" + ")
+        ));
+    }
+    if let Some(m) = &r.managed {
+        parts.push(format!(
+            "bought from {}: {} a month ({} messages {} + {} connection-minutes {} + \
+             egress {} + base {})",
+            m.service,
+            money(m.total()),
+            human::count(m.messages_per_month),
+            money(m.messages_cost),
+            human::count(m.connection_minutes_per_month),
+            money(m.connections_cost),
+            money(m.egress_cost),
+            money(m.base_cost)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The redundancy check in words (the line under the table).
+pub fn failover_text(r: &Sizing) -> Option<String> {
+    let asked = match (r.redundancy.spares(), r.survive_loss) {
+        (_, Some(f)) => format!("survive losing {} of the instances", human::percent(f)),
+        (k, None) => format!(
+            "{} ({k} spare{})",
+            r.redundancy.name(),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    Some(match r.failover.as_ref()? {
+        FailoverCheck::TooLarge { failure, events } => format!(
+            "{asked}: {} instances planned, not checked: the failure run would take ~{} \
+             events",
+            failure.instances,
+            human::count(*events)
+        ),
+        FailoverCheck::Checked { plan, storm, tried } => {
+            let f = storm.failure;
+            let broke = tried.first().map_or(String::new(), |first| {
+                format!(
+                    " ({} broken; p99 {}, {} handshakes/s at peak)",
+                    first
+                        .failed_on
+                        .map_or("unserved clients", |res| resource_meaning(res)),
+                    human::duration(first.latency_p99_s, false),
+                    human::count(first.handshakes_per_s_peak)
+                )
+            });
+            let verdict = match (storm.failed_on, f.instances > plan.instances) {
+                (None, false) => format!(
+                    "{} instances; losing {} at steady state, the survivors hold the target",
+                    f.instances, f.lost
+                ),
+                (None, true) => format!(
+                    "{} instances planned, but losing {} of them broke the target{broke}, so \
+                     the plan adds {}: with {} the survivors hold it",
+                    plan.instances,
+                    plan.lost,
+                    f.instances - plan.instances,
+                    f.instances
+                ),
+                (Some(res), _) => format!(
+                    "FAILS: with {} instances, losing {} at steady state breaks {} on the \
+                     survivors (tried {} to {} instances)",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res),
+                    plan.instances,
+                    f.instances
+                ),
+            };
+            format!(
+                "{asked}: {verdict}. Storm after the crash: {} handshakes/s at peak, \
+                 survivors' CPU {} at peak ({} mean over the window), CPU queue wait {} \
+                 mean, p99 {} (max {})",
+                human::count(storm.handshakes_per_s_peak),
+                human::percent(storm.cpu_peak),
+                human::percent(storm.cpu_mean),
+                human::duration(storm.queue_wait_mean_s, false),
+                human::duration(storm.latency_p99_s, false),
+                human::duration(storm.latency_max_s, false),
+            )
+        }
+    })
+}
+
+/// The deploy check in words (the line under the table).
+pub fn deploy_text(r: &Sizing) -> Option<String> {
+    let check = r.deploy.as_ref()?;
+    let d = check.deploy();
+    let asked = format!(
+        "rolling deploy (drain {}, {})",
+        human::duration(d.drain as f64 / 1e9, false),
+        if d.jitter {
+            "closes jittered over it"
+        } else if d.drain == 0 {
+            "every connection cut at once"
+        } else {
+            "every connection cut at its end"
+        }
+    );
+    Some(match check {
+        DeployCheck::TooLarge {
+            instances, events, ..
+        } => format!(
+            "{asked} on {instances} instances: not checked, the deploy run would take ~{} events",
+            human::count(*events)
+        ),
+        DeployCheck::Checked { storm, .. } => {
+            let k = storm.failure.instances;
+            let verdict = match storm.failed_on {
+                None if k == 1 => "survives".to_string(),
+                None => format!("on {k} instances, one out at a time, the others hold the target"),
+                Some(res) if k == 1 => format!(
+                    "FAILS: with one instance a deploy is downtime ({} broken)",
+                    resource_meaning(res)
+                ),
+                Some(res) => format!(
+                    "FAILS: on {k} instances the storm breaks {}",
+                    resource_meaning(res)
+                ),
+            };
+            format!(
+                "{asked}: {verdict}. Storm: {} handshakes/s at peak, CPU {} at peak, CPU \
+                 queue wait {} mean, p99 {}",
+                human::count(storm.handshakes_per_s_peak),
+                human::percent(storm.cpu_peak),
+                human::duration(storm.queue_wait_mean_s, false),
+                human::duration(storm.latency_p99_s, false),
+            )
+        }
+    })
+}
+
+/// The CSV spelling of a resource.
+pub fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::Slots => "slots",
+        Resource::Memory => "memory",
+        Resource::Cpu => "cpu",
+        Resource::Latency => "latency",
+    }
+}
+
+/// What running out of a resource means, for people.
+pub(super) fn resource_meaning(r: Resource) -> &'static str {
+    match r {
+        Resource::Slots => "connection slots (max_connections)",
+        Resource::Memory => "memory (memory_limit)",
+        Resource::Cpu => "CPU at the target utilization",
+        Resource::Latency => "the p99 latency target",
+    }
+}
+
+/// The CSV spelling of a method.
+pub fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Full => "full",
+        Method::ScaledRepresentative => "scaled-representative",
+    }
+}
+
+/// One note in words.
+pub fn note_text(note: &Note) -> String {
+    match *note {
+        Note::LatencyFloor {
+            p99_s,
+            target_p99_s,
+            clients,
+        } => format!(
+            "no instance count meets the target: p99 is {} (target {}) even with {} clients \
+             per instance, a floor set by the technique rather than by load",
+            human::duration(p99_s, false),
+            human::duration(target_p99_s.unwrap_or(f64::NAN), false),
+            human::thousands(clients as f64)
+        ),
+        Note::MoreThanFirst { instances, first } => format!(
+            "{instances} instances rather than ⌈N/max⌉ = {first}: the backplane and the \
+             balancer's spread cost headroom"
+        ),
+        Note::StartWindowStretched {
+            start_window_s,
+            warmup_s,
+        } => format!(
+            "clients start over {} (not all at once) and the warm-up is {}, so the \
+             start-up connection storm is not what is measured",
+            human::duration(start_window_s, true),
+            human::duration(warmup_s, true)
+        ),
+        Note::WarmupExtended { warmup_s } => format!(
+            "warm-up extended to {} so the start-up connection storm drains before measuring",
+            human::duration(warmup_s, true)
+        ),
+        Note::OverConnectionCap {
+            handshakes_per_s,
+            cap,
+            storm,
+        } => format!(
+            "{} {} new connections/s, above the cap of {}/s (max_new_connections_per_s): \
+             the gateway refuses the rest whatever the instance count",
+            if storm {
+                "the failover storm peaks at"
+            } else {
+                "the steady state needs"
+            },
+            human::count(handshakes_per_s),
+            human::count(cap)
+        ),
+        Note::AtCap {
+            clients,
+            closest,
+            predicted,
+        } => format!(
+            "one instance holds all {} clients, so the search stopped there: nothing runs \
+             out yet, {} is the closest to its limit, and max_clients_per_instance is at \
+             least {} (the pilot run predicts ~{} by slots, memory and CPU)",
+            human::thousands(clients as f64),
+            resource_name(closest),
+            human::thousands(clients as f64),
+            human::thousands(predicted.floor())
+        ),
+    }
+}
+
+/// A row's notes in words, one sentence: the `note` column.
+pub fn notes_text(notes: &[Note]) -> String {
+    notes.iter().map(note_text).collect::<Vec<_>>().join("; ")
+}
+
+/// The progress line of one sizing simulation (stderr).
+pub fn progress_line(run: &Simulated) -> String {
+    format!(
+        "  {:13} {:>11} clients on {} instance(s), warm-up {:>5}: {:.1} s",
+        run.technique.name(),
+        human::thousands(run.clients as f64),
+        run.instances,
+        human::duration(secs(run.warmup), true),
+        run.wall.as_secs_f64()
+    )
+}
+
+/// The progress line of a round of sizing simulations (stderr): its runs, their
+/// estimated events and, once a rate is known (estimated events per wall second of the
+/// rounds so far), when the round should end. A search decides its next run from the
+/// last, so later rounds are unknown until they start: the ETA is the round's.
+pub fn round_line(
+    round: u32,
+    runs: usize,
+    events: f64,
+    done_runs: usize,
+    events_per_s: Option<f64>,
+    elapsed_s: f64,
+) -> String {
+    let eta = match events_per_s {
+        Some(rate) if rate > 0.0 => format!(
+            "ETA of this round ~{}",
+            human::duration((events / rate).max(0.1), true)
+        ),
+        _ => "ETA once the first round has run".to_string(),
+    };
+    format!(
+        "round {round}: {runs} run(s), ~{} events; {done_runs} run(s) done in {}; {eta}",
+        human::count(events),
+        human::duration(elapsed_s, true),
+    )
+}
