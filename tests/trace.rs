@@ -358,7 +358,7 @@ fn check_xml(s: &str) {
         for (i, _) in text.match_indices('&') {
             let ent = &text[i..];
             assert!(
-                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#39;"]
                     .iter()
                     .any(|e| ent.starts_with(e)),
                 "bare & in text: {}",

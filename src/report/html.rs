@@ -62,7 +62,8 @@ impl Exporter for HtmlExporter {
     }
 }
 
-/// Text made safe for HTML element content and quoted attribute values.
+/// Text made safe for HTML (and XML: the SVG traces use it too) element content and
+/// quoted attribute values; `'` as `&#39;`, which both read.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {

@@ -3,6 +3,7 @@
 //! exchange and compressed where nothing happens (the axis shows how long the pause was).
 
 use super::*;
+use crate::report::html::escape as xml_escape;
 
 /// Pixels an exchange's one-way trip gets (the shortest in the trace).
 const SVG_ONE_WAY_PX: f64 = 40.0;
@@ -20,21 +21,6 @@ const COLOR_UP: &str = "#0072B2";
 const COLOR_DOWN: &str = "#D55E00";
 const COLOR_PROXY: &str = "#CC79A7";
 const COLOR_NOTE: &str = "#555555";
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A long pause drawn shorter than to scale: from `y0` to `y1`, `length` of time.
 struct Pause {
