@@ -169,7 +169,13 @@ fn main() {
     }
     println!("total wall time {total:.1} s");
     if let Some(kib) = peak_rss_kib() {
-        println!("peak RSS {:.0} MiB", kib as f64 / 1024.0);
+        // Everything a run holds grows with clients (records, connections, queue, the
+        // latency histogram does not): bytes per client is how a memory target scales.
+        println!(
+            "peak RSS {:.0} MiB = {:.0} B per simulated client (one run at a time)",
+            kib as f64 / 1024.0,
+            kib as f64 * 1024.0 / f64::from(clients)
+        );
     }
     if filter.is_none() || filter.is_some_and(|f| f == "queue") {
         hold_benchmark();
