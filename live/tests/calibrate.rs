@@ -23,13 +23,22 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rtsim-live");
 
-/// A free port on 127.0.0.1 (bound, then released).
+/// A free port on 127.0.0.1 (bound, then released), never the same one twice in this
+/// process: the tests run in parallel, and the kernel may hand a released port out again.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The reference server, killed on drop.
@@ -47,24 +56,44 @@ fn serve_command(port: u16) -> String {
     format!("{BIN} serve --port {port} --clients 10000 --lifetime 3min")
 }
 
-fn serve(port: u16) -> Serve {
-    let command = serve_command(port);
-    let mut words = command.split_whitespace();
-    let child = Command::new(words.next().unwrap())
-        .args(words)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "serve never listened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+/// The reference server on a free port, and the port. A released port can be taken
+/// (by another test's server, or as the local port of one of the K client connections)
+/// before the server binds it: then the server exits, and another port is tried — a
+/// connect alone could reach someone else's listener.
+fn serve() -> (Serve, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let command = serve_command(port);
+        let mut words = command.split_whitespace();
+        let mut child = Command::new(words.next().unwrap())
+            .args(words)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let listening = loop {
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Listening, and still alive a moment later: the listener is ours.
+                std::thread::sleep(Duration::from_millis(200));
+                break child.try_wait().unwrap().is_none();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "serve never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if listening {
+            return (Serve(child), port);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
-    Serve(child)
+    panic!("serve could not bind a free port in 5 tries");
 }
 
 /// `rtsim-live calibrate test-server --models MODELS ARGS`, bounded by a minute.
@@ -103,8 +132,7 @@ fn nothing_listening_is_a_clear_error_and_nothing_is_written() {
 #[test]
 fn a_server_that_answers_404_a_wrong_pid_and_too_large_a_k_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = serve(port);
+    let (server, port) = serve();
     let url = format!("http://127.0.0.1:{port}");
     let pid = server.0.id().to_string();
 
@@ -214,8 +242,7 @@ fn connection(port: u16, path: &str, accept: Option<&str>) -> TcpStream {
 /// What `/proc` shows per connection: RSS delta over `k` connections opened by `open`, ÷ k,
 /// after the same warm-up and settling time as calibrate's. Returns (baseline, per).
 fn proc_per_connection(k: u32, open: impl Fn(u16, u32) -> TcpStream) -> (f64, f64) {
-    let port = free_port();
-    let server = serve(port);
+    let (server, port) = serve();
     for i in 0..8 {
         drop(connection(port, &format!("/poll/{i}?since=0"), None));
     }
@@ -365,8 +392,7 @@ fn preset_predicts_streams_and_validates(preset: &toml::Table, dir: &Path) {
 #[test]
 fn a_pid_of_no_process_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = serve(port);
+    let (_server, port) = serve();
     // pid_max is at most 2^22 on Linux: this PID cannot exist.
     let out = calibrate(
         dir.path(),
