@@ -188,10 +188,16 @@ fn load(file: &Path, set: &[String]) -> Result<Experiment, Failure> {
     Ok(exp)
 }
 
-/// What the reports say about a run besides its rows; `results` give the HTML report's
-/// findings (warnings, verdicts, traces).
-fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64, results: &Results) -> Metadata {
-    let transients = steady::warnings(plan, results.rows());
+/// What the reports say about a run besides its rows; `results` and `transients` (the
+/// rows' `steady::warnings`, computed once by the caller, which prints them too) give the
+/// HTML report's findings (warnings, verdicts, traces).
+fn metadata(
+    exp: &Experiment,
+    plan: &Plan,
+    wall_time_s: f64,
+    results: &Results,
+    transients: &[String],
+) -> Metadata {
     Metadata {
         name: exp.name.clone(),
         description: exp.description.clone(),
@@ -205,7 +211,7 @@ fn metadata(exp: &Experiment, plan: &Plan, wall_time_s: f64, results: &Results) 
         charts: exp.charts.clone(),
         marks: report::time_marks(&exp.base),
         claims: exp.claims.clone(),
-        findings: findings::findings(plan, results, &transients, interrupt_flag()),
+        findings: findings::findings(plan, results, transients, interrupt_flag()),
     }
 }
 
@@ -411,7 +417,8 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
-    let meta = metadata(&exp, &plan, wall, &results);
+    let transients = steady::warnings(&plan, results.rows());
+    let meta = metadata(&exp, &plan, wall, &results, &transients);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
@@ -421,18 +428,19 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         wall,
         out.display()
     );
-    tell_results(&plan, &results, &meta, a.quiet, &done)
+    tell_results(&plan, &results, &meta, &transients, a.quiet, &done)
 }
 
 /// What `rtsim run` and `rtsim merge` say of finished results, in this order: claims
 /// that do not hold (even with `quiet`: the lesson's text is wrong), the trade-off table,
 /// the caveats of rows without samples or overloaded, the `done` line, then the
-/// steady-state warnings (`steady::warnings`). One function, so a merged result says
+/// steady-state warnings (`transients`, from `steady::warnings`). One function, so a merged result says
 /// what the single run would have said.
 fn tell_results(
     plan: &Plan,
     results: &Results,
     meta: &Metadata,
+    transients: &[String],
     quiet: bool,
     done: &str,
 ) -> Result<(), Failure> {
@@ -448,7 +456,7 @@ fn tell_results(
     if !quiet {
         eprintln!("{done}");
     }
-    for w in steady::warnings(plan, results.rows()) {
+    for w in transients {
         eprintln!("{w}");
     }
     Ok(())
