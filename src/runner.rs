@@ -224,10 +224,32 @@ pub fn execute(
     Ok(results.into_iter().flatten().collect())
 }
 
+/// What one run of [`run_scenarios`] cost, for progress lines and benchmarks: never part
+/// of a result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunCost {
+    /// Wall time of the run.
+    pub wall: Duration,
+    /// CPU time of the worker thread during the run (`None` where the platform does not
+    /// say: read from Linux's `/proc/thread-self/schedstat`). On a shared machine this,
+    /// not the wall time, is what the run cost.
+    pub cpu: Option<Duration>,
+    /// Events the simulation processed.
+    pub events: u64,
+}
+
+/// CPU time the calling thread has run so far, from `/proc/thread-self/schedstat` (its
+/// first field, nanoseconds on the CPU); `None` elsewhere.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// Simulates independent scenarios on a rayon pool of `jobs` threads (0 = all cores) and
-/// returns their outputs in input order, whatever order they finish in. `on_done(i, wall)`
-/// is called from the worker thread as scenario `i` finishes, for progress lines: the wall
-/// time never enters a result. `rtsim size` runs each round of its searches through this.
+/// returns their outputs in input order, whatever order they finish in. `on_done(i, cost)`
+/// is called from the worker thread as scenario `i` finishes, for progress lines: its
+/// cost never enters a result. `rtsim size` runs each round of its searches through this.
 /// A run that cannot finish is an error naming its technique.
 ///
 /// Longest first: each worker takes the next scenario in order of estimated events
@@ -236,7 +258,7 @@ pub fn execute(
 pub fn run_scenarios(
     scenarios: &[Scenario],
     jobs: usize,
-    on_done: &(dyn Fn(usize, Duration) + Sync),
+    on_done: &(dyn Fn(usize, RunCost) + Sync),
 ) -> Result<Vec<RunOutput>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let never = AtomicBool::new(false);
@@ -255,12 +277,24 @@ pub fn run_scenarios(
             let Some(&i) = order.get(k) else { break };
             let scenario = &scenarios[i];
             let started = Instant::now();
+            let cpu_before = thread_cpu();
             let output = try_simulate(scenario, &never).map_err(|error| RunError::Stuck {
                 point: format!("{} sizing run", scenario.technique),
                 error,
             });
-            if output.is_ok() {
-                on_done(i, started.elapsed());
+            if let Ok(out) = &output {
+                let cpu = match (cpu_before, thread_cpu()) {
+                    (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                    _ => None,
+                };
+                on_done(
+                    i,
+                    RunCost {
+                        wall: started.elapsed(),
+                        cpu,
+                        events: out.metrics.events as u64,
+                    },
+                );
             }
             *outputs[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
         }

@@ -303,7 +303,12 @@ fn the_command_prints_the_table_and_writes_the_same_csv_for_any_jobs() {
         .stderr(predicate::str::contains(
             "  long-polling          400 clients on 1 instance(s), warm-up",
         ))
-        .stderr(predicate::str::contains("sized 2 techniques in"));
+        .stderr(predicate::str::contains("sized 2 techniques in"))
+        // The overall line of each round, with the ETA; no bar drawn off a terminal.
+        .stderr(predicate::str::contains("round 2: "))
+        .stderr(predicate::str::contains(" events done in "))
+        .stderr(predicate::str::contains(", ETA ~"))
+        .stderr(predicate::str::contains("sizing [").not());
     rtsim_size(&file, &two, "2").success();
     let csv = std::fs::read(one.join("sizing.csv")).unwrap();
     assert_eq!(csv, std::fs::read(two.join("sizing.csv")).unwrap());
@@ -315,6 +320,89 @@ fn the_command_prints_the_table_and_writes_the_same_csv_for_any_jobs() {
         serde_json::from_slice(&std::fs::read(one.join("sizing.json")).unwrap()).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), 2);
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 3);
+}
+
+/// The overall progress: every round states the whole sizing's planned events (runs
+/// done, its own, and what the searches will most likely ask for later), which never
+/// fall below what is done; the runs reported are the rounds' runs, each with its cost.
+/// With the speculative deployment run on a second worker the forecast is exact here:
+/// the last round's plan is what was run in all.
+#[test]
+fn progress_plans_events_across_every_round_and_reports_each_run() {
+    use std::sync::Mutex;
+    let exp = experiment::load_str("small.toml", SMALL_SIZING, &[]).unwrap();
+    let heard = Mutex::new(Vec::new());
+    let opts = Options {
+        jobs: 2,
+        ..options()
+    };
+    sizing::size(&exp, &opts, &|p| heard.lock().unwrap().push(*p)).unwrap();
+    let heard = heard.into_inner().unwrap();
+    let (mut done, mut round_runs, mut ran, mut last_plan) = (0.0, 0, 0, 0.0);
+    let mut rounds = 0;
+    for p in &heard {
+        match p {
+            sizing::Progress::Round {
+                round,
+                runs,
+                events,
+                planned_events,
+            } => {
+                rounds += 1;
+                assert_eq!(*round, rounds);
+                assert!(
+                    *planned_events >= done + events - 1e-6,
+                    "round {round}: {planned_events} < {done} + {events}"
+                );
+                assert!(*planned_events >= last_plan - 1e-6, "the plan only grows");
+                last_plan = *planned_events;
+                round_runs += runs;
+            }
+            sizing::Progress::Ran(run) => {
+                ran += 1;
+                done += run.estimated_events;
+                assert!(run.cost.events > 0);
+                assert!(run.cost.cpu.is_none_or(|c| c <= run.cost.wall * 2));
+            }
+        }
+    }
+    assert!(rounds >= 2, "pilots, then the searches' runs: {rounds}");
+    assert_eq!(ran, round_runs);
+    assert!(
+        (last_plan - done).abs() <= 1e-6 * done,
+        "the last round's plan {last_plan} is what ran: {done}"
+    );
+}
+
+#[test]
+fn the_command_is_silent_on_stderr_under_quiet() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let file = tmp.path().join("small.toml");
+    std::fs::write(&file, SMALL_SIZING).unwrap();
+    let out = tmp.path().join("out");
+    let assert = assert_cmd::Command::cargo_bin("rtsim")
+        .unwrap()
+        .args([
+            "size",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let output = assert.get_output();
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(out.join("sizing.csv").exists());
 }
 
 #[test]

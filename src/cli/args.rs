@@ -167,6 +167,9 @@ pub struct SizeArgs {
     /// Worker threads [default: all cores]. Results are identical for any value.
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// No progress bar, no progress lines and no table on stdout.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Override a key: --set workload.clients=5000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,

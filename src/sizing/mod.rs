@@ -54,15 +54,14 @@ pub mod error;
 pub mod failover;
 pub mod limits;
 pub mod pricing;
+pub mod progress;
 pub mod search;
 pub mod searcher;
 pub mod warmup;
 
-use std::time::Duration;
-
 use crate::engine::Nanos;
 use crate::experiment::{Experiment, Redundancy, Target};
-use crate::runner::run_scenarios;
+use crate::runner::{RunCost, run_scenarios};
 use crate::scenario::{Scenario, Technique};
 use crate::sim::estimate;
 
@@ -242,8 +241,8 @@ pub struct Sizing {
     pub notes: Vec<Note>,
 }
 
-/// One sizing simulation finished: what it was, and how long it took on the wall clock
-/// (for progress lines only).
+/// One sizing simulation finished: what it was, and what it cost (for progress lines
+/// and benchmarks only).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Simulated {
     pub technique: Technique,
@@ -252,18 +251,22 @@ pub struct Simulated {
     pub warmup: Nanos,
     /// Its cost estimated before it ran (`sim::estimate`), for the ETA.
     pub estimated_events: f64,
-    pub wall: Duration,
+    /// What it cost: wall and CPU time, events.
+    pub cost: RunCost,
 }
 
 /// What `rtsim size` is doing, for progress lines (never part of the answer).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Progress {
     /// A round of `runs` simulations starts, estimated at `events` events in all
-    /// (`sim::estimate`); `round` counts from 1.
+    /// (`sim::estimate`); `round` counts from 1. `planned_events` is the whole sizing's
+    /// estimate as known now: the runs done, this round's, and the runs the searches
+    /// will most likely ask for later ([`Searcher::forecast_events`]).
     Round {
         round: u32,
         runs: usize,
         events: f64,
+        planned_events: f64,
     },
     /// One simulation of the round finished.
     Ran(Simulated),
@@ -339,6 +342,8 @@ fn drive(
         jobs
     };
     let mut answers: Vec<Option<Sizing>> = vec![None; searchers.len()];
+    // Estimated events of the rounds run so far, for `Progress::Round`.
+    let mut done_events = 0.0;
     loop {
         // (searcher, speculative?) of each scenario.
         let mut owners = Vec::new();
@@ -367,12 +372,21 @@ fn drive(
             }
         }
         round += 1;
+        let events: f64 = scenarios.iter().map(|sc| estimate(sc).events).sum();
+        let later: f64 = searchers
+            .iter()
+            .zip(&answers)
+            .filter(|(_, answer)| answer.is_none())
+            .map(|(s, _)| s.forecast_events())
+            .sum();
         on_progress(&Progress::Round {
             round,
             runs: scenarios.len(),
-            events: scenarios.iter().map(|sc| estimate(sc).events).sum(),
+            events,
+            planned_events: done_events + events + later,
         });
-        let outputs = run_scenarios(&scenarios, jobs, &|j, wall| {
+        done_events += events;
+        let outputs = run_scenarios(&scenarios, jobs, &|j, cost| {
             let sc = &scenarios[j];
             on_progress(&Progress::Ran(Simulated {
                 technique: sc.technique,
@@ -380,7 +394,7 @@ fn drive(
                 instances: sc.server.instances,
                 warmup: sc.warmup,
                 estimated_events: estimate(sc).events,
-                wall,
+                cost,
             }))
         })?;
         for ((&(i, speculative), sc), output) in owners.iter().zip(&scenarios).zip(outputs) {

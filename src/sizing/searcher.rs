@@ -220,6 +220,50 @@ impl Searcher {
         Some(sc)
     }
 
+    /// Estimated events (`sim::estimate`) of the runs this search will most likely still
+    /// ask for after the ones out now — for the overall progress and its ETA only, never
+    /// part of the answer. While a one-instance run of `n` clients is out: the
+    /// deployment at ⌈N / n⌉ instances (unless already simulated or handed out ahead);
+    /// then the redundancy check's first failure run and the deploy run, if `[target]`
+    /// asks for them. A bisection step or an added instance the search may still need
+    /// is not foreseen (nor a run it turns out not to need); before the pilot nothing is
+    /// known (0).
+    pub fn forecast_events(&self) -> f64 {
+        let clients = self.base.workload.clients as u64;
+        let events_of = |c: u64, i: u32| self.scenario(c, i).map_or(0.0, |sc| estimate(&sc).events);
+        let mut events = 0.0;
+        let instances = match &self.probe {
+            Probe::Done(Outcome::Sized { instances, .. }) => *instances,
+            Probe::Done(_) => return 0.0,
+            _ if self.search.cpu_per_client().is_none() => return 0.0,
+            &Probe::Measure {
+                clients: n,
+                instances: 1,
+            } => {
+                let Ok(k) = u32::try_from(clients.div_ceil(n.max(1))) else {
+                    return 0.0;
+                };
+                let (c, i, _) = deployment_run(clients, k, granule(&self.base));
+                if (c, i) != (n, 1) && !self.cache.contains_key(&(c, i)) && !self.speculated_once {
+                    events += events_of(c, i);
+                }
+                k
+            }
+            &Probe::Measure { instances, .. } => instances,
+        };
+        let mut k = instances;
+        if matches!(self.check, Check::NotStarted)
+            && let Some(plan) = failover::plan(instances, &self.target)
+        {
+            events += events_of(clients, plan.instances);
+            k = plan.instances;
+        }
+        if matches!(self.deploy, DeployStage::NotStarted) && self.target.deploy_drain.is_some() {
+            events += events_of(clients, k);
+        }
+        events
+    }
+
     /// The output of a run from [`Self::speculative_run`]: remembered, not yet counted.
     pub fn ran_speculative(&mut self, sc: &Scenario, output: RunOutput) {
         let key = (sc.workload.clients as u64, sc.server.instances);

@@ -8,6 +8,7 @@
 use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
+use crate::sizing::progress::Overall;
 use crate::sizing::{DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
@@ -712,11 +713,16 @@ mod tests {
             instances: 1,
             warmup: 182 * NS_PER_S,
             estimated_events: 1e8,
-            wall: std::time::Duration::from_millis(8_440),
+            cost: crate::runner::RunCost {
+                wall: std::time::Duration::from_millis(8_440),
+                cpu: Some(std::time::Duration::from_millis(7_910)),
+                events: 41_234_567,
+            },
         };
         assert_eq!(
             progress_line(&run),
-            "  long-polling      182,380 clients on 1 instance(s), warm-up 3.03 min: 8.4 s"
+            "  long-polling      182,380 clients on 1 instance(s), warm-up 3.03 min: 8.4 s \
+             (7.9 s CPU, 41,234,567 events)"
         );
     }
 }

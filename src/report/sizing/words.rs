@@ -254,40 +254,59 @@ pub fn notes_text(notes: &[Note]) -> String {
     notes.iter().map(note_text).collect::<Vec<_>>().join("; ")
 }
 
-/// The progress line of one sizing simulation (stderr).
+/// The line of one finished sizing simulation (stderr): what it was, its wall time and,
+/// where the platform says, its CPU time (what it cost on a shared machine), and its
+/// events.
 pub fn progress_line(run: &Simulated) -> String {
+    let cpu = run
+        .cost
+        .cpu
+        .map_or(String::new(), |c| format!("{:.1} s CPU, ", c.as_secs_f64()));
     format!(
-        "  {:13} {:>11} clients on {} instance(s), warm-up {:>5}: {:.1} s",
+        "  {:13} {:>11} clients on {} instance(s), warm-up {:>5}: {:.1} s ({cpu}{} events)",
         run.technique.name(),
         human::thousands(run.clients as f64),
         run.instances,
         human::duration(secs(run.warmup), true),
-        run.wall.as_secs_f64()
+        run.cost.wall.as_secs_f64(),
+        human::thousands(run.cost.events as f64),
     )
 }
 
-/// The progress line of a round of sizing simulations (stderr): its runs, their
-/// estimated events and, once a rate is known (estimated events per wall second of the
-/// rounds so far), when the round should end. A search decides its next run from the
-/// last, so later rounds are unknown until they start: the ETA is the round's.
+/// The line of a round of sizing simulations (stderr): its runs and their estimated
+/// events, then the whole sizing's: estimated events planned so far (the runs done, this
+/// round's and the ones the searches will most likely ask for later) and done, and the
+/// ETA from them ([`crate::sizing::progress::Overall`]).
 pub fn round_line(
     round: u32,
     runs: usize,
     events: f64,
-    done_runs: usize,
-    events_per_s: Option<f64>,
+    overall: &Overall,
     elapsed_s: f64,
 ) -> String {
-    let eta = match events_per_s {
-        Some(rate) if rate > 0.0 => format!(
-            "ETA of this round ~{}",
-            human::duration((events / rate).max(0.1), true)
-        ),
-        _ => "ETA once the first round has run".to_string(),
+    format!(
+        "round {round}: {runs} run(s), ~{} events; overall ~{} of ~{} events done in {}, ETA ~{}",
+        human::count(events),
+        human::count(overall.done()),
+        human::count(overall.planned()),
+        human::duration(elapsed_s, true),
+        human::duration(overall.eta_s(elapsed_s).max(0.1), true),
+    )
+}
+
+/// The overall progress bar's message: the share of the estimated events done and the
+/// ETA.
+pub fn overall_message(overall: &Overall, elapsed_s: f64) -> String {
+    let share = if overall.planned() > 0.0 {
+        overall.done() / overall.planned()
+    } else {
+        0.0
     };
     format!(
-        "round {round}: {runs} run(s), ~{} events; {done_runs} run(s) done in {}; {eta}",
-        human::count(events),
-        human::duration(elapsed_s, true),
+        "~{} of ~{} events ({}), ETA ~{}",
+        human::count(overall.done()),
+        human::count(overall.planned()),
+        human::percent(share),
+        human::duration(overall.eta_s(elapsed_s).max(0.1), true),
     )
 }
