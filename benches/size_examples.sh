@@ -41,7 +41,9 @@ for example in experiments/09-sizing-chat.toml experiments/10-sizing-notificatio
             /^TIME / { flush(); cpu = $2 + $3; wall = $4 }
             END {
                 other = cpu - sim; if (other < 0) other = 0
-                printf "%-40s %9.1f %9.1f %9d %12.1f\n", name, cpu, wall, runs, span + other
+                # A binary that prints no per-run CPU time gives no idle estimate.
+                if (runs == 0) printf "%-40s %9.1f %9.1f %9s %12s\n", name, cpu, wall, "?", "n/a"
+                else printf "%-40s %9.1f %9.1f %9d %12.1f\n", name, cpu, wall, runs, span + other
             }' "$log"
     done
 done
