@@ -17,7 +17,7 @@ cargo bench --bench engine --no-run --quiet 2>/dev/null
 rtsim_times=()
 simpy_times=()
 for round in $(seq 1 "$rounds"); do
-  out=$(cargo bench --bench engine --quiet -- short --clients "$clients" --until "$seconds")
+  out=$(cargo bench --bench engine --quiet -- short --clients "$clients" --until "$seconds" --cores 8 --jobs 1)
   line=$(grep '^short-polling' <<<"$out")
   rtsim_times+=("$(awk '{print $2}' <<<"$line")")
   py=$(python3 benches/simpy_short_polling.py "$clients" "$seconds")

@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: experiment → plan → runs → rows → reports.
 
-// The one exception, documented where it is: the prefetch hint in `engine/prefetch.rs`.
+// The two exceptions, documented where they are: the prefetch hint in
+// `engine/prefetch.rs` and the huge-page advice in `engine/hugepages.rs`.
 #![deny(unsafe_code)]
 
 pub mod cli;

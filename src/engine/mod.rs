@@ -4,8 +4,10 @@
 //! - [`time`]: the integer-nanosecond clock and unit helpers;
 //! - [`queue`]: the event queue, ordered by (time, insertion sequence);
 //! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose);
-//! - [`prefetch`]: memory hints for what the next events will touch.
+//! - [`prefetch`]: memory hints for what the next events will touch;
+//! - [`hugepages`]: huge pages for the arrays a run touches at random.
 
+pub mod hugepages;
 pub mod prefetch;
 pub mod queue;
 pub mod rng;

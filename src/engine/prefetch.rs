@@ -16,7 +16,7 @@ pub fn prefetch<T: ?Sized>(value: &T) {
     }
 }
 
-/// The crate's only `unsafe`: the intrinsic is `unsafe` by signature, though a prefetch
+/// One of the crate's two `unsafe`s (the other: `hugepages.rs`): the intrinsic is `unsafe` by signature, though a prefetch
 /// cannot fault or change what the program computes (see the SAFETY note).
 #[inline(always)]
 #[allow(unsafe_code)]

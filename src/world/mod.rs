@@ -132,9 +132,12 @@ impl<P: Protocol> World<P> {
         let stream = |p| RandomStream::new(sc.seed, sc.random_point, sc.replication, p);
         let mut rng_rtt = stream(Purpose::Rtt);
         let n = sc.workload.clients;
-        let clients = (0..n)
-            .map(|_| Client::new(Link::new(network::draw_rtt(&sc.network.rtt, &mut rng_rtt))))
-            .collect();
+        // Touched at random by nearly every event: on huge pages (`engine/hugepages.rs`).
+        let mut clients = crate::engine::hugepages::huge_vec(n as usize);
+        clients.extend(
+            (0..n)
+                .map(|_| Client::new(Link::new(network::draw_rtt(&sc.network.rtt, &mut rng_rtt)))),
+        );
         let workload = &sc.workload;
         let origin = Origin::new(
             workload.pattern,
