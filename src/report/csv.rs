@@ -174,11 +174,13 @@ mod tests {
              bytes_down_per_s,bytes_down_per_s_ci95,bytes_up_per_s,bytes_up_per_s_ci95,\
              overhead_fraction,overhead_fraction_ci95,handshakes_per_s,handshakes_per_s_ci95,\
              deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,streams_failed,\
-             instances_needed,\
+             connections_per_user,memory_per_user_bytes,memory_per_user_bytes_ci95,\
+             stalled_per_user,instances_needed,\
              theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
              theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
              theory_bytes_down_per_s,theory_bytes_up_per_s,theory_cpu_utilization,\
-             theory_queue_wait_mean_s,theory_handshakes_per_s\n"
+             theory_queue_wait_mean_s,theory_handshakes_per_s,theory_connections_per_user,\
+             theory_memory_per_user_bytes,theory_stalled_per_user\n"
         );
     }
 
