@@ -150,7 +150,8 @@ macro_rules! with_parameter_table {
                 browser: Browser = Browser::Chromium;
                 /// Tabs each user keeps open on the site: every tab is a client of its
                 /// own (its own poller or stream), the tabs of one user share its
-                /// browser's connections (`clients` counts tabs and must be a multiple).
+                /// browser's connections (`clients` counts tabs; the last user has fewer when it
+                /// is not a multiple).
                 /// Over HTTP/1.1 the browser opens at most 6 per origin; over HTTP/2 all
                 /// of a user's requests are streams of one connection.
                 tabs: u32 = 1, check count_in("tab", MAX_TABS);

@@ -333,20 +333,6 @@ impl Ctx {
         }
 
         if w.tabs.v > 1 {
-            // A user's tabs are consecutive clients (`world/pool.rs`).
-            if w.clients.v % w.tabs.v != 0 {
-                let loc = blame(&w.clients.loc, &w.tabs.loc);
-                return Err(Problem::new(
-                    loc,
-                    format!(
-                        "a number of clients that is a multiple of tabs = {} (clients \
-                         counts every tab of every user)",
-                        w.tabs.v
-                    ),
-                    format!("clients = {}", w.clients.v),
-                )
-                .for_key("workload.clients"));
-            }
             if w.session.v.0.is_some() {
                 // Churn replaces one client; a user's tabs would leave one by one.
                 let loc = blame(&w.session.loc, &w.tabs.loc);
