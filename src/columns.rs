@@ -125,6 +125,9 @@ metrics! {
     proxy_timeouts: false, Count;
     reconnects: false, Count;
     streams_failed: false, Count;
+    connections_per_user: false, Count;
+    memory_per_user_bytes: true, Bytes;
+    stalled_per_user: false, Count;
     instances_needed: false, Count;
 }
 
@@ -143,7 +146,7 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 
 /// The metrics theory predicts, in the order of their `theory_<metric>` columns (each a
 /// name in [`METRICS`]).
-pub const PREDICTED: [&str; 11] = [
+pub const PREDICTED: [&str; 14] = [
     "requests_per_s",
     "empty_response_fraction",
     "latency_mean_s",
@@ -155,6 +158,9 @@ pub const PREDICTED: [&str; 11] = [
     "cpu_utilization",
     "queue_wait_mean_s",
     "handshakes_per_s",
+    "connections_per_user",
+    "memory_per_user_bytes",
+    "stalled_per_user",
 ];
 
 /// The `theory_<metric>` cells of one row, aligned with [`PREDICTED`]; `None` where no

@@ -64,6 +64,15 @@ pub struct RunMetrics {
     pub reconnects: f64,
     /// EventSources failed for good in the window (a non-200 answer to an SSE request).
     pub streams_failed: f64,
+    /// Connections held at the server per user (a user's tabs share its browser's),
+    /// time-averaged: `connections_mean` ÷ (clients ÷ tabs).
+    pub connections_per_user: f64,
+    /// Server memory per user above the instances' base, time-averaged.
+    pub memory_per_user_bytes: f64,
+    /// Requests per user waiting in the browser for a connection (HTTP/1.1, 6 per
+    /// origin) or a stream (HTTP/2, `max_concurrent_streams`), time-averaged: a stalled
+    /// tab receives nothing.
+    pub stalled_per_user: f64,
     pub instances_needed: f64,
     /// (update, recipient) pairs created in the window: deliveries + lost + in_flight.
     pub published_pairs: f64,

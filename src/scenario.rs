@@ -148,6 +148,13 @@ macro_rules! with_parameter_table {
                 /// The browser the clients run (`chromium`, `firefox`, `webkit`): its
                 /// EventSource reconnection delay when `[sse] retry` is not set.
                 browser: Browser = Browser::Chromium;
+                /// Tabs each user keeps open on the site: every tab is a client of its
+                /// own (its own poller or stream), the tabs of one user share its
+                /// browser's connections (`clients` counts tabs; the last user has fewer when it
+                /// is not a multiple).
+                /// Over HTTP/1.1 the browser opens at most 6 per origin; over HTTP/2 all
+                /// of a user's requests are streams of one connection.
+                tabs: u32 = 1, check count_in("tab", MAX_TABS);
             }
 
             /// `[network]`: round trips and the bytes every message costs.
@@ -193,6 +200,13 @@ macro_rules! with_parameter_table {
                 memory_per_connection: u64 as bytes;
                 memory_per_request: u64 as bytes;
                 memory_per_stream: u64 as bytes;
+                /// HTTP/2: streams one connection may carry at once (the server's
+                /// SETTINGS_MAX_CONCURRENT_STREAMS); a browser queues its requests beyond it.
+                max_concurrent_streams: u32, check count_in("stream", MAX_CONCURRENT_STREAMS);
+                /// HTTP/2: protocol state per open stream, beyond `memory_per_request` or
+                /// `memory_per_stream` (a connection's own memory is `memory_per_connection`,
+                /// held once for all its streams).
+                memory_per_h2_stream: u64 as bytes;
                 concurrency: Concurrency = Concurrency::EventLoop;
                 thread_stack: u64 as bytes;
                 keepalive_timeout: Nanos as duration = 75 * NS_PER_S;
@@ -364,6 +378,17 @@ pub enum Browser {
 }
 
 impl Browser {
+    /// HTTP/1.1 connections the browser opens at most to one origin (see `docs/wire.md`):
+    /// 6 in Chromium (`client_socket_pool_manager.cc`), Firefox
+    /// (`network.http.max-persistent-connections-per-server`) and WebKit on Apple
+    /// platforms (URLSession's `httpMaximumConnectionsPerHost`). WebSockets are not
+    /// counted in it.
+    pub fn connections_per_origin(self) -> u32 {
+        match self {
+            Browser::Chromium | Browser::Firefox | Browser::Webkit => 6,
+        }
+    }
+
     /// EventSource's reconnection delay before a `retry:` field sets one (see
     /// `docs/wire.md`): 3 s in Chromium and WebKit, 5 s in Firefox.
     pub fn eventsource_retry(self) -> Nanos {

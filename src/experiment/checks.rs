@@ -142,6 +142,14 @@ pub(crate) const MAX_CORES: u32 = 1024;
 /// Most instances: beyond any single deployment rtsim is meant to size.
 pub(crate) const MAX_INSTANCES: u32 = 100_000;
 
+/// Tabs a user may keep (`[workload] tabs`): a user's connections and streams are
+/// counted in a byte each (`world/pool.rs`).
+pub(crate) const MAX_TABS: u32 = 100;
+
+/// Largest `[server] max_concurrent_streams` (RFC 9113 lets it go to 2^31 − 1; beyond a
+/// user's tabs × 2 it changes nothing here).
+pub(crate) const MAX_CONCURRENT_STREAMS: u32 = 1_000_000;
+
 /// From 1 to `max` of something counted (`what`: "core", "instance").
 pub(crate) fn count_in(v: &Val<u32>, key: &str, what: &str, max: u32) -> Result<(), Problem> {
     at_least_one(v, key, what)?;

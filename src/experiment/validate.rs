@@ -332,6 +332,18 @@ impl Ctx {
             }
         }
 
+        if w.tabs.v > 1 && w.session.v.0.is_some() {
+            // Churn replaces one client; a user's tabs would leave one by one.
+            let loc = blame(&w.session.loc, &w.tabs.loc);
+            return Err(Problem::new(
+                loc,
+                "session = \"off\" with tabs above 1 (churn is modelled per client, \
+                 not per user)",
+                "a session length",
+            )
+            .for_key("workload.session"));
+        }
+
         // Network.
         let n = &f.network;
         if n.disconnect_every.v.0.is_some() {

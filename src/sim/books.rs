@@ -43,6 +43,8 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
     };
     let cpu = r.busy / (window_ns * server.cores as f64 * sc.target_utilization);
     let instances_needed = slots.max(memory).max(cpu).ceil().max(1.0);
+    // A user's tabs are consecutive clients (`world/pool.rs`).
+    let users = f64::from(sc.workload.clients.div_ceil(sc.workload.tabs.max(1)));
 
     let metrics = RunMetrics {
         requests_per_s: r.requests as f64 / d,
@@ -88,6 +90,9 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
         proxy_timeouts: r.proxy_timeouts as f64,
         reconnects: r.reconnects as f64,
         streams_failed: r.streams_failed as f64,
+        connections_per_user: gauges.connections.mean(&window) / users,
+        memory_per_user_bytes: (gauges.memory.mean(&window) - base) / users,
+        stalled_per_user: books.stalled.mean(&window) / users,
         instances_needed,
         published_pairs: books.published_pairs as f64,
         events: books.events as f64,

@@ -152,6 +152,8 @@ impl Protocol for WebSocket {
     const MAIN_HOLDS: ConnUse = ConnUse::Stream;
     /// The handshake is HTTP/1.1's Upgrade (RFC 6455 §4); RFC 8441 is not modelled.
     const HTTP2_CAPABLE: bool = false;
+    // Not counted in the browser's 6 HTTP/1.1 connections (see `world/pool.rs`).
+    const BROWSER_POOL: bool = false;
 
     fn start(&mut self, w: &mut World<Self>, c: u32) {
         w.connect(c);

@@ -29,6 +29,7 @@ mod long_polling;
 mod population;
 mod short_polling;
 mod streams;
+mod tabs;
 mod warmup;
 
 pub use explain::explain;
@@ -119,11 +120,25 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
         Some(_) => vec![],
         None => {
             let inp = Inputs::new(sc);
-            match sc.technique {
+            let mut out = match sc.technique {
                 Technique::ShortPolling => short_polling::predict(sc, &inp),
                 Technique::LongPolling => long_polling::predict(sc, &inp),
                 Technique::Sse | Technique::Websocket => streams::predict(sc, &inp),
+            };
+            // A user's tabs in one browser: the per-client formulas assume every client
+            // is served on a connection of its own.
+            if tabs::stalls(sc) {
+                out.clear();
+            } else if tabs::changes_connections(sc) {
+                let shared_handshakes = sc.workload.tabs > 1;
+                out.retain(|p| match p.metric {
+                    "connections_mean" | "server_memory_mean_bytes" => false,
+                    "handshakes_per_s" => !shared_handshakes,
+                    _ => true,
+                });
             }
+            out.extend(tabs::predict(sc, &inp));
+            out
         }
     };
     if population::churns(sc) && !out.is_empty() {
@@ -140,7 +155,19 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
             .collect();
     }
     // Every metric once, in the fixed order.
-    let reason = why_not.unwrap_or_else(|| "not predicted for this technique".to_string());
+    let reason = why_not.unwrap_or_else(|| {
+        if tabs::stalls(sc) {
+            "some tabs wait in the browser for a connection or a stream (tabs beyond its \
+             places): the per-client formulas assume every client is served"
+                .to_string()
+        } else if tabs::changes_connections(sc) {
+            "HTTP/2: a user's requests share one connection; the per-client formulas of \
+             connections, memory and handshakes do not apply"
+                .to_string()
+        } else {
+            "not predicted for this technique".to_string()
+        }
+    });
     PREDICTED
         .iter()
         .map(|&m| match out.iter().position(|p| p.metric == m) {

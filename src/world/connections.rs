@@ -14,7 +14,7 @@ use crate::scenario::{Scenario, ServiceTime, Tls};
 use crate::world::balancer::LoadBalancer;
 use crate::world::event::Slot;
 use crate::world::metrics::{Gauge, HeldPeak, Recorder, Window};
-use crate::world::server::{ConnUse, Instance, connection_memory};
+use crate::world::server::{ConnUse, Instance, connection_memory, h2_stream_memory};
 
 const NO_INSTANCE: u32 = u32::MAX;
 
@@ -95,6 +95,75 @@ impl Conn {
     const IN_USE: u8 = 1;
     const SENT_HEADERS: u8 = 2;
     const ANSWERED_HEADERS: u8 = 4;
+    /// It holds one of its user's places in the browser (`world/pool.rs`).
+    const PLACE: u8 = 8;
+    /// It waits in the browser for a place (a connection, or an HTTP/2 stream).
+    const QUEUED: u8 = 16;
+    /// It waits for the user's HTTP/2 connection to finish its handshake.
+    const RIDING: u8 = 32;
+    /// What the browser knows of it, kept across opens and closes.
+    const POOL_BITS: u8 = Conn::PLACE | Conn::QUEUED | Conn::RIDING;
+
+    /// It holds one of its user's places in the browser.
+    #[inline]
+    pub(super) fn holds_place(&self) -> bool {
+        self.flags & Conn::PLACE != 0
+    }
+
+    /// It waits in the browser for a place.
+    #[inline]
+    pub(super) fn queued(&self) -> bool {
+        self.flags & Conn::QUEUED != 0
+    }
+
+    /// It waits for the user's HTTP/2 connection.
+    #[inline]
+    pub(super) fn riding(&self) -> bool {
+        self.flags & Conn::RIDING != 0
+    }
+
+    pub(super) fn set_place(&mut self, on: bool) {
+        self.set_flag(Conn::PLACE, on);
+    }
+
+    pub(super) fn set_queued(&mut self, on: bool) {
+        self.set_flag(Conn::QUEUED, on);
+    }
+
+    pub(super) fn set_riding(&mut self, on: bool) {
+        self.set_flag(Conn::RIDING, on);
+    }
+
+    fn set_flag(&mut self, bit: u8, on: bool) {
+        if on {
+            self.flags |= bit;
+        } else {
+            self.flags &= !bit;
+        }
+    }
+
+    /// A stream opened on an HTTP/2 connection that has carried heads before: HPACK's
+    /// dynamic tables (one per connection, both directions) already hold them.
+    pub(super) fn warm_headers(&mut self) {
+        self.flags |= Conn::SENT_HEADERS | Conn::ANSWERED_HEADERS;
+    }
+
+    /// The browser hands this open, idle connection (with its place) to `to`, a request
+    /// of another tab (or slot) that waited for one: the server sees the same
+    /// connection; events in flight on either are void.
+    pub(super) fn hand_over(&mut self, to: &mut Conn) {
+        debug_assert!(self.is_open() && !self.in_use() && !to.is_open());
+        let generation = to.generation.wrapping_add(1);
+        *to = *self;
+        to.generation = generation;
+        to.check_at = 0;
+        to.flags &= !(Conn::QUEUED | Conn::RIDING);
+        self.state = ConnState::Closed;
+        self.instance = NO_INSTANCE;
+        self.generation = self.generation.wrapping_add(1);
+        self.check_at = 0;
+        self.flags &= !(Conn::PLACE | Conn::IN_USE);
+    }
 
     pub fn state(&self) -> ConnState {
         self.state
@@ -177,8 +246,9 @@ impl Conn {
         debug_assert!(!self.is_open());
         self.state = ConnState::Connecting;
         self.generation = self.generation.wrapping_add(1);
-        // A new connection: nothing outstanding, and fresh header compression.
-        self.flags = 0;
+        // A new connection: nothing outstanding, and fresh header compression (what the
+        // browser knows of it stays).
+        self.flags &= Conn::POOL_BITS;
     }
 
     /// No network: the attempt fails before it starts.
@@ -239,6 +309,10 @@ pub(super) struct Connections {
     /// (looked up on every state change, so computed once).
     state_memory: [i64; 7],
     state_open: [i64; 7],
+    /// HTTP/2 (a user's requests are streams of one connection, `world/pool.rs`): what
+    /// the connection itself holds, once for all its streams (the per-state figures
+    /// above are then a stream's). `None` under HTTP/1.1.
+    shared_memory: Option<i64>,
     /// Per [`Slot`]: the memory a refused connection would hold (the technique's memory
     /// class on MAIN, an idle connection's on UPSTREAM).
     wanted_memory: [i64; 2],
@@ -260,8 +334,10 @@ pub struct ConnectionBooks {
 }
 
 impl Connections {
-    /// `main_holds`: what a MAIN connection of the technique holds while it waits.
-    pub fn new(sc: &Scenario, window: Window, main_holds: ConnUse) -> Self {
+    /// `main_holds`: what a MAIN connection of the technique holds while it waits;
+    /// `shared`: a [`Conn`] is a stream of its user's HTTP/2 connection, which holds the
+    /// slot and the connection's memory ([`Connections::open_shared`]).
+    pub fn new(sc: &Scenario, window: Window, main_holds: ConnUse, shared: bool) -> Self {
         let server = &sc.server;
         let network = &sc.network;
         let base_memory = (server.base_memory * server.instances as u64) as i64;
@@ -290,8 +366,17 @@ impl Connections {
                 tcp_bytes: network.tcp_handshake_bytes,
                 tls_bytes: network.tls_handshake_bytes,
             },
-            state_memory: ConnState::ALL.map(|s| s.usage().map_or(0, memory_of)),
-            state_open: ConnState::ALL.map(|s| s.usage().is_some() as i64),
+            state_memory: ConnState::ALL.map(|s| {
+                s.usage().map_or(0, |u| {
+                    if shared {
+                        h2_stream_memory(server, u) as i64
+                    } else {
+                        memory_of(u)
+                    }
+                })
+            }),
+            state_open: ConnState::ALL.map(|s| (s.usage().is_some() && !shared) as i64),
+            shared_memory: shared.then(|| connection_memory(server, ConnUse::Idle) as i64),
             wanted_memory: [memory_of(main_holds), memory_of(ConnUse::Idle)],
             window,
             connections: Gauge::new(&window, 0),
@@ -308,7 +393,8 @@ impl Connections {
     /// A SYN reaches the load balancer: the instance that admits it, if one has a slot
     /// and memory for an idle connection. The connection is then accepted there.
     pub fn admit(&mut self, conn: &mut Conn, now: Nanos) -> Option<u32> {
-        let conn_memory = self.state_memory[ConnState::Idle as usize] as u64;
+        let conn_memory =
+            (self.state_memory[ConnState::Idle as usize] + self.shared_memory.unwrap_or(0)) as u64;
         let picked = self.balancer.pick(&self.instances);
         let admitted = picked.filter(|&i| {
             let inst = &self.instances[i as usize];
@@ -320,6 +406,38 @@ impl Connections {
         // Nothing sent on it yet (see `IdleTimers::due`).
         conn.last_departure = 0;
         Some(admitted)
+    }
+
+    /// A stream opens on its user's HTTP/2 connection, held by `instance`: no SYN, no
+    /// handshake, no slot of its own.
+    pub fn attach(&mut self, conn: &mut Conn, instance: u32, now: Nanos) {
+        conn.instance = instance;
+        conn.last_activity = now;
+        conn.last_departure = 0;
+    }
+
+    /// A user's HTTP/2 connection is accepted on `instance`: it takes a slot and the
+    /// connection's memory, once for all its streams.
+    pub fn open_shared(&mut self, instance: u32, now: Nanos) {
+        self.shared_books(instance, 1, now);
+    }
+
+    /// A user's HTTP/2 connection closes (its last stream is gone, or its instance
+    /// crashed).
+    pub fn close_shared(&mut self, instance: u32, now: Nanos) {
+        self.shared_books(instance, -1, now);
+    }
+
+    fn shared_books(&mut self, instance: u32, sign: i64, now: Nanos) {
+        let memory = sign * self.shared_memory.expect("HTTP/2 connections are shared");
+        let inst = &mut self.instances[instance as usize];
+        inst.memory = (inst.memory as i64 + memory) as u64;
+        inst.connections = (inst.connections as i64 + sign) as u64;
+        let window = &self.window;
+        self.memory.add(window, now, memory);
+        self.connections.add(window, now, sign);
+        self.memory_demand.add(window, now, memory);
+        self.connection_demand.add(window, now, sign);
     }
 
     /// Moves a connection to a new state, keeping slot and memory accounting right.
@@ -435,7 +553,7 @@ mod tests {
             end: 1_000,
             bucket: 1_000,
         };
-        let c = Connections::new(&sc, window, ConnUse::Stream);
+        let c = Connections::new(&sc, window, ConnUse::Stream, false);
         (sc, c)
     }
 
@@ -520,7 +638,7 @@ mod tests {
             end: 1_000,
             bucket: 1_000,
         };
-        let mut cs = Connections::new(&sc, window, ConnUse::Stream);
+        let mut cs = Connections::new(&sc, window, ConnUse::Stream, false);
         let mut conn = Conn::CLOSED;
         conn.connect();
         cs.admit(&mut conn, 0);

@@ -93,7 +93,7 @@ mod tests {
             end: 100,
             bucket: 100,
         };
-        let mut cs = Connections::new(&sc, window, ConnUse::Idle);
+        let mut cs = Connections::new(&sc, window, ConnUse::Idle, false);
         let mut conn = Conn::CLOSED;
         conn.connect();
         cs.admit(&mut conn, 0).expect("a slot");

@@ -29,6 +29,7 @@
 //! run loop and what happens at each event.
 
 mod balancer;
+mod browser;
 mod client;
 mod clock;
 mod connections;
@@ -39,6 +40,7 @@ mod keepalive;
 pub mod metrics;
 mod network;
 mod origin;
+mod pool;
 mod population;
 mod protocol;
 mod run;
@@ -64,6 +66,7 @@ use keepalive::IdleTimers;
 use metrics::{Recorder, Window};
 use network::Link;
 use origin::Origin;
+use pool::Pools;
 use population::Population;
 use streams::{Feed, Streams};
 use trace::{Lane, Trace};
@@ -81,6 +84,8 @@ pub struct World<P: Protocol> {
     clock: Clock,
     clients: Vec<Client<P::Local>>,
     conns: Connections,
+    /// Each user's browser: the connections (or HTTP/2 streams) its tabs share.
+    pools: Pools,
     idle: IdleTimers,
     streams: Streams,
     updates: Updates,
@@ -111,6 +116,8 @@ pub struct Books {
     pub window: Window,
     pub recorder: Recorder,
     pub connections: ConnectionBooks,
+    /// Requests waiting in the browsers for a connection or a stream.
+    pub stalled: metrics::Gauge,
     /// (update, recipient) pairs created in the window.
     pub published_pairs: u64,
     /// Window pairs neither delivered nor lost at the end: pending at the origin, on the
@@ -133,11 +140,16 @@ impl<P: Protocol> World<P> {
         let mut rng_rtt = stream(Purpose::Rtt);
         let n = sc.workload.clients;
         // Touched at random by nearly every event: on huge pages (`engine/hugepages.rs`).
+        // The tabs of one user share its network: one round trip drawn per user.
+        let tabs = sc.workload.tabs.max(1);
+        let mut rtt = 0;
         let mut clients = crate::engine::hugepages::huge_vec(n as usize);
-        clients.extend(
-            (0..n)
-                .map(|_| Client::new(Link::new(network::draw_rtt(&sc.network.rtt, &mut rng_rtt)))),
-        );
+        clients.extend((0..n).map(|c| {
+            if c % tabs == 0 {
+                rtt = network::draw_rtt(&sc.network.rtt, &mut rng_rtt);
+            }
+            Client::new(Link::new(rtt))
+        }));
         let workload = &sc.workload;
         let origin = Origin::new(
             workload.pattern,
@@ -147,10 +159,13 @@ impl<P: Protocol> World<P> {
         );
         let faults = Faults::new(sc);
         let population = Population::new(sc);
+        let framing = Framing::new(&sc.network, P::HTTP2_CAPABLE);
+        let pools = Pools::new(sc, window, P::BROWSER_POOL, framing.is_h2());
         World {
             clock: Clock::new(window.end, faults.none() && population.quiet()),
             clients,
-            conns: Connections::new(sc, window, P::MAIN_HOLDS),
+            conns: Connections::new(sc, window, P::MAIN_HOLDS, pools.shared()),
+            pools,
             idle: IdleTimers::new(sc.server.keepalive_timeout, sc.network.proxy_idle_timeout),
             streams: Streams::new(origin, workload.pattern),
             updates: Updates::new(sc, window),
@@ -170,7 +185,7 @@ impl<P: Protocol> World<P> {
                 EmptyAnswer::Ok => sc.server.empty_body,
                 EmptyAnswer::NoContent => 0,
             },
-            framing: Framing::new(&sc.network, P::HTTP2_CAPABLE),
+            framing,
             payload: workload.payload,
             tls: sc.network.tls,
         }
@@ -203,6 +218,7 @@ impl<P: Protocol> World<P> {
             window,
             recorder: self.rec,
             connections: self.conns.into_books(),
+            stalled: self.pools.into_stalled(),
             published_pairs: self.updates.published_pairs(),
             in_flight: in_flight + self.updates.pairs_in_transit(),
             events: self.clock.events(),

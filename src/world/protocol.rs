@@ -50,6 +50,14 @@ pub trait Protocol: Sized {
     /// stays on HTTP/1.1.
     const HTTP2_CAPABLE: bool = true;
 
+    /// Do the technique's connections come from the browser's HTTP connection pool, so
+    /// that a user's tabs share it (`world/pool.rs`)? A WebSocket does not: browsers
+    /// keep separate, far larger limits for them (Chromium 255 per host, Firefox 200).
+    /// Hook for RFC 8441: a WebSocket carried as an HTTP/2 stream would say `true`
+    /// (with `HTTP2_CAPABLE`), and its MAIN connection becomes a stream on the user's
+    /// HTTP/2 connection like any other.
+    const BROWSER_POOL: bool = true;
+
     /// The client's start phase has come.
     fn start(&mut self, w: &mut World<Self>, c: u32);
     /// The MAIN connection's handshake completed.

@@ -286,6 +286,10 @@ impl<P: Protocol> World<P> {
             let ev = Event::client(c, slot, Step::Refused, conn.generation(), 0);
             self.clock.schedule(now, ev);
             self.trace_note(c, Lane::Client, |_| "offline: connect fails".to_string());
+            self.give_back_place(c, slot);
+            return;
+        }
+        if !self.browser_lets_connect(c, slot) {
             return;
         }
         self.trace_msg(c, true, now, |_| "SYN (TCP connect)".to_string());
@@ -315,6 +319,7 @@ impl<P: Protocol> World<P> {
             self.conn_mut(c, slot).refused();
             let refused = Event::client(c, slot, Step::Refused, ev.generation, 0);
             self.clock.schedule(now + one_way, refused);
+            self.browser_refused(c, slot);
             return;
         };
         self.rec.handshake(now);
@@ -362,6 +367,7 @@ impl<P: Protocol> World<P> {
         }
         let ready_ev = Event::client(c, slot, Step::Ready, ev.generation, 0);
         self.clock.schedule(ready, ready_ev);
+        self.browser_connected(c, instance, ready);
         if let Some(age) = self.population.max_connection_duration() {
             let close = Event::client(c, slot, Step::GatewayCloses, ev.generation, 0);
             self.clock.schedule(now + age, close);
@@ -376,7 +382,9 @@ impl<P: Protocol> World<P> {
         }
         let now = self.now();
         let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let was = *conn;
         self.conns.close(conn, now);
+        self.browser_closed(c, slot, &was);
     }
 
     /// Breaks a client's connection: closed at the server now, the client told at
@@ -399,7 +407,7 @@ impl<P: Protocol> World<P> {
         }
     }
 
-    fn schedule_idle_check(&mut self, c: u32, slot: Slot) {
+    pub(super) fn schedule_idle_check(&mut self, c: u32, slot: Slot) {
         let conn = self.conn(c, slot);
         let due = self.idle.due(conn);
         if due == Nanos::MAX {
@@ -609,6 +617,8 @@ impl<P: Protocol> World<P> {
         if resp == Response::Updates {
             self.deliver(c, ev.arg);
         }
+        // Another tab's request waiting for a connection gets this one, now idle.
+        self.browser_hands_over(c, ev.slot);
         if resp == Response::GatewayTimeout {
             self.rec.reconnect(self.now());
         }
@@ -717,6 +727,7 @@ impl<P: Protocol> World<P> {
     fn on_crash(&mut self, instance: u32, downtime: Nanos) {
         let now = self.now();
         self.conns.crash(instance, now);
+        self.browser_instance_crashed(instance);
         let clients = self.clients.len() as u32;
         if self.trace.is_some() {
             for c in 0..clients {

@@ -90,6 +90,19 @@ pub fn connection_memory(server: &Server, usage: ConnUse) -> u64 {
     server.memory_per_connection + thread + state
 }
 
+/// Bytes of memory for one HTTP/2 stream in the given use: its protocol state
+/// (`memory_per_h2_stream`) and its request's or stream's; the connection's own memory
+/// is held once, by the connection. Between requests (a poller's wait) no stream is open:
+/// nothing is held.
+pub fn h2_stream_memory(server: &Server, usage: ConnUse) -> u64 {
+    let state = match usage {
+        ConnUse::Idle => return 0,
+        ConnUse::Request => server.memory_per_request,
+        ConnUse::Stream => server.memory_per_stream,
+    };
+    server.memory_per_h2_stream + state
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
