@@ -167,7 +167,8 @@ impl<P: Protocol> World<P> {
                 EmptyAnswer::Ok => sc.server.empty_body,
                 EmptyAnswer::NoContent => 0,
             },
-            framing: Framing::new(&sc.network, P::HTTP2_CAPABLE),
+            framing: Framing::new(&sc.network, P::HTTP2_CAPABLE)
+                .with_tunnel(P::tunnels_over_http2(sc)),
             payload: workload.payload,
             tls: sc.network.tls,
         }
@@ -435,7 +436,7 @@ impl<P: Protocol> World<P> {
             let from = self.pushed(c).max(self.cursor(c));
             let updates = trace::ids(from, upto);
             let mut label = P::push_label(what, &updates);
-            if self.framing.is_h2() && label.starts_with("HTTP/1.1 ") {
+            if self.framing.speaks_h2() && label.starts_with("HTTP/1.1 ") {
                 label = label.replacen("HTTP/1.1", "HTTP/2", 1);
             }
             let label = if what == Push::Open && !updates.is_empty() {
