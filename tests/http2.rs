@@ -151,7 +151,9 @@ fn the_key_is_set_from_the_command_line_and_checked() {
         .args(["check", path, "--set", "network.http=2"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("unless [websocket] over_http2 = true"));
+        .stderr(predicate::str::contains(
+            "unless [websocket] over_http2 = true",
+        ));
     rtsim()
         .args(["check", path, "--set", "network.http=\"1.1\""])
         .assert()
