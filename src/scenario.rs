@@ -165,6 +165,11 @@ macro_rules! with_parameter_table {
                 /// (text heads, chunked streams) or `"2"` (binary frames, HPACK-compressed
                 /// heads; see `docs/wire.md`). WebSockets stay on HTTP/1.1's Upgrade.
                 http: Http = Http::V1_1;
+                /// Whose HTTP/2 the bytes are, when `http = "2"`: `chromium-nginx` (a
+                /// browser's HPACK indexing and SETTINGS against nginx's) or `hyper` (the
+                /// Rust `h2` crate on both ends, as `rtsim validate` runs it); see
+                /// `docs/wire.md`.
+                http2_stack: Http2Stack = Http2Stack::ChromiumNginx;
                 request_header_bytes: u64 as bytes = 700, check at_most_bytes(MAX_HEAD);
                 response_header_bytes: u64 as bytes = 171, check at_most_bytes(MAX_HEAD);
                 /// All TLS handshake records, both directions together.
@@ -269,6 +274,10 @@ macro_rules! with_parameter_table {
                 heartbeat_message: u64 as bytes = 4, check at_most_64kib;
                 backoff: Backoff = Backoff::DEFAULT, check valid_backoff;
                 resume: bool = false;
+                /// RFC 8441: the socket opens with an extended CONNECT on an HTTP/2
+                /// stream and every frame travels in a DATA frame. Only with
+                /// `[network] http = "2"`.
+                over_http2: bool = false;
             }
         }
     };
@@ -366,6 +375,17 @@ pub enum Http {
     V1_1,
     /// HTTP/2 (RFC 9113): frames, heads compressed by HPACK (RFC 7541).
     V2,
+}
+
+/// Whose HTTP/2 implementation the bytes follow (`[network] http2_stack`): what each end
+/// indexes in HPACK and what it sends when a connection opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Http2Stack {
+    /// Chromium's encoder and SETTINGS up, nginx's SETTINGS down (the default).
+    ChromiumNginx,
+    /// The `h2` crate under hyper, on both ends (the reference server and load generator).
+    Hyper,
 }
 
 /// The browser a client runs: what it does by itself (EventSource reconnection delay).

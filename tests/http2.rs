@@ -11,7 +11,7 @@ use common::{rtsim, write};
 use predicates::prelude::*;
 use rtsim::engine::NS_PER_S;
 use rtsim::results::RunMetrics;
-use rtsim::scenario::{EmptyAnswer, Http, PollSchedule, Scenario, Technique, Tls};
+use rtsim::scenario::{EmptyAnswer, Http, Http2Stack, PollSchedule, Scenario, Technique, Tls};
 use rtsim::sim::simulate;
 use rtsim::wire::h2::{Blocks, client_preface_bytes};
 
@@ -53,7 +53,7 @@ fn a_poll_on_a_warm_http2_connection_sends_a_few_dozen_bytes_up() {
         h1.handshakes_per_s, 0.0,
         "every connection was opened in the warm-up"
     );
-    let b = Blocks::new(700, 171);
+    let b = Blocks::new(700, 171, Http2Stack::ChromiumNginx);
     // HTTP/1.1: the 700-byte head every time. HTTP/2: a 9-byte HEADERS frame and the
     // HPACK block of a warm connection (every field indexed but `:path`): 31 bytes.
     assert_eq!(h1.bytes_up_per_s * d, polls * 700.0);
@@ -90,8 +90,8 @@ fn the_first_request_of_a_connection_pays_its_whole_head_and_the_preface() {
     // TCP: SYN and ACK up (172 − 60 B), the same for both.
     let tcp_up = 172.0 - 60.0;
     assert_eq!(h1.bytes_up_per_s * d, polls * (tcp_up + 700.0));
-    let b = Blocks::new(700, 171);
-    let cold = 9.0 + b.request_cold as f64 + client_preface_bytes() as f64;
+    let b = Blocks::new(700, 171, Http2Stack::ChromiumNginx);
+    let cold = 9.0 + b.request_cold as f64 + client_preface_bytes(Http2Stack::ChromiumNginx) as f64;
     assert_eq!(h2.bytes_up_per_s * d, polls * (tcp_up + cold));
     // The whole head under HPACK is still smaller than HTTP/1.1's text (Huffman, static
     // names), but not by much: the saving is in the repeats.
@@ -151,7 +151,9 @@ fn the_key_is_set_from_the_command_line_and_checked() {
         .args(["check", path, "--set", "network.http=2"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("RFC 8441 is not modelled"));
+        .stderr(predicate::str::contains(
+            "unless [websocket] over_http2 = true",
+        ));
     rtsim()
         .args(["check", path, "--set", "network.http=\"1.1\""])
         .assert()
@@ -189,4 +191,70 @@ fn a_trace_shows_the_preface_and_http2_answers() {
         assert!(text.contains("HTTP/2 200 OK"), "{text}");
         assert!(!text.contains("HTTP/1.1"), "{text}");
     }
+}
+
+/// RFC 8441 end to end: with `[websocket] over_http2` under HTTP/2, every update's bytes
+/// on the wire are its RFC 6455 frame (a 4-byte header for a 200-byte payload) + the
+/// 9-byte DATA frame header (RFC 9113 §4.1) + one TLS 1.3 record (22 B); the socket opens
+/// with the extended CONNECT's HEADERS and a 200 HEADERS instead of the Upgrade and its
+/// 101, after the connection preface.
+#[test]
+fn websockets_over_http2_put_every_frame_in_a_data_frame() {
+    use rtsim::wire::rfc8441::Tunnel;
+    use rtsim::wire::ws_frame_header;
+    let mut sc = Scenario::reference();
+    sc.technique = Technique::Websocket;
+    sc.workload.clients = 200;
+    sc.network.tls = Tls::V1_3;
+    sc.network.http = Http::V2;
+    sc.websocket.heartbeat = None;
+    sc.warmup = 5 * S;
+    sc.duration = 30 * S;
+    let per_update = |m: &RunMetrics| m.bytes_down_per_s * 30.0 / m.deliveries;
+    let h1 = run(&sc);
+    sc.websocket.over_http2 = true;
+    let h2 = run(&sc);
+    assert_eq!(h2.deliveries, h1.deliveries);
+    assert!(h2.deliveries > 100.0);
+    let payload = sc.workload.payload;
+    let frame = ws_frame_header(payload, false) + payload;
+    assert_eq!(frame, 204);
+    assert!((per_update(&h1) - (frame + 22) as f64).abs() < 1e-9);
+    assert!(
+        (per_update(&h2) - (frame + 9 + 22) as f64).abs() < 1e-9,
+        "{} B per update",
+        per_update(&h2)
+    );
+    // The handshake, counted when sockets open (all in the warm-up here): the tunnel's
+    // HEADERS are smaller than the Upgrade's text.
+    let t = Tunnel::new(&sc.network);
+    assert!(t.connect < sc.network.ws_handshake_request_bytes);
+    assert!(t.accepted < sc.network.ws_handshake_response_bytes);
+    // Heartbeats too ride in DATA frames: a server ping 2 + 9 + 22, a masked pong 6 + 9 + 22.
+    sc.websocket.heartbeat = Some(S);
+    sc.workload.rate = 1e-9;
+    let beats = run(&sc);
+    let pings = 200.0 * 30.0;
+    assert!(
+        (beats.bytes_down_per_s * 30.0 / pings - 33.0).abs() < 0.01 * 33.0,
+        "{} B down per beat",
+        beats.bytes_down_per_s * 30.0 / pings
+    );
+    assert!((beats.bytes_up_per_s * 30.0 / pings - 37.0).abs() < 0.01 * 37.0);
+}
+
+#[test]
+fn websockets_over_http2_without_http2_are_refused_where_the_key_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "ws.toml",
+        "techniques = [\"websocket\"]\n[websocket]\nover_http2 = true\n",
+    );
+    rtsim()
+        .args(["check", file.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("ws.toml:3:"))
+        .stderr(predicate::str::contains("network.http = \"2\""));
 }

@@ -134,6 +134,7 @@ prop_compose! {
             heartbeat_message: 16,
             backoff,
             resume,
+            over_http2: false,
         };
         sc
     }

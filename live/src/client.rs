@@ -9,6 +9,10 @@
 //! - SSE: one `GET /events/<c>` (`Accept: text/event-stream`), read until the window ends;
 //! - WebSocket: one upgrade, then a ping every `heartbeat`, frames read until the end.
 //!
+//! Polls and streams go over HTTP/1.1 with heads padded to the configured size, or over
+//! HTTP/2 (hyper's `h2`) carrying the model's own request fields
+//! (`rtsim::wire::h2::request_fields`) on one connection per client.
+//!
 //! Each update delivered is booked with its latency from the birth time in its body. A
 //! client stops at the end of the window; a failure is booked as an error, never ignored.
 
@@ -18,9 +22,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Empty};
-use hyper::Request;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rtsim::engine::Nanos;
 use rtsim::scenario::{PollSchedule, Technique};
 use tokio::time::{Instant, timeout_at};
@@ -105,17 +110,63 @@ async fn connect(ctx: &Ctx) -> Result<Box<dyn Io>, Error> {
     })
 }
 
-async fn http_connection(ctx: &Ctx) -> Result<SendRequest<Empty<Bytes>>, Error> {
-    let io = connect(ctx).await?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
+/// One HTTP connection's request side.
+enum Sender {
+    H1(http1::SendRequest<Empty<Bytes>>),
+    H2(http2::SendRequest<Empty<Bytes>>),
+}
+
+impl Sender {
+    async fn ready(&mut self) -> Result<(), hyper::Error> {
+        match self {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        }
+    }
+
+    async fn send(&mut self, req: Request<Empty<Bytes>>) -> Result<Response<Incoming>, Error> {
+        Ok(match self {
+            Sender::H1(s) => s.send_request(req).await?,
+            Sender::H2(s) => s.send_request(req).await?,
+        })
+    }
+}
+
+async fn http_connection(ctx: &Ctx) -> Result<Sender, Error> {
+    let io = TokioIo::new(connect(ctx).await?);
     let deadline = ctx.deadline;
+    if ctx.plan.http2 {
+        let (sender, conn) = http2::handshake(TokioExecutor::new(), io).await?;
+        tokio::spawn(async move {
+            let _ = timeout_at(deadline, conn).await;
+        });
+        return Ok(Sender::H2(sender));
+    }
+    let (sender, conn) = http1::handshake(io).await?;
     tokio::spawn(async move {
         let _ = timeout_at(deadline, conn).await;
     });
-    Ok(sender)
+    Ok(Sender::H1(sender))
 }
 
-fn get(path: &str, headers: &[(&str, &str)], pad: String) -> Result<Request<Empty<Bytes>>, Error> {
+/// `GET path`: over HTTP/1.1 with `host`, `headers` and a pad to the configured head;
+/// over HTTP/2 with the model's request fields for that head (the pseudo-headers from
+/// the URI, whose authority is the model's).
+fn get(ctx: &Ctx, path: &str, headers: &[(&str, &str)]) -> Result<Request<Empty<Bytes>>, Error> {
+    let plan = &ctx.plan;
+    if plan.http2 {
+        let scheme = if ctx.tls.is_some() { "https" } else { "http" };
+        let authority = rtsim::wire::h2::AUTHORITY;
+        let mut req = Request::get(format!("{scheme}://{authority}{path}"));
+        for (name, value, _) in rtsim::wire::h2::request_fields(plan.request_header_bytes) {
+            if !name.starts_with(':') {
+                req = req.header(name, value);
+            }
+        }
+        return Ok(req.body(Empty::new())?);
+    }
+    let extra = headers.iter().map(|(n, v)| wire::header_bytes(n, v)).sum();
+    let pad = wire::request_pad(path, extra, plan.request_header_bytes)?;
     let mut req = Request::get(path).header("host", wire::HOST);
     for (name, value) in headers {
         req = req.header(*name, *value);
@@ -136,15 +187,11 @@ async fn poll(ctx: &Ctx, c: u32) -> Result<(), Error> {
     let mut cursor = 0;
     while !ctx.over() {
         let path = format!("/{route}/{c}?since={cursor}");
-        let req = get(
-            &path,
-            &[],
-            wire::request_pad(&path, 0, plan.request_header_bytes)?,
-        )?;
+        let req = get(ctx, &path, &[])?;
         // An answer still out when the window ends no longer counts: stop waiting.
         let exchange = async {
             sender.ready().await?;
-            let resp = sender.send_request(req).await?;
+            let resp = sender.send(req).await?;
             if resp.status() != hyper::StatusCode::OK {
                 return Err(format!("{path} answered {}", resp.status()).into());
             }
@@ -176,18 +223,11 @@ async fn poll(ctx: &Ctx, c: u32) -> Result<(), Error> {
 
 /// SSE: one stream, read until the window ends.
 async fn sse(ctx: &Ctx, c: u32) -> Result<(), Error> {
-    let plan = &ctx.plan;
     let mut sender = http_connection(ctx).await?;
     let path = format!("/events/{c}");
-    let accept = ("accept", "text/event-stream");
-    let extra = wire::header_bytes(accept.0, accept.1);
-    let req = get(
-        &path,
-        &[accept],
-        wire::request_pad(&path, extra, plan.request_header_bytes)?,
-    )?;
+    let req = get(ctx, &path, &[("accept", "text/event-stream")])?;
     timeout_at(ctx.end(), sender.ready()).await??;
-    let resp = timeout_at(ctx.end(), sender.send_request(req)).await??;
+    let resp = timeout_at(ctx.end(), sender.send(req)).await??;
     if resp.status() != hyper::StatusCode::OK {
         return Err(format!("{path} answered {}", resp.status()).into());
     }

@@ -145,6 +145,7 @@ fn main() -> ExitCode {
                 long_poll_timeout: hold.as_nanos() as u64,
                 sse_heartbeat: Some(heartbeat.as_nanos() as u64),
                 tls: None,
+                http2: false,
             };
             let served = rtsim_live::run::serve(port, config, clients, *lifetime, |addr| {
                 println!("listening on http://{addr}");

@@ -12,7 +12,9 @@
 //! more than this machine can drive honestly (see [`Limits`]).
 
 use rtsim::engine::{NS_PER_MS, NS_PER_S, Nanos, Purpose, RandomStream};
-use rtsim::scenario::{Arrivals, Http, Pattern, PollSchedule, Rtt, Scenario, Technique, Tls};
+use rtsim::scenario::{
+    Arrivals, Http, Http2Stack, Pattern, PollSchedule, Rtt, Scenario, Technique, Tls,
+};
 
 /// Why a scenario cannot be run for real.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -97,6 +99,8 @@ pub struct Plan {
     pub ws_heartbeat: Option<Nanos>,
     /// TLS on every connection (`tls.rs`), or none.
     pub tls: Tls,
+    /// Polls and event streams over HTTP/2 (hyper's `h2`), else HTTP/1.1.
+    pub http2: bool,
 }
 
 impl Plan {
@@ -128,11 +132,24 @@ impl Plan {
                 ));
             }
         };
-        if sc.network.http != Http::V1_1 && sc.technique != Technique::Websocket {
+        // HTTP/2 reaches polls and event streams; a WebSocket stays on HTTP/1.1's Upgrade
+        // (as the model has it without `[websocket] over_http2`).
+        let http2 = sc.network.http == Http::V2 && sc.technique != Technique::Websocket;
+        if http2 && sc.network.http2_stack != Http2Stack::Hyper {
             return Err(unsupported(
-                "network.http",
-                "\"2\"".into(),
-                "speaks HTTP/1.1 only (the reference server has no HTTP/2); write http = \"1.1\"",
+                "network.http2_stack",
+                "\"chromium-nginx\"".into(),
+                "and load generator speak HTTP/2 with hyper's h2 crate, whose HPACK indexing \
+                 and SETTINGS differ from a browser's: write http2_stack = \"hyper\" so the \
+                 model encodes as they do",
+            ));
+        }
+        if sc.technique == Technique::Websocket && sc.websocket.over_http2 {
+            return Err(unsupported(
+                "websocket.over_http2",
+                "true".into(),
+                "opens WebSockets with HTTP/1.1's Upgrade only (RFC 8441 is not served); \
+                 write over_http2 = false",
             ));
         }
         if sc.server.instances != 1 {
@@ -262,6 +279,7 @@ impl Plan {
             sse_heartbeat: sc.sse.heartbeat,
             ws_heartbeat: sc.websocket.heartbeat,
             tls: sc.network.tls,
+            http2,
         })
     }
 }

@@ -67,13 +67,15 @@ async fn measure_async(plan: Plan, prioritized: bool) -> Result<Measured, RunErr
     let deadline = end + GRACE;
     let books = Arc::new(Books::new(plan.warmup, plan.end()));
     let origin = Arc::new(Origin::new(plan.clients));
-    let tls = crate::tls::pair(plan.tls).map_err(|e| RunError::Server(std::io::Error::other(e)))?;
+    let tls = crate::tls::pair(plan.tls, plan.http2)
+        .map_err(|e| RunError::Server(std::io::Error::other(e)))?;
     let config = server::Config {
         payload: plan.payload,
         response_header_bytes: Some(plan.response_header_bytes),
         long_poll_timeout: plan.long_poll_timeout,
         sse_heartbeat: plan.sse_heartbeat,
         tls: tls.as_ref().map(|t| t.acceptor.clone()),
+        http2: plan.http2,
     };
     let addr = server::start(0, config, origin.clone(), books.clone(), clock, deadline)
         .await

@@ -1,5 +1,7 @@
-//! The reference server: the four techniques over HTTP/1.1 (in TLS when the run asks for
-//! it, `tls.rs`) with exactly the model's semantics (docs/model.md §3–§5).
+//! The reference server: the four techniques over HTTP/1.1, and polls and event streams
+//! over HTTP/2 when the run asks for it (hyper's `h2`; over TLS with ALPN `h2`, else h2c
+//! with prior knowledge), in TLS when the run asks for it (`tls.rs`), with exactly the
+//! model's semantics (docs/model.md §3–§5).
 //!
 //! - `GET /poll/<client>?since=<n>` — short polling: answer at once with every update of
 //!   the client's stream from position `n` on (an empty answer has an empty body);
@@ -15,8 +17,9 @@
 //!   `rtsim calibrate` uses to make the server push.
 //!
 //! Update bodies are `payload` bytes each (`wire.rs`); a poll's body is its updates one
-//! after the other. Heads are padded to the experiment's sizes. Every task ends at the
-//! run's deadline.
+//! after the other. HTTP/1.1 heads are padded to the experiment's sizes; HTTP/2 answers
+//! carry the model's own answer fields (`rtsim::wire::h2::response_fields`) and hyper's
+//! `date`. Every task ends at the run's deadline.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -28,7 +31,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rtsim::engine::Nanos;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -106,6 +109,8 @@ pub struct Config {
     pub sse_heartbeat: Option<Nanos>,
     /// TLS on every accepted connection (`tls.rs`); `None`: plain TCP.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Every connection speaks HTTP/2 (prior knowledge, or ALPN `h2` under TLS).
+    pub http2: bool,
 }
 
 struct State {
@@ -166,9 +171,35 @@ pub async fn start(
     Ok(addr)
 }
 
-/// Serves one connection (plain or in TLS) with hyper's HTTP/1.1 until it closes or the
-/// deadline passes.
+/// Serves one connection (plain or in TLS) until it closes or the deadline passes.
 async fn serve_io<I>(state: Arc<State>, io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    if state.config.http2 {
+        // A task of its own: an HTTP/1.1 connection's task must not carry room for an
+        // HTTP/2 connection's state (`rtsim calibrate` measures the former).
+        tokio::spawn(serve_h2(state, io));
+    } else {
+        serve_h1(state, io).await;
+    }
+}
+
+/// One HTTP/2 connection with hyper's defaults (its SETTINGS are what
+/// `rtsim::wire::h2::server_preface_bytes(Http2Stack::Hyper)` counts); no keep-alive
+/// PINGs.
+async fn serve_h2<I>(state: Arc<State>, io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let deadline = state.deadline;
+    let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+    let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(io), service);
+    let _ = timeout_at(deadline, conn).await;
+}
+
+async fn serve_h1<I>(state: Arc<State>, io: I)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -255,8 +286,14 @@ fn answer(state: &State, c: u32, since: u64) -> Response<Body> {
         body.extend(wire::update_body(*seq, *born, state.config.payload));
     }
     let len = body.len() as u64;
-    let mut response = Response::builder().header("content-length", len);
-    if let Some(head) = state.config.response_header_bytes {
+    let mut response = Response::builder();
+    if state.config.http2 {
+        let head = state.config.response_header_bytes.unwrap_or(0);
+        response = with_h2_fields(response, head, None, len);
+    } else {
+        response = response.header("content-length", len);
+    }
+    if let (Some(head), false) = (state.config.response_header_bytes, state.config.http2) {
         match wire::poll_response_pad(len, head) {
             Ok(pad) => response = response.header(wire::PAD, pad),
             Err(_) => return status(StatusCode::INTERNAL_SERVER_ERROR), // refused at start
@@ -266,6 +303,28 @@ fn answer(state: &State, c: u32, since: u64) -> Response<Body> {
     response
         .body(Full::new(Bytes::from(body)).boxed_unsync())
         .expect("valid response")
+}
+
+/// An HTTP/2 answer's fields: the model's (`rtsim::wire::h2::response_fields` for a head
+/// of `head` HTTP/1.1 bytes) with the real `content-length` (none for a stream, whose
+/// `content_type` replaces the JSON one); `date` is hyper's own, which changes every
+/// second as the model's does.
+fn with_h2_fields(
+    mut response: hyper::http::response::Builder,
+    head: u64,
+    content_type: Option<&str>,
+    len: u64,
+) -> hyper::http::response::Builder {
+    for (name, value, _) in rtsim::wire::h2::response_fields(head, false) {
+        response = match name {
+            ":status" | "date" => response,
+            "content-length" if content_type.is_some() => response,
+            "content-length" => response.header(name, len),
+            "content-type" => response.header(name, content_type.unwrap_or(&value)),
+            _ => response.header(name, value),
+        };
+    }
+    response
 }
 
 /// Opens an event stream; a task writes its events until the deadline.
@@ -281,6 +340,12 @@ fn events(state: &Arc<State>, c: u32, req: &Request<Incoming>) -> Response<Body>
     let frames = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|f| (Ok::<_, Infallible>(f), rx))
     });
+    if state.config.http2 {
+        let head = state.config.response_header_bytes.unwrap_or(0);
+        return with_h2_fields(Response::builder(), head, Some("text/event-stream"), 0)
+            .body(StreamBody::new(frames).boxed_unsync())
+            .expect("valid response");
+    }
     let mut response = Response::builder()
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-cache");

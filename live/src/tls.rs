@@ -49,8 +49,10 @@ fn provider(version: &'static rustls::SupportedProtocolVersion) -> CryptoProvide
     provider
 }
 
-/// The TLS of a run under `tls`: `None` for plain TCP.
-pub fn pair(tls: Tls) -> Result<Option<Pair>, String> {
+/// The TLS of a run under `tls`: `None` for plain TCP. Both ends offer one ALPN protocol:
+/// `h2` when the run speaks HTTP/2 (`http2`), else `http/1.1`.
+pub fn pair(tls: Tls, http2: bool) -> Result<Option<Pair>, String> {
+    let alpn: &[u8] = if http2 { b"h2" } else { b"http/1.1" };
     let version = match tls {
         Tls::None => return Ok(None),
         Tls::V1_2 => &rustls::version::TLS12,
@@ -71,7 +73,7 @@ pub fn pair(tls: Tls) -> Result<Option<Pair>, String> {
         .with_single_cert(vec![cert.clone()], key)
         .map_err(|e| fail("server certificate", &e))?;
     server.send_tls13_tickets = 0;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    server.alpn_protocols = vec![alpn.to_vec()];
 
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -82,7 +84,7 @@ pub fn pair(tls: Tls) -> Result<Option<Pair>, String> {
         .map_err(|e| fail("client versions", &e))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    client.alpn_protocols = vec![b"http/1.1".to_vec()];
+    client.alpn_protocols = vec![alpn.to_vec()];
 
     Ok(Some(Pair {
         acceptor: TlsAcceptor::from(Arc::new(server)),
@@ -104,7 +106,7 @@ mod tests {
             .build()
             .unwrap();
         for tls in [Tls::V1_3, Tls::V1_2] {
-            let pair = pair(tls).unwrap().unwrap();
+            let pair = pair(tls, false).unwrap().unwrap();
             let sizes: Vec<u64> = rt.block_on(async {
                 let (client_io, server_io) = tokio::io::duplex(1 << 20);
                 let accept = tokio::spawn({

@@ -64,8 +64,13 @@ struct TableFile {
     check: Vec<Check>,
 }
 
-/// Metrics `validate` derives from the columns.
-pub const DERIVED: [&str; 1] = ["bytes_down_per_delivery"];
+/// Metrics `validate` derives from the columns: bytes per update delivered, and bytes
+/// per request (a poll: its head, its answer's head and body) each way.
+pub const DERIVED: [&str; 3] = [
+    "bytes_down_per_delivery",
+    "bytes_up_per_request",
+    "bytes_down_per_request",
+];
 
 /// Reads a tolerance table; `name` is for messages.
 pub fn tolerances(text: &str, name: &str) -> Result<Vec<Check>, ValidateError> {
@@ -146,6 +151,8 @@ impl Compared {
             "handshakes_per_s" => m.handshakes_per_s,
             "deliveries" => m.deliveries,
             "bytes_down_per_delivery" => per(m.bytes_down_per_s * self.duration_s, m.deliveries),
+            "bytes_up_per_request" => per(m.bytes_up_per_s, m.requests_per_s),
+            "bytes_down_per_request" => per(m.bytes_down_per_s, m.requests_per_s),
             _ => f64::NAN, // not measured: the line fails, visibly
         }
     }
@@ -154,6 +161,8 @@ impl Compared {
         let m = &self.simulated;
         match metric {
             "bytes_down_per_delivery" => per(m.bytes_down_per_s * self.duration_s, m.deliveries),
+            "bytes_up_per_request" => per(m.bytes_up_per_s, m.requests_per_s),
+            "bytes_down_per_request" => per(m.bytes_down_per_s, m.requests_per_s),
             _ => rtsim::columns::metric(metric).map_or(f64::NAN, |c| c.get(m)),
         }
     }

@@ -349,12 +349,24 @@ impl Ctx {
         if n.disconnect_every.v.0.is_some() {
             positive(&n.outage, "network.outage")?;
         }
+        let over_http2 = &f.websocket.over_http2;
+        if over_http2.v && n.http.v != Http::V2 {
+            let loc = blame(&over_http2.loc, &n.http.loc);
+            return Err(Problem::new(
+                loc,
+                "websocket.over_http2 = true only with network.http = \"2\" (RFC 8441 \
+                 tunnels a WebSocket in an HTTP/2 stream)",
+                "over_http2 = true with http = \"1.1\"",
+            )
+            .title("WebSockets over HTTP/2 need HTTP/2"));
+        }
         if n.http.v == Http::V2 {
-            if uses(Technique::Websocket) {
+            if uses(Technique::Websocket) && !over_http2.v {
                 self.warn(
                     &n.http.loc.clone(),
                     "network.http = \"2\" does not reach websocket: its handshake stays HTTP/1.1's \
-                     Upgrade (RFC 8441 is not modelled), so its bytes are unchanged"
+                     Upgrade unless [websocket] over_http2 = true (RFC 8441), so its bytes are \
+                     unchanged"
                         .to_string(),
                 );
             }

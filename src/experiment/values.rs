@@ -13,7 +13,8 @@
 use crate::engine::Nanos;
 use crate::scenario::{
     Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind, HeartbeatBy, Http,
-    Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Http2Stack, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique,
+    Tls,
 };
 
 use super::Redundancy;
@@ -97,6 +98,7 @@ field_is_value!(
     Redundancy,
     Tls,
     Http,
+    Http2Stack,
     Browser,
     EmptyAnswer,
     SseFailure,
@@ -403,6 +405,10 @@ named_enum!(Browser {
 named_enum!(SseFailure {
     "stop" => SseFailure::Stop,
     "reopen" => SseFailure::Reopen,
+});
+named_enum!(Http2Stack {
+    "chromium-nginx" => Http2Stack::ChromiumNginx,
+    "hyper" => Http2Stack::Hyper,
 });
 named_enum!(HeartbeatBy {
     "server-ping" => HeartbeatBy::ServerPing,

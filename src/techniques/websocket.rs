@@ -22,10 +22,18 @@
 //! each way; the page notices a silent break when an answer is overdue).
 //! Reconnection and catching up are the application's job: with `resume = false` the
 //! server starts from "now", with `resume = true` it replays from the client's cursor.
+//!
+//! With `over_http2` (and `[network] http = "2"`), RFC 8441: the socket opens with an
+//! extended CONNECT on an HTTP/2 stream (HEADERS with `:protocol websocket`, answered by
+//! a `200` HEADERS) after the connection's preface, and every frame above, pings and
+//! pongs included, rides in a DATA frame (+9 B): sizes in `wire/rfc8441.rs`. The socket
+//! keeps a connection of its own; sharing the client's connection comes with HTTP/2
+//! multiplexing.
 
 use crate::engine::Nanos;
-use crate::scenario::{Backoff, HeartbeatBy, Scenario};
+use crate::scenario::{Backoff, HeartbeatBy, Http, Scenario};
 use crate::techniques::{ClientLoad, heartbeat_events_per_s};
+use crate::wire::rfc8441::Tunnel;
 use crate::wire::ws_frame_header;
 use crate::world::trace::Lane;
 use crate::world::{Break, ConnState, ConnUse, Protocol, Push, Refusal, Response, World};
@@ -90,10 +98,22 @@ pub struct WebSocket {
     upgrade_request_bytes: u64,
     upgrade_response_bytes: u64,
     payload: u64,
+    /// RFC 8441: frames ride in HTTP/2 DATA frames.
+    over_http2: bool,
 }
 
 impl WebSocket {
     pub fn new(sc: &Scenario) -> Self {
+        let over_http2 = Self::tunnels(sc);
+        let (upgrade_request_bytes, upgrade_response_bytes) = if over_http2 {
+            let t = Tunnel::new(&sc.network);
+            (t.connect, t.accepted)
+        } else {
+            (
+                sc.network.ws_handshake_request_bytes,
+                sc.network.ws_handshake_response_bytes,
+            )
+        };
         WebSocket {
             heartbeat: sc.websocket.heartbeat,
             heartbeat_timeout: sc.websocket.heartbeat_timeout,
@@ -103,9 +123,26 @@ impl WebSocket {
             backoff: sc.websocket.backoff.clone(),
             request_cpu: sc.server.request_cpu,
             push_cpu: sc.server.push_cpu,
-            upgrade_request_bytes: sc.network.ws_handshake_request_bytes,
-            upgrade_response_bytes: sc.network.ws_handshake_response_bytes,
+            upgrade_request_bytes,
+            upgrade_response_bytes,
             payload: sc.workload.payload,
+            over_http2,
+        }
+    }
+
+    /// RFC 8441 is on: `over_http2` under `[network] http = "2"`.
+    fn tunnels(sc: &Scenario) -> bool {
+        sc.websocket.over_http2 && sc.network.http == Http::V2
+    }
+
+    /// A WebSocket frame of `payload` bytes on the wire before TLS: its RFC 6455 header
+    /// (masked from the client), in a DATA frame over HTTP/2.
+    fn frame(&self, payload: u64, masked: bool) -> u64 {
+        let frame = ws_frame_header(payload, masked) + payload;
+        if self.over_http2 {
+            Tunnel::data(frame)
+        } else {
+            frame
         }
     }
 
@@ -124,8 +161,7 @@ impl WebSocket {
     /// Bytes and payload of server→client frames for stream positions [from, to).
     fn frames(&self, w: &World<Self>, c: u32, from: u64, to: u64) -> (u64, u64) {
         let n = w.count_for(c, from, to);
-        let frame = ws_frame_header(self.payload, false) + self.payload;
-        (n * frame, n * self.payload)
+        (n * self.frame(self.payload, false), n * self.payload)
     }
 
     fn reconnect_with_backoff(&mut self, w: &mut World<Self>, c: u32) {
@@ -150,10 +186,15 @@ impl Protocol for WebSocket {
     type Frame = Frame;
 
     const MAIN_HOLDS: ConnUse = ConnUse::Stream;
-    /// The handshake is HTTP/1.1's Upgrade (RFC 6455 §4); RFC 8441 is not modelled.
+    /// The handshake is HTTP/1.1's Upgrade (RFC 6455 §4), or an RFC 8441 tunnel that
+    /// this technique frames itself.
     const HTTP2_CAPABLE: bool = false;
     // Not counted in the browser's 6 HTTP/1.1 connections (see `world/pool.rs`).
     const BROWSER_POOL: bool = false;
+
+    fn tunnels_over_http2(sc: &Scenario) -> bool {
+        Self::tunnels(sc)
+    }
 
     fn start(&mut self, w: &mut World<Self>, c: u32) {
         w.connect(c);
@@ -214,13 +255,13 @@ impl Protocol for WebSocket {
         match timer {
             Timer::Ping if Self::is_open(w, c) => {
                 let m = self.heartbeat_message;
-                w.send_frame(c, Frame::Heartbeat, 0, ws_frame_header(m, true) + m, 0);
+                w.send_frame(c, Frame::Heartbeat, 0, self.frame(m, true), 0);
                 if let Some(every) = self.heartbeat {
                     w.client_timer(c, w.now() + every, Timer::Ping, 0);
                 }
             }
             Timer::Pong if Self::is_open(w, c) => {
-                w.send_frame(c, Frame::Pong, 0, ws_frame_header(0, true), 0);
+                w.send_frame(c, Frame::Pong, 0, self.frame(0, true), 0);
             }
             Timer::Ping | Timer::Pong => {}
             Timer::Reconnect => w.connect(c),
@@ -239,7 +280,7 @@ impl Protocol for WebSocket {
         let Some(every) = self.heartbeat else { return };
         if Self::is_open(w, c) {
             let pushed = w.pushed(c);
-            let bytes = ws_frame_header(0, false);
+            let bytes = self.frame(0, false);
             let departs = w.push(c, self.push_cpu, pushed, bytes, 0, Push::Heartbeat);
             w.client_timer(c, departs + w.one_way(c), Timer::Pong, 0);
             w.server_timer(c, w.now() + every, ServerTimer::Ping, 0);
@@ -252,7 +293,7 @@ impl Protocol for WebSocket {
             Frame::Heartbeat => {
                 let pushed = w.pushed(c);
                 let m = self.heartbeat_message;
-                let bytes = ws_frame_header(m, false) + m;
+                let bytes = self.frame(m, false);
                 w.push(c, self.push_cpu, pushed, bytes, 0, Push::Pong);
             }
             // The pong only shows the connection is alive (the world marks it active).
@@ -268,7 +309,7 @@ impl Protocol for WebSocket {
     fn chat_send(&mut self, w: &mut World<Self>, c: u32) {
         let now = w.now();
         if Self::is_open(w, c) {
-            let bytes = ws_frame_header(self.payload, true) + self.payload;
+            let bytes = self.frame(self.payload, true);
             w.send_frame(c, Frame::Message, now, bytes, self.payload);
         } else {
             // No socket, no send: the application would have to queue it.

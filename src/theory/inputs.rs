@@ -124,8 +124,15 @@ impl Inputs {
         let empty_body = if no_content { 0 } else { s.empty_body };
         let rec = tls_record_overhead(net.tls);
         let (req_hdr, resp_hdr, first_up, first_down) = if framing.is_h2() {
-            let b = Blocks::new(net.request_header_bytes, net.response_header_bytes);
-            let (up, down) = (client_preface_bytes(), server_preface_bytes());
+            let b = Blocks::new(
+                net.request_header_bytes,
+                net.response_header_bytes,
+                net.http2_stack,
+            );
+            let (up, down) = (
+                client_preface_bytes(net.http2_stack),
+                server_preface_bytes(net.http2_stack),
+            );
             (
                 headers_frames(b.request_warm),
                 headers_frames(b.response_warm) + crate::wire::h2::FRAME_HEADER,

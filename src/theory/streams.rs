@@ -8,6 +8,7 @@
 
 use crate::engine::time::secs;
 use crate::scenario::{HeartbeatBy, Scenario, Technique};
+use crate::wire::h2::FRAME_HEADER;
 use crate::wire::{Framing, SSE_HEARTBEAT_TEXT, sse_event_text, ws_frame_header};
 
 use super::inputs::{Inputs, Jobs, cpu};
@@ -266,6 +267,11 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
     let payload = sc.workload.payload;
     let o = inp.tls_rec;
     if ws {
+        // RFC 8441: every frame in an HTTP/2 DATA frame (`wire/rfc8441.rs`).
+        let tunnel = sc.websocket.over_http2 && sc.network.http == crate::scenario::Http::V2;
+        let ws_frame_header = |p: u64, masked: bool| {
+            ws_frame_header(p, masked) + if tunnel { FRAME_HEADER } else { 0 }
+        };
         let frame = (ws_frame_header(payload, false) + payload) as f64 + o;
         let (down_beat, up_beat, words) = match sc.websocket.heartbeat_by {
             HeartbeatBy::ServerPing => (
@@ -291,7 +297,11 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         out.push(Prediction::some(
             "bytes_down_per_s",
             updates * frame + beats * down_beat,
-            format!("N·λ·(frame header + payload + o) + {}", words.0),
+            format!(
+                "N·λ·(frame header{} + payload + o) + {}",
+                if tunnel { " + 9 (DATA, RFC 8441)" } else { "" },
+                words.0
+            ),
             vec![
                 ("N·λ", updates),
                 ("frame + o (B)", frame),

@@ -8,7 +8,7 @@
 
 use super::h2::{self, Blocks};
 use super::sse_chunk_bytes;
-use crate::scenario::{Http, Network};
+use crate::scenario::{Http, Http2Stack, Network};
 
 /// The framing of one scenario's HTTP messages.
 #[derive(Clone, Copy, Debug)]
@@ -17,18 +17,43 @@ pub struct Framing {
     h2: Option<Blocks>,
     /// The configured HTTP/1.1 request head (a longer one carries extra fields).
     request_head: u64,
+    /// Whose HTTP/2 (its connection preface).
+    stack: Http2Stack,
+    /// The technique frames its own messages inside an HTTP/2 stream (RFC 8441): the
+    /// connection still opens with HTTP/2's preface.
+    tunnel: bool,
 }
 
 impl Framing {
     /// The scenario's framing for a technique whose requests can travel over HTTP/2
     /// (`h2_capable`: a WebSocket's Upgrade cannot, without RFC 8441).
     pub fn new(net: &Network, h2_capable: bool) -> Self {
-        let h2 = (net.http == Http::V2 && h2_capable)
-            .then(|| Blocks::new(net.request_header_bytes, net.response_header_bytes));
+        let h2 = (net.http == Http::V2 && h2_capable).then(|| {
+            Blocks::new(
+                net.request_header_bytes,
+                net.response_header_bytes,
+                net.http2_stack,
+            )
+        });
         Framing {
             h2,
             request_head: net.request_header_bytes,
+            stack: net.http2_stack,
+            tunnel: false,
         }
+    }
+
+    /// The same, for a technique that tunnels over HTTP/2 when `tunnel` (and
+    /// `[network] http = "2"`): its messages are sized by the technique, the connection's
+    /// preface here.
+    pub fn with_tunnel(mut self, tunnel: bool) -> Self {
+        self.tunnel = tunnel;
+        self
+    }
+
+    /// The connection speaks HTTP/2, framed here or by a tunnel.
+    pub fn speaks_h2(&self) -> bool {
+        self.h2.is_some() || self.tunnel
     }
 
     /// HTTP/2 is spoken.
@@ -75,15 +100,23 @@ impl Framing {
     /// What opening a connection sends besides TCP and TLS: HTTP/2's preface and
     /// SETTINGS, (up, down); nothing under HTTP/1.1.
     pub fn connection_preface(&self) -> (u64, u64) {
-        match &self.h2 {
-            None => (0, 0),
-            Some(_) => (h2::client_preface_bytes(), h2::server_preface_bytes()),
+        if self.speaks_h2() {
+            (
+                h2::client_preface_bytes(self.stack),
+                h2::server_preface_bytes(self.stack),
+            )
+        } else {
+            (0, 0)
         }
     }
 
     /// The version's name as a trace writes it.
     pub fn version(&self) -> &'static str {
-        if self.is_h2() { "HTTP/2" } else { "HTTP/1.1" }
+        if self.speaks_h2() {
+            "HTTP/2"
+        } else {
+            "HTTP/1.1"
+        }
     }
 }
 
@@ -111,7 +144,7 @@ mod tests {
     fn http_2_frames_heads_and_bodies() {
         let mut sc = reference();
         sc.network.http = Http::V2;
-        let b = Blocks::new(700, 171);
+        let b = Blocks::new(700, 171, Http2Stack::ChromiumNginx);
         let f = Framing::new(&sc.network, true);
         assert_eq!(f.request(700, 0, false), 9 + b.request_cold);
         assert_eq!(f.request(700, 0, true), 9 + b.request_warm);

@@ -11,6 +11,7 @@
 //! What is modelled, field by field, is in `docs/wire.md` (*HTTP/2*).
 
 use super::hpack::{DEFAULT_TABLE_SIZE, Encoder, Indexing};
+use crate::scenario::Http2Stack;
 
 /// Every frame's header: length (24 bits), type, flags, stream id (RFC 9113 §4.1).
 pub const FRAME_HEADER: u64 = 9;
@@ -31,18 +32,26 @@ pub fn settings_frame(n: u64) -> u64 {
 pub const WINDOW_UPDATE_FRAME: u64 = FRAME_HEADER + 4;
 
 /// What the client sends when a connection opens, before or with its first request:
-/// the magic, a SETTINGS frame of Chromium's four parameters (HEADER_TABLE_SIZE,
-/// ENABLE_PUSH, INITIAL_WINDOW_SIZE, MAX_HEADER_LIST_SIZE), a connection WINDOW_UPDATE,
-/// and the ACK of the server's SETTINGS. 24 + 33 + 13 + 9 = 79.
-pub fn client_preface_bytes() -> u64 {
+/// the magic, a SETTINGS frame of four parameters, a connection WINDOW_UPDATE, and the
+/// ACK of the server's SETTINGS. 24 + 33 + 13 + 9 = 79 for both stacks: Chromium's four
+/// are HEADER_TABLE_SIZE, ENABLE_PUSH, INITIAL_WINDOW_SIZE, MAX_HEADER_LIST_SIZE; hyper's
+/// client (1.x, `proto/h2/client.rs`) sends ENABLE_PUSH, INITIAL_WINDOW_SIZE,
+/// MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE.
+pub fn client_preface_bytes(_stack: Http2Stack) -> u64 {
     CLIENT_MAGIC + settings_frame(4) + WINDOW_UPDATE_FRAME + settings_frame(0)
 }
 
-/// What the server sends when a connection opens: nginx's SETTINGS of three parameters
-/// (MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE), a connection
-/// WINDOW_UPDATE, and the ACK of the client's SETTINGS. 27 + 13 + 9 = 49.
-pub fn server_preface_bytes() -> u64 {
-    settings_frame(3) + WINDOW_UPDATE_FRAME + settings_frame(0)
+/// What the server sends when a connection opens: SETTINGS, a connection WINDOW_UPDATE,
+/// and the ACK of the client's SETTINGS. nginx's three parameters
+/// (MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE): 27 + 13 + 9 = 49;
+/// hyper's server (1.x, `proto/h2/server.rs`) four (those three and
+/// MAX_HEADER_LIST_SIZE): 33 + 13 + 9 = 55.
+pub fn server_preface_bytes(stack: Http2Stack) -> u64 {
+    let parameters = match stack {
+        Http2Stack::ChromiumNginx => 3,
+        Http2Stack::Hyper => 4,
+    };
+    settings_frame(parameters) + WINDOW_UPDATE_FRAME + settings_frame(0)
 }
 
 /// A header block of `block` bytes as frames: one HEADERS frame, and CONTINUATION frames
@@ -58,8 +67,8 @@ pub fn data_frames(len: u64) -> u64 {
 }
 
 /// The origin and the poll the modelled request asks for (a representative cursor).
-const AUTHORITY: &str = "app.example.com";
-const POLL_PATH: &str = "/messages?since=1234";
+pub const AUTHORITY: &str = "app.example.com";
+pub const POLL_PATH: &str = "/messages?since=1234";
 
 /// The fields a browser's same-origin `fetch` sends besides the pseudo-headers, in
 /// Chromium's order (lower-case, as HTTP/2 sends them; HTTP/1.1's capitals cost the same
@@ -94,8 +103,65 @@ const RESPONSE_FIELDS: [(&str, &str, Indexing); 3] = [
         Indexing::Incremental,
     ),
     ("content-length", "2", Indexing::Without),
-    ("date", "Sat, 05 Dec 2026 20:47:28 GMT", Indexing::Without),
+    ("date", DATE, Indexing::Without),
 ];
+
+/// A representative `date` (RFC 9110 §5.6.7's IMF-fixdate), and the one of an answer a
+/// second later: the value changes from answer to answer, at the same length and
+/// Huffman size.
+const DATE: &str = "Sat, 05 Dec 2026 20:47:28 GMT";
+const NEXT_DATE: &str = "Sat, 05 Dec 2026 20:47:29 GMT";
+
+/// What `stack`'s encoder does with a literal field the modelled policy would send with
+/// `modelled` indexing.
+///
+/// - `chromium-nginx`: the modelled policy (Chromium's up: everything but `:path`;
+///   down: everything but `content-length` and `date`).
+/// - `hyper`: the `h2` crate's (0.4, `hpack/table.rs` `Table::index` and
+///   `hpack/header.rs` `skip_value_index`, a rule it says it borrows from nghttp2): never
+///   index `:path`, `age`, `authorization`, `content-length`, `etag`,
+///   `if-modified-since`, `if-none-match`, `location`, `cookie`, `set-cookie`, nor a field
+///   whose table entry would exceed 3/4 of the table; index every other field (`date`
+///   included, whatever its value does).
+pub(super) fn indexing(stack: Http2Stack, name: &str, value: &str, modelled: Indexing) -> Indexing {
+    match stack {
+        Http2Stack::ChromiumNginx => modelled,
+        Http2Stack::Hyper => {
+            const NEVER: [&str; 10] = [
+                ":path",
+                "age",
+                "authorization",
+                "content-length",
+                "etag",
+                "if-modified-since",
+                "if-none-match",
+                "location",
+                "cookie",
+                "set-cookie",
+            ];
+            let entry = name.len() as u64 + value.len() as u64 + 32;
+            if NEVER.contains(&name) || entry * 4 > DEFAULT_TABLE_SIZE * 3 {
+                Indexing::Without
+            } else {
+                Indexing::Incremental
+            }
+        }
+    }
+}
+
+/// `fields` with the indexing `stack` gives them.
+fn under(
+    stack: Http2Stack,
+    fields: Vec<(&'static str, String, Indexing)>,
+) -> Vec<(&'static str, String, Indexing)> {
+    fields
+        .into_iter()
+        .map(|(n, v, i)| {
+            let i = indexing(stack, n, &v, i);
+            (n, v, i)
+        })
+        .collect()
+}
 
 /// The characters a filler value repeats: a session cookie's or a server banner's
 /// alphabet (its Huffman codes average about 6.3 bits).
@@ -149,7 +215,7 @@ fn fill<'a>(
 /// The modelled request's fields for an HTTP/1.1 head of `head` bytes:
 /// `GET <path> HTTP/1.1\r\n`, `Host:`, `Connection: keep-alive` (HTTP/1.1 only, RFC 9113
 /// §8.2.2 forbids it in HTTP/2), the browser's fields, a `cookie` filler, the blank line.
-fn request_fields(head: u64) -> Vec<(&'static str, String, Indexing)> {
+pub fn request_fields(head: u64) -> Vec<(&'static str, String, Indexing)> {
     // The request line, Host, Connection, the blank line.
     let fixed = 4 + POLL_PATH.len() as u64 + 11 + line("host", AUTHORITY) + 24 + 2;
     // Chromium's pseudo-header order: method, authority, scheme, path. Only
@@ -171,7 +237,7 @@ fn request_fields(head: u64) -> Vec<(&'static str, String, Indexing)> {
 /// The modelled answer's fields for an HTTP/1.1 head of `head` bytes: `HTTP/1.1 200
 /// OK\r\n`, `Content-Type`, `Content-Length`, `Date`, a `server` filler, the blank line.
 /// `no_content`: a 204, without `content-length`.
-fn response_fields(head: u64, no_content: bool) -> Vec<(&'static str, String, Indexing)> {
+pub fn response_fields(head: u64, no_content: bool) -> Vec<(&'static str, String, Indexing)> {
     let fixed = 17 + 2;
     let status = if no_content { "204" } else { "200" };
     let mut fields = vec![(":status", status.to_string(), Indexing::Incremental)];
@@ -202,19 +268,29 @@ pub struct Blocks {
 
 impl Blocks {
     /// The blocks for HTTP/1.1 heads of `request_head` and `response_head` bytes, with
-    /// the default dynamic table (4,096 B each way) and Huffman coding.
-    pub fn new(request_head: u64, response_head: u64) -> Self {
-        let request = request_fields(request_head);
+    /// the default dynamic table (4,096 B each way) and Huffman coding, indexed as
+    /// `stack` indexes. A warm answer carries the next second's `date`.
+    pub fn new(request_head: u64, response_head: u64, stack: Http2Stack) -> Self {
+        let request = under(stack, request_fields(request_head));
         let mut up = Encoder::new(DEFAULT_TABLE_SIZE, true);
         let request_cold = encode(&mut up, &request);
         let request_warm = encode(&mut up, &request);
-        let ok = response_fields(response_head, false);
-        let none = response_fields(response_head, true);
+        let ok = under(stack, response_fields(response_head, false));
+        let none = under(stack, response_fields(response_head, true));
+        let later = |fields: &[(&'static str, String, Indexing)]| -> Vec<_> {
+            fields
+                .iter()
+                .map(|(n, v, i)| match *n {
+                    "date" => (*n, NEXT_DATE.to_string(), *i),
+                    _ => (*n, v.clone(), *i),
+                })
+                .collect()
+        };
         let mut down = Encoder::new(DEFAULT_TABLE_SIZE, true);
         let no_content_cold = encode(&mut down.clone(), &none);
         let response_cold = encode(&mut down, &ok);
-        let response_warm = encode(&mut down, &ok);
-        let no_content_warm = encode(&mut down, &none);
+        let response_warm = encode(&mut down, &later(&ok));
+        let no_content_warm = encode(&mut down, &later(&none));
         Blocks {
             request_cold,
             request_warm,
@@ -285,8 +361,10 @@ mod tests {
             CLIENT_MAGIC,
             "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".len() as u64
         );
-        assert_eq!(client_preface_bytes(), 79);
-        assert_eq!(server_preface_bytes(), 49);
+        assert_eq!(client_preface_bytes(Http2Stack::ChromiumNginx), 79);
+        assert_eq!(server_preface_bytes(Http2Stack::ChromiumNginx), 49);
+        assert_eq!(client_preface_bytes(Http2Stack::Hyper), 79);
+        assert_eq!(server_preface_bytes(Http2Stack::Hyper), 55);
     }
 
     #[test]
@@ -298,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_repeated_poll_sends_every_field_but_its_path_as_one_byte() {
-        let b = Blocks::new(700, 171);
+        let b = Blocks::new(700, 171, Http2Stack::ChromiumNginx);
         let path = 1 + 1 + huffman_bytes(POLL_PATH);
         // :method GET and :scheme https are static entries 2 and 7; :authority, the 11
         // browser fields and the cookie are dynamic entries after the first request.
@@ -324,7 +402,7 @@ mod tests {
     #[test]
     fn a_cookie_too_big_for_the_table_is_sent_every_time() {
         // A 16 KB head: the cookie entry exceeds the 4,096-byte table (RFC 7541 §4.4).
-        let b = Blocks::new(16_000, 171);
+        let b = Blocks::new(16_000, 171, Http2Stack::ChromiumNginx);
         assert!(b.request_warm > 10_000, "{b:?}");
         let again = {
             let fields = request_fields(16_000);
@@ -341,7 +419,7 @@ mod tests {
 
     #[test]
     fn tiny_heads_keep_the_pseudo_headers() {
-        let b = Blocks::new(0, 0);
+        let b = Blocks::new(0, 0, Http2Stack::ChromiumNginx);
         assert!(b.request_warm > 0 && b.response_warm == 1);
         assert_eq!(extra_field_bytes(19), 18);
         assert_eq!(extra_field_bytes(0), 0);

@@ -13,6 +13,7 @@
 pub mod framing;
 pub mod h2;
 pub mod hpack;
+pub mod rfc8441;
 
 pub use framing::Framing;
 

@@ -159,7 +159,8 @@ impl<P: Protocol> World<P> {
         );
         let faults = Faults::new(sc);
         let population = Population::new(sc);
-        let framing = Framing::new(&sc.network, P::HTTP2_CAPABLE);
+        let framing =
+            Framing::new(&sc.network, P::HTTP2_CAPABLE).with_tunnel(P::tunnels_over_http2(sc));
         let pools = Pools::new(sc, window, P::BROWSER_POOL, framing.is_h2());
         World {
             clock: Clock::new(window.end, faults.none() && population.quiet()),
@@ -454,7 +455,7 @@ impl<P: Protocol> World<P> {
             let from = self.pushed(c).max(self.cursor(c));
             let updates = trace::ids(from, upto);
             let mut label = P::push_label(what, &updates);
-            if self.framing.is_h2() && label.starts_with("HTTP/1.1 ") {
+            if self.framing.speaks_h2() && label.starts_with("HTTP/1.1 ") {
                 label = label.replacen("HTTP/1.1", "HTTP/2", 1);
             }
             let label = if what == Push::Open && !updates.is_empty() {

@@ -46,8 +46,8 @@ pub trait Protocol: Sized {
     const MAIN_HOLDS: ConnUse;
 
     /// Can the technique's requests travel over HTTP/2 when `[network] http = "2"`? A
-    /// WebSocket's Upgrade cannot (RFC 8441's extended CONNECT is not modelled): it
-    /// stays on HTTP/1.1.
+    /// WebSocket's Upgrade cannot: it stays on HTTP/1.1, or opens its own tunnel
+    /// ([`Protocol::tunnels_over_http2`]).
     const HTTP2_CAPABLE: bool = true;
 
     /// Do the technique's connections come from the browser's HTTP connection pool, so
@@ -57,6 +57,13 @@ pub trait Protocol: Sized {
     /// (with `HTTP2_CAPABLE`), and its MAIN connection becomes a stream on the user's
     /// HTTP/2 connection like any other.
     const BROWSER_POOL: bool = true;
+
+    /// Does the technique open an HTTP/2 connection of its own for a tunnel (RFC 8441's
+    /// WebSockets), framing its messages itself? The world then counts the connection's
+    /// preface and SETTINGS, and nothing else changes.
+    fn tunnels_over_http2(_sc: &crate::scenario::Scenario) -> bool {
+        false
+    }
 
     /// The client's start phase has come.
     fn start(&mut self, w: &mut World<Self>, c: u32);
