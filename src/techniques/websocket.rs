@@ -27,8 +27,8 @@
 //! extended CONNECT on an HTTP/2 stream (HEADERS with `:protocol websocket`, answered by
 //! a `200` HEADERS) after the connection's preface, and every frame above, pings and
 //! pongs included, rides in a DATA frame (+9 B): sizes in `wire/rfc8441.rs`. The socket
-//! keeps a connection of its own; sharing the client's connection comes with HTTP/2
-//! multiplexing.
+//! keeps an HTTP/2 connection of its own: joining the user's multiplexed connection
+//! (`world/pool.rs`) is not modelled yet (`Protocol::BROWSER_POOL` is the hook).
 
 use crate::engine::Nanos;
 use crate::scenario::{Backoff, HeartbeatBy, Http, Scenario};

@@ -12,8 +12,8 @@
 //! `:path`, `:authority` and the remaining fields — no `Upgrade`, `Connection` (RFC 9113
 //! §8.2.2 forbids them), nor `Sec-WebSocket-Key` (RFC 8441 §5: the key and its accept
 //! are not used) — and the answer is HEADERS with `:status 200` and the filler, on a
-//! fresh HPACK table each way (one connection per socket: sharing the client's
-//! connection comes with HTTP/2 multiplexing).
+//! fresh HPACK table each way (one connection per socket: joining the user's
+//! multiplexed connection is not modelled yet).
 
 use super::h2::{AUTHORITY, FRAME_HEADER, headers_frames};
 use super::hpack::{DEFAULT_TABLE_SIZE, Encoder, Indexing};
