@@ -126,6 +126,8 @@ metrics! {
     reconnects: false, Count;
     streams_failed: false, Count;
     instances_needed: false, Count;
+    backplane_utilization: false, Fraction;
+    backplane_wait_mean_s: true, Seconds;
 }
 
 metrics! {
@@ -143,7 +145,7 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 
 /// The metrics theory predicts, in the order of their `theory_<metric>` columns (each a
 /// name in [`METRICS`]).
-pub const PREDICTED: [&str; 11] = [
+pub const PREDICTED: [&str; 13] = [
     "requests_per_s",
     "empty_response_fraction",
     "latency_mean_s",
@@ -155,6 +157,8 @@ pub const PREDICTED: [&str; 11] = [
     "cpu_utilization",
     "queue_wait_mean_s",
     "handshakes_per_s",
+    "backplane_utilization",
+    "backplane_wait_mean_s",
 ];
 
 /// The `theory_<metric>` cells of one row, aligned with [`PREDICTED`]; `None` where no

@@ -19,7 +19,7 @@
 use crate::engine::Nanos;
 use crate::engine::time::{NS_PER_MS, NS_PER_S};
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Join,
+    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Join,
     Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
@@ -298,6 +298,7 @@ key_sections! {
         utilization: f64 = 0.7, check fraction;
         instance_hour_cost: Option<f64> = None, check cost_if_set;
         bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
+        backplane_node_hour_cost: Option<f64> = None, check cost_if_set;
         // An option, so a file that does not ask for redundancy resolves as before.
         redundancy: Option<Redundancy> = None;
         survive_loss: Option<f64> = None, check fraction_if_set;

@@ -23,6 +23,7 @@
 
 pub mod queueing;
 
+mod backplane;
 mod explain;
 mod inputs;
 mod long_polling;
@@ -119,11 +120,13 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
         Some(_) => vec![],
         None => {
             let inp = Inputs::new(sc);
-            match sc.technique {
+            let mut out = match sc.technique {
                 Technique::ShortPolling => short_polling::predict(sc, &inp),
                 Technique::LongPolling => long_polling::predict(sc, &inp),
                 Technique::Sse | Technique::Websocket => streams::predict(sc, &inp),
-            }
+            };
+            out.extend(backplane::predict(sc));
+            out
         }
     };
     if population::churns(sc) && !out.is_empty() {
