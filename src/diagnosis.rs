@@ -289,7 +289,11 @@ mod tests {
         let o = Overload::of(&row).unwrap();
         assert!(o.is_overloaded());
         assert_eq!(o.facts(), "backplane 99.9%");
-        assert!(o.summary().contains("mean backplane queue wait"), "{}", o.summary());
+        assert!(
+            o.summary().contains("mean backplane queue wait"),
+            "{}",
+            o.summary()
+        );
         // No backplane (one instance): no sample, no caveat.
         row.mean.backplane_utilization = f64::NAN;
         assert_eq!(Overload::of(&row), None);

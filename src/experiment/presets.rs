@@ -63,10 +63,8 @@ const NETWORKS: &[(&str, &str)] = &[
 
 /// Backplane presets (`[server] backplane_capacity = "redis"`): each file's `capacity`,
 /// messages per second of one node. Built in only: a value, not a section of keys.
-pub(crate) const BACKPLANES: &[(&str, &str)] = &[(
-    "redis",
-    include_str!("../../models/backplanes/redis.toml"),
-)];
+pub(crate) const BACKPLANES: &[(&str, &str)] =
+    &[("redis", include_str!("../../models/backplanes/redis.toml"))];
 
 /// The capacity of the backplane preset `name`, messages per second.
 pub(crate) fn backplane_capacity(name: &str) -> Option<f64> {

@@ -19,8 +19,8 @@
 use crate::engine::Nanos;
 use crate::engine::time::{NS_PER_MS, NS_PER_S};
 use crate::scenario::{
-    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Join,
-    Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy,
+    Http, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
 };
 
 use super::Redundancy;

@@ -12,8 +12,9 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, BackplaneCapacity, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind, HeartbeatBy, Http,
-    Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind,
+    HeartbeatBy, Http, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure,
+    Technique, Tls,
 };
 
 use super::Redundancy;

@@ -170,7 +170,10 @@ mod tests {
             let (u, _) = crate::stats::mean_ci(&us);
             let (w, h) = crate::stats::mean_ci(&ws);
             let h = h.unwrap();
-            assert!((u - u_th).abs() <= 0.02 * u_th, "ρ {rho}: utilization {u} vs {u_th}");
+            assert!(
+                (u - u_th).abs() <= 0.02 * u_th,
+                "ρ {rho}: utilization {u} vs {u_th}"
+            );
             assert!(
                 (w - w_th).abs() <= h + 0.03 * w_th,
                 "ρ {rho}: wait {w} ± {h} vs P-K {w_th}"

@@ -170,7 +170,9 @@ fn cells(r: &Sizing) -> Vec<Value> {
         r.backplane_cost.map_or(Empty, Num),
         backplane.map_or(Empty, |b| Num(b.messages_per_s)),
         backplane.map_or(Empty, |b| Num(b.utilization)),
-        backplane.and_then(|b| b.nodes_needed).map_or(Empty, |s| Int(u64::from(s))),
+        backplane
+            .and_then(|b| b.nodes_needed)
+            .map_or(Empty, |s| Int(u64::from(s))),
         backplane.map_or(Empty, |b| Bool(b.binds)),
         managed.map_or(Empty, |m| Text(m.service.clone())),
         managed.map_or(Empty, |m| Num(m.messages_per_month)),
@@ -658,7 +660,10 @@ mod tests {
         // Without a finite backplane the cells are empty and nothing is said.
         r.backplane = None;
         let md = sizing_markdown(&[r], &target());
-        assert!(!md.contains("backplane:") && !md.contains("backplane, not"), "{md}");
+        assert!(
+            !md.contains("backplane:") && !md.contains("backplane, not"),
+            "{md}"
+        );
     }
 
     #[test]
