@@ -144,15 +144,16 @@ pub(crate) const MAX_INSTANCES: u32 = 100_000;
 /// Most backplane nodes (see `world/backplane.rs`).
 pub(crate) const MAX_BACKPLANE_NODES: u32 = crate::world::backplane::MAX_NODES;
 
-/// A backplane node's capacity: unlimited, or a finite rate above zero.
+/// A backplane node's capacity: unlimited, or a finite rate of at least one message per
+/// second (below that an update would hold a node for longer than any run).
 pub(crate) fn backplane_capacity(
     v: &Val<crate::scenario::BackplaneCapacity>,
     key: &str,
 ) -> Result<(), Problem> {
     match v.v.per_second() {
-        Some(c) if !(c > 0.0 && c.is_finite()) => Err(Problem::new(
+        Some(c) if !(c >= 1.0 && c.is_finite()) => Err(Problem::new(
             &v.loc,
-            "\"unlimited\", a backplane preset or a finite rate above 0 messages per second",
+            "\"unlimited\", a backplane preset or a finite rate of at least 1 message per second",
             c.to_string(),
         )
         .for_key(key)),

@@ -108,16 +108,26 @@ impl Backplane {
         }
         let node = node_of(stream, self.free_at.len() as u32) as usize;
         let start = now.max(self.free_at[node]);
-        let done = start + self.service;
+        // Saturating: a hostile capacity (1 message/s, huge fan-out) must not overflow
+        // the clock; an update due past the end is simply never published.
+        let done = start.saturating_add(self.service);
         self.free_at[node] = done;
         let (from, to) = (start.max(self.window.start), done.min(self.window.end));
         if to > from {
-            self.busy_in_window[node] += to - from;
+            self.busy_in_window[node] = self.busy_in_window[node].saturating_add(to - from);
         }
         if self.window.contains(now) {
             self.wait_sum_ns += u128::from(start - now);
         }
-        done + self.latency
+        done.saturating_add(self.latency)
+    }
+
+    /// An update crosses a backplane without queues at `at` (chat messages, whose
+    /// crossing is scheduled ahead): counted with a wait of 0.
+    pub fn crossed_unqueued(&mut self, at: Nanos) {
+        if self.window.contains(at) {
+            self.arrivals_in_window += 1;
+        }
     }
 
     /// The busiest node's share of the window spent serving (0 when unlimited).

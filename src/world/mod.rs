@@ -563,6 +563,7 @@ impl<P: Protocol> World<P> {
             self.clock.schedule(at, enter);
             return;
         }
+        self.updates.crossed_unqueued(at);
         let publish = Event::Publish {
             stream,
             sender,

@@ -133,6 +133,14 @@ impl Updates {
         }
     }
 
+    /// A chat message crosses a backplane without queues at `at` (0 wait); nothing with
+    /// one instance.
+    pub fn crossed_unqueued(&mut self, at: Nanos) {
+        if let Some(b) = self.backplane.as_mut() {
+            b.crossed_unqueued(at);
+        }
+    }
+
     /// What the backplane measured.
     pub fn backplane_books(&self) -> BackplaneBooks {
         BackplaneBooks::of(self.backplane.as_ref())
