@@ -129,6 +129,8 @@ metrics! {
     memory_per_user_bytes: true, Bytes;
     stalled_per_user: false, Count;
     instances_needed: false, Count;
+    backplane_utilization: false, Fraction;
+    backplane_wait_mean_s: true, Seconds;
 }
 
 metrics! {
@@ -146,7 +148,7 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 
 /// The metrics theory predicts, in the order of their `theory_<metric>` columns (each a
 /// name in [`METRICS`]).
-pub const PREDICTED: [&str; 14] = [
+pub const PREDICTED: [&str; 16] = [
     "requests_per_s",
     "empty_response_fraction",
     "latency_mean_s",
@@ -161,6 +163,8 @@ pub const PREDICTED: [&str; 14] = [
     "connections_per_user",
     "memory_per_user_bytes",
     "stalled_per_user",
+    "backplane_utilization",
+    "backplane_wait_mean_s",
 ];
 
 /// The `theory_<metric>` cells of one row, aligned with [`PREDICTED`]; `None` where no

@@ -26,6 +26,10 @@ pub struct Overload {
     pub saturated_cpu: Option<f64>,
     /// Mean wait of CPU work for a core (NaN without any CPU work).
     pub queue_wait_s: f64,
+    /// The busiest backplane node's utilization, when saturated (≥ [`SATURATED_CPU`]).
+    pub saturated_backplane: Option<f64>,
+    /// Mean wait of an update in a backplane node's queue (NaN without a backplane).
+    pub backplane_wait_s: f64,
     /// (update, recipient) pairs lost (retention, a WebSocket away without `resume`).
     pub lost: f64,
     /// Pairs still on their way when the window closed.
@@ -43,17 +47,24 @@ impl Overload {
             refused: m.rejected_connections,
             saturated_cpu: (m.cpu_utilization >= SATURATED_CPU).then_some(m.cpu_utilization),
             queue_wait_s: m.queue_wait_mean_s,
+            saturated_backplane: (m.backplane_utilization >= SATURATED_CPU)
+                .then_some(m.backplane_utilization),
+            backplane_wait_s: m.backplane_wait_mean_s,
             lost: m.lost,
             in_flight: m.in_flight,
             delivered: m.deliveries,
         };
-        (o.refused > 0.0 || o.saturated_cpu.is_some() || o.lost > 0.0).then_some(o)
+        (o.refused > 0.0
+            || o.saturated_cpu.is_some()
+            || o.saturated_backplane.is_some()
+            || o.lost > 0.0)
+            .then_some(o)
     }
 
     /// Refused connections or a saturated CPU: the server could not serve its load. (Lost
     /// updates alone come from retention or reconnections without resume, not from load.)
     pub fn is_overloaded(&self) -> bool {
-        self.refused > 0.0 || self.saturated_cpu.is_some()
+        self.refused > 0.0 || self.saturated_cpu.is_some() || self.saturated_backplane.is_some()
     }
 
     /// The word a table cell starts with: `overloaded` or `updates lost`.
@@ -73,6 +84,9 @@ impl Overload {
         }
         if let Some(rho) = self.saturated_cpu {
             parts.push(format!("CPU {}", human::percent(rho)));
+        }
+        if let Some(rho) = self.saturated_backplane {
+            parts.push(format!("backplane {}", human::percent(rho)));
         }
         if self.lost > 0.0 {
             parts.push(format!("{} lost", human::thousands(self.lost)));
@@ -99,6 +113,12 @@ impl Overload {
             s.push_str(&format!(
                 " (mean queue wait {})",
                 human::duration(self.queue_wait_s, false)
+            ));
+        }
+        if self.saturated_backplane.is_some() && self.backplane_wait_s.is_finite() {
+            s.push_str(&format!(
+                " (mean backplane queue wait {})",
+                human::duration(self.backplane_wait_s, false)
             ));
         }
         let share = self.delivered_share();
@@ -259,6 +279,24 @@ mod tests {
         assert!(!o.is_overloaded());
         assert_eq!(o.heading(), "updates lost");
         assert_eq!(o.facts(), "12 lost");
+    }
+
+    #[test]
+    fn a_saturated_backplane_is_overload_and_named() {
+        let mut row = testdata::row(Technique::Websocket, 100_000, None);
+        row.mean.backplane_utilization = 0.999;
+        row.mean.backplane_wait_mean_s = 2.5;
+        let o = Overload::of(&row).unwrap();
+        assert!(o.is_overloaded());
+        assert_eq!(o.facts(), "backplane 99.9%");
+        assert!(
+            o.summary().contains("mean backplane queue wait"),
+            "{}",
+            o.summary()
+        );
+        // No backplane (one instance): no sample, no caveat.
+        row.mean.backplane_utilization = f64::NAN;
+        assert_eq!(Overload::of(&row), None);
     }
 
     #[test]

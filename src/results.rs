@@ -18,7 +18,7 @@ pub const NO_SAMPLE: f64 = f64::NAN;
 /// The metrics of [`RunMetrics`] that are an average or a share over samples, and so have
 /// no value ([`NO_SAMPLE`]) when the window holds none. Every other metric is a count,
 /// a rate or a gauge, which is 0 when nothing happened.
-pub const SAMPLED: [&str; 7] = [
+pub const SAMPLED: [&str; 9] = [
     "empty_response_fraction",
     "latency_mean_s",
     "latency_p50_s",
@@ -26,6 +26,8 @@ pub const SAMPLED: [&str; 7] = [
     "latency_max_s",
     "queue_wait_mean_s",
     "overhead_fraction",
+    "backplane_utilization",
+    "backplane_wait_mean_s",
 ];
 
 /// Everything one simulation run measured, over the measured window only. A metric of
@@ -74,6 +76,13 @@ pub struct RunMetrics {
     /// tab receives nothing.
     pub stalled_per_user: f64,
     pub instances_needed: f64,
+    /// Share of the window the busiest backplane node spent serving; no sample with one
+    /// instance (no backplane).
+    #[serde(deserialize_with = "no_sample_if_null")]
+    pub backplane_utilization: f64,
+    /// Mean wait of an update in its backplane node's queue; no sample with one instance.
+    #[serde(deserialize_with = "no_sample_if_null")]
+    pub backplane_wait_mean_s: f64,
     /// (update, recipient) pairs created in the window: deliveries + lost + in_flight.
     pub published_pairs: f64,
     /// Simulated events processed (whole run, warm-up included): a cost figure.

@@ -217,7 +217,18 @@ macro_rules! with_parameter_table {
                 keepalive_timeout: Nanos as duration = 75 * NS_PER_S;
                 retention: Retention = Retention::Duration(300 * NS_PER_S),
                     check retention_above_zero;
+                /// Time an update takes through the backplane with no queue: the network to
+                /// and from the broker and its own handling (see `docs/model.md`).
                 backplane_latency: Nanos as duration = NS_PER_MS;
+                /// Messages per second one backplane node handles, or `unlimited` (no
+                /// queue: every update takes `backplane_latency`). A message is one
+                /// publish or one delivery to one subscribed instance; a named preset
+                /// (`"redis"`, `models/backplanes/`) gives its sourced figure.
+                backplane_capacity: BackplaneCapacity = BackplaneCapacity::Unlimited,
+                    check backplane_capacity;
+                /// Backplane nodes (shards): a stream's updates go to node
+                /// `stream mod backplane_nodes`, each a FIFO single server.
+                backplane_nodes: u32 = 1, check count_in("backplane node", MAX_BACKPLANE_NODES);
                 /// How a poll with nothing new is answered: `200` with `empty_body`
                 /// bytes of body, or `204` No Content (no body, no Content-Length).
                 empty_answer: EmptyAnswer = EmptyAnswer::Ok;
@@ -446,6 +457,26 @@ pub enum HeartbeatBy {
     ServerPing,
     /// An application message from the page; the server answers with another.
     ClientMessage,
+}
+
+/// What one backplane node can do (`[server] backplane_capacity`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum BackplaneCapacity {
+    /// No limit: no queue, every update crosses in `backplane_latency`.
+    Unlimited,
+    /// Messages per second of one node: one publish, or one delivery to one subscribed
+    /// instance.
+    PerSecond(f64),
+}
+
+impl BackplaneCapacity {
+    /// Messages per second, `None` when unlimited.
+    pub fn per_second(self) -> Option<f64> {
+        match self {
+            BackplaneCapacity::Unlimited => None,
+            BackplaneCapacity::PerSecond(c) => Some(c),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ fn target() -> Target {
         utilization: 0.7,
         instance_hour_cost: None,
         bandwidth_cost_per_gb: None,
+        backplane_node_hour_cost: None,
         redundancy: Default::default(),
         survive_loss: None,
         managed: None,

@@ -141,6 +141,25 @@ pub(crate) fn at_least_one<T: Copy + Into<u64>>(
 pub(crate) const MAX_CORES: u32 = 1024;
 /// Most instances: beyond any single deployment rtsim is meant to size.
 pub(crate) const MAX_INSTANCES: u32 = 100_000;
+/// Most backplane nodes (see `world/backplane.rs`).
+pub(crate) const MAX_BACKPLANE_NODES: u32 = crate::world::backplane::MAX_NODES;
+
+/// A backplane node's capacity: unlimited, or a finite rate of at least one message per
+/// second (below that an update would hold a node for longer than any run).
+pub(crate) fn backplane_capacity(
+    v: &Val<crate::scenario::BackplaneCapacity>,
+    key: &str,
+) -> Result<(), Problem> {
+    match v.v.per_second() {
+        Some(c) if !(c >= 1.0 && c.is_finite()) => Err(Problem::new(
+            &v.loc,
+            "\"unlimited\", a backplane preset or a finite rate of at least 1 message per second",
+            c.to_string(),
+        )
+        .for_key(key)),
+        _ => Ok(()),
+    }
+}
 
 /// Tabs a user may keep (`[workload] tabs`): a user's connections and streams are
 /// counted in a byte each (`world/pool.rs`).

@@ -121,6 +121,8 @@ pub struct Target {
     pub utilization: f64,
     pub instance_hour_cost: Option<f64>,
     pub bandwidth_cost_per_gb: Option<f64>,
+    /// Price of one backplane node per hour (`None`: the backplane is not priced).
+    pub backplane_node_hour_cost: Option<f64>,
     /// Spare instances beyond what the steady state needs, checked by crashing as many
     /// at steady state.
     pub redundancy: Redundancy,
@@ -301,6 +303,7 @@ fn load_inner(
             utilization: t.utilization.v,
             instance_hour_cost: t.instance_hour_cost.v,
             bandwidth_cost_per_gb: t.bandwidth_cost_per_gb.v,
+            backplane_node_hour_cost: t.backplane_node_hour_cost.v,
             redundancy: t.redundancy.v.unwrap_or_default(),
             survive_loss: t.survive_loss.v,
             managed: t.managed.v.clone(),

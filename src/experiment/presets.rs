@@ -61,6 +61,22 @@ const NETWORKS: &[(&str, &str)] = &[
     ("3g", include_str!("../../models/networks/3g.toml")),
 ];
 
+/// Backplane presets (`[server] backplane_capacity = "redis"`): each file's `capacity`,
+/// messages per second of one node. Built in only: a value, not a section of keys.
+pub(crate) const BACKPLANES: &[(&str, &str)] =
+    &[("redis", include_str!("../../models/backplanes/redis.toml"))];
+
+/// The capacity of the backplane preset `name`, messages per second.
+pub(crate) fn backplane_capacity(name: &str) -> Option<f64> {
+    let (_, text) = BACKPLANES.iter().find(|(n, _)| *n == name)?;
+    let table: toml::Table = toml::from_str(text).ok()?;
+    match table.get("capacity")? {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
 /// The server preset used when an experiment names none.
 pub(crate) const DEFAULT_SERVER_PRESET: &str = "event-loop";
 
@@ -181,6 +197,13 @@ mod tests {
         }
         assert!(d.find(PresetKind::Server, "nope").unwrap().is_none());
         assert!(d.find(PresetKind::Server, "../x").unwrap().is_none());
+        // Every backplane preset gives a finite capacity above zero.
+        for (name, _) in BACKPLANES {
+            let c = backplane_capacity(name).unwrap();
+            assert!(c > 0.0 && c.is_finite(), "{name}: {c}");
+        }
+        assert_eq!(backplane_capacity("redis"), Some(100_000.0));
+        assert_eq!(backplane_capacity("nope"), None);
     }
 
     #[test]

@@ -19,8 +19,9 @@
 use crate::engine::Nanos;
 use crate::engine::time::{NS_PER_MS, NS_PER_S};
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy, Http, Http2Stack,
-    Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique, Tls,
+    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, HeartbeatBy,
+    Http, Http2Stack, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure,
+    Technique, Tls,
 };
 
 use super::Redundancy;
@@ -298,6 +299,7 @@ key_sections! {
         utilization: f64 = 0.7, check fraction;
         instance_hour_cost: Option<f64> = None, check cost_if_set;
         bandwidth_cost_per_gb: Option<f64> = None, check cost_if_set;
+        backplane_node_hour_cost: Option<f64> = None, check cost_if_set;
         // An option, so a file that does not ask for redundancy resolves as before.
         redundancy: Option<Redundancy> = None;
         survive_loss: Option<f64> = None, check fraction_if_set;

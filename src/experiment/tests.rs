@@ -712,6 +712,7 @@ fn charts_and_target() {
             utilization: 0.5,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: Some(0.09),
+            backplane_node_hour_cost: None,
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,

@@ -12,9 +12,9 @@
 
 use crate::engine::Nanos;
 use crate::scenario::{
-    Arrivals, Backoff, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind, HeartbeatBy, Http,
-    Http2Stack, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime, SseFailure, Technique,
-    Tls,
+    Arrivals, Backoff, BackplaneCapacity, Balancer, Browser, Concurrency, EmptyAnswer, FaultKind,
+    HeartbeatBy, Http, Http2Stack, Join, Pattern, PollSchedule, Retention, Rtt, ServiceTime,
+    SseFailure, Technique, Tls,
 };
 
 use super::Redundancy;
@@ -106,6 +106,7 @@ field_is_value!(
     Retention,
     Rtt,
     Backoff,
+    BackplaneCapacity,
 );
 
 /// Values written with a unit, each a wrapper of its field.
@@ -505,6 +506,41 @@ impl ToToml for Http {
             }
             .into(),
         )
+    }
+}
+
+const BACKPLANE_CAPACITY_EXPECTED: &str =
+    "messages per second such as 100000, \"unlimited\", or a backplane preset such as \"redis\"";
+
+impl FromNode for BackplaneCapacity {
+    fn from_node(node: &Node) -> Result<Self, Problem> {
+        match &node.kind {
+            Kind::Str(s) if s == "unlimited" => Ok(BackplaneCapacity::Unlimited),
+            Kind::Str(s) => super::presets::backplane_capacity(s)
+                .map(BackplaneCapacity::PerSecond)
+                .ok_or_else(|| {
+                    wrong(node, BACKPLANE_CAPACITY_EXPECTED).help(format!(
+                        "the backplane presets are {} (models/backplanes/)",
+                        super::presets::BACKPLANES
+                            .iter()
+                            .map(|(n, _)| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
+            Kind::Int(_) | Kind::Float(_) => f64::from_node(node)
+                .map(BackplaneCapacity::PerSecond)
+                .map_err(|p| Problem::new(&p.loc, BACKPLANE_CAPACITY_EXPECTED, p.found.clone())),
+            _ => Err(wrong(node, BACKPLANE_CAPACITY_EXPECTED)),
+        }
+    }
+}
+impl ToToml for BackplaneCapacity {
+    fn to_toml(&self) -> toml::Value {
+        match self {
+            BackplaneCapacity::Unlimited => toml::Value::String("unlimited".into()),
+            BackplaneCapacity::PerSecond(c) => c.to_toml(),
+        }
     }
 }
 

@@ -175,12 +175,14 @@ mod tests {
              overhead_fraction,overhead_fraction_ci95,handshakes_per_s,handshakes_per_s_ci95,\
              deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,streams_failed,\
              connections_per_user,memory_per_user_bytes,memory_per_user_bytes_ci95,\
-             stalled_per_user,instances_needed,\
+             stalled_per_user,instances_needed,backplane_utilization,backplane_wait_mean_s,\
+             backplane_wait_mean_s_ci95,\
              theory_requests_per_s,theory_empty_response_fraction,theory_latency_mean_s,\
              theory_latency_max_s,theory_connections_mean,theory_server_memory_mean_bytes,\
              theory_bytes_down_per_s,theory_bytes_up_per_s,theory_cpu_utilization,\
              theory_queue_wait_mean_s,theory_handshakes_per_s,theory_connections_per_user,\
-             theory_memory_per_user_bytes,theory_stalled_per_user\n"
+             theory_memory_per_user_bytes,theory_stalled_per_user,\
+             theory_backplane_utilization,theory_backplane_wait_mean_s\n"
         );
     }
 
@@ -196,7 +198,7 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with(",1000,0,3,0,0,2,0,1,3250,,0,1,,,,,,,,,,,,,,"),
+            line.ends_with(",1000,0,3,0,0,2,0,1,3250,,0,1,0.375,0.00025,,,,,,,,,,,,,,,,,"),
             "{line}"
         );
     }
@@ -209,6 +211,9 @@ mod tests {
         cells[9] = Some(0.5);
         let csv = results_csv(&Results::new(vec![row], vec![cells]), &[]);
         let line = csv.lines().nth(1).unwrap();
-        assert!(line.ends_with(",1,333.25,,,,,,,,,0.5,,,,"), "{line}");
+        assert!(
+            line.ends_with(",1,0.375,0.00025,0.00025,333.25,,,,,,,,,0.5,,,,,,"),
+            "{line}"
+        );
     }
 }

@@ -323,6 +323,8 @@ pub(crate) mod testdata {
             server_memory_peak_bytes: 1.75 * 1024.0 * 1024.0 * 1024.0 * k,
             cpu_utilization: 0.25,
             queue_wait_mean_s: 0.000_125,
+            backplane_utilization: 0.375,
+            backplane_wait_mean_s: 0.000_25,
             bytes_down_per_s: 1.0e7 * k,
             bytes_up_per_s: 2.0e7 * k,
             overhead_fraction: 0.98,

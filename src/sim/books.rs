@@ -94,6 +94,11 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
         memory_per_user_bytes: (gauges.memory.mean(&window) - base) / users,
         stalled_per_user: books.stalled.mean(&window) / users,
         instances_needed,
+        backplane_utilization: books.backplane.utilization.unwrap_or(NO_SAMPLE),
+        backplane_wait_mean_s: books
+            .backplane
+            .wait_mean_ns
+            .map_or(NO_SAMPLE, |w| w / NS_PER_S as f64),
         published_pairs: books.published_pairs as f64,
         events: books.events as f64,
     };

@@ -41,6 +41,7 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: cost,
             bandwidth_cost_per_gb: None,
+            backplane_node_hour_cost: None,
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,

@@ -178,6 +178,7 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: None,
+            backplane_node_hour_cost: None,
             redundancy,
             survive_loss,
             managed: None,

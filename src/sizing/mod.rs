@@ -47,6 +47,7 @@
 //! should say beside its numbers is a [`Note`]. The words, `sizing.csv` and the Markdown
 //! table are `report::sizing`'s.
 
+pub mod backplane;
 pub mod churn;
 pub mod cost;
 pub mod deploy;
@@ -222,13 +223,20 @@ pub struct Sizing {
     pub latency_p99_s: f64,
     /// Server → client bytes per month (egress, what clouds bill), GB.
     pub egress_gb_per_month: f64,
-    /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`;
-    /// `None` without prices.
+    /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`
+    /// (+ the backplane's `backplane_cost`); `None` without prices.
     pub monthly_cost: Option<f64>,
     /// The two parts of `monthly_cost`: instances × 730 h × price, and egress × price
     /// (`None` without that price).
     pub instance_cost: Option<f64>,
     pub egress_cost: Option<f64>,
+    /// `[target] backplane_node_hour_cost × 730 h ×` the backplane's nodes needed
+    /// (`None` without the price, or without a finite backplane); part of
+    /// `monthly_cost`.
+    pub backplane_cost: Option<f64>,
+    /// The backplane as a resource of the plan (`None` with one instance or an
+    /// unlimited `[server] backplane_capacity`).
+    pub backplane: Option<backplane::BackplanePlan>,
     /// The same deployment bought from `[target] managed` instead (`None` when not
     /// asked, or the service does not speak the technique).
     pub managed: Option<pricing::ManagedCost>,

@@ -18,7 +18,7 @@ use super::limits::{Limits, Load};
 use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
-use super::{FailoverCheck, Note, Options, Sizing, churn};
+use super::{FailoverCheck, Note, Options, Sizing, backplane, churn};
 use crate::experiment::Target;
 use crate::results::RunOutput;
 use crate::runner::run_scenarios;
@@ -463,6 +463,8 @@ impl Searcher {
                 monthly_cost: None,
                 instance_cost: None,
                 egress_cost: None,
+                backplane_cost: None,
+                backplane: None,
                 managed: None,
                 method: Method::Full,
                 simulations: self.simulations,
@@ -523,6 +525,8 @@ impl Searcher {
                         predicted: capacity.predicted,
                     });
                 }
+                let backplane_plan = backplane::plan(&self.base, clients, k, &self.target);
+                let backplane_cost = backplane_plan.as_ref().and_then(|b| b.monthly_cost);
                 Sizing {
                     technique: self.base.technique,
                     clients,
@@ -551,7 +555,15 @@ impl Searcher {
                     new_connections_cap_use: churn::cap_use(handshakes_per_s, cap),
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
-                    monthly_cost: monthly_cost(k, egress_gb_per_month, &self.target),
+                    monthly_cost: match (
+                        monthly_cost(k, egress_gb_per_month, &self.target),
+                        backplane_cost,
+                    ) {
+                        (None, None) => None,
+                        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+                    },
+                    backplane_cost,
+                    backplane: backplane_plan,
                     instance_cost: self
                         .target
                         .instance_hour_cost
@@ -600,6 +612,7 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: None,
             bandwidth_cost_per_gb: None,
+            backplane_node_hour_cost: None,
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,

@@ -23,6 +23,7 @@
 
 pub mod queueing;
 
+mod backplane;
 mod explain;
 mod inputs;
 mod long_polling;
@@ -138,6 +139,7 @@ pub fn predict(sc: &Scenario) -> Vec<Prediction> {
                 });
             }
             out.extend(tabs::predict(sc, &inp));
+            out.extend(backplane::predict(sc));
             out
         }
     };

@@ -192,6 +192,12 @@ pub(super) enum Event {
         sender: u32,
         created: Nanos,
     },
+    /// A chat message reaches the backplane (one with queues): it joins its node's queue.
+    BackplaneEnter {
+        stream: u32,
+        sender: u32,
+        created: Nanos,
+    },
     /// The merged per-client network-drop process fires.
     Drop,
     /// An instance crashes (a scheduled fault).

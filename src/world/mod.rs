@@ -16,7 +16,8 @@
 //! | `connections.rs` | each connection's state; instances, balancer, CPU; slots, memory and refused demand |
 //! | `keepalive.rs` | when keep-alive or the proxy closes an idle connection |
 //! | `streams.rs` | each client's stream position; the origin; listeners and fan-out; retention |
-//! | `updates.rs` | update sources, the backplane, pairs created and in transit |
+//! | `updates.rs` | update sources, pairs created and in transit |
+//! | `backplane.rs` | the pub/sub backplane: nodes, their FIFO queues, utilization and wait |
 //! | `faults.rs` | network drops and instance crashes |
 //! | `upstream.rs` | chat outboxes and their POSTs |
 //! | `draws.rs` | the random draws techniques ask for (jitter, backoff) |
@@ -28,6 +29,7 @@
 //! verbs that span several of them: this file has what techniques call, `run.rs` the
 //! run loop and what happens at each event.
 
+pub mod backplane;
 mod balancer;
 mod browser;
 mod client;
@@ -125,6 +127,8 @@ pub struct Books {
     pub in_flight: u64,
     /// Events the run took.
     pub events: u64,
+    /// The backplane's utilization and queue wait (none with one instance).
+    pub backplane: backplane::BackplaneBooks,
     pub trace: Option<Trace>,
 }
 
@@ -223,6 +227,7 @@ impl<P: Protocol> World<P> {
             published_pairs: self.updates.published_pairs(),
             in_flight: in_flight + self.updates.pairs_in_transit(),
             events: self.clock.events(),
+            backplane: self.updates.backplane_books(),
             trace: self.trace,
         }
     }
@@ -565,16 +570,27 @@ impl<P: Protocol> World<P> {
     }
 
     /// A chat message from `sender` is handed to the origin at `at` (plus the backplane
-    /// when there are several instances).
+    /// when there are several instances). A backplane with queues is entered at `at`
+    /// itself (an event), so its nodes see arrivals in time order.
     pub fn schedule_publish(&mut self, sender: u32, at: Nanos, created: Nanos) {
         let stream = self.streams.origin().stream_of(sender);
+        if self.updates.backplane_queues() {
+            let enter = Event::BackplaneEnter {
+                stream,
+                sender,
+                created,
+            };
+            self.clock.schedule(at, enter);
+            return;
+        }
+        self.updates.crossed_unqueued(at);
         let publish = Event::Publish {
             stream,
             sender,
             created,
         };
         self.clock
-            .schedule(at + self.updates.backplane_delay(), publish);
+            .schedule(at + self.updates.backplane_latency(), publish);
     }
 
     // ------------------------------------------------------------ tracing

@@ -115,6 +115,19 @@ impl<P: Protocol> World<P> {
                 sender,
                 created,
             } => self.publish(p, stream, sender, created),
+            Event::BackplaneEnter {
+                stream,
+                sender,
+                created,
+            } => {
+                let at = self.updates.cross_backplane(stream, self.now());
+                let publish = Event::Publish {
+                    stream,
+                    sender,
+                    created,
+                };
+                self.clock.schedule(at, publish);
+            }
             Event::Drop => self.on_drop(),
             Event::Crash { instance, downtime } => self.on_crash(instance, downtime),
             Event::Restart { instance } => self.conns.restart(instance),
@@ -659,9 +672,14 @@ impl<P: Protocol> World<P> {
                 // Drawn on the server lane, beside the first subscriber's messages.
                 let c = origin.subscribers(stream).start;
                 let label = if self.updates.has_backplane() {
-                    let delay = crate::engine::time::secs(self.updates.backplane_delay());
+                    let delay = crate::engine::time::secs(self.updates.backplane_latency());
+                    let queue = if self.updates.backplane_queues() {
+                        " + its node's queue"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "update created (crosses the backplane: {})",
+                        "update created (crosses the backplane: {}{queue})",
                         crate::units::human::duration(delay, true)
                     )
                 } else {
@@ -670,7 +688,7 @@ impl<P: Protocol> World<P> {
                 self.trace_note(c, Lane::Server, |_| label);
             }
             if self.updates.has_backplane() {
-                let at = now + self.updates.backplane_delay();
+                let at = self.updates.cross_backplane(stream, now);
                 let publish = Event::Publish {
                     stream,
                     sender: ORIGIN,

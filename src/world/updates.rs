@@ -3,12 +3,14 @@
 //!
 //! Updates come from one merged Poisson process or from periodic sources (one for the
 //! broadcast stream, one per client otherwise). With several instances an update
-//! crosses the pub/sub backplane before any of them can send it. This part also keeps
+//! crosses the pub/sub backplane (`backplane.rs`) before any of them can send it. This
+//! part also keeps
 //! the count every result is checked against: the (update, recipient) pairs created in
 //! the measured window, and how many of them have not reached the origin's log yet.
 
 use crate::engine::{Nanos, Purpose, RandomStream};
 use crate::scenario::{Arrivals, Pattern, Scenario};
+use crate::world::backplane::{Backplane, BackplaneBooks};
 use crate::world::clock::Clock;
 use crate::world::event::Event;
 use crate::world::metrics::Window;
@@ -20,8 +22,8 @@ pub(super) struct Updates {
     /// Per source (periodic) or in total (broadcast), per second: see [`Updates::total_rate`].
     rate: f64,
     clients: u32,
-    /// Time to cross the backplane; `None` with a single instance (no backplane).
-    backplane: Option<Nanos>,
+    /// The backplane; `None` with a single instance.
+    backplane: Option<Backplane>,
     window: Window,
     /// (update, recipient) pairs created in the window.
     published_pairs: u64,
@@ -38,7 +40,7 @@ impl Updates {
             arrivals: sc.workload.arrivals,
             rate: sc.workload.rate,
             clients: sc.workload.clients,
-            backplane: (sc.server.instances > 1).then_some(sc.server.backplane_latency),
+            backplane: Backplane::new(sc, window),
             window,
             published_pairs: 0,
             pairs_in_transit: 0,
@@ -107,14 +109,41 @@ impl Updates {
         self.pattern == Pattern::Chat
     }
 
-    /// Time an update takes from its source to every instance (0 with one instance).
-    pub fn backplane_delay(&self) -> Nanos {
-        self.backplane.unwrap_or(0)
+    /// The backplane's delay without a queue (0 with one instance).
+    pub fn backplane_latency(&self) -> Nanos {
+        self.backplane.as_ref().map_or(0, Backplane::latency)
     }
 
     /// Whether there is a backplane to cross (several instances).
     pub fn has_backplane(&self) -> bool {
         self.backplane.is_some()
+    }
+
+    /// Whether updates queue at the backplane's nodes (a finite capacity).
+    pub fn backplane_queues(&self) -> bool {
+        self.backplane.as_ref().is_some_and(Backplane::queues)
+    }
+
+    /// An update of `stream` enters the backplane now (calls in time order): when every
+    /// instance has it. `now` itself with one instance.
+    pub fn cross_backplane(&mut self, stream: u32, now: Nanos) -> Nanos {
+        match self.backplane.as_mut() {
+            Some(b) => b.cross(stream, now),
+            None => now,
+        }
+    }
+
+    /// A chat message crosses a backplane without queues at `at` (0 wait); nothing with
+    /// one instance.
+    pub fn crossed_unqueued(&mut self, at: Nanos) {
+        if let Some(b) = self.backplane.as_mut() {
+            b.crossed_unqueued(at);
+        }
+    }
+
+    /// What the backplane measured.
+    pub fn backplane_books(&self) -> BackplaneBooks {
+        BackplaneBooks::of(self.backplane.as_ref())
     }
 
     /// An update for `pairs` recipients was created now: it counts if inside the window,

@@ -24,6 +24,8 @@ pub(super) fn label(name: &str) -> String {
         "server_memory_bytes" => "server memory",
         "cpu_utilization" => "CPU busy (share of all cores)",
         "queue_wait_mean_s" => "mean wait for a free core",
+        "backplane_utilization" => "busiest backplane node busy (share)",
+        "backplane_wait_mean_s" => "mean wait in a backplane node's queue",
         "bytes_down_per_s" => "bytes per second, server → client",
         "bytes_up_per_s" => "bytes per second, client → server",
         "bytes_down_per_s + bytes_up_per_s" => "bytes per second, both ways",

@@ -49,6 +49,11 @@ pub const CSV_COLUMNS: &[&str] = &[
     "monthly_cost",
     "instance_cost",
     "egress_cost",
+    "backplane_cost",
+    "backplane_messages_per_s",
+    "backplane_utilization",
+    "backplane_nodes_needed",
+    "backplane_binds",
     "managed_service",
     "managed_messages_per_month",
     "managed_connection_minutes_per_month",
@@ -122,6 +127,7 @@ fn cells(r: &Sizing) -> Vec<Value> {
     use Value::*;
     let sized = r.instances_needed.is_some();
     let managed = r.managed.as_ref();
+    let backplane = r.backplane.as_ref();
     let storm = match &r.failover {
         Some(FailoverCheck::Checked { storm, .. }) => Some(storm),
         _ => None,
@@ -162,6 +168,13 @@ fn cells(r: &Sizing) -> Vec<Value> {
         r.monthly_cost.map_or(Empty, Num),
         r.instance_cost.map_or(Empty, Num),
         r.egress_cost.map_or(Empty, Num),
+        r.backplane_cost.map_or(Empty, Num),
+        backplane.map_or(Empty, |b| Num(b.messages_per_s)),
+        backplane.map_or(Empty, |b| Num(b.utilization)),
+        backplane
+            .and_then(|b| b.nodes_needed)
+            .map_or(Empty, |s| Int(u64::from(s))),
+        backplane.map_or(Empty, |b| Bool(b.binds)),
         managed.map_or(Empty, |m| Text(m.service.clone())),
         managed.map_or(Empty, |m| Num(m.messages_per_month)),
         managed.map_or(Empty, |m| Num(m.connection_minutes_per_month)),
@@ -240,11 +253,12 @@ pub fn sizing_json(rows: &[Sizing], name: &str, target: &Target) -> String {
     let opt = |v: Option<f64>| Value::Num(v.unwrap_or(f64::NAN)).json();
     let target = format!(
         "{{\"latency_p99_s\": {}, \"utilization\": {}, \"instance_hour_cost\": {}, \
-         \"bandwidth_cost_per_gb\": {}}}",
+         \"bandwidth_cost_per_gb\": {}, \"backplane_node_hour_cost\": {}}}",
         opt(target.latency_p99.map(secs)),
         Value::Num(target.utilization).json(),
         opt(target.instance_hour_cost),
         opt(target.bandwidth_cost_per_gb),
+        opt(target.backplane_node_hour_cost),
     );
     let rows: Vec<String> = rows
         .iter()
@@ -386,6 +400,9 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
     if let Some(p) = target.bandwidth_cost_per_gb {
         s.push_str(&format!(", ${p}/GB egress"));
     }
+    if let Some(p) = target.backplane_node_hour_cost {
+        s.push_str(&format!(", ${p}/backplane node-hour"));
+    }
     s.push_str("\n\n");
     s.push_str(
         "| Technique | Instances | Runs out first | Max clients/instance | Memory (all) | Down | Up | Requests/s | p99 | Monthly cost | Managed/month | Method |\n",
@@ -436,6 +453,9 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
                 resource_meaning(r.limiting_resource),
                 human::percent(r.limiting_use)
             ));
+        }
+        if let Some(text) = backplane_text(r, target.utilization) {
+            s.push_str(&format!("; {text}"));
         }
         if let Some(text) = cost_text(r) {
             s.push_str(&format!("; {text}"));
@@ -488,6 +508,7 @@ mod tests {
             utilization: 0.7,
             instance_hour_cost: Some(0.34),
             bandwidth_cost_per_gb: None,
+            backplane_node_hour_cost: None,
             redundancy: Default::default(),
             survive_loss: None,
             managed: None,
@@ -527,6 +548,8 @@ mod tests {
             monthly_cost: None,
             instance_cost: None,
             egress_cost: None,
+            backplane_cost: None,
+            backplane: None,
             managed: None,
             method: Method::Full,
             simulations: 1,
@@ -567,7 +590,7 @@ mod tests {
         let csv = String::from_utf8(sizing_csv(&[floor_row()])).unwrap();
         assert_eq!(
             csv.lines().nth(1).unwrap(),
-            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,none,,,,,,,,,,,,,,,,,,,,,1,,\"no instance \
+            "short-polling,1000000,,latency,true,,,false,,,,,,,,,,,,3.047161855,,,,,,,,,,,,,,,,,,,none,,,,,,,,,,,,,,,,,,,,,1,,\"no instance \
              count meets the target: p99 is 3.05 s (target 1.00 s) even with 1,000 clients \
              per instance, a floor set by the technique rather than by load\""
         );
@@ -606,6 +629,42 @@ mod tests {
             notes: Vec::new(),
             ..floor_row()
         }
+    }
+
+    #[test]
+    fn a_fan_out_heavy_broadcast_names_the_backplane() {
+        use crate::scenario::{BackplaneCapacity, Pattern, Scenario};
+        // 2,000 updates/s broadcast to 50 instances: 102,000 messages/s on one channel,
+        // above one Redis node's 100,000.
+        let mut sc = Scenario::reference();
+        sc.workload.pattern = Pattern::Broadcast;
+        sc.workload.rate = 2000.0;
+        sc.server.backplane_capacity = BackplaneCapacity::PerSecond(100_000.0);
+        let mut r = at_cap_row();
+        r.at_cap = false;
+        r.instances_needed = Some(50);
+        r.backplane = crate::sizing::backplane::plan(&sc, 1_000_000, 50, &target());
+        let md = sizing_markdown(std::slice::from_ref(&r), &target());
+        assert!(
+            md.contains("the backplane, not the instances, runs out first"),
+            "{md}"
+        );
+        assert!(md.contains("no number of nodes carries it"), "{md}");
+        let csv = String::from_utf8(sizing_csv(std::slice::from_ref(&r))).unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(at("backplane_binds"), "true");
+        assert_eq!(at("backplane_messages_per_s"), "102000");
+        assert_eq!(at("backplane_nodes_needed"), "");
+        // Without a finite backplane the cells are empty and nothing is said.
+        r.backplane = None;
+        let md = sizing_markdown(&[r], &target());
+        assert!(
+            !md.contains("backplane:") && !md.contains("backplane, not"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -19,10 +19,16 @@ pub fn cost_text(r: &Sizing) -> Option<String> {
         let split = [
             r.instance_cost.map(|c| format!("{} instances", money(c))),
             r.egress_cost.map(|c| format!("{} egress", money(c))),
+            r.backplane_cost.map(|c| format!("{} backplane", money(c))),
         ];
         let split: Vec<String> = split.into_iter().flatten().collect();
+        let unpriced = if r.backplane_cost.is_none() {
+            "; the backplane is not priced"
+        } else {
+            ""
+        };
         parts.push(format!(
-            "self-hosted {} a month ({}; the backplane is not priced)",
+            "self-hosted {} a month ({}{unpriced})",
             money(total),
             split.join(" + ")
         ));
@@ -42,6 +48,41 @@ pub fn cost_text(r: &Sizing) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The backplane as a resource in words: whether it runs out before the instances, how
+/// many nodes it needs at the target utilization (`None` without a finite backplane).
+pub fn backplane_text(r: &Sizing, target_utilization: f64) -> Option<String> {
+    let b = r.backplane.as_ref()?;
+    let nodes = |n: u32| format!("{n} node{}", if n == 1 { "" } else { "s" });
+    let load = format!(
+        "{} messages/s: each update published once and delivered to {} instance{}, at {} \
+         messages/s per node",
+        human::count(b.messages_per_s),
+        b.subscribers,
+        if b.subscribers == 1 { "" } else { "s" },
+        human::count(b.capacity_per_node)
+    );
+    let head = if b.binds {
+        "the backplane, not the instances, runs out first: "
+    } else {
+        "backplane: "
+    };
+    Some(match b.nodes_needed {
+        Some(s) => format!(
+            "{head}{} at {} ({load}); {} needed at {}",
+            nodes(b.nodes),
+            human::percent(b.utilization),
+            nodes(s),
+            human::percent(target_utilization)
+        ),
+        None => format!(
+            "{head}one stream alone needs {} of a node ({load}), and a stream lives on one \
+             node: no number of nodes carries it at {}",
+            human::percent(b.stream_utilization),
+            human::percent(target_utilization)
+        ),
+    })
 }
 
 /// The redundancy check in words (the line under the table).
