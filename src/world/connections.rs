@@ -430,14 +430,22 @@ impl Connections {
 
     fn shared_books(&mut self, instance: u32, sign: i64, now: Nanos) {
         let memory = sign * self.shared_memory.expect("HTTP/2 connections are shared");
-        let inst = &mut self.instances[instance as usize];
-        inst.memory = (inst.memory as i64 + memory) as u64;
-        inst.connections = (inst.connections as i64 + sign) as u64;
+        self.book(instance, memory, sign, now);
+    }
+
+    /// Adds `delta_mem` bytes and `delta_conn` open connections to `instance` (none for
+    /// [`NO_INSTANCE`]) and to the window's gauges: the one place both move together.
+    fn book(&mut self, instance: u32, delta_mem: i64, delta_conn: i64, now: Nanos) {
+        if instance != NO_INSTANCE {
+            let inst = &mut self.instances[instance as usize];
+            inst.memory = (inst.memory as i64 + delta_mem) as u64;
+            inst.connections = (inst.connections as i64 + delta_conn) as u64;
+        }
         let window = &self.window;
-        self.memory.add(window, now, memory);
-        self.connections.add(window, now, sign);
-        self.memory_demand.add(window, now, memory);
-        self.connection_demand.add(window, now, sign);
+        self.memory.add(window, now, delta_mem);
+        self.connections.add(window, now, delta_conn);
+        self.memory_demand.add(window, now, delta_mem);
+        self.connection_demand.add(window, now, delta_conn);
     }
 
     /// Moves a connection to a new state, keeping slot and memory accounting right.
@@ -449,16 +457,7 @@ impl Connections {
         conn.state = new;
         let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
         let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
-        if conn.instance != NO_INSTANCE {
-            let inst = &mut self.instances[conn.instance as usize];
-            inst.memory = (inst.memory as i64 + delta_mem) as u64;
-            inst.connections = (inst.connections as i64 + delta_conn) as u64;
-        }
-        let window = &self.window;
-        self.memory.add(window, now, delta_mem);
-        self.connections.add(window, now, delta_conn);
-        self.memory_demand.add(window, now, delta_mem);
-        self.connection_demand.add(window, now, delta_conn);
+        self.book(conn.instance, delta_mem, delta_conn, now);
     }
 
     /// Closes a connection at the server; events still in flight on it are void.
