@@ -1,6 +1,7 @@
 //! HTTP/2 end to end (`[network] http = "2"`): what a poll costs once HPACK's dynamic
 //! table is warm, what a connection's first request costs, SSE events in DATA frames,
-//! WebSockets left on HTTP/1.1, and the key on the command line.
+//! WebSockets left on HTTP/1.1 or carried as RFC 8441 streams of the user's connection,
+//! and the key on the command line.
 //!
 //! Byte counts are compared with the arithmetic of `src/wire/` (whose unit tests pin
 //! RFC 7541's and RFC 9113's numbers): exact where every write in the window is known.
@@ -257,4 +258,79 @@ fn websockets_over_http2_without_http2_are_refused_where_the_key_is() {
         .failure()
         .stderr(predicate::str::contains("ws.toml:3:"))
         .stderr(predicate::str::contains("network.http = \"2\""));
+}
+
+/// RFC 8441 sockets of one user share its connection: bytes up in a window that holds
+/// every handshake are one TCP handshake and one preface per user, and one extended
+/// CONNECT per tab — HPACK-cold for the connection's first (and for a tab that asked
+/// while the connection was still opening), warm for the others.
+#[test]
+fn rfc8441_sockets_share_the_connection_and_its_hpack_table() {
+    use rtsim::wire::rfc8441::Tunnel;
+    let (users, tabs) = (20u64, 3u64);
+    let mut sc = Scenario::reference();
+    sc.technique = Technique::Websocket;
+    sc.workload.clients = (users * tabs) as u32;
+    sc.workload.tabs = tabs as u32;
+    sc.workload.rate = 1e-9;
+    sc.network.tls = Tls::None;
+    sc.network.http = Http::V2;
+    sc.websocket.over_http2 = true;
+    sc.websocket.heartbeat = None;
+    sc.warmup = 0;
+    sc.duration = 20 * S;
+    let m = run(&sc);
+    let t = Tunnel::new(&sc.network);
+    let tcp_up = sc.network.tcp_handshake_bytes - 60;
+    let per_user = tcp_up + client_preface_bytes(sc.network.http2_stack) + t.connect;
+    let up = (m.bytes_up_per_s * 20.0).round() as u64;
+    // The other tabs: k warm CONNECTs, the rest cold.
+    let others = users * (tabs - 1);
+    let cold_all = users * per_user + others * t.connect;
+    assert!(t.connect_warm < t.connect);
+    let saved = cold_all - up;
+    assert_eq!(saved % (t.connect - t.connect_warm), 0, "{up} B up, {t:?}");
+    let warm = saved / (t.connect - t.connect_warm);
+    // Tabs start within 1 s, a connection is ready after ~2 round trips (0.1 s): most
+    // tabs find it open.
+    assert!(
+        warm <= others && warm >= others / 2,
+        "{warm} warm of {others}"
+    );
+    assert_eq!(m.handshakes_per_s * 20.0, users as f64);
+}
+
+#[test]
+fn a_trace_of_rfc8441_shows_the_extended_connect_on_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "ws.toml",
+        "techniques = [\"websocket\"]\n[network]\nhttp = \"2\"\n\
+         [websocket]\nover_http2 = true\n[workload]\ntabs = 2\n",
+    );
+    let out = rtsim()
+        .args(["trace", file.to_str().unwrap(), "--clients", "2"])
+        .args(["--until", "5s"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    // One connection for both tabs; the server's SETTINGS carry
+    // SETTINGS_ENABLE_CONNECT_PROTOCOL (49 + 6 B).
+    assert_eq!(text.matches("SYN (TCP connect)").count(), 1, "{text}");
+    assert!(
+        text.contains("HTTP/2 preface + SETTINGS (79 B; 55 B back)"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("CONNECT :protocol=websocket").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches("HTTP/2 200").count(), 2, "{text}");
+    assert!(text.contains("a new stream on the user's HTTP/2 connection"));
+    assert!(!text.contains("Upgrade") && !text.contains("101"), "{text}");
 }

@@ -1,7 +1,7 @@
 //! A user's tabs in one browser (`[workload] tabs`, `src/world/pool.rs`): the 6
 //! HTTP/1.1 connections per origin, one HTTP/2 connection per user carrying every tab's
-//! streams and its chat POSTs, `max_concurrent_streams`, and one tab being exactly what
-//! it was before tabs existed.
+//! streams and its chat POSTs (and RFC 8441 WebSockets), `max_concurrent_streams`, and
+//! one tab being exactly what it was before tabs existed.
 //!
 //! Every check is against a closed form (`src/theory/tabs.rs`), exact where the run's
 //! window holds no start-up: clients join within the first second of a 10 s warm-up,
@@ -9,7 +9,7 @@
 
 use rtsim::engine::NS_PER_S;
 use rtsim::results::RunMetrics;
-use rtsim::scenario::{Http, Pattern, Scenario, Technique};
+use rtsim::scenario::{Http, Pattern, Scenario, Technique, Tls};
 use rtsim::sim::simulate;
 use rtsim::theory::{predict, value_of};
 
@@ -171,4 +171,93 @@ fn tabs_within_the_browsers_limit_change_nothing_but_the_per_user_columns() {
         a2.memory_per_user_bytes = b.memory_per_user_bytes;
         assert_eq!(a2, b, "{technique}");
     }
+}
+
+/// `users` users of `tabs` WebSocket tabs each over HTTP/2 and TLS 1.3, RFC 8441 on or
+/// off.
+fn sockets(users: u32, tabs_each: u32, rfc8441: bool) -> Scenario {
+    let mut sc = tabs(Technique::Websocket, Http::V2, users, tabs_each);
+    sc.network.tls = Tls::V1_3;
+    sc.websocket.over_http2 = rfc8441;
+    sc
+}
+
+#[test]
+fn rfc8441_sockets_are_streams_of_the_users_one_connection() {
+    // 20 users × 3 tabs: over RFC 8441 one TCP + TLS handshake per user (the first tab's
+    // socket opens the connection, the others are streams on it); without it every
+    // socket is a connection of its own (browsers do not count them in the 6).
+    let handshakes = |rfc8441| {
+        let mut sc = sockets(20, 3, rfc8441);
+        sc.warmup = 0;
+        run(&sc).handshakes_per_s * 20.0
+    };
+    assert_eq!(handshakes(true), 20.0);
+    assert_eq!(handshakes(false), 60.0);
+
+    let sc = sockets(20, 3, true);
+    let m = run(&sc);
+    assert_eq!(m.connections_per_user, 1.0);
+    assert_eq!(m.connections_per_user, theory(&sc, "connections_per_user"));
+    assert_eq!(m.connections_mean, 20.0);
+    assert_eq!(m.stalled_per_user, 0.0);
+    // Memory: one connection and three socket streams per user, exactly.
+    let s = &sc.server;
+    let stream = (s.memory_per_h2_stream + s.memory_per_stream) as f64;
+    assert_eq!(
+        m.memory_per_user_bytes,
+        s.memory_per_connection as f64 + 3.0 * stream
+    );
+    assert_eq!(
+        m.memory_per_user_bytes,
+        theory(&sc, "memory_per_user_bytes")
+    );
+    assert_eq!(
+        m.server_memory_mean_bytes,
+        theory(&sc, "server_memory_mean_bytes")
+    );
+    // Every tab's socket is served.
+    assert_eq!(m.published_pairs, m.deliveries + m.in_flight + m.lost);
+    assert!(m.in_flight <= 20.0, "{} in flight", m.in_flight);
+
+    let h1 = run(&sockets(20, 3, false));
+    assert_eq!(h1.connections_per_user, 3.0);
+    assert_eq!(h1.deliveries, m.deliveries);
+}
+
+#[test]
+fn rfc8441_sockets_beyond_max_concurrent_streams_wait_in_the_browser() {
+    // Two streams per connection, three tabs: one socket per user waits for good.
+    let mut sc = sockets(10, 3, true);
+    sc.server.max_concurrent_streams = 2;
+    let m = run(&sc);
+    assert_eq!(m.stalled_per_user, 1.0);
+    assert_eq!(m.stalled_per_user, theory(&sc, "stalled_per_user"));
+    assert_eq!(m.connections_per_user, 1.0);
+    let s = &sc.server;
+    assert_eq!(
+        m.memory_per_user_bytes,
+        (s.memory_per_connection + 2 * (s.memory_per_h2_stream + s.memory_per_stream)) as f64
+    );
+    // Without RFC 8441 the browser's WebSocket limits (200+) do not bind.
+    sc.websocket.over_http2 = false;
+    assert_eq!(run(&sc).stalled_per_user, 0.0);
+}
+
+#[test]
+fn after_a_crash_a_user_reopens_its_one_connection_not_one_per_tab() {
+    use rtsim::scenario::Fault;
+    // One instance crashes at 10 s for 1 s: every socket breaks at once; each user's
+    // tabs reconnect after their own backoff, and the first to do so reopens the shared
+    // connection (the others become its streams).
+    let handshakes = |rfc8441| {
+        let mut sc = sockets(20, 3, rfc8441);
+        sc.warmup = 0;
+        sc.faults = vec![Fault::crash(10 * S, 0, S)];
+        let m = run(&sc);
+        assert_eq!(m.stalled_per_user, 0.0);
+        m.handshakes_per_s * 20.0
+    };
+    assert_eq!(handshakes(true), 40.0);
+    assert_eq!(handshakes(false), 120.0);
 }

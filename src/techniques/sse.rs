@@ -281,7 +281,7 @@ impl Protocol for Sse {
         }
     }
 
-    fn push_label(what: Push, updates: &str) -> String {
+    fn push_label(_w: &World<Self>, what: Push, updates: &str) -> String {
         match what {
             Push::Open => "HTTP/1.1 200 OK  Content-Type: text/event-stream".to_string(),
             Push::Updates => format!("id: {updates}  data: {{…}}"),

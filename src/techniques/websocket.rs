@@ -23,12 +23,15 @@
 //! Reconnection and catching up are the application's job: with `resume = false` the
 //! server starts from "now", with `resume = true` it replays from the client's cursor.
 //!
-//! With `over_http2` (and `[network] http = "2"`), RFC 8441: the socket opens with an
-//! extended CONNECT on an HTTP/2 stream (HEADERS with `:protocol websocket`, answered by
-//! a `200` HEADERS) after the connection's preface, and every frame above, pings and
-//! pongs included, rides in a DATA frame (+9 B): sizes in `wire/rfc8441.rs`. The socket
-//! keeps an HTTP/2 connection of its own: joining the user's multiplexed connection
-//! (`world/pool.rs`) is not modelled yet (`Protocol::BROWSER_POOL` is the hook).
+//! With `over_http2` (and `[network] http = "2"`), RFC 8441: the socket is a stream of
+//! the user's one multiplexed HTTP/2 connection (`world/pool.rs`), as browsers open it
+//! when the server's SETTINGS carry SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): the
+//! first tab's socket opens the connection (TCP, TLS, preface), every other tab's is one
+//! more stream on it, counted against `max_concurrent_streams` (beyond it, it waits in
+//! the browser). It opens with an extended CONNECT (HEADERS with `:protocol websocket`,
+//! answered by a `200` HEADERS; HPACK-warm once the connection has carried one), and
+//! every frame above, pings and pongs included, rides in a DATA frame (+9 B): sizes in
+//! `wire/rfc8441.rs`.
 
 use crate::engine::Nanos;
 use crate::scenario::{Backoff, HeartbeatBy, Http, Scenario};
@@ -98,22 +101,12 @@ pub struct WebSocket {
     upgrade_request_bytes: u64,
     upgrade_response_bytes: u64,
     payload: u64,
-    /// RFC 8441: frames ride in HTTP/2 DATA frames.
-    over_http2: bool,
+    /// RFC 8441: the handshake's HEADERS, and frames ride in HTTP/2 DATA frames.
+    over_http2: Option<Tunnel>,
 }
 
 impl WebSocket {
     pub fn new(sc: &Scenario) -> Self {
-        let over_http2 = Self::tunnels(sc);
-        let (upgrade_request_bytes, upgrade_response_bytes) = if over_http2 {
-            let t = Tunnel::new(&sc.network);
-            (t.connect, t.accepted)
-        } else {
-            (
-                sc.network.ws_handshake_request_bytes,
-                sc.network.ws_handshake_response_bytes,
-            )
-        };
         WebSocket {
             heartbeat: sc.websocket.heartbeat,
             heartbeat_timeout: sc.websocket.heartbeat_timeout,
@@ -123,10 +116,10 @@ impl WebSocket {
             backoff: sc.websocket.backoff.clone(),
             request_cpu: sc.server.request_cpu,
             push_cpu: sc.server.push_cpu,
-            upgrade_request_bytes,
-            upgrade_response_bytes,
+            upgrade_request_bytes: sc.network.ws_handshake_request_bytes,
+            upgrade_response_bytes: sc.network.ws_handshake_response_bytes,
             payload: sc.workload.payload,
-            over_http2,
+            over_http2: Self::tunnels(sc).then(|| Tunnel::new(&sc.network)),
         }
     }
 
@@ -139,10 +132,20 @@ impl WebSocket {
     /// (masked from the client), in a DATA frame over HTTP/2.
     fn frame(&self, payload: u64, masked: bool) -> u64 {
         let frame = ws_frame_header(payload, masked) + payload;
-        if self.over_http2 {
+        if self.over_http2.is_some() {
             Tunnel::data(frame)
         } else {
             frame
+        }
+    }
+
+    /// The opening handshake on client `c`'s stream, (request, answer): the HTTP/1.1
+    /// Upgrade and `101`, or RFC 8441's CONNECT and `200`, warm on a connection that has
+    /// carried a handshake before.
+    fn handshake(&self, w: &World<Self>, c: u32) -> (u64, u64) {
+        match &self.over_http2 {
+            None => (self.upgrade_request_bytes, self.upgrade_response_bytes),
+            Some(t) => t.handshake(w.heads_warm(c, false), w.heads_warm(c, true)),
         }
     }
 
@@ -186,11 +189,16 @@ impl Protocol for WebSocket {
     type Frame = Frame;
 
     const MAIN_HOLDS: ConnUse = ConnUse::Stream;
-    /// The handshake is HTTP/1.1's Upgrade (RFC 6455 §4), or an RFC 8441 tunnel that
+    /// The handshake is HTTP/1.1's Upgrade (RFC 6455 §4), or an RFC 8441 stream that
     /// this technique frames itself.
     const HTTP2_CAPABLE: bool = false;
     // Not counted in the browser's 6 HTTP/1.1 connections (see `world/pool.rs`).
     const BROWSER_POOL: bool = false;
+
+    /// Over RFC 8441 the socket is a stream of the user's HTTP/2 connection.
+    fn browser_pool(sc: &Scenario) -> bool {
+        Self::tunnels(sc)
+    }
 
     fn tunnels_over_http2(sc: &Scenario) -> bool {
         Self::tunnels(sc)
@@ -200,9 +208,10 @@ impl Protocol for WebSocket {
         w.connect(c);
     }
 
-    /// `new WebSocket(url)`: the HTTP Upgrade request.
+    /// `new WebSocket(url)`: the HTTP Upgrade request (RFC 8441: the extended CONNECT).
     fn on_connected(&mut self, w: &mut World<Self>, c: u32) {
-        w.send_request(c, Request::Upgrade, 0, self.upgrade_request_bytes);
+        let (request, _) = self.handshake(w, c);
+        w.send_request(c, Request::Upgrade, 0, request);
     }
 
     /// Server: 101 Switching Protocols; the socket is open.
@@ -221,14 +230,8 @@ impl Protocol for WebSocket {
         let head = w.head(c);
         let (frame_bytes, payload) = self.frames(w, c, cursor, head);
         let cpu = self.request_cpu + if payload > 0 { self.push_cpu } else { 0 };
-        w.push(
-            c,
-            cpu,
-            head,
-            self.upgrade_response_bytes + frame_bytes,
-            payload,
-            Push::Open,
-        );
+        let (_, answer) = self.handshake(w, c);
+        w.push(c, cpu, head, answer + frame_bytes, payload, Push::Open);
         match (self.heartbeat, self.heartbeat_by) {
             (Some(every), HeartbeatBy::ServerPing) => {
                 w.server_timer(c, w.now() + every, ServerTimer::Ping, 0);
@@ -344,12 +347,17 @@ impl Protocol for WebSocket {
         self.reconnect_with_backoff(w, c);
     }
 
-    fn request_label(_w: &World<Self>, _c: u32, _req: Request) -> String {
-        "GET /ws  Upgrade: websocket".to_string()
+    fn request_label(w: &World<Self>, _c: u32, _req: Request) -> String {
+        if w.tunnels_over_http2() {
+            "CONNECT :protocol=websocket  :path=/ws".to_string()
+        } else {
+            "GET /ws  Upgrade: websocket".to_string()
+        }
     }
 
-    fn push_label(what: Push, updates: &str) -> String {
+    fn push_label(w: &World<Self>, what: Push, updates: &str) -> String {
         match what {
+            Push::Open if w.tunnels_over_http2() => "HTTP/2 200 (extended CONNECT)".to_string(),
             Push::Open => "HTTP/1.1 101 Switching Protocols".to_string(),
             Push::Updates => format!("frame: update {updates}"),
             Push::Heartbeat => "ping".to_string(),

@@ -17,15 +17,28 @@
 //! Short polling holds a connection per tab while keep-alive lasts (`min(T, P)` over
 //! HTTP/1.1, 1 over HTTP/2) and stalls nothing while `T ≤ P`; beyond, how often it
 //! waits depends on the interleaving of polls: no closed form here. WebSockets are not
-//! counted by the browser against the 6: `T` connections, none stalled.
+//! counted by the browser against the 6: `T` connections, none stalled — unless they
+//! ride HTTP/2 (RFC 8441, `[websocket] over_http2`): then every tab's socket is a stream
+//! of the user's one connection, and they count as SSE streams do over HTTP/2.
 
 use super::Prediction;
 use super::inputs::Inputs;
 use crate::scenario::{Http, Scenario, Technique};
 
+/// Does the browser count the technique's connections (WebSockets only as RFC 8441
+/// streams of the user's HTTP/2 connection)?
+fn pooled(sc: &Scenario) -> bool {
+    sc.technique != Technique::Websocket || rfc8441(sc)
+}
+
+/// WebSockets over HTTP/2 (RFC 8441).
+fn rfc8441(sc: &Scenario) -> bool {
+    sc.technique == Technique::Websocket && sc.websocket.over_http2 && sc.network.http == Http::V2
+}
+
 /// The browser's limit for this scenario: (places per user, over HTTP/2).
 fn places(sc: &Scenario) -> (f64, bool) {
-    let h2 = sc.network.http == Http::V2 && sc.technique != Technique::Websocket;
+    let h2 = sc.network.http == Http::V2 && pooled(sc);
     let places = if h2 {
         sc.server.max_concurrent_streams
     } else {
@@ -46,7 +59,7 @@ pub(super) fn changes_connections(sc: &Scenario) -> bool {
 /// assumes each client is served, no longer applies.)
 pub(super) fn stalls(sc: &Scenario) -> bool {
     let (places, _) = places(sc);
-    sc.technique != Technique::Websocket && f64::from(sc.workload.tabs) > places
+    pooled(sc) && f64::from(sc.workload.tabs) > places
 }
 
 /// Predictions of `connections_per_user`, `memory_per_user_bytes`, `stalled_per_user`
@@ -59,8 +72,12 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
     let served = t.min(p);
     let stalled = (t - p).max(0.0);
     let mut out = Vec::new();
-    let holds_open = matches!(sc.technique, Technique::Sse | Technique::LongPolling);
+    let holds_open = matches!(sc.technique, Technique::Sse | Technique::LongPolling) || rfc8441(sc);
     let conns = match sc.technique {
+        Technique::Websocket if h2 => Some((
+            1.0,
+            "RFC 8441: one HTTP/2 connection carries every tab's socket: 1",
+        )),
         Technique::Websocket => Some((t, "T: browsers do not count WebSockets in the 6")),
         Technique::Sse | Technique::LongPolling if h2 => {
             Some((1.0, "HTTP/2: one connection carries every tab's stream: 1"))
@@ -105,7 +122,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
              or waits for another's, depends on how the tabs' polls interleave",
         )),
     }
-    if sc.technique == Technique::Sse {
+    if sc.technique == Technique::Sse || rfc8441(sc) {
         let m_h2 = sc.server.memory_per_h2_stream as f64;
         let (value, formula) = if h2 {
             (
@@ -142,10 +159,10 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
         out.push(Prediction::some(
             "stalled_per_user",
             stalled,
-            "every tab holds a request open: max(0, T − P)",
+            "every tab holds a request or socket open: max(0, T − P)",
             inputs(vec![]),
         ));
-    } else if sc.technique == Technique::Websocket || !stalls(sc) {
+    } else if !stalls(sc) {
         out.push(Prediction::some(
             "stalled_per_user",
             0.0,

@@ -56,6 +56,11 @@ impl Framing {
         self.h2.is_some() || self.tunnel
     }
 
+    /// The technique frames its own messages in HTTP/2 streams (RFC 8441).
+    pub fn tunnels(&self) -> bool {
+        self.tunnel && self.h2.is_none()
+    }
+
     /// HTTP/2 is spoken.
     pub fn is_h2(&self) -> bool {
         self.h2.is_some()
@@ -98,12 +103,20 @@ impl Framing {
     }
 
     /// What opening a connection sends besides TCP and TLS: HTTP/2's preface and
-    /// SETTINGS, (up, down); nothing under HTTP/1.1.
+    /// SETTINGS (with RFC 8441's parameter for a tunnel), (up, down); nothing under
+    /// HTTP/1.1.
     pub fn connection_preface(&self) -> (u64, u64) {
         if self.speaks_h2() {
+            // RFC 8441 §3: a client opens a socket with the extended CONNECT only after
+            // the server's SETTINGS carried SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.
+            let connect_protocol = if self.tunnels() {
+                super::rfc8441::ENABLE_CONNECT_PROTOCOL_SETTING
+            } else {
+                0
+            };
             (
                 h2::client_preface_bytes(self.stack),
-                h2::server_preface_bytes(self.stack),
+                h2::server_preface_bytes(self.stack) + connect_protocol,
             )
         } else {
             (0, 0)
@@ -159,5 +172,12 @@ mod tests {
         assert_eq!(f.connection_preface(), (79, 49));
         // A technique that cannot use HTTP/2 keeps HTTP/1.1.
         assert!(!Framing::new(&sc.network, false).is_h2());
+        // An RFC 8441 tunnel frames its own messages; the server's SETTINGS carry one
+        // more parameter (SETTINGS_ENABLE_CONNECT_PROTOCOL): 49 + 6.
+        let t = Framing::new(&sc.network, false).with_tunnel(true);
+        assert!(t.tunnels() && t.speaks_h2() && !t.is_h2());
+        assert_eq!(t.request(230, 0, false), 230);
+        assert_eq!(t.connection_preface(), (79, 55));
+        assert!(!f.tunnels());
     }
 }

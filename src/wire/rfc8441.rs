@@ -11,13 +11,20 @@
 //! request becomes HEADERS with `:method CONNECT`, `:protocol websocket`, `:scheme`,
 //! `:path`, `:authority` and the remaining fields — no `Upgrade`, `Connection` (RFC 9113
 //! §8.2.2 forbids them), nor `Sec-WebSocket-Key` (RFC 8441 §5: the key and its accept
-//! are not used) — and the answer is HEADERS with `:status 200` and the filler, on a
-//! fresh HPACK table each way (one connection per socket: joining the user's
-//! multiplexed connection is not modelled yet).
+//! are not used) — and the answer is HEADERS with `:status 200` and the filler. The
+//! socket is a stream of the user's multiplexed connection: the first handshake on it
+//! meets a fresh HPACK table each way (`cold`), a later one (another tab's socket, a
+//! reconnection) finds the fields its predecessors indexed (`warm`), as `h2.rs` sizes
+//! polls.
 
 use super::h2::{AUTHORITY, FRAME_HEADER, headers_frames};
 use super::hpack::{DEFAULT_TABLE_SIZE, Encoder, Indexing};
 use crate::scenario::{Http2Stack, Network};
+
+/// The server's SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8, value 1: RFC 8441 §3), one more
+/// 6-byte parameter in its SETTINGS frame (RFC 9113 §6.5.1): without it a browser does
+/// not use the extended CONNECT.
+pub const ENABLE_CONNECT_PROTOCOL_SETTING: u64 = 6;
 
 /// The socket's path.
 const WS_PATH: &str = "/ws";
@@ -124,15 +131,19 @@ pub fn accept_fields(h1: u64) -> Vec<(&'static str, String, Indexing)> {
 /// The handshake's frames over HTTP/2, and the DATA frame every WebSocket frame rides in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tunnel {
-    /// The extended CONNECT: one HEADERS frame (CONTINUATION beyond 16 KiB).
+    /// The extended CONNECT: one HEADERS frame (CONTINUATION beyond 16 KiB), on a
+    /// fresh HPACK table.
     pub connect: u64,
-    /// The `200`: one HEADERS frame, the stream left open.
+    /// The `200`: one HEADERS frame, the stream left open, on a fresh table.
     pub accepted: u64,
+    /// The extended CONNECT on a connection that has carried one before.
+    pub connect_warm: u64,
+    /// The `200` on a connection that has carried one before.
+    pub accepted_warm: u64,
 }
 
 impl Tunnel {
-    /// The handshake of `net`'s configured sizes under its HTTP/2 stack, each block on a
-    /// fresh HPACK table.
+    /// The handshake of `net`'s configured sizes under its HTTP/2 stack, cold and warm.
     pub fn new(net: &Network) -> Self {
         Tunnel::of(
             net.ws_handshake_request_bytes,
@@ -142,17 +153,43 @@ impl Tunnel {
     }
 
     pub fn of(request_h1: u64, response_h1: u64, stack: Http2Stack) -> Self {
-        let block = |fields: Vec<(&'static str, String, Indexing)>| {
+        // (cold, warm): the same block twice on one table.
+        let blocks = |fields: Vec<(&'static str, String, Indexing)>| {
             let mut e = Encoder::new(DEFAULT_TABLE_SIZE, true);
-            fields
-                .iter()
-                .map(|(n, v, i)| e.field(n, v, super::h2::indexing(stack, n, v, *i)))
-                .sum::<u64>()
+            let mut block = || {
+                fields
+                    .iter()
+                    .map(|(n, v, i)| e.field(n, v, super::h2::indexing(stack, n, v, *i)))
+                    .sum::<u64>()
+            };
+            let cold = block();
+            (headers_frames(cold), headers_frames(block()))
         };
+        let (connect, connect_warm) = blocks(connect_fields(request_h1));
+        let (accepted, accepted_warm) = blocks(accept_fields(response_h1));
         Tunnel {
-            connect: headers_frames(block(connect_fields(request_h1))),
-            accepted: headers_frames(block(accept_fields(response_h1))),
+            connect,
+            accepted,
+            connect_warm,
+            accepted_warm,
         }
+    }
+
+    /// The extended CONNECT and its `200`, (up, down); `warm`: the connection has
+    /// carried a handshake before.
+    pub fn handshake(&self, warm_up: bool, warm_down: bool) -> (u64, u64) {
+        (
+            if warm_up {
+                self.connect_warm
+            } else {
+                self.connect
+            },
+            if warm_down {
+                self.accepted_warm
+            } else {
+                self.accepted
+            },
+        )
     }
 
     /// A WebSocket frame of `frame` bytes (header included) in its DATA frame (RFC 8441
@@ -235,6 +272,16 @@ mod tests {
         assert_eq!(t.accepted, 9 + 1 + 1 + s(server));
         // Both far smaller than the HTTP/1.1 handshake.
         assert!(t.connect < 230 && t.accepted < 159, "{t:?}");
+        // Warm (another socket on the same connection): the incrementally indexed
+        // fields become 1-byte references to the dynamic table (RFC 7541 §6.1: indices
+        // 62–66, below the 7-bit prefix's 127), the rest is sent as before: :method and
+        // :path literal without indexing, :scheme static, :protocol with its literal
+        // name.
+        let warm =
+            (1 + s("CONNECT")) + 1 + 1 + (1 + s("/ws")) + (1 + s(":protocol") + s("websocket")) + 4;
+        assert_eq!(t.connect_warm, 9 + warm);
+        assert_eq!(t.accepted_warm, 9 + 1 + 1);
+        assert_eq!(t.handshake(true, false), (t.connect_warm, t.accepted));
     }
 
     #[test]

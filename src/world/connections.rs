@@ -185,6 +185,12 @@ impl Conn {
         self.flags & Conn::SENT_HEADERS != 0
     }
 
+    /// An answer's head has come down on it before.
+    #[inline]
+    pub(super) fn answered_headers_before(&self) -> bool {
+        self.flags & Conn::ANSWERED_HEADERS != 0
+    }
+
     /// An answer's head has come down on it before; marks that one has now.
     #[inline]
     pub(super) fn answer_headers_sent(&mut self) -> bool {

@@ -165,7 +165,7 @@ impl<P: Protocol> World<P> {
         let population = Population::new(sc);
         let framing =
             Framing::new(&sc.network, P::HTTP2_CAPABLE).with_tunnel(P::tunnels_over_http2(sc));
-        let pools = Pools::new(sc, window, P::BROWSER_POOL, framing.is_h2());
+        let pools = Pools::new(sc, window, P::browser_pool(sc), framing.speaks_h2());
         World {
             clock: Clock::new(window.end, faults.none() && population.quiet()),
             clients,
@@ -250,6 +250,25 @@ impl<P: Protocol> World<P> {
     #[inline]
     pub fn main_conn(&self, c: u32) -> &Conn {
         self.conn(c, Slot::Main)
+    }
+
+    /// Has a head gone up (`down`: come down) on client `c`'s MAIN connection — or, for
+    /// a stream of its user's HTTP/2 connection, on that connection — since it opened?
+    /// HPACK's dynamic table then holds its fields (for a technique that sizes its own
+    /// heads: RFC 8441's extended CONNECT).
+    pub fn heads_warm(&self, c: u32, down: bool) -> bool {
+        let conn = self.main_conn(c);
+        if down {
+            conn.answered_headers_before()
+        } else {
+            conn.headers_sent_before()
+        }
+    }
+
+    /// Does the technique's MAIN connection carry its own framing inside HTTP/2 streams
+    /// (RFC 8441)?
+    pub fn tunnels_over_http2(&self) -> bool {
+        self.framing.tunnels()
     }
 
     /// The technique's own state for client `c`.
@@ -459,7 +478,7 @@ impl<P: Protocol> World<P> {
         if self.trace.is_some() {
             let from = self.pushed(c).max(self.cursor(c));
             let updates = trace::ids(from, upto);
-            let mut label = P::push_label(what, &updates);
+            let mut label = P::push_label(self, what, &updates);
             if self.framing.speaks_h2() && label.starts_with("HTTP/1.1 ") {
                 label = label.replacen("HTTP/1.1", "HTTP/2", 1);
             }

@@ -46,21 +46,27 @@ pub trait Protocol: Sized {
     const MAIN_HOLDS: ConnUse;
 
     /// Can the technique's requests travel over HTTP/2 when `[network] http = "2"`? A
-    /// WebSocket's Upgrade cannot: it stays on HTTP/1.1, or opens its own tunnel
-    /// ([`Protocol::tunnels_over_http2`]).
+    /// WebSocket's Upgrade cannot: it stays on HTTP/1.1, or becomes an RFC 8441 stream
+    /// that the technique frames itself ([`Protocol::tunnels_over_http2`]).
     const HTTP2_CAPABLE: bool = true;
 
     /// Do the technique's connections come from the browser's HTTP connection pool, so
-    /// that a user's tabs share it (`world/pool.rs`)? A WebSocket does not: browsers
-    /// keep separate, far larger limits for them (Chromium 255 per host, Firefox 200).
-    /// Hook for RFC 8441: a WebSocket carried as an HTTP/2 stream would say `true`
-    /// (with `HTTP2_CAPABLE`), and its MAIN connection becomes a stream on the user's
-    /// HTTP/2 connection like any other.
+    /// that a user's tabs share it (`world/pool.rs`)? A WebSocket's do not: browsers
+    /// keep separate, far larger limits for them (Chromium 255 per host, Firefox 200) —
+    /// unless it rides HTTP/2 ([`Protocol::browser_pool`]).
     const BROWSER_POOL: bool = true;
 
-    /// Does the technique open an HTTP/2 connection of its own for a tunnel (RFC 8441's
-    /// WebSockets), framing its messages itself? The world then counts the connection's
-    /// preface and SETTINGS, and nothing else changes.
+    /// [`Protocol::BROWSER_POOL`] for this scenario: an RFC 8441 WebSocket is a stream of
+    /// the user's multiplexed HTTP/2 connection, as browsers open it when the server's
+    /// SETTINGS carry SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3). Asked once, when
+    /// the world is built.
+    fn browser_pool(_sc: &crate::scenario::Scenario) -> bool {
+        Self::BROWSER_POOL
+    }
+
+    /// Does the technique frame its own messages inside HTTP/2 streams (RFC 8441's
+    /// WebSockets)? The world then counts the connection's preface and SETTINGS, and
+    /// multiplexes the streams like any other ([`Protocol::browser_pool`]).
     fn tunnels_over_http2(_sc: &crate::scenario::Scenario) -> bool {
         false
     }
@@ -114,7 +120,7 @@ pub trait Protocol: Sized {
     fn request_label(w: &World<Self>, c: u32, req: Self::Request) -> String;
     /// Trace: a write to an open stream, given the ids of the updates it carries ("41",
     /// "41–43" or empty).
-    fn push_label(what: Push, updates: &str) -> String {
+    fn push_label(_w: &World<Self>, what: Push, updates: &str) -> String {
         format!("{what:?} {updates}")
     }
     /// Trace: a frame from the client.
