@@ -208,4 +208,34 @@ mod tests {
             Some(conn + 4.0 * (s.memory_per_h2_stream + s.memory_per_stream) as f64)
         );
     }
+
+    #[test]
+    fn rfc8441_sockets_count_as_http2_streams_and_plain_ones_do_not() {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Websocket;
+        sc.workload.tabs = 3;
+        sc.workload.clients = 60;
+        sc.network.http = Http::V2;
+        sc.server.max_concurrent_streams = 2;
+        // Without RFC 8441: one connection per tab, none waits.
+        assert_eq!(value(&sc, "connections_per_user"), Some(3.0));
+        assert_eq!(value(&sc, "stalled_per_user"), Some(0.0));
+        assert_eq!(value(&sc, "memory_per_user_bytes"), None);
+        sc.websocket.over_http2 = true;
+        assert_eq!(value(&sc, "connections_per_user"), Some(1.0));
+        assert_eq!(value(&sc, "stalled_per_user"), Some(1.0));
+        // A tab waits: the per-client formulas are withdrawn.
+        assert!(stalls(&sc));
+        sc.server.max_concurrent_streams = 100;
+        assert!(!stalls(&sc) && changes_connections(&sc));
+        let s = &sc.server;
+        assert_eq!(
+            value(&sc, "memory_per_user_bytes"),
+            Some(
+                (s.memory_per_connection + 3 * (s.memory_per_h2_stream + s.memory_per_stream))
+                    as f64
+            )
+        );
+        assert_eq!(value(&sc, "connections_mean"), Some(20.0));
+    }
 }

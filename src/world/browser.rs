@@ -3,7 +3,8 @@
 //! the place to the next waiting request; an idle connection is handed to one.
 //!
 //! Every verb here is a no-op when the pool is inactive (HTTP/1.1 with one tab, or
-//! WebSockets): the run is then exactly what it was without it.
+//! WebSockets on connections of their own): the run is then exactly what it was without
+//! it.
 
 use crate::engine::Nanos;
 use crate::world::event::{Event, Slot, Step};

@@ -23,9 +23,10 @@
 //! waiting over the window).
 //!
 //! Inactive (no per-user state at all, today's behaviour exactly) when no limit can bind:
-//! HTTP/1.1 with one tab (2 connections at most), and WebSockets, which browsers do not
-//! count against the 6 (Chromium allows 255 per host, Firefox 200 in all: above
-//! 2 × `MAX_TABS`).
+//! HTTP/1.1 with one tab (2 connections at most), and WebSockets on connections of their
+//! own, which browsers do not count against the 6 (Chromium allows 255 per host, Firefox
+//! 200 in all: above 2 × `MAX_TABS`). A WebSocket over HTTP/2 (RFC 8441) is a stream of
+//! the user's connection like any other.
 
 use std::collections::{BTreeMap, VecDeque};
 
