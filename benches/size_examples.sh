@@ -11,7 +11,8 @@
 # /proc/thread-self/schedstat) under the round it ran in; the rounds are barriers, so the
 # estimate is, per round, the longest-processing-time schedule of its runs on 2 workers
 # (what the runner does: longest first), summed over rounds, plus the CPU spent outside
-# simulations (loading, reports, chart) on one core.
+# simulations (loading, reports, chart) on one core. Figures before and after the
+# deployment-first search (issue #17): benches/README.md and docs/sizing.md, "How fast".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-2}

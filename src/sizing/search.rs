@@ -20,7 +20,10 @@
 //!    so a run that fails on latency proposes no prediction. A pilot that misses the
 //!    latency target while its CPU is nearly idle ends the search: queueing is not the
 //!    cause, so fewer clients cannot fix it. Capacity beyond the deployment's own
-//!    clients is not searched (those would be the largest runs of all).
+//!    clients is not searched (those would be the largest runs of all). When the
+//!    pilot's aim is far from the edge of its instance count, the deployment is asked
+//!    for first and may settle the count by itself ([`Search::deployment_first`]), so
+//!    the one-instance run near the boundary — as costly as the deployment — is skipped.
 //! 2. **Instances needed.** Start at ⌈N / max⌉ and measure the deployment; add an
 //!    instance until every limit holds (with several instances updates also cross the
 //!    pub/sub backplane, which the one-instance search did not see). Deployments of more
