@@ -3,6 +3,7 @@
 # and the wall time the same work would take on 2 idle cores.
 #
 #   benches/size_examples.sh [REPEATS]          # default 2 repeats of each example
+#   benches/size_examples.sh 1 FILE...          # other `rtsim size` inputs instead
 #   RTSIM=path/to/rtsim benches/size_examples.sh   # an already built binary
 #
 # On a shared machine the wall time says more about the neighbours than about rtsim, so
@@ -11,10 +12,16 @@
 # /proc/thread-self/schedstat) under the round it ran in; the rounds are barriers, so the
 # estimate is, per round, the longest-processing-time schedule of its runs on 2 workers
 # (what the runner does: longest first), summed over rounds, plus the CPU spent outside
-# simulations (loading, reports, chart) on one core.
+# simulations (loading, reports, chart) on one core. Figures before and after the
+# deployment-first search (issue #17): benches/README.md and docs/sizing.md, "How fast".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-2}
+shift || true
+examples=("$@")
+if ((${#examples[@]} == 0)); then
+    examples=(experiments/09-sizing-chat.toml experiments/10-sizing-notifications.toml)
+fi
 if [[ -z "${RTSIM:-}" ]]; then
     cargo build --release --quiet
     RTSIM=target/release/rtsim
@@ -22,7 +29,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf '%-40s %9s %9s %9s %12s\n' example "cpu s" "wall s" "runs" "idle-2c s"
-for example in experiments/09-sizing-chat.toml experiments/10-sizing-notifications.toml; do
+for example in "${examples[@]}"; do
     for ((i = 1; i <= repeats; i++)); do
         log="$out/log"
         /usr/bin/time -f 'TIME %U %S %e' "$RTSIM" size "$example" --jobs 2 --out "$out/o" \

@@ -126,6 +126,18 @@ pub enum Note {
         cap: f64,
         storm: bool,
     },
+    /// The deployment on `instances` instances of `clients_per_instance` clients each
+    /// held every limit, and its own linear prediction — `limiting` runs out at
+    /// `predicted` clients per instance — leaves `instances − 1` instances short of the
+    /// deployment's `clients` even 10 % above it: the count was settled without a
+    /// one-instance run near the boundary (see `search::Search::deployment_first`).
+    SettledByDeployment {
+        instances: u32,
+        clients_per_instance: u64,
+        limiting: Resource,
+        predicted: f64,
+        clients: u64,
+    },
     /// One instance holds all `clients` clients, so the search stopped there: nothing
     /// runs out yet, `closest` is the closest to its limit, and the pilot run predicts
     /// `predicted` clients per instance by slots, memory and CPU.

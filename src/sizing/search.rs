@@ -20,7 +20,10 @@
 //!    so a run that fails on latency proposes no prediction. A pilot that misses the
 //!    latency target while its CPU is nearly idle ends the search: queueing is not the
 //!    cause, so fewer clients cannot fix it. Capacity beyond the deployment's own
-//!    clients is not searched (those would be the largest runs of all).
+//!    clients is not searched (those would be the largest runs of all). When the
+//!    pilot's aim is far from the edge of its instance count, the deployment is asked
+//!    for first and may settle the count by itself ([`Search::deployment_first`]), so
+//!    the one-instance run near the boundary — as costly as the deployment — is skipped.
 //! 2. **Instances needed.** Start at ⌈N / max⌉ and measure the deployment; add an
 //!    instance until every limit holds (with several instances updates also cross the
 //!    pub/sub backplane, which the one-instance search did not see). Deployments of more
@@ -81,6 +84,11 @@ pub struct Capacity {
     /// prediction (see [`PREDICTED_STOP_LATENCY`]): that predicted boundary, where
     /// `limiting` is predicted to run out. Not simulated; `infeasible` is then `None`.
     pub limit_predicted: Option<f64>,
+    /// The deployment run settled the instance count by itself (see
+    /// [`Search::deployment_first`]): `max_clients` is its clients per instance and
+    /// `limit_predicted` its own prediction; no one-instance run near the boundary was
+    /// simulated.
+    pub from_deployment: bool,
 }
 
 /// A feasible run whose latency uses at most this share of its target may end the
@@ -118,6 +126,9 @@ enum Stage {
     Pilot,
     /// Waiting for a one-instance run of `n` clients.
     Bracket { n: u64 },
+    /// Waiting for the deployment on `k` instances, simulated before any one-instance
+    /// run near the boundary (see [`Search::deployment_first`]).
+    DeployFirst { k: u32, method: Method },
     /// Waiting for the deployment on `k` instances.
     Deploy {
         capacity: Capacity,
@@ -218,6 +229,7 @@ impl Search {
                 self.bracket_measured(n, load);
                 Ok(self.bracket_next())
             }
+            Stage::DeployFirst { k, method } => Ok(self.deployment_first_measured(k, method, load)),
             Stage::Deploy {
                 capacity,
                 first,
@@ -264,7 +276,75 @@ impl Search {
                 self.next = n as f64 / 2.0;
             }
         }
-        self.bracket_next()
+        self.deployment_first()
+            .unwrap_or_else(|| self.bracket_next())
+    }
+
+    /// After a feasible pilot that puts the boundary below N, the bracket's next run
+    /// would be one instance of `n1` clients (twice the tolerance below the pilot's
+    /// prediction), which means k = ⌈N / n1⌉ instances. When even a capacity
+    /// [`SETTLED_WIDTH`] above `n1` would leave k − 1 instances short of N, the answer is
+    /// most likely k whatever the bracket finds, so the deployment on k instances —
+    /// needed in any case — is simulated first; if it settles the count by itself
+    /// ([`Self::deployment_first_measured`]) the one-instance run near the boundary, as
+    /// costly as the deployment, is never simulated.
+    fn deployment_first(&mut self) -> Option<Probe> {
+        if self.hi.is_some() || self.lo == 0 || self.predicted >= self.cap as f64 {
+            return None;
+        }
+        let g = self.granule;
+        let n1 = round_up(self.next.max(0.0).floor() as u64, g)
+            .max(self.lo + g)
+            .min(self.cap);
+        if n1 >= self.clients {
+            return None;
+        }
+        let k = u32::try_from(self.clients.div_ceil(n1)).ok()?;
+        if k < 2 || !self.short_of(k - 1, n1 as f64) {
+            return None;
+        }
+        let (clients, instances, method) = deployment_run(self.clients, k, g);
+        self.stage = Stage::DeployFirst { k, method };
+        Some(Probe::Measure { clients, instances })
+    }
+
+    /// `instances` instances of `capacity` clients each — even [`SETTLED_WIDTH`] more
+    /// — hold fewer than the deployment's N.
+    fn short_of(&self, instances: u32, capacity: f64) -> bool {
+        instances as f64 * capacity * (1.0 + SETTLED_WIDTH) < self.clients as f64
+    }
+
+    /// The deployment asked for by [`Self::deployment_first`] settles the count k when
+    /// it holds every limit with its p99 within [`PREDICTED_STOP_LATENCY`] of the target,
+    /// and its own linear prediction (per instance, from a run far closer to the
+    /// boundary than the pilot) leaves k − 1 instances short of N by more than
+    /// [`SETTLED_WIDTH`]. Otherwise the one-instance search goes on as if it had not
+    /// run (its output is remembered, so a later question for it costs nothing).
+    fn deployment_first_measured(&mut self, k: u32, method: Method, load: Load) -> Probe {
+        let n = load.clients_per_instance;
+        let prediction = self.predict_limit(n, &load).filter(|&(p, _)| {
+            self.limits.exceeded(&load).is_none()
+                && self.limits.ratio(&load, Resource::Latency) <= PREDICTED_STOP_LATENCY
+                && self.short_of(k - 1, p)
+        });
+        let Some((p, limiting)) = prediction else {
+            return self.bracket_next();
+        };
+        self.done(Outcome::Sized {
+            capacity: Capacity {
+                max_clients: n,
+                limiting,
+                at_cap: false,
+                infeasible: None,
+                predicted: self.predicted,
+                limit_predicted: Some(p),
+                from_deployment: true,
+            },
+            instances: k,
+            first: k,
+            deployment: Box::new(load),
+            method,
+        })
     }
 
     /// Linear prediction of the boundary from one run of `n` clients: slots, memory above
@@ -450,6 +530,7 @@ impl Search {
             } else {
                 None
             },
+            from_deployment: false,
         };
         let first = self.clients.div_ceil(self.lo).max(1) as u32;
         self.deploy(capacity, first, first)
@@ -652,11 +733,15 @@ mod tests {
         // 1e-4 CPU per client with a made-up noisy knee: the secant overshoots. A 2 %
         // search needs many runs; for N = 10,000 any capacity in 5,000..10,000 means
         // two instances, so the search stops as soon as its bracket (≤ 10 % wide) lies
-        // inside that.
+        // inside that. (Deployments run with p99 near the target, so the deployment
+        // asked for first does not settle the count and the bracket is what is tested.)
         let model = |clients: u64, instances: u32| {
             let mut load = linear(1e-4, 0.1)(clients, instances);
             let per = load.clients_per_instance as f64;
             load.cpu_utilization = 1e-4 * per + if per > 6_000.0 { 0.05 } else { 0.0 };
+            if instances > 1 {
+                load.latency_p99_s = 0.9;
+            }
             load
         };
         let tight = Options {
@@ -673,13 +758,59 @@ mod tests {
         );
         assert!(10_000u64.div_ceil(capacity.max_clients) == 10_000u64.div_ceil(below - 1));
         // Without the rule, a 0.1 % search would take about log2(10 % / 0.1 %) ≈ 7 more.
-        assert!(asked.len() <= 6, "{asked:?}");
+        // The deployment was asked for first (it did not settle the count) and again at
+        // the end (a searcher answers that from memory).
+        assert_eq!(asked[1], (10_000, 2));
+        assert!(asked.len() <= 7, "{asked:?}");
         // Where the count is not settled (N = 13,000: 6,500 is the edge of two
         // instances), the bracket is bisected to the tolerance.
         let (outcome, _) = drive(Search::new(&base(13_000), limits(), &tight), model).unwrap();
         let (capacity, ..) = sized(outcome);
         let below = capacity.infeasible.unwrap();
         assert!((below - capacity.max_clients) as f64 <= 0.001 * capacity.max_clients as f64 + 1.0);
+    }
+
+    #[test]
+    fn a_deployment_far_from_the_edge_of_its_count_settles_it_without_a_boundary_run() {
+        // N = 15,000 of 9,000 memory-bound clients per instance: the pilot aims at 8,640,
+        // which means 2 instances, and one instance even 10 % above that (9,504) is short
+        // of 15,000. So the deployment (7,500 per instance) is simulated first; it holds
+        // and predicts 9,000 per instance, 9,900 with the margin, still short: the count
+        // is 2 without a one-instance run near the boundary.
+        let search = Search::new(&base(15_000), limits(), &options());
+        let (outcome, asked) = drive(search, linear(1e-5, 0.1)).unwrap();
+        assert_eq!(asked, [(100, 1), (15_000, 2)]);
+        let (capacity, k, first, method) = sized(outcome);
+        assert_eq!((k, first, method), (2, 2, Method::Full));
+        assert_eq!(capacity.limiting, Resource::Memory);
+        assert_eq!(capacity.max_clients, 7_500);
+        assert_eq!(capacity.limit_predicted, Some(9_000.0));
+        assert!(capacity.from_deployment);
+        assert_eq!(capacity.infeasible, None);
+        // A deployment near its latency target does not settle it: the bracket goes on
+        // and finds the same count.
+        let model = |clients: u64, instances: u32| {
+            let mut load = linear(1e-5, 0.1)(clients, instances);
+            if instances > 1 {
+                load.latency_p99_s = 0.9;
+            }
+            load
+        };
+        let (outcome, asked) =
+            drive(Search::new(&base(15_000), limits(), &options()), model).unwrap();
+        let (capacity, k, ..) = sized(outcome);
+        assert_eq!(k, 2);
+        assert!(!capacity.from_deployment);
+        assert_eq!(capacity.max_clients, 8_640);
+        assert_eq!(asked, [(100, 1), (15_000, 2), (8_640, 1), (15_000, 2)]);
+        // Near the edge of a count the bracket comes first, as before: N = 17,500,
+        // 8,640 per instance means 3 instances, but two of 9,504 would hold 19,008.
+        let (_, asked) = drive(
+            Search::new(&base(17_500), limits(), &options()),
+            linear(1e-5, 0.1),
+        )
+        .unwrap();
+        assert_eq!(asked[1], (8_640, 1));
     }
 
     #[test]

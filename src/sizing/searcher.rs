@@ -518,6 +518,17 @@ impl Searcher {
                         });
                     }
                 }
+                if capacity.from_deployment
+                    && let Some(predicted) = capacity.limit_predicted
+                {
+                    notes.push(Note::SettledByDeployment {
+                        instances: k,
+                        clients_per_instance: capacity.max_clients,
+                        limiting: capacity.limiting,
+                        predicted,
+                        clients,
+                    });
+                }
                 if capacity.at_cap {
                     notes.push(Note::AtCap {
                         clients: capacity.max_clients,

@@ -762,6 +762,20 @@ mod tests {
             note_text(&Note::WarmupExtended { warmup_s: 60.0 }),
             "warm-up extended to 1 min so the start-up connection storm drains before measuring"
         );
+        assert_eq!(
+            note_text(&Note::SettledByDeployment {
+                instances: 3,
+                clients_per_instance: 66_670,
+                limiting: Resource::Cpu,
+                predicted: 80_000.4,
+                clients: 200_000,
+            }),
+            "3 instances of 66,670 clients each hold the target, and that run's own linear \
+             prediction (cpu runs out at ~80,000 clients per instance) leaves 2 instances \
+             short of 200,000 clients even 10% above it, so the count is settled without \
+             simulating one instance near its limit: max_clients_per_instance is the \
+             deployment's share"
+        );
     }
 
     #[test]

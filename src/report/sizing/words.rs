@@ -274,6 +274,27 @@ pub fn note_text(note: &Note) -> String {
             human::count(handshakes_per_s),
             human::count(cap)
         ),
+        Note::SettledByDeployment {
+            instances,
+            clients_per_instance,
+            limiting,
+            predicted,
+            clients,
+        } => format!(
+            "{} instances of {} clients each hold the target, and that run's own linear \
+             prediction ({} runs out at ~{} clients per instance) leaves {} short of {} \
+             clients even 10% above it, so the count is settled without simulating one \
+             instance near its limit: max_clients_per_instance is the deployment's share",
+            instances,
+            human::thousands(clients_per_instance as f64),
+            resource_name(limiting),
+            human::thousands(predicted.floor()),
+            match instances - 1 {
+                1 => "one instance".to_string(),
+                k => format!("{k} instances"),
+            },
+            human::thousands(clients as f64)
+        ),
         Note::AtCap {
             clients,
             closest,
