@@ -70,7 +70,7 @@ pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
 pub use self::deploy::{Deploy, DeployCheck};
 pub use self::error::{SearchError, SizingError};
 pub use self::failover::{Failure, Storm};
-pub use self::limits::{Limits, Load, Resource};
+pub use self::limits::{Cause, Limits, Load, Resource};
 pub use self::search::{Capacity, MAX_CLIENTS, Method};
 pub use self::searcher::{NextRun, Searcher};
 
@@ -108,6 +108,14 @@ pub enum Note {
     LatencyFloor {
         p99_s: f64,
         target_p99_s: Option<f64>,
+        clients: u64,
+    },
+    /// No instance count meets the target: updates go undelivered for `cause` even with
+    /// `clients` clients per instance and every limit held (the delivered ones' p99 is
+    /// `p99_s`); more instances cannot help.
+    Unserved {
+        cause: Cause,
+        p99_s: f64,
         clients: u64,
     },
     /// `instances` rather than ⌈N/max⌉ = `first`: the backplane and the balancer's

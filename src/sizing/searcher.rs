@@ -14,7 +14,7 @@ use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
 use super::deploy::{self, Deploy, DeployCheck};
 use super::error::{SearchError, SizingError};
 use super::failover::{self, Failure, Storm};
-use super::limits::{Limits, Load};
+use super::limits::{Limits, Load, Resource};
 use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
@@ -383,7 +383,9 @@ impl Searcher {
             self.simulations += 1;
             let storm = failover::storm(failure, sc, &output, &self.limits);
             let added = failure.instances - plan.instances;
-            self.check = if storm.survived() || added >= failover::MAX_ADDED {
+            // A cause more instances cannot fix ends the check too.
+            let hopeless = storm.failed_on.is_some_and(|r| !r.instances_help());
+            self.check = if storm.survived() || hopeless || added >= failover::MAX_ADDED {
                 Check::Done(Some(FailoverCheck::Checked { plan, storm, tried }))
             } else {
                 tried.push(storm);
@@ -469,10 +471,17 @@ impl Searcher {
                 method: Method::Full,
                 simulations: self.simulations,
                 warmup_s: f64::NAN,
-                notes: vec![Note::LatencyFloor {
-                    p99_s: floor_p99_s,
-                    target_p99_s: self.limits.latency_p99_s,
-                    clients: floor_clients,
+                notes: vec![match limiting {
+                    Resource::Unserved(cause) => Note::Unserved {
+                        cause,
+                        p99_s: floor_p99_s,
+                        clients: floor_clients,
+                    },
+                    _ => Note::LatencyFloor {
+                        p99_s: floor_p99_s,
+                        target_p99_s: self.limits.latency_p99_s,
+                        clients: floor_clients,
+                    },
                 }],
             },
             Outcome::Sized {

@@ -9,7 +9,7 @@ use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
 use crate::sizing::progress::Overall;
-use crate::sizing::{DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
+use crate::sizing::{Cause, DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
 mod words;

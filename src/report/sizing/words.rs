@@ -127,6 +127,14 @@ pub fn failover_text(r: &Sizing) -> Option<String> {
                     f.instances - plan.instances,
                     f.instances
                 ),
+                (Some(res), _) if !res.instances_help() => format!(
+                    "FAILS: with {} instances, losing {} at steady state: {}; more instances \
+                     cannot help ({})",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res),
+                    remedy(res)
+                ),
                 (Some(res), _) => format!(
                     "FAILS: with {} instances, losing {} at steady state breaks {} on the \
                      survivors (tried {} to {} instances)",
@@ -179,6 +187,12 @@ pub fn deploy_text(r: &Sizing) -> Option<String> {
             let verdict = match storm.failed_on {
                 None if k == 1 => "survives".to_string(),
                 None => format!("on {k} instances, one out at a time, the others hold the target"),
+                Some(res) if !res.instances_help() => format!(
+                    "FAILS on {k} instance{}: {}; more instances cannot help ({})",
+                    if k == 1 { "" } else { "s" },
+                    resource_meaning(res),
+                    remedy(res)
+                ),
                 Some(res) if k == 1 => format!(
                     "FAILS: with one instance a deploy is downtime ({} broken)",
                     resource_meaning(res)
@@ -207,6 +221,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::Memory => "memory",
         Resource::Cpu => "cpu",
         Resource::Latency => "latency",
+        Resource::Unserved(Cause::ReconnectWithoutResume) => "lost-on-reconnect",
+        Resource::Unserved(Cause::SessionEnd) => "lost-at-session-end",
+        Resource::Unserved(Cause::Retention) => "lost-from-retention",
+        Resource::Unserved(Cause::StalledTabs) => "stalled-tabs",
     }
 }
 
@@ -217,6 +235,31 @@ pub(super) fn resource_meaning(r: Resource) -> &'static str {
         Resource::Memory => "memory (memory_limit)",
         Resource::Cpu => "CPU at the target utilization",
         Resource::Latency => "the p99 latency target",
+        Resource::Unserved(Cause::ReconnectWithoutResume) => {
+            "updates lost by reconnects without resume (a WebSocket without `resume` \
+             starts again from \"now\", and what was sent while it was away is gone)"
+        }
+        Resource::Unserved(Cause::SessionEnd) => {
+            "updates lost when sessions end (what a leaving user had pending)"
+        }
+        Resource::Unserved(Cause::Retention) => {
+            "updates lost from the server's retention before their clients came back"
+        }
+        Resource::Unserved(Cause::StalledTabs) => {
+            "updates never delivered to the tabs the browser stalled (tabs beyond its \
+             connections per origin receive nothing)"
+        }
+    }
+}
+
+/// What fixes a cause more instances cannot.
+pub(super) fn remedy(r: Resource) -> &'static str {
+    match r {
+        Resource::Unserved(Cause::ReconnectWithoutResume) => "[websocket] resume = true",
+        Resource::Unserved(Cause::SessionEnd) => "replay on rejoin, or longer sessions",
+        Resource::Unserved(Cause::Retention) => "a longer [server] retention",
+        Resource::Unserved(Cause::StalledTabs) => "HTTP/2, or fewer tabs per user",
+        _ => "more instances",
     }
 }
 
@@ -241,6 +284,19 @@ pub fn note_text(note: &Note) -> String {
             human::duration(p99_s, false),
             human::duration(target_p99_s.unwrap_or(f64::NAN), false),
             human::thousands(clients as f64)
+        ),
+        Note::Unserved {
+            cause,
+            p99_s,
+            clients,
+        } => format!(
+            "no instance count meets the target: {} even with {} clients per instance and \
+             every limit held, whatever the load, so more instances cannot help ({}); the \
+             delivered updates' p99 is {}",
+            resource_meaning(Resource::Unserved(cause)),
+            human::thousands(clients as f64),
+            remedy(Resource::Unserved(cause)),
+            human::duration(p99_s, false)
         ),
         Note::MoreThanFirst { instances, first } => format!(
             "{instances} instances rather than ⌈N/max⌉ = {first}: the backplane and the \
