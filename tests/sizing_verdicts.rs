@@ -128,3 +128,104 @@ latency_p99 = "1s"
     assert_eq!(r.instances_needed, None, "{r:?}");
     assert_eq!(r.limiting_resource, Resource::Unserved(Cause::StalledTabs));
 }
+
+#[test]
+fn the_cost_is_the_redundancy_plans() {
+    // With resume and jitter the survivor holds: 1 → 2 (n+1), and 2 are bought.
+    let text = NO_RESUME
+        .replace("resume = false", "resume = true")
+        .replace(
+            "redundancy = \"n+1\"",
+            "redundancy = \"n+1\"\ninstance_hour_cost = 1.0\nbackplane_node_hour_cost = 0.2",
+        );
+    let (mut rows, exp) = size(&text);
+    let r = rows.pop().unwrap();
+    assert_eq!(r.instances_needed, Some(1), "{r:?}");
+    let planned = r.failover.as_ref().unwrap().instances();
+    assert_eq!(planned, 2, "{:?}", r.failover);
+    let per_instance = sizing::HOURS_PER_MONTH * 1.0;
+    assert_eq!(r.instance_cost, Some(2.0 * per_instance));
+    assert_eq!(r.monthly_cost, Some(2.0 * per_instance));
+    let md = sizing_markdown(std::slice::from_ref(&r), &exp.target);
+    assert!(md.contains("($1,460 for 2 instances)"), "{md}");
+    // An unlimited backplane has nothing to price, whatever the node price.
+    assert!(!md.contains("not priced"), "{md}");
+    let csv = String::from_utf8(sizing_csv(&[r])).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(at("instances_planned"), "2");
+    assert_eq!(at("instance_cost"), "1460");
+}
+
+#[test]
+fn a_gateways_connection_lifetime_beyond_the_run_counts_against_the_cap() {
+    // 3,000 clients, a 2 h limit no run lasts: 3,000 / 7,200 s = 0.417 new
+    // connections/s, above a cap of 0.1/s.
+    let text = NO_RESUME
+        .replace("resume = false", "resume = true")
+        // 0.1 updates/s per client: 788 million messages a month, within the first tier.
+        .replace("rate = 0.5", "rate = 0.1\nmax_connection_duration = \"2h\"")
+        .replace(
+            "redundancy = \"n+1\"",
+            "max_new_connections_per_s = 0.1\nmanaged = \"aws-apigw-websocket\"",
+        );
+    let (mut rows, exp) = size(&text);
+    let r = rows.pop().unwrap();
+    // Bought from API Gateway: its own 2 h closes are the scenario's (not counted twice),
+    // within its quota of 500/s; egress unpriced makes the total a lower bound.
+    let md = sizing_markdown(std::slice::from_ref(&r), &exp.target);
+    assert!(md.contains("| ≥ $"), "{md}");
+    assert!(md.contains("egress not priced"), "{md}");
+    assert!(
+        md.contains("closes every connection after 2 h, so the deployment bought from"),
+        "{md}"
+    );
+    assert!(md.contains("within its quota of 500/s"), "{md}");
+    assert_eq!(r.managed.as_ref().unwrap().age_closes_per_s, 0.0);
+    assert!(
+        r.handshakes_per_s >= 3000.0 / 7200.0,
+        "{}",
+        r.handshakes_per_s
+    );
+    assert!(
+        r.new_connections_cap_use > 4.0,
+        "{}",
+        r.new_connections_cap_use
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| matches!(n, Note::OverConnectionCap { storm: false, .. })),
+        "{:?}",
+        r.notes
+    );
+}
+
+#[test]
+fn absurd_target_values_are_refused_with_what_was_expected() {
+    let refused = |set: &str| {
+        let over = vec![set.to_string()];
+        experiment::load_str("verdicts.toml", NO_RESUME, &over)
+            .unwrap_err()
+            .to_string()
+    };
+    for cap in ["-1", "0"] {
+        let e = refused(&format!("target.max_new_connections_per_s={cap}"));
+        assert!(e.contains("new connections per second above 0"), "{e}");
+        assert!(!e.contains("cost"), "{e}");
+    }
+    let e = refused("target.survive_loss=0.999999");
+    assert!(e.contains("at most 0.99"), "{e}");
+    for price in ["1e308", "-1"] {
+        let e = refused(&format!("target.instance_hour_cost={price}"));
+        assert!(e.contains("a price in dollars from 0 to 10,000"), "{e}");
+    }
+    // Sensible values pass.
+    let over = vec![
+        "target.survive_loss=0.5".to_string(),
+        "target.max_new_connections_per_s=500".to_string(),
+        "target.instance_hour_cost=0.34".to_string(),
+    ];
+    experiment::load_str("verdicts.toml", NO_RESUME, &over).unwrap();
+}

@@ -502,7 +502,8 @@ impl Searcher {
                     });
                 }
                 notes.extend(adjustment(&self.base, &load));
-                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale);
+                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale)
+                    + churn::unseen_age_closes_per_s(&self.base, &load);
                 let cap = self.target.max_new_connections_per_s;
                 let failover = match &self.check {
                     Check::Done(check) => check.clone(),
@@ -529,12 +530,16 @@ impl Searcher {
                 }
                 if capacity.at_cap {
                     notes.push(Note::AtCap {
-                        clients: capacity.max_clients,
+                        clients,
+                        held: capacity.max_clients,
                         closest: capacity.limiting,
                         predicted: capacity.predicted,
                     });
                 }
-                let backplane_plan = backplane::plan(&self.base, clients, k, &self.target);
+                // What is bought is the plan: the steady state's `k` plus the spares its
+                // redundancy check settled on.
+                let planned = failover.as_ref().map_or(k, FailoverCheck::instances);
+                let backplane_plan = backplane::plan(&self.base, clients, planned, &self.target);
                 let backplane_cost = backplane_plan.as_ref().and_then(|b| b.monthly_cost);
                 Sizing {
                     technique: self.base.technique,
@@ -565,7 +570,7 @@ impl Searcher {
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
                     monthly_cost: match (
-                        monthly_cost(k, egress_gb_per_month, &self.target),
+                        monthly_cost(planned, egress_gb_per_month, &self.target),
                         backplane_cost,
                     ) {
                         (None, None) => None,
@@ -576,7 +581,7 @@ impl Searcher {
                     instance_cost: self
                         .target
                         .instance_hour_cost
-                        .map(|p| k as f64 * HOURS_PER_MONTH * p),
+                        .map(|p| planned as f64 * HOURS_PER_MONTH * p),
                     egress_cost: self
                         .target
                         .bandwidth_cost_per_gb

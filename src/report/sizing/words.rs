@@ -2,6 +2,7 @@
 //! resource and method means, a row's notes, and the progress lines of the search.
 
 use super::*;
+use crate::sizing::pricing::{Bound, ManagedCost};
 
 /// The CSV spelling of a failover verdict: `survives`, `fails`, `not-checked`.
 pub fn verdict_name(survived: Option<bool>) -> &'static str {
@@ -16,13 +17,21 @@ pub fn verdict_name(survived: Option<bool>) -> &'static str {
 pub fn cost_text(r: &Sizing) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(total) = r.monthly_cost {
+        let planned = r
+            .failover
+            .as_ref()
+            .map_or(r.instances_needed, |f| Some(f.instances()));
         let split = [
-            r.instance_cost.map(|c| format!("{} instances", money(c))),
+            r.instance_cost.map(|c| match planned {
+                Some(k) => format!("{} for {k} instance{}", money(c), plural(k)),
+                None => format!("{} instances", money(c)),
+            }),
             r.egress_cost.map(|c| format!("{} egress", money(c))),
             r.backplane_cost.map(|c| format!("{} backplane", money(c))),
         ];
         let split: Vec<String> = split.into_iter().flatten().collect();
-        let unpriced = if r.backplane_cost.is_none() {
+        // Nothing to price without a backplane (one instance, or an unlimited one).
+        let unpriced = if r.backplane.is_some() && r.backplane_cost.is_none() {
             "; the backplane is not priced"
         } else {
             ""
@@ -34,20 +43,92 @@ pub fn cost_text(r: &Sizing) -> Option<String> {
         ));
     }
     if let Some(m) = &r.managed {
+        let connections = if m.connections_priced {
+            money(m.connections_cost)
+        } else {
+            "not priced".to_string()
+        };
+        let egress = if m.egress_priced {
+            money(m.egress_cost)
+        } else {
+            "not priced".to_string()
+        };
+        let mut caveats = Vec::new();
+        if let Some(because) = &m.lower_bound_because {
+            caveats.push(format!("a lower bound: {because}"));
+        }
+        if !m.egress_priced {
+            caveats.push(
+                "a lower bound: egress is billed on top, priced only with \
+                 bandwidth_cost_per_gb"
+                    .to_string(),
+            );
+        }
+        if m.beyond_first_tier > 0.0 {
+            caveats.push(format!(
+                "an upper bound: the first tier's price for all messages, though {} of them \
+                 are beyond it and cost less",
+                human::count(m.beyond_first_tier)
+            ));
+        }
+        let caveats = if caveats.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", caveats.join("; "))
+        };
         parts.push(format!(
             "bought from {}: {} a month ({} messages {} + {} connection-minutes {} + \
-             egress {} + base {})",
+             egress {} + base {}){caveats}",
             m.service,
-            money(m.total()),
+            managed_money(m),
             human::count(m.messages_per_month),
             money(m.messages_cost),
             human::count(m.connection_minutes_per_month),
-            money(m.connections_cost),
-            money(m.egress_cost),
+            connections,
+            egress,
             money(m.base_cost)
         ));
+        if let Some(quota) = m.max_new_connections_per_s {
+            let h = m.handshakes_per_s(r.handshakes_per_s);
+            let closes = m.max_connection_duration_s.map_or(String::new(), |d| {
+                format!(
+                    "{} closes every connection after {}, so ",
+                    m.service,
+                    human::duration(d, true)
+                )
+            });
+            parts.push(format!(
+                "{closes}the deployment bought from {} opens {} new connections/s, {} its \
+                 quota of {}/s per account and region{}",
+                m.service,
+                human::count(h),
+                if h > quota { "ABOVE" } else { "within" },
+                human::count(quota),
+                if h > quota {
+                    ": it refuses the rest whatever the price (ask for a raise)"
+                } else {
+                    ""
+                }
+            ));
+        }
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// A managed total with how far it holds: "≥ $83,550" (a lower bound), "≤ …" (an upper
+/// bound), "~…" (neither).
+pub fn managed_money(m: &ManagedCost) -> String {
+    let prefix = match m.bound() {
+        Bound::Exact => "",
+        Bound::Lower => "≥ ",
+        Bound::Upper => "≤ ",
+        Bound::Neither => "~",
+    };
+    format!("{prefix}{}", money(m.total()))
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The backplane as a resource in words: whether it runs out before the instances, how
@@ -332,15 +413,21 @@ pub fn note_text(note: &Note) -> String {
         ),
         Note::AtCap {
             clients,
+            held,
             closest,
             predicted,
         } => format!(
             "one instance holds all {} clients, so the search stopped there: nothing runs \
              out yet, {} is the closest to its limit, and max_clients_per_instance is at \
-             least {} (the pilot run predicts ~{} by slots, memory and CPU)",
+             least {} ({}predicts ~{} by slots, memory and CPU)",
             human::thousands(clients as f64),
             resource_name(closest),
-            human::thousands(clients as f64),
+            human::thousands(held as f64),
+            if held > clients {
+                "the pilot's run of that many held, and "
+            } else {
+                "the pilot run "
+            },
             human::thousands(predicted.floor())
         ),
     }
