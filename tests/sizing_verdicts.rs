@@ -65,7 +65,7 @@ fn a_failover_losing_updates_without_resume_names_the_cause_and_adds_no_instance
     // ... and instances cannot bring lost updates back: none added.
     assert!(tried.is_empty(), "{tried:?}");
     assert_eq!(storm.failure.instances, plan.instances);
-    let text = sizing_markdown(&[r.clone()], &exp.target);
+    let text = sizing_markdown(std::slice::from_ref(&r), &exp.target);
     assert!(
         text.contains("updates lost by reconnects without resume"),
         "{text}"
