@@ -4,6 +4,9 @@
 //! `crate::sizing` computes numbers only (a [`Resource`], a [`Note`] with its figures);
 //! everything a person reads is spelled here. Numbers for machines use
 //! [`super::machine_number`], numbers for people `units::human`.
+//!
+//! Longer than most files: over a third of it is the tests of the cells, the table and
+//! the two files, which read best beside the code they check.
 
 use super::machine_number;
 use crate::engine::time::secs;
