@@ -44,8 +44,9 @@ pub(super) fn size(a: args::SizeArgs) -> Result<(), Failure> {
     if !a.quiet {
         say!("{markdown}");
         eprintln!(
-            "sized {} techniques in {:.1} s; {}",
+            "sized {} technique{} in {:.1} s; {}",
             rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64(),
             csv_path.display()
         );

@@ -310,12 +310,17 @@ pub(crate) fn price_table_if_set(name: &Val<Option<String>>, key: &str) -> Resul
     }
 }
 
-/// A fraction above 0 and below 1, if set.
+/// The largest share of instances `[target] survive_loss` may lose at once: beyond it
+/// the plan needs ~1 ÷ (1 − f) times the instances (100× at 0.99).
+pub const MAX_SURVIVE_LOSS: f64 = 0.99;
+
+/// A share of instances lost at once, above 0 and at most [`MAX_SURVIVE_LOSS`], if set.
 pub(crate) fn fraction_if_set(u: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
     match u.v {
-        Some(f) if !(f > 0.0 && f < 1.0) => Err(Problem::new(
+        Some(f) if !(f > 0.0 && f <= MAX_SURVIVE_LOSS) => Err(Problem::new(
             &u.loc,
-            "a fraction above 0 and below 1 (the share of instances lost at once)",
+            "a fraction above 0 and at most 0.99 (the share of instances lost at once; \
+             losing more needs over 100 times the instances)",
             f.to_string(),
         )
         .for_key(key)),
@@ -323,12 +328,37 @@ pub(crate) fn fraction_if_set(u: &Val<Option<f64>>, key: &str) -> Result<(), Pro
     }
 }
 
-/// A cost of 0 or more, when the key is written at all.
+/// The largest price accepted, dollars per instance-hour, node-hour or GB: far above any
+/// cloud's list price, low enough that a month of 10^5 instances stays a finite number.
+pub const MAX_PRICE: f64 = 10_000.0;
+
+/// A price from 0 to [`MAX_PRICE`] dollars, when the key is written at all.
 pub(crate) fn cost_if_set(cost: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
     match cost.v {
-        Some(c) if c < 0.0 => {
-            Err(Problem::new(&cost.loc, "a cost of 0 or more", c.to_string()).for_key(key))
-        }
+        Some(c) if !(0.0..=MAX_PRICE).contains(&c) => Err(Problem::new(
+            &cost.loc,
+            "a price in dollars from 0 to 10,000",
+            c.to_string(),
+        )
+        .for_key(key)),
+        _ => Ok(()),
+    }
+}
+
+/// The largest `[target] max_new_connections_per_s` accepted.
+pub const MAX_CONNECTION_CAP: f64 = 1e9;
+
+/// New connections per second above 0 (a cap of 0 would refuse every connection), when
+/// the key is written at all.
+pub(crate) fn connection_cap_if_set(cap: &Val<Option<f64>>, key: &str) -> Result<(), Problem> {
+    match cap.v {
+        Some(c) if !(c > 0.0 && c <= MAX_CONNECTION_CAP) => Err(Problem::new(
+            &cap.loc,
+            "new connections per second above 0 and at most 10^9 (leave the key out for \
+             no cap)",
+            c.to_string(),
+        )
+        .for_key(key)),
         _ => Ok(()),
     }
 }

@@ -304,7 +304,7 @@ key_sections! {
         redundancy: Option<Redundancy> = None;
         survive_loss: Option<f64> = None, check fraction_if_set;
         managed: Option<String> = None, check price_table_if_set;
-        max_new_connections_per_s: Option<f64> = None, check cost_if_set;
+        max_new_connections_per_s: Option<f64> = None, check connection_cap_if_set;
         deploy_drain: Option<Nanos> as optional_duration = None;
         deploy_jitter: bool = false;
     }

@@ -4,13 +4,16 @@
 //! (peak connections, peak memory, CPU utilization, p99) instead of refusals. That demand
 //! is a [`Load`]; [`Limits`] holds what an instance may use — its `max_connections` and
 //! `memory_limit`, the `[target]` utilization and p99 — and compares the two as
-//! demand ÷ limit per [`Resource`]: ≤ 1 holds. Numbers only; the words for a resource
-//! are the report's (`report::sizing`).
+//! demand ÷ limit per [`Resource`]: ≤ 1 holds. A run that stays within every limit can
+//! still leave updates undelivered — lost by a reconnect without `resume`, a session's
+//! end or retention, or never sent to a tab the browser stalled: that is its own kind,
+//! [`Resource::Unserved`] with its [`Cause`], which more instances cannot fix. Numbers
+//! only; the words for a resource are the report's (`report::sizing`).
 
 use crate::engine::time::secs;
 use crate::experiment::Target;
 use crate::results::RunMetrics;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Technique};
 
 /// The limits an instance can run out of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,15 +26,39 @@ pub enum Resource {
     Cpu,
     /// The `[target] latency_p99`.
     Latency,
+    /// Updates never delivered while every other limit held (see [`Load::unserved`]):
+    /// not load, so neither fewer clients per instance nor more instances fix it.
+    Unserved(Cause),
+}
+
+/// Why a run that kept its limits left updates undelivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// Sent while a WebSocket without `[websocket] resume` was reconnecting (after a
+    /// crash, a deploy, `max_connection_duration`): it starts again from "now".
+    ReconnectWithoutResume,
+    /// Pending for a user whose `[workload] session` ended.
+    SessionEnd,
+    /// Fell out of `[server] retention` before the client came back for it.
+    Retention,
+    /// Meant for tabs the browser stalled (`[workload] tabs` beyond its connections
+    /// per origin): they receive nothing.
+    StalledTabs,
 }
 
 impl Resource {
+    /// The resources measured as demand ÷ limit ([`Limits::ratios`]).
     pub const ALL: [Resource; 4] = [
         Resource::Slots,
         Resource::Memory,
         Resource::Cpu,
         Resource::Latency,
     ];
+
+    /// Whether more instances (fewer clients each) can relieve it.
+    pub fn instances_help(self) -> bool {
+        !matches!(self, Resource::Unserved(_))
+    }
 }
 
 /// What one sizing simulation measured, per instance.
@@ -98,6 +125,8 @@ pub struct Limits {
     pub memory_limit_bytes: f64,
     pub utilization: f64,
     pub latency_p99_s: Option<f64>,
+    /// What loses updates in this scenario, should a run lose them.
+    pub loss: Cause,
 }
 
 impl Limits {
@@ -107,6 +136,7 @@ impl Limits {
             memory_limit_bytes: sc.server.memory_limit as f64,
             utilization: target.utilization,
             latency_p99_s: target.latency_p99.map(secs),
+            loss: loss_cause(sc),
         }
     }
 
@@ -151,8 +181,10 @@ impl Limits {
     }
 
     /// `None` when every limit holds; otherwise the most exceeded resource. A run that
-    /// left clients unserved (see [`Load::unserved`]) misses the latency target even if
-    /// its delivered pairs were quick.
+    /// kept every limit but left clients unserved (see [`Load::unserved`]) misses the
+    /// target even if its delivered pairs were quick: [`Resource::Unserved`] with its
+    /// cause when tabs were stalled or updates lost, else (a backlog still queued at
+    /// the end) the latency target.
     pub fn exceeded(&self, load: &Load) -> Option<Resource> {
         let mut worst: Option<(Resource, f64)> = None;
         for (r, x) in self.ratios(load) {
@@ -160,9 +192,22 @@ impl Limits {
                 worst = Some((r, x));
             }
         }
-        worst
-            .map(|(r, _)| r)
-            .or(load.unserved().then_some(Resource::Latency))
+        worst.map(|(r, _)| r).or_else(|| self.unserved(load))
+    }
+
+    /// Why `load` left clients unserved, if it did.
+    fn unserved(&self, load: &Load) -> Option<Resource> {
+        if !load.unserved() {
+            return None;
+        }
+        let m = &load.totals;
+        Some(if m.stalled_per_user > 0.0 {
+            Resource::Unserved(Cause::StalledTabs)
+        } else if m.lost > m.in_flight {
+            Resource::Unserved(self.loss)
+        } else {
+            Resource::Latency
+        })
     }
 
     /// The resource closest to its limit (the first of equals), for a load that keeps
@@ -177,6 +222,18 @@ impl Limits {
     }
 }
 
+/// What loses updates in `sc`: a WebSocket without `resume` on every reconnect, else
+/// a session's end when users come and go, else retention.
+fn loss_cause(sc: &Scenario) -> Cause {
+    if sc.technique == Technique::Websocket && !sc.websocket.resume {
+        Cause::ReconnectWithoutResume
+    } else if sc.workload.session.is_some() {
+        Cause::SessionEnd
+    } else {
+        Cause::Retention
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +244,7 @@ mod tests {
             memory_limit_bytes: 1000.0,
             utilization: 0.5,
             latency_p99_s: Some(1.0),
+            loss: Cause::ReconnectWithoutResume,
         }
     }
 
@@ -252,7 +310,37 @@ mod tests {
         assert_eq!(limits.exceeded(&load), None);
         load.totals.lost = 500.0;
         assert!(load.unserved());
+        // Lost, not late: the cause, which more instances cannot fix.
+        let lost = Resource::Unserved(Cause::ReconnectWithoutResume);
+        assert_eq!(limits.exceeded(&load), Some(lost));
+        assert!(!lost.instances_help());
+        // Stalled tabs say so whatever else went missing.
+        load.totals.stalled_per_user = 1.0;
+        assert_eq!(
+            limits.exceeded(&load),
+            Some(Resource::Unserved(Cause::StalledTabs))
+        );
+        // A backlog still on its way at the end is the latency target's.
+        load.totals.stalled_per_user = 0.0;
+        load.totals.lost = 0.0;
+        load.totals.in_flight = 700.0;
         assert_eq!(limits.exceeded(&load), Some(Resource::Latency));
+        assert!(Resource::Latency.instances_help());
+    }
+
+    #[test]
+    fn the_cause_of_losses_follows_the_scenario() {
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Websocket;
+        sc.websocket.resume = false;
+        assert_eq!(loss_cause(&sc), Cause::ReconnectWithoutResume);
+        sc.websocket.resume = true;
+        assert_eq!(loss_cause(&sc), Cause::Retention);
+        sc.workload.session = Some(60 * crate::engine::NS_PER_S);
+        assert_eq!(loss_cause(&sc), Cause::SessionEnd);
+        sc.technique = Technique::Sse;
+        sc.websocket.resume = false;
+        assert_eq!(loss_cause(&sc), Cause::SessionEnd);
     }
 
     #[test]

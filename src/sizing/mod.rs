@@ -70,7 +70,7 @@ pub use self::cost::{BYTES_PER_GB, HOURS_PER_MONTH, monthly_cost};
 pub use self::deploy::{Deploy, DeployCheck};
 pub use self::error::{SearchError, SizingError};
 pub use self::failover::{Failure, Storm};
-pub use self::limits::{Limits, Load, Resource};
+pub use self::limits::{Cause, Limits, Load, Resource};
 pub use self::search::{Capacity, MAX_CLIENTS, Method};
 pub use self::searcher::{NextRun, Searcher};
 
@@ -110,6 +110,14 @@ pub enum Note {
         target_p99_s: Option<f64>,
         clients: u64,
     },
+    /// No instance count meets the target: updates go undelivered for `cause` even with
+    /// `clients` clients per instance and every limit held (the delivered ones' p99 is
+    /// `p99_s`); more instances cannot help.
+    Unserved {
+        cause: Cause,
+        p99_s: f64,
+        clients: u64,
+    },
     /// `instances` rather than ⌈N/max⌉ = `first`: the backplane and the balancer's
     /// spread cost headroom.
     MoreThanFirst { instances: u32, first: u32 },
@@ -138,11 +146,14 @@ pub enum Note {
         predicted: f64,
         clients: u64,
     },
-    /// One instance holds all `clients` clients, so the search stopped there: nothing
-    /// runs out yet, `closest` is the closest to its limit, and the pilot run predicts
-    /// `predicted` clients per instance by slots, memory and CPU.
+    /// One instance holds all `clients` clients (the deployment's N), so the search
+    /// stopped there: nothing runs out yet, a run of `held` clients on one instance
+    /// (N, or the pilot when larger) kept every limit, `closest` is the closest to its
+    /// limit, and the pilot run predicts `predicted` clients per instance by slots,
+    /// memory and CPU.
     AtCap {
         clients: u64,
+        held: u64,
         closest: Resource,
         predicted: f64,
     },
@@ -235,11 +246,12 @@ pub struct Sizing {
     pub latency_p99_s: f64,
     /// Server → client bytes per month (egress, what clouds bill), GB.
     pub egress_gb_per_month: f64,
-    /// Instances × 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb`
-    /// (+ the backplane's `backplane_cost`); `None` without prices.
+    /// Instances planned (the steady state's plus the redundancy check's spares) ×
+    /// 730 h × `instance_hour_cost` + egress × `bandwidth_cost_per_gb` (+ the
+    /// backplane's `backplane_cost`); `None` without prices.
     pub monthly_cost: Option<f64>,
-    /// The two parts of `monthly_cost`: instances × 730 h × price, and egress × price
-    /// (`None` without that price).
+    /// The two parts of `monthly_cost`: instances planned × 730 h × price, and egress ×
+    /// price (`None` without that price).
     pub instance_cost: Option<f64>,
     pub egress_cost: Option<f64>,
     /// `[target] backplane_node_hour_cost × 730 h ×` the backplane's nodes needed

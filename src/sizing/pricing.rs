@@ -16,11 +16,21 @@
 //! - connection-minutes = the deployment's mean open connections × 730 h × 60.
 //!
 //! Heartbeats (pings, comments) are not counted as messages: gateways answer
-//! WebSocket pings themselves and a managed service runs its own. Numbers only.
+//! WebSocket pings themselves and a managed service runs its own.
+//!
+//! **How far to trust a total.** A table that leaves a billed item out
+//! (`lower_bound_because`: Ably's connection-minutes) and egress without a
+//! `bandwidth_cost_per_gb` make the total a lower bound; the first tier's price beyond
+//! `first_tier_messages` an upper bound ([`Bound`]). A gateway's quotas
+//! (`max_new_connections_per_s`, `max_connection_duration`: API Gateway's 500/s and
+//! 2 h) apply to the deployment bought there: its new connections per second are the
+//! deployment's plus N ÷ the gateway's maximum duration when the scenario's own is off
+//! or longer (`ManagedCost::age_closes_per_s`). Numbers only.
 
 use serde::Deserialize;
 
 use super::cost::HOURS_PER_MONTH;
+use crate::engine::time::secs;
 use crate::scenario::{Pattern, Scenario, Technique};
 
 /// A price table of `models/pricing/`.
@@ -38,6 +48,44 @@ pub struct PriceTable {
     pub count_publishes: bool,
     pub per_million_connection_minutes: f64,
     pub monthly_base: f64,
+    /// Why the table's total is a lower bound (items the service bills that it leaves
+    /// out), if it is.
+    #[serde(default)]
+    pub lower_bound_because: Option<String>,
+    /// Messages a month billed at `per_million_messages`; beyond them the service
+    /// charges less (volume tiers, not modelled).
+    #[serde(default)]
+    pub first_tier_messages: Option<f64>,
+    /// The service's cap on new connections per second (per account and region).
+    #[serde(default)]
+    pub max_new_connections_per_s: Option<f64>,
+    /// The service closes every connection this long after it opened, seconds
+    /// (written as a duration, e.g. "2h").
+    #[serde(default, deserialize_with = "duration_s")]
+    pub max_connection_duration: Option<f64>,
+}
+
+/// A duration written as text ("2h"), in seconds.
+fn duration_s<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    crate::units::text::parse_duration(&text)
+        .map(|ns| Some(secs(ns)))
+        .map_err(serde::de::Error::custom)
+}
+
+/// How far a managed total can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// Every billed item is priced at its price.
+    Exact,
+    /// Items are left out (unpriced egress, a table's unverified items): at least this.
+    Lower,
+    /// The first tier's price beyond it: at most this.
+    Upper,
+    /// Both: neither bound holds.
+    Neither,
 }
 
 /// The built-in tables, by name.
@@ -68,14 +116,47 @@ pub struct ManagedCost {
     pub connection_minutes_per_month: f64,
     pub messages_cost: f64,
     pub connections_cost: f64,
-    /// Egress at `[target] bandwidth_cost_per_gb` (0 without a price).
+    /// Egress at `[target] bandwidth_cost_per_gb` (0 without a price: see
+    /// `egress_priced`).
     pub egress_cost: f64,
     pub base_cost: f64,
+    /// `[target] bandwidth_cost_per_gb` was set.
+    pub egress_priced: bool,
+    /// The table prices connection-minutes (Ably's does not: `lower_bound_because`).
+    pub connections_priced: bool,
+    /// The table's `lower_bound_because`.
+    pub lower_bound_because: Option<String>,
+    /// Messages a month beyond the table's first tier (0 within it).
+    pub beyond_first_tier: f64,
+    /// The service's cap on new connections per second.
+    pub max_new_connections_per_s: Option<f64>,
+    /// The service's maximum connection duration, seconds.
+    pub max_connection_duration_s: Option<f64>,
+    /// New connections per second the service's maximum duration adds to the
+    /// deployment's (0 when the scenario's own closes connections as soon).
+    pub age_closes_per_s: f64,
 }
 
 impl ManagedCost {
     pub fn total(&self) -> f64 {
         self.messages_cost + self.connections_cost + self.egress_cost + self.base_cost
+    }
+
+    /// How far [`Self::total`] can be trusted.
+    pub fn bound(&self) -> Bound {
+        let lower = !self.egress_priced || self.lower_bound_because.is_some();
+        match (lower, self.beyond_first_tier > 0.0) {
+            (false, false) => Bound::Exact,
+            (true, false) => Bound::Lower,
+            (false, true) => Bound::Upper,
+            (true, true) => Bound::Neither,
+        }
+    }
+
+    /// New connections per second of the deployment bought from the service, given the
+    /// self-hosted deployment's `handshakes_per_s`.
+    pub fn handshakes_per_s(&self, handshakes_per_s: f64) -> f64 {
+        handshakes_per_s + self.age_closes_per_s
     }
 }
 
@@ -123,6 +204,13 @@ pub fn managed_cost(
     let messages_per_month =
         (counts.deliveries_per_s + sends_per_s + publishes_per_s) * seconds * units;
     let connection_minutes_per_month = counts.connections_mean * HOURS_PER_MONTH * 60.0;
+    // The gateway's closes, unless the scenario closes as soon already (then the run
+    // and `churn` counted them).
+    let own = w.max_connection_duration.map(secs);
+    let age_closes_per_s = match table.max_connection_duration {
+        Some(m) if own.is_none_or(|o| o > m) => clients / m,
+        _ => 0.0,
+    };
     Some(ManagedCost {
         service: table.name.clone(),
         messages_per_month,
@@ -131,6 +219,15 @@ pub fn managed_cost(
         connections_cost: connection_minutes_per_month / 1e6 * table.per_million_connection_minutes,
         egress_cost: bandwidth_cost_per_gb.map_or(0.0, |p| counts.egress_gb_per_month * p),
         base_cost: table.monthly_base,
+        egress_priced: bandwidth_cost_per_gb.is_some(),
+        connections_priced: table.per_million_connection_minutes > 0.0,
+        lower_bound_because: table.lower_bound_because.clone(),
+        beyond_first_tier: table
+            .first_tier_messages
+            .map_or(0.0, |t| (messages_per_month - t).max(0.0)),
+        max_new_connections_per_s: table.max_new_connections_per_s,
+        max_connection_duration_s: table.max_connection_duration,
+        age_closes_per_s,
     })
 }
 
@@ -197,5 +294,41 @@ mod tests {
         assert_eq!(c.messages_per_month, (10.0 + 10.0) * s);
         assert_eq!(c.base_cost, 29.0);
         assert_eq!(c.egress_cost, 0.0);
+        // Unpriced egress and connection-minutes: a lower bound, no gateway quota.
+        assert!(!c.egress_priced && !c.connections_priced);
+        assert_eq!(c.bound(), Bound::Lower);
+        assert_eq!(c.age_closes_per_s, 0.0);
+    }
+
+    #[test]
+    fn totals_say_how_far_they_hold_and_the_gateways_quotas_apply() {
+        let aws = table("aws-apigw-websocket").unwrap();
+        assert_eq!(aws.max_new_connections_per_s, Some(500.0));
+        assert_eq!(aws.max_connection_duration, Some(7200.0));
+        let mut sc = Scenario::reference();
+        sc.technique = Technique::Websocket;
+        sc.workload.clients = 100_000;
+        sc.workload.payload = 200;
+        let counts = |deliveries_per_s: f64| Counts {
+            deliveries_per_s,
+            connections_mean: 100_000.0,
+            egress_gb_per_month: 10.0,
+        };
+        // 100 deliveries/s = 262.8 million a month: within the first billion.
+        let c = managed_cost(&aws, &sc, counts(100.0), Some(0.09)).unwrap();
+        assert_eq!(c.bound(), Bound::Exact);
+        // 100,000 clients closed every 2 h: 13.9 new connections/s.
+        assert!((c.age_closes_per_s - 100_000.0 / 7200.0).abs() < 1e-9);
+        assert!((c.handshakes_per_s(1.0) - (1.0 + 100_000.0 / 7200.0)).abs() < 1e-9);
+        // 1,000 deliveries/s = 2.628 billion a month: the first tier's price overstates.
+        let c = managed_cost(&aws, &sc, counts(1000.0), Some(0.09)).unwrap();
+        assert!((c.beyond_first_tier - (1000.0 * 730.0 * 3600.0 - 1e9)).abs() < 1.0);
+        assert_eq!(c.bound(), Bound::Upper);
+        let c = managed_cost(&aws, &sc, counts(1000.0), None).unwrap();
+        assert_eq!(c.bound(), Bound::Neither);
+        // A scenario that closes sooner already counted its closes.
+        sc.workload.max_connection_duration = Some(3600 * crate::engine::NS_PER_S);
+        let c = managed_cost(&aws, &sc, counts(100.0), Some(0.09)).unwrap();
+        assert_eq!(c.age_closes_per_s, 0.0);
     }
 }

@@ -271,6 +271,8 @@ impl Search {
             Some(Resource::Latency) if pilot.cpu_utilization <= 0.5 * self.limits.utilization => {
                 return self.none_meets(Resource::Latency);
             }
+            // Updates lost or stalled while every limit held: not load either.
+            Some(r) if !r.instances_help() => return self.none_meets(r),
             Some(r) => {
                 self.hi = Some((n, r));
                 self.next = n as f64 / 2.0;
@@ -555,7 +557,11 @@ impl Search {
         method: Method,
         load: Load,
     ) -> Result<Probe, SearchError> {
-        if self.limits.exceeded(&load).is_none() {
+        let exceeded = self.limits.exceeded(&load);
+        if let Some(r) = exceeded.filter(|r| !r.instances_help()) {
+            return Ok(self.none_meets(r));
+        }
+        if exceeded.is_none() {
             return Ok(self.done(Outcome::Sized {
                 capacity,
                 instances: k,
@@ -612,6 +618,7 @@ mod tests {
             memory_limit_bytes: 1e9,
             utilization: 0.7,
             latency_p99_s: Some(1.0),
+            loss: super::super::limits::Cause::Retention,
         }
     }
 

@@ -14,7 +14,7 @@ use super::cost::{HOURS_PER_MONTH, egress_gb_per_month, monthly_cost};
 use super::deploy::{self, Deploy, DeployCheck};
 use super::error::{SearchError, SizingError};
 use super::failover::{self, Failure, Storm};
-use super::limits::{Limits, Load};
+use super::limits::{Limits, Load, Resource};
 use super::pricing::{self, Counts, managed_cost};
 use super::search::{Method, Outcome, Probe, Search, deployment_run, granule};
 use super::warmup::{StartUp, adjustment};
@@ -383,7 +383,9 @@ impl Searcher {
             self.simulations += 1;
             let storm = failover::storm(failure, sc, &output, &self.limits);
             let added = failure.instances - plan.instances;
-            self.check = if storm.survived() || added >= failover::MAX_ADDED {
+            // A cause more instances cannot fix ends the check too.
+            let hopeless = storm.failed_on.is_some_and(|r| !r.instances_help());
+            self.check = if storm.survived() || hopeless || added >= failover::MAX_ADDED {
                 Check::Done(Some(FailoverCheck::Checked { plan, storm, tried }))
             } else {
                 tried.push(storm);
@@ -469,10 +471,17 @@ impl Searcher {
                 method: Method::Full,
                 simulations: self.simulations,
                 warmup_s: f64::NAN,
-                notes: vec![Note::LatencyFloor {
-                    p99_s: floor_p99_s,
-                    target_p99_s: self.limits.latency_p99_s,
-                    clients: floor_clients,
+                notes: vec![match limiting {
+                    Resource::Unserved(cause) => Note::Unserved {
+                        cause,
+                        p99_s: floor_p99_s,
+                        clients: floor_clients,
+                    },
+                    _ => Note::LatencyFloor {
+                        p99_s: floor_p99_s,
+                        target_p99_s: self.limits.latency_p99_s,
+                        clients: floor_clients,
+                    },
                 }],
             },
             Outcome::Sized {
@@ -493,7 +502,8 @@ impl Searcher {
                     });
                 }
                 notes.extend(adjustment(&self.base, &load));
-                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale);
+                let handshakes_per_s = churn::steady_handshakes_per_s(t.handshakes_per_s, scale)
+                    + churn::unseen_age_closes_per_s(&self.base, &load);
                 let cap = self.target.max_new_connections_per_s;
                 let failover = match &self.check {
                     Check::Done(check) => check.clone(),
@@ -531,12 +541,16 @@ impl Searcher {
                 }
                 if capacity.at_cap {
                     notes.push(Note::AtCap {
-                        clients: capacity.max_clients,
+                        clients,
+                        held: capacity.max_clients,
                         closest: capacity.limiting,
                         predicted: capacity.predicted,
                     });
                 }
-                let backplane_plan = backplane::plan(&self.base, clients, k, &self.target);
+                // What is bought is the plan: the steady state's `k` plus the spares its
+                // redundancy check settled on.
+                let planned = failover.as_ref().map_or(k, FailoverCheck::instances);
+                let backplane_plan = backplane::plan(&self.base, clients, planned, &self.target);
                 let backplane_cost = backplane_plan.as_ref().and_then(|b| b.monthly_cost);
                 Sizing {
                     technique: self.base.technique,
@@ -567,7 +581,7 @@ impl Searcher {
                     latency_p99_s: load.latency_p99_s,
                     egress_gb_per_month,
                     monthly_cost: match (
-                        monthly_cost(k, egress_gb_per_month, &self.target),
+                        monthly_cost(planned, egress_gb_per_month, &self.target),
                         backplane_cost,
                     ) {
                         (None, None) => None,
@@ -578,7 +592,7 @@ impl Searcher {
                     instance_cost: self
                         .target
                         .instance_hour_cost
-                        .map(|p| k as f64 * HOURS_PER_MONTH * p),
+                        .map(|p| planned as f64 * HOURS_PER_MONTH * p),
                     egress_cost: self
                         .target
                         .bandwidth_cost_per_gb

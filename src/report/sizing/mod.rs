@@ -4,12 +4,15 @@
 //! `crate::sizing` computes numbers only (a [`Resource`], a [`Note`] with its figures);
 //! everything a person reads is spelled here. Numbers for machines use
 //! [`super::machine_number`], numbers for people `units::human`.
+//!
+//! Longer than most files: over a third of it is the tests of the cells, the table and
+//! the two files, which read best beside the code they check.
 
 use super::machine_number;
 use crate::engine::time::secs;
 use crate::experiment::Target;
 use crate::sizing::progress::Overall;
-use crate::sizing::{DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
+use crate::sizing::{Cause, DeployCheck, FailoverCheck, Method, Note, Resource, Simulated, Sizing};
 use crate::units::human;
 
 mod words;
@@ -253,12 +256,20 @@ pub fn sizing_json(rows: &[Sizing], name: &str, target: &Target) -> String {
     let opt = |v: Option<f64>| Value::Num(v.unwrap_or(f64::NAN)).json();
     let target = format!(
         "{{\"latency_p99_s\": {}, \"utilization\": {}, \"instance_hour_cost\": {}, \
-         \"bandwidth_cost_per_gb\": {}, \"backplane_node_hour_cost\": {}}}",
+         \"bandwidth_cost_per_gb\": {}, \"backplane_node_hour_cost\": {}, \
+         \"redundancy\": {}, \"survive_loss\": {}, \"managed\": {}, \
+         \"max_new_connections_per_s\": {}, \"deploy_drain_s\": {}, \"deploy_jitter\": {}}}",
         opt(target.latency_p99.map(secs)),
         Value::Num(target.utilization).json(),
         opt(target.instance_hour_cost),
         opt(target.bandwidth_cost_per_gb),
         opt(target.backplane_node_hour_cost),
+        string(target.redundancy.name()),
+        opt(target.survive_loss),
+        target.managed.as_deref().map_or("null".to_string(), string),
+        opt(target.max_new_connections_per_s),
+        opt(target.deploy_drain.map(secs)),
+        target.deploy_jitter,
     );
     let rows: Vec<String> = rows
         .iter()
@@ -319,7 +330,15 @@ pub fn instances_cell(r: &Sizing) -> String {
 /// The "Runs out first" cell: the resource, or that nothing runs out at N (the search's
 /// cap) and which resource is closest, at what share of its limit.
 pub fn runs_out_cell(r: &Sizing) -> String {
-    if r.at_cap {
+    if r.backplane.as_ref().is_some_and(|b| b.binds) {
+        // The notes say the backplane runs out first; the cell must too.
+        let instance = if r.at_cap {
+            "nothing".to_string()
+        } else {
+            resource_name(r.limiting_resource).to_string()
+        };
+        format!("backplane (instances: {instance})")
+    } else if r.at_cap {
         format!(
             "nothing runs out at {}; closest: {} at {}",
             human::thousands(r.clients as f64),
@@ -424,7 +443,7 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
             or_dash(r.requests_per_s, &human::count),
             human::duration(r.latency_p99_s, false),
             r.monthly_cost.map_or_else(dash, money),
-            r.managed.as_ref().map_or_else(dash, |m| money(m.total())),
+            r.managed.as_ref().map_or_else(dash, managed_money),
             if r.instances_needed.is_some() {
                 method_name(r.method).to_string()
             } else {
@@ -444,6 +463,13 @@ pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
                 "nothing runs out with all {} clients on one instance; closest to its limit: \
                  {}, at {} of it",
                 human::thousands(r.clients as f64),
+                resource_meaning(r.limiting_resource),
+                human::percent(r.limiting_use)
+            ));
+        } else if r.backplane.as_ref().is_some_and(|b| b.binds) {
+            s.push_str(&format!(
+                "the backplane runs out first (below); of an instance's limits, {} runs out \
+                 first (at {} of it in the deployment)",
                 resource_meaning(r.limiting_resource),
                 human::percent(r.limiting_use)
             ));
@@ -650,6 +676,16 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("no number of nodes carries it"), "{md}");
+        // The cell says what the notes say: the backplane first, then the instances'.
+        assert_eq!(runs_out_cell(&r), "backplane (instances: slots)");
+        assert!(md.contains("| backplane (instances: slots) |"), "{md}");
+        assert!(
+            md.contains(
+                "the backplane runs out first (below); of an instance's limits, \
+                 connection slots (max_connections) runs out first"
+            ),
+            "{md}"
+        );
         let csv = String::from_utf8(sizing_csv(std::slice::from_ref(&r))).unwrap();
         let mut lines = csv.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -716,6 +752,30 @@ mod tests {
         assert_eq!(v["experiment"], "x");
         assert_eq!(v["target"]["latency_p99_s"], 1.0);
         assert!(v["target"]["bandwidth_cost_per_gb"].is_null());
+        // Every key of [target] the answer depends on.
+        assert_eq!(v["target"]["redundancy"], "none");
+        assert!(v["target"]["survive_loss"].is_null());
+        assert!(v["target"]["managed"].is_null());
+        assert!(v["target"]["max_new_connections_per_s"].is_null());
+        assert!(v["target"]["deploy_drain_s"].is_null());
+        assert_eq!(v["target"]["deploy_jitter"], false);
+        let asked = Target {
+            redundancy: crate::experiment::Redundancy::NPlus1,
+            survive_loss: Some(0.34),
+            managed: Some("ably".into()),
+            max_new_connections_per_s: Some(500.0),
+            deploy_drain: Some(20 * NS_PER_S),
+            deploy_jitter: true,
+            ..target()
+        };
+        let w: serde_json::Value =
+            serde_json::from_str(&sizing_json(&[at_cap_row()], "x", &asked)).unwrap();
+        assert_eq!(w["target"]["redundancy"], "n+1");
+        assert_eq!(w["target"]["survive_loss"], 0.34);
+        assert_eq!(w["target"]["managed"], "ably");
+        assert_eq!(w["target"]["max_new_connections_per_s"], 500.0);
+        assert_eq!(w["target"]["deploy_drain_s"], 20.0);
+        assert_eq!(w["target"]["deploy_jitter"], true);
         let rows = v["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0]["max_clients_at_least"], true);
@@ -745,6 +805,7 @@ mod tests {
             },
             Note::AtCap {
                 clients: 200_000,
+                held: 200_000,
                 closest: Resource::Cpu,
                 predicted: 752_620.9,
             },
@@ -757,6 +818,19 @@ mod tests {
              holds all 200,000 clients, so the search stopped there: nothing runs out yet, \
              cpu is the closest to its limit, and max_clients_per_instance is at least \
              200,000 (the pilot run predicts ~752,620 by slots, memory and CPU)"
+        );
+        // N = 200 held by a pilot of 1,000: the note says N, and the bound the pilot.
+        let small = note_text(&Note::AtCap {
+            clients: 200,
+            held: 1000,
+            closest: Resource::Latency,
+            predicted: 1e6,
+        });
+        assert!(
+            small.starts_with("one instance holds all 200 clients")
+                && small
+                    .contains("at least 1,000 (the pilot's run of that many held, and predicts"),
+            "{small}"
         );
         assert_eq!(
             note_text(&Note::WarmupExtended { warmup_s: 60.0 }),

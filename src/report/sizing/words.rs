@@ -2,6 +2,7 @@
 //! resource and method means, a row's notes, and the progress lines of the search.
 
 use super::*;
+use crate::sizing::pricing::{Bound, ManagedCost};
 
 /// The CSV spelling of a failover verdict: `survives`, `fails`, `not-checked`.
 pub fn verdict_name(survived: Option<bool>) -> &'static str {
@@ -16,13 +17,21 @@ pub fn verdict_name(survived: Option<bool>) -> &'static str {
 pub fn cost_text(r: &Sizing) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(total) = r.monthly_cost {
+        let planned = r
+            .failover
+            .as_ref()
+            .map_or(r.instances_needed, |f| Some(f.instances()));
         let split = [
-            r.instance_cost.map(|c| format!("{} instances", money(c))),
+            r.instance_cost.map(|c| match planned {
+                Some(k) => format!("{} for {k} instance{}", money(c), plural(k)),
+                None => format!("{} instances", money(c)),
+            }),
             r.egress_cost.map(|c| format!("{} egress", money(c))),
             r.backplane_cost.map(|c| format!("{} backplane", money(c))),
         ];
         let split: Vec<String> = split.into_iter().flatten().collect();
-        let unpriced = if r.backplane_cost.is_none() {
+        // Nothing to price without a backplane (one instance, or an unlimited one).
+        let unpriced = if r.backplane.is_some() && r.backplane_cost.is_none() {
             "; the backplane is not priced"
         } else {
             ""
@@ -34,20 +43,92 @@ pub fn cost_text(r: &Sizing) -> Option<String> {
         ));
     }
     if let Some(m) = &r.managed {
+        let connections = if m.connections_priced {
+            money(m.connections_cost)
+        } else {
+            "not priced".to_string()
+        };
+        let egress = if m.egress_priced {
+            money(m.egress_cost)
+        } else {
+            "not priced".to_string()
+        };
+        let mut caveats = Vec::new();
+        if let Some(because) = &m.lower_bound_because {
+            caveats.push(format!("a lower bound: {because}"));
+        }
+        if !m.egress_priced {
+            caveats.push(
+                "a lower bound: egress is billed on top, priced only with \
+                 bandwidth_cost_per_gb"
+                    .to_string(),
+            );
+        }
+        if m.beyond_first_tier > 0.0 {
+            caveats.push(format!(
+                "an upper bound: the first tier's price for all messages, though {} of them \
+                 are beyond it and cost less",
+                human::count(m.beyond_first_tier)
+            ));
+        }
+        let caveats = if caveats.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", caveats.join("; "))
+        };
         parts.push(format!(
             "bought from {}: {} a month ({} messages {} + {} connection-minutes {} + \
-             egress {} + base {})",
+             egress {} + base {}){caveats}",
             m.service,
-            money(m.total()),
+            managed_money(m),
             human::count(m.messages_per_month),
             money(m.messages_cost),
             human::count(m.connection_minutes_per_month),
-            money(m.connections_cost),
-            money(m.egress_cost),
+            connections,
+            egress,
             money(m.base_cost)
         ));
+        if let Some(quota) = m.max_new_connections_per_s {
+            let h = m.handshakes_per_s(r.handshakes_per_s);
+            let closes = m.max_connection_duration_s.map_or(String::new(), |d| {
+                format!(
+                    "{} closes every connection after {}, so ",
+                    m.service,
+                    human::duration(d, true)
+                )
+            });
+            parts.push(format!(
+                "{closes}the deployment bought from {} opens {} new connections/s, {} its \
+                 quota of {}/s per account and region{}",
+                m.service,
+                human::count(h),
+                if h > quota { "ABOVE" } else { "within" },
+                human::count(quota),
+                if h > quota {
+                    ": it refuses the rest whatever the price (ask for a raise)"
+                } else {
+                    ""
+                }
+            ));
+        }
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// A managed total with how far it holds: "≥ $83,550" (a lower bound), "≤ …" (an upper
+/// bound), "~…" (neither).
+pub fn managed_money(m: &ManagedCost) -> String {
+    let prefix = match m.bound() {
+        Bound::Exact => "",
+        Bound::Lower => "≥ ",
+        Bound::Upper => "≤ ",
+        Bound::Neither => "~",
+    };
+    format!("{prefix}{}", money(m.total()))
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The backplane as a resource in words: whether it runs out before the instances, how
@@ -127,6 +208,14 @@ pub fn failover_text(r: &Sizing) -> Option<String> {
                     f.instances - plan.instances,
                     f.instances
                 ),
+                (Some(res), _) if !res.instances_help() => format!(
+                    "FAILS: with {} instances, losing {} at steady state: {}; more instances \
+                     cannot help ({})",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res),
+                    remedy(res)
+                ),
                 (Some(res), _) => format!(
                     "FAILS: with {} instances, losing {} at steady state breaks {} on the \
                      survivors (tried {} to {} instances)",
@@ -179,6 +268,12 @@ pub fn deploy_text(r: &Sizing) -> Option<String> {
             let verdict = match storm.failed_on {
                 None if k == 1 => "survives".to_string(),
                 None => format!("on {k} instances, one out at a time, the others hold the target"),
+                Some(res) if !res.instances_help() => format!(
+                    "FAILS on {k} instance{}: {}; more instances cannot help ({})",
+                    if k == 1 { "" } else { "s" },
+                    resource_meaning(res),
+                    remedy(res)
+                ),
                 Some(res) if k == 1 => format!(
                     "FAILS: with one instance a deploy is downtime ({} broken)",
                     resource_meaning(res)
@@ -207,6 +302,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::Memory => "memory",
         Resource::Cpu => "cpu",
         Resource::Latency => "latency",
+        Resource::Unserved(Cause::ReconnectWithoutResume) => "lost-on-reconnect",
+        Resource::Unserved(Cause::SessionEnd) => "lost-at-session-end",
+        Resource::Unserved(Cause::Retention) => "lost-from-retention",
+        Resource::Unserved(Cause::StalledTabs) => "stalled-tabs",
     }
 }
 
@@ -217,6 +316,31 @@ pub(super) fn resource_meaning(r: Resource) -> &'static str {
         Resource::Memory => "memory (memory_limit)",
         Resource::Cpu => "CPU at the target utilization",
         Resource::Latency => "the p99 latency target",
+        Resource::Unserved(Cause::ReconnectWithoutResume) => {
+            "updates lost by reconnects without resume (a WebSocket without `resume` \
+             starts again from \"now\", and what was sent while it was away is gone)"
+        }
+        Resource::Unserved(Cause::SessionEnd) => {
+            "updates lost when sessions end (what a leaving user had pending)"
+        }
+        Resource::Unserved(Cause::Retention) => {
+            "updates lost from the server's retention before their clients came back"
+        }
+        Resource::Unserved(Cause::StalledTabs) => {
+            "updates never delivered to the tabs the browser stalled (tabs beyond its \
+             connections per origin receive nothing)"
+        }
+    }
+}
+
+/// What fixes a cause more instances cannot.
+pub(super) fn remedy(r: Resource) -> &'static str {
+    match r {
+        Resource::Unserved(Cause::ReconnectWithoutResume) => "[websocket] resume = true",
+        Resource::Unserved(Cause::SessionEnd) => "replay on rejoin, or longer sessions",
+        Resource::Unserved(Cause::Retention) => "a longer [server] retention",
+        Resource::Unserved(Cause::StalledTabs) => "HTTP/2, or fewer tabs per user",
+        _ => "more instances",
     }
 }
 
@@ -241,6 +365,19 @@ pub fn note_text(note: &Note) -> String {
             human::duration(p99_s, false),
             human::duration(target_p99_s.unwrap_or(f64::NAN), false),
             human::thousands(clients as f64)
+        ),
+        Note::Unserved {
+            cause,
+            p99_s,
+            clients,
+        } => format!(
+            "no instance count meets the target: {} even with {} clients per instance and \
+             every limit held, whatever the load, so more instances cannot help ({}); the \
+             delivered updates' p99 is {}",
+            resource_meaning(Resource::Unserved(cause)),
+            human::thousands(clients as f64),
+            remedy(Resource::Unserved(cause)),
+            human::duration(p99_s, false)
         ),
         Note::MoreThanFirst { instances, first } => format!(
             "{instances} instances rather than ⌈N/max⌉ = {first}: the backplane and the \
@@ -297,15 +434,21 @@ pub fn note_text(note: &Note) -> String {
         ),
         Note::AtCap {
             clients,
+            held,
             closest,
             predicted,
         } => format!(
             "one instance holds all {} clients, so the search stopped there: nothing runs \
              out yet, {} is the closest to its limit, and max_clients_per_instance is at \
-             least {} (the pilot run predicts ~{} by slots, memory and CPU)",
+             least {} ({}predicts ~{} by slots, memory and CPU)",
             human::thousands(clients as f64),
             resource_name(closest),
-            human::thousands(clients as f64),
+            human::thousands(held as f64),
+            if held > clients {
+                "the pilot's run of that many held, and "
+            } else {
+                "the pilot run "
+            },
             human::thousands(predicted.floor())
         ),
     }
