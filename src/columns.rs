@@ -121,6 +121,7 @@ metrics! {
     deliveries: false, Count;
     lost: false, Count;
     in_flight: false, Count;
+    stalled_pairs: false, Count;
     rejected_connections: false, Count;
     proxy_timeouts: false, Count;
     reconnects: false, Count;

@@ -1,5 +1,5 @@
 //! What a row's numbers cannot say by themselves: whether the system that produced them
-//! was overloaded, and why a metric has no sample — in words, for the trade-off table,
+//! was overloaded or left tabs stalled in their browsers, and why a metric has no sample — in words, for the trade-off table,
 //! the warnings of `rtsim run` and `rtsim explain`.
 //!
 //! A latency measured over the few pairs an overloaded server still delivered, or a
@@ -34,13 +34,17 @@ pub struct Overload {
     pub lost: f64,
     /// Pairs still on their way when the window closed.
     pub in_flight: f64,
+    /// Requests waiting in the browser per user, time-averaged (`stalled_per_user`).
+    pub stalled_per_user: f64,
+    /// Pairs held at the end for tabs stalled in their browser: never sent.
+    pub stalled_pairs: f64,
     /// Pairs delivered.
     pub delivered: f64,
 }
 
 impl Overload {
-    /// The caveat of `row`, if it has one: refused connections, a saturated CPU or lost
-    /// updates.
+    /// The caveat of `row`, if it has one: refused connections, a saturated CPU, lost
+    /// updates or tabs stalled in their browsers (a latency over the served tabs only).
     pub fn of(row: &Row) -> Option<Overload> {
         let m = &row.mean;
         let o = Overload {
@@ -52,13 +56,16 @@ impl Overload {
             backplane_wait_s: m.backplane_wait_mean_s,
             lost: m.lost,
             in_flight: m.in_flight,
+            stalled_per_user: m.stalled_per_user,
+            stalled_pairs: m.stalled_pairs,
             delivered: m.deliveries,
         };
         (o.refused > 0.0
             || o.saturated_cpu.is_some()
             || o.saturated_backplane.is_some()
-            || o.lost > 0.0)
-            .then_some(o)
+            || o.lost > 0.0
+            || o.has_stalled_tabs())
+        .then_some(o)
     }
 
     /// Refused connections or a saturated CPU: the server could not serve its load. (Lost
@@ -67,12 +74,20 @@ impl Overload {
         self.refused > 0.0 || self.saturated_cpu.is_some() || self.saturated_backplane.is_some()
     }
 
-    /// The word a table cell starts with: `overloaded` or `updates lost`.
+    /// Tabs waited in their browser for a connection or stream (NaN-safe: a row read
+    /// from an older `results.csv` has no `stalled_pairs`).
+    pub fn has_stalled_tabs(&self) -> bool {
+        self.stalled_per_user > 0.0 || self.stalled_pairs > 0.0
+    }
+
+    /// The word a table cell starts with: `overloaded`, `updates lost` or `tabs stalled`.
     pub fn heading(&self) -> &'static str {
         if self.is_overloaded() {
             "overloaded"
-        } else {
+        } else if self.lost > 0.0 {
             "updates lost"
+        } else {
+            "tabs stalled"
         }
     }
 
@@ -91,13 +106,31 @@ impl Overload {
         if self.lost > 0.0 {
             parts.push(format!("{} lost", human::thousands(self.lost)));
         }
+        if self.has_stalled_tabs() {
+            let mut s = format!(
+                "{} stalled tabs/user",
+                human::sig(self.stalled_per_user, 2, false)
+            );
+            if self.stalled_pairs > 0.0 {
+                s.push_str(&format!(
+                    " ({} updates never sent)",
+                    human::thousands(self.stalled_pairs)
+                ));
+            }
+            parts.push(s);
+        }
         parts.join(", ")
     }
 
     /// Share of the window's (update, recipient) pairs that were delivered (NaN when
     /// none were created).
     pub fn delivered_share(&self) -> f64 {
-        let published = self.delivered + self.lost + self.in_flight;
+        let stalled = if self.stalled_pairs.is_finite() {
+            self.stalled_pairs
+        } else {
+            0.0
+        };
+        let published = self.delivered + self.lost + self.in_flight + stalled;
         if published > 0.0 {
             self.delivered / published
         } else {
@@ -205,18 +238,33 @@ pub fn why_no_sample(m: &RunMetrics, sc: &Scenario) -> Vec<String> {
             human::duration(warmup, false)
         ));
     }
-    let published = m.deliveries + m.lost + m.in_flight;
+    let stalled = if m.stalled_pairs.is_finite() {
+        m.stalled_pairs
+    } else {
+        0.0
+    };
+    let published = m.deliveries + m.lost + m.in_flight + stalled;
     if published == 0.0 {
         causes.push(
             "no update was created for these clients in the measured window \
              (workload.rate × duration too small)"
                 .to_string(),
         );
-    } else if m.deliveries == 0.0 && m.in_flight > 0.0 {
-        causes.push(format!(
-            "{} (update, recipient) pairs were still on their way when the window closed",
-            human::thousands(m.in_flight)
-        ));
+    } else if m.deliveries == 0.0 {
+        if m.in_flight > 0.0 {
+            causes.push(format!(
+                "{} (update, recipient) pairs were still on their way when the window closed",
+                human::thousands(m.in_flight)
+            ));
+        }
+        if stalled > 0.0 {
+            causes.push(format!(
+                "{} (update, recipient) pairs were never sent: their tabs waited in the \
+                 browser for a connection or stream (stalled_per_user {})",
+                human::thousands(stalled),
+                human::sig(m.stalled_per_user, 2, false)
+            ));
+        }
     }
     causes
 }
@@ -297,6 +345,62 @@ mod tests {
         // No backplane (one instance): no sample, no caveat.
         row.mean.backplane_utilization = f64::NAN;
         assert_eq!(Overload::of(&row), None);
+    }
+
+    /// Seven SSE tabs over HTTP/1.1: the seventh never gets a connection. Its updates are
+    /// neither lost nor in flight, and the served tabs' latency needs the caveat.
+    #[test]
+    fn stalled_tabs_are_a_caveat_and_their_updates_count_as_undelivered() {
+        let mut row = testdata::row(Technique::Sse, 2_520, None);
+        row.mean.lost = 0.0;
+        row.mean.in_flight = 34.0;
+        row.mean.deliveries = 39_500.0;
+        row.mean.stalled_per_user = 1.0;
+        row.mean.stalled_pairs = 6_466.0;
+        let o = Overload::of(&row).expect("stalled tabs are a caveat");
+        assert!(!o.is_overloaded());
+        assert_eq!(o.heading(), "tabs stalled");
+        assert_eq!(
+            o.facts(),
+            "1.0 stalled tabs/user (6,466 updates never sent)"
+        );
+        // 39,500 of 46,000 pairs.
+        assert!((o.delivered_share() - 39_500.0 / 46_000.0).abs() < 1e-12);
+        assert!(
+            o.summary().ends_with("; 85.9% of updates delivered"),
+            "{}",
+            o.summary()
+        );
+        // Lost updates come first in the heading, the stalled tabs stay in the facts.
+        row.mean.lost = 12.0;
+        let o = Overload::of(&row).unwrap();
+        assert_eq!(o.heading(), "updates lost");
+        assert!(
+            o.facts().starts_with("12 lost, 1.0 stalled"),
+            "{}",
+            o.facts()
+        );
+    }
+
+    #[test]
+    fn nothing_delivered_to_stalled_tabs_is_not_called_on_its_way() {
+        let mut m = testdata::row(Technique::Sse, 7, None).mean;
+        m.deliveries = 0.0;
+        m.lost = 0.0;
+        m.in_flight = 0.0;
+        m.stalled_pairs = 10.0;
+        m.stalled_per_user = 1.0;
+        let causes = why_no_sample(&m, &Scenario::reference());
+        assert!(
+            causes
+                .iter()
+                .any(|c| c.starts_with("10 (update, recipient) pairs were never sent")),
+            "{causes:?}"
+        );
+        assert!(
+            !causes.iter().any(|c| c.contains("on their way")),
+            "{causes:?}"
+        );
     }
 
     #[test]

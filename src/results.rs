@@ -61,6 +61,10 @@ pub struct RunMetrics {
     pub deliveries: f64,
     pub lost: f64,
     pub in_flight: f64,
+    /// Pairs pending at the end for a tab whose request waits in its browser for a
+    /// connection or stream: never sent (a stalled SSE tab's never will be), so not
+    /// counted in flight.
+    pub stalled_pairs: f64,
     pub rejected_connections: f64,
     pub proxy_timeouts: f64,
     pub reconnects: f64,
@@ -83,7 +87,8 @@ pub struct RunMetrics {
     /// Mean wait of an update in its backplane node's queue; no sample with one instance.
     #[serde(deserialize_with = "no_sample_if_null")]
     pub backplane_wait_mean_s: f64,
-    /// (update, recipient) pairs created in the window: deliveries + lost + in_flight.
+    /// (update, recipient) pairs created in the window: deliveries + lost + in_flight +
+    /// stalled_pairs.
     pub published_pairs: f64,
     /// Simulated events processed (whole run, warm-up included): a cost figure.
     pub events: f64,

@@ -1,6 +1,6 @@
 //! Every (update, recipient) pair created in the measured window is accounted for
-//! exactly once — delivered, lost or still in flight — for every technique, pattern and
-//! fault, and runs are deterministic.
+//! exactly once — delivered, lost, still in flight or held for a stalled tab — for every
+//! technique, pattern and fault, and runs are deterministic.
 
 use rtsim::engine::NS_PER_S;
 use rtsim::scenario::{Arrivals, Fault, FaultKind, Pattern, Scenario, Technique};
@@ -25,12 +25,13 @@ fn assert_conserved(sc: &Scenario, label: &str) {
     let m = simulate(sc).metrics;
     assert!(m.published_pairs > 0.0, "{label}: nothing published");
     assert_eq!(
-        m.deliveries + m.lost + m.in_flight,
+        m.deliveries + m.lost + m.in_flight + m.stalled_pairs,
         m.published_pairs,
-        "{label}: delivered {} + lost {} + in flight {} != published {}",
+        "{label}: delivered {} + lost {} + in flight {} + stalled {} != published {}",
         m.deliveries,
         m.lost,
         m.in_flight,
+        m.stalled_pairs,
         m.published_pairs
     );
 }

@@ -289,6 +289,84 @@ fn scales_and_settings_the_reference_server_cannot_honour_are_refused() {
     assert!(fds.to_string().contains("ulimit -n"), "{fds}");
 }
 
+/// Keys the reference server or its clients do not implement are refused by name, not
+/// silently run as something else (a user with 7 tabs run as 7 users, a 204 as a 200).
+#[test]
+fn keys_the_reference_server_does_not_implement_are_refused_by_name() {
+    let limits = Limits::for_this_machine();
+    let refused_key = |technique: &str, set: &str| {
+        let t = format!("techniques=[\"{technique}\"]");
+        match Plan::new(&loopback(&[&t, set]).plan().rows[0].scenario, &limits) {
+            Err(Refused::Unsupported { key, .. }) => key,
+            other => panic!("{technique} {set}: {other:?}"),
+        }
+    };
+    for (technique, set, key) in [
+        ("sse", "workload.tabs=7", "workload.tabs"),
+        (
+            "short-polling",
+            "workload.join=\"poisson\"",
+            "workload.join",
+        ),
+        (
+            "long-polling",
+            "workload.session=\"5min\"",
+            "workload.session",
+        ),
+        (
+            "sse",
+            "workload.max_connection_duration=\"10min\"",
+            "workload.max_connection_duration",
+        ),
+        (
+            "short-polling",
+            "server.empty_answer=204",
+            "server.empty_answer",
+        ),
+        (
+            "long-polling",
+            "server.empty_body=\"1B\"",
+            "server.empty_body",
+        ),
+        ("sse", "sse.server_retry=\"5s\"", "sse.server_retry"),
+        (
+            "websocket",
+            "websocket.heartbeat_by=\"client-message\"",
+            "websocket.heartbeat_by",
+        ),
+    ] {
+        assert_eq!(refused_key(technique, set), key, "{technique} {set}");
+    }
+    let e = Plan::new(
+        &loopback(&["techniques=[\"sse\"]", "workload.tabs=7"])
+            .plan()
+            .rows[0]
+            .scenario,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("workload.tabs = 7"), "{e}");
+}
+
+/// A poll with nothing new is answered with the model's own `empty_body` (`[]` by
+/// default): the files set no other, and the server writes exactly that many bytes.
+#[test]
+fn the_reference_server_answers_nothing_new_with_the_models_empty_body() {
+    let model = rtsim::scenario::Scenario::reference().server.empty_body;
+    assert_eq!(model, 2, "the model's default is `[]`");
+    for file in ["loopback.toml", "loopback-h2.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("live/experiments")
+            .join(file);
+        let exp = rtsim::experiment::load(&path, &[]).unwrap();
+        let sc = &exp.plan().rows[0].scenario;
+        assert_eq!(sc.server.empty_body, model, "{file}");
+        let plan = Plan::new(sc, &Limits::for_this_machine()).unwrap();
+        let body = rtsim_live::wire::empty_answer_body(plan.empty_body);
+        assert_eq!(body, b"[]", "{file}");
+    }
+}
+
 #[test]
 fn heads_smaller_than_the_server_can_write_are_refused_with_the_minimum() {
     let exp = loopback(&[

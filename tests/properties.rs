@@ -146,7 +146,7 @@ proptest! {
     #[test]
     fn every_pair_is_accounted_for(sc in scenario()) {
         let m = simulate(&sc).metrics;
-        prop_assert_eq!(m.deliveries + m.lost + m.in_flight, m.published_pairs, "{:?}", m);
+        prop_assert_eq!(m.deliveries + m.lost + m.in_flight + m.stalled_pairs, m.published_pairs, "{:?}", m);
         prop_assert!(m.connections_peak <= (sc.server.max_connections * sc.server.instances as u64) as f64);
         prop_assert!(m.cpu_utilization <= 1.0 + 1e-9);
         // A share is in [0, 1], or has no sample (NaN) — never a 0 that means "none".

@@ -144,7 +144,7 @@ request_cpu = "1ms"
     let warnings = &html[html.find("<section id=\"warnings\">").unwrap()..];
     let warnings = &warnings[..warnings.find("</section>").unwrap()];
     assert!(
-        warnings.contains("overloaded or losing updates"),
+        warnings.contains("overloaded, losing updates or with stalled tabs"),
         "{warnings}"
     );
     assert!(html.contains("no description"));

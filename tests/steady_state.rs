@@ -82,7 +82,7 @@ fn churn_makes_handshakes_n_over_the_mean_session() {
             .expect("predicted under churn");
         assert!((theory - want).abs() < 1e-9, "{t}: theory {theory}");
         // Every pair is still accounted for when users leave with updates pending.
-        let accounted = m.deliveries + m.lost + m.in_flight;
+        let accounted = m.deliveries + m.lost + m.in_flight + m.stalled_pairs;
         assert_eq!(accounted, m.published_pairs, "{t}");
     }
 }

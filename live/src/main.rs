@@ -144,6 +144,8 @@ fn main() -> ExitCode {
                 response_header_bytes: None,
                 long_poll_timeout: hold.as_nanos() as u64,
                 sse_heartbeat: Some(heartbeat.as_nanos() as u64),
+                // The model's default `[server] empty_body`: `[]`.
+                empty_body: rtsim::scenario::Scenario::reference().server.empty_body,
                 tls: None,
                 http2: false,
             };

@@ -8,12 +8,15 @@
 //! validation is about: real sockets, real framing, real timers.
 //!
 //! A plan is refused, with the key to change, when the scenario asks for something the
-//! reference server does not do (TLS, several instances, faults, a lognormal RTT…) or for
-//! more than this machine can drive honestly (see [`Limits`]).
+//! reference server or its clients do not do (several instances, faults, a lognormal RTT,
+//! tabs, sessions, `204` answers…: [`unimplemented_key`]) or for more than this machine
+//! can drive honestly (see [`Limits`]). A key the real run would silently ignore would
+//! make its numbers answer another question than the simulation's.
 
 use rtsim::engine::{NS_PER_MS, NS_PER_S, Nanos, Purpose, RandomStream};
 use rtsim::scenario::{
-    Arrivals, Http, Http2Stack, Pattern, PollSchedule, Rtt, Scenario, Technique, Tls,
+    Arrivals, EmptyAnswer, HeartbeatBy, Http, Http2Stack, Join, Pattern, PollSchedule, Rtt,
+    Scenario, Technique, Tls,
 };
 
 /// Why a scenario cannot be run for real.
@@ -97,6 +100,8 @@ pub struct Plan {
     pub long_poll_reconnect_delay: Nanos,
     pub sse_heartbeat: Option<Nanos>,
     pub ws_heartbeat: Option<Nanos>,
+    /// The body of a poll's answer with nothing new (`[server] empty_body`).
+    pub empty_body: u64,
     /// TLS on every connection (`tls.rs`), or none.
     pub tls: Tls,
     /// Polls and event streams over HTTP/2 (hyper's `h2`), else HTTP/1.1.
@@ -165,6 +170,9 @@ impl Plan {
                 format!("{:?}", sc.workload.pattern),
                 "serves one stream per client only; write pattern = \"per-client\"",
             ));
+        }
+        if let Some((key, found, why)) = unimplemented_key(sc) {
+            return Err(unsupported(key, found, why));
         }
         if !sc.faults.is_empty() || sc.network.disconnect_every.is_some() {
             return Err(unsupported(
@@ -278,10 +286,92 @@ impl Plan {
             long_poll_reconnect_delay: sc.long_polling.reconnect_delay,
             sse_heartbeat: sc.sse.heartbeat,
             ws_heartbeat: sc.websocket.heartbeat,
+            empty_body: sc.server.empty_body,
             tls: sc.network.tls,
             http2,
         })
     }
+}
+
+/// The first key of `sc` (in the order of the parameter table) that asks for behaviour
+/// the reference server or its clients do not have: (key, value found, what they do
+/// instead and what to write). Keys that change nothing in a run without faults or
+/// several instances (`browser`, the backoffs, `resume`, the backplane) are not checked.
+pub fn unimplemented_key(sc: &Scenario) -> Option<(&'static str, String, &'static str)> {
+    let w = &sc.workload;
+    if w.tabs > 1 {
+        return Some((
+            "workload.tabs",
+            w.tabs.to_string(),
+            "opens one connection per client, with no browser sharing them; write tabs = 1",
+        ));
+    }
+    if w.join != Join::Uniform {
+        return Some((
+            "workload.join",
+            match w.join {
+                Join::AllAtOnce => "\"all-at-once\"".into(),
+                _ => "\"poisson\"".into(),
+            },
+            "starts every client at the simulator's uniform phase in start_window; write \
+             join = \"uniform\"",
+        ));
+    }
+    if let Some(s) = w.session {
+        return Some((
+            "workload.session",
+            format!("{} ms", s / NS_PER_MS),
+            "keeps every client for the whole run (no churn); remove session",
+        ));
+    }
+    if let Some(d) = w.max_connection_duration {
+        return Some((
+            "workload.max_connection_duration",
+            format!("{} ms", d / NS_PER_MS),
+            "never closes a connection for its age; remove max_connection_duration",
+        ));
+    }
+    if matches!(
+        sc.technique,
+        Technique::ShortPolling | Technique::LongPolling
+    ) {
+        if sc.server.empty_answer == EmptyAnswer::NoContent {
+            return Some((
+                "server.empty_answer",
+                "204".into(),
+                "answers a poll with nothing new with `200` and `empty_body`; write \
+                 empty_answer = 200",
+            ));
+        }
+        if sc.server.empty_body == 1 {
+            return Some((
+                "server.empty_body",
+                "1 B".into(),
+                "writes an empty answer as `[]` (padded with spaces to empty_body): write \
+                 \"0B\" or at least \"2B\"",
+            ));
+        }
+    }
+    if sc.technique == Technique::Sse && sc.sse.server_retry.is_some() {
+        return Some((
+            "sse.server_retry",
+            "set".into(),
+            "sends no `retry:` field; write server_retry = \"off\"",
+        ));
+    }
+    if sc.technique == Technique::Websocket
+        && sc.websocket.heartbeat.is_some()
+        && sc.websocket.heartbeat_by == HeartbeatBy::ClientMessage
+    {
+        return Some((
+            "websocket.heartbeat_by",
+            "\"client-message\"".into(),
+            "keeps a socket alive with RFC 6455 pings (the client pings, the server pongs: \
+             the same frames each way as a server ping and its pong); write heartbeat_by = \
+             \"server-ping\"",
+        ));
+    }
+    None
 }
 
 /// Requests and pushes per second the run will make (an upper estimate).

@@ -74,6 +74,7 @@ async fn measure_async(plan: Plan, prioritized: bool) -> Result<Measured, RunErr
         response_header_bytes: Some(plan.response_header_bytes),
         long_poll_timeout: plan.long_poll_timeout,
         sse_heartbeat: plan.sse_heartbeat,
+        empty_body: plan.empty_body,
         tls: tls.as_ref().map(|t| t.acceptor.clone()),
         http2: plan.http2,
     };

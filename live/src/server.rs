@@ -4,7 +4,8 @@
 //! model's semantics (docs/model.md §3–§5).
 //!
 //! - `GET /poll/<client>?since=<n>` — short polling: answer at once with every update of
-//!   the client's stream from position `n` on (an empty answer has an empty body);
+//!   the client's stream from position `n` on (an answer with nothing new carries the
+//!   model's `[server] empty_body`: `[]`, padded with spaces to its size, by default);
 //! - `GET /hold/<client>?since=<n>` — long polling: the same, but with nothing pending the
 //!   request is held until an update arrives or `timeout` passes (then answered empty);
 //! - `GET /events/<client>` — Server-Sent Events: a `text/event-stream` response that
@@ -107,6 +108,8 @@ pub struct Config {
     pub response_header_bytes: Option<u64>,
     pub long_poll_timeout: Nanos,
     pub sse_heartbeat: Option<Nanos>,
+    /// Bytes of the body of a poll's answer with nothing new (`wire::empty_answer_body`).
+    pub empty_body: u64,
     /// TLS on every accepted connection (`tls.rs`); `None`: plain TCP.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Every connection speaks HTTP/2 (prior knowledge, or ALPN `h2` under TLS).
@@ -284,6 +287,9 @@ fn answer(state: &State, c: u32, since: u64) -> Response<Body> {
     let mut body = Vec::with_capacity(updates.len() * state.config.payload as usize);
     for (seq, born) in &updates {
         body.extend(wire::update_body(*seq, *born, state.config.payload));
+    }
+    if updates.is_empty() {
+        body = wire::empty_answer_body(state.config.empty_body);
     }
     let len = body.len() as u64;
     let mut response = Response::builder();

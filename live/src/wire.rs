@@ -148,6 +148,28 @@ pub fn sse_event(seq: u64, body: &[u8]) -> Vec<u8> {
 /// The SSE comment heartbeat.
 pub const SSE_HEARTBEAT: &[u8] = b":\n\n";
 
+/// The body of a poll's answer with nothing new, exactly `bytes` long as the model counts
+/// it (`[server] empty_body`): nothing for 0, else an empty JSON array `[]` padded with
+/// spaces inside. The plan refuses 1 B (no JSON fits).
+pub fn empty_answer_body(bytes: u64) -> Vec<u8> {
+    if bytes == 0 {
+        return Vec::new();
+    }
+    let mut body = vec![b' '; bytes.max(2) as usize];
+    body[0] = b'[';
+    *body.last_mut().expect("at least 2 B") = b']';
+    body
+}
+
+/// Is `body` an answer with nothing new ([`empty_answer_body`])? Update bodies are JSON
+/// objects, never arrays.
+pub fn is_empty_answer(body: &[u8]) -> bool {
+    body.is_empty()
+        || (body.first() == Some(&b'[')
+            && body.last() == Some(&b']')
+            && body[1..body.len() - 1].iter().all(|&b| b == b' '))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +182,20 @@ mod tests {
             assert_eq!(born_of(&body), Some(599_999_999_999));
             assert!(!body.contains(&b'\n'));
         }
+    }
+
+    #[test]
+    fn empty_answers_are_the_models_size_and_read_as_no_update() {
+        assert_eq!(empty_answer_body(0), b"");
+        assert_eq!(empty_answer_body(2), b"[]");
+        assert_eq!(empty_answer_body(5), b"[   ]");
+        for bytes in [0, 2, 5, 64] {
+            let body = empty_answer_body(bytes);
+            assert_eq!(body.len() as u64, bytes);
+            assert!(is_empty_answer(&body));
+        }
+        assert!(!is_empty_answer(&update_body(1, 2, 48)));
+        assert!(!is_empty_answer(b"[1]"));
     }
 
     #[test]

@@ -69,8 +69,8 @@ pub(super) fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
         };
         let wall = lesson_started.elapsed().as_secs_f64();
         let results = annotate(plan, runner::rows(plan, &completed)?);
-        let transients = steady::warnings(plan, results.rows());
-        let meta = metadata(exp, plan, wall, &results, &transients);
+        let caveats = findings::Caveats::of(plan, results.rows());
+        let meta = metadata(exp, plan, wall, &results, &caveats);
         report::write_all(staging.dir(), &results, &meta).context("writing results")?;
         write_timing(staging.dir(), wall, &completed)?;
         staging.commit()?;
@@ -95,9 +95,7 @@ pub(super) fn run_folder(a: args::RunArgs) -> Result<(), Failure> {
         }
         // What a single `rtsim run` of the file would warn of, even with --quiet: metrics
         // without a sample, then steady state; the overloaded rows are in its table.
-        let mut said = findings::caveat_lines(plan, results.rows()).0;
-        said.extend(transients);
-        for line in &said {
+        for line in caveats.warnings.iter().chain(&caveats.transients) {
             bar.0
                 .bar
                 .suspend(|| eprintln!("{}: {line}", file.display()));

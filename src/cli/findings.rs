@@ -22,9 +22,31 @@ pub(super) fn label(row: &Row) -> String {
     format!("{} {}", row.technique, runner::describe_point(&row.sweep))
 }
 
+/// What `run`, `merge` and `course` say of finished rows besides the table, computed once
+/// per run: `run` prints it and `report.html` shows it.
+pub(super) struct Caveats {
+    /// Every row's warnings (no sample, partly unsampled metrics).
+    pub warnings: Vec<String>,
+    /// One line per row that was overloaded, lost updates or left tabs stalled.
+    pub flagged: Vec<String>,
+    /// The rows' steady-state warnings (`steady::warnings`).
+    pub transients: Vec<String>,
+}
+
+impl Caveats {
+    pub fn of(plan: &Plan, rows: &[Row]) -> Caveats {
+        let (warnings, flagged) = caveat_lines(plan, rows);
+        Caveats {
+            warnings,
+            flagged,
+            transients: super::steady::warnings(plan, rows),
+        }
+    }
+}
+
 /// Every row's warnings (no sample, partly unsampled metrics), then one line per row
-/// that was overloaded or lost updates.
-pub(super) fn caveat_lines(plan: &Plan, rows: &[Row]) -> (Vec<String>, Vec<String>) {
+/// that was overloaded, lost updates or left tabs stalled.
+fn caveat_lines(plan: &Plan, rows: &[Row]) -> (Vec<String>, Vec<String>) {
     let mut warnings = Vec::new();
     // Looked up, not zipped: a merged result's rows need not be in the plan's order.
     for row in rows {
@@ -58,22 +80,23 @@ pub(super) fn verdict(plan: &Plan, row: &Row, markdown: bool) -> Option<(String,
     Some((title, text))
 }
 
-/// The report's findings: warnings (as `run` prints them, every overloaded row listed),
+/// The report's findings: warnings (as `run` prints them, every flagged row listed),
 /// each row's verdict, a trace per technique present.
 pub(super) fn findings(
     plan: &Plan,
     results: &Results,
-    transients: &[String],
+    caveats: &Caveats,
     stop: &AtomicBool,
 ) -> Findings {
     let rows = results.rows();
-    let (mut warnings, overloaded) = caveat_lines(plan, rows);
-    warnings.extend(
-        overloaded.into_iter().map(|l| {
-            format!("overloaded or losing updates (latency covers what was delivered): {l}")
-        }),
-    );
-    warnings.extend(transients.iter().cloned());
+    let mut warnings = caveats.warnings.clone();
+    warnings.extend(caveats.flagged.iter().map(|l| {
+        format!(
+            "overloaded, losing updates or with stalled tabs (latency covers what was \
+             delivered): {l}"
+        )
+    }));
+    warnings.extend(caveats.transients.iter().cloned());
     let verdicts = rows
         .iter()
         .filter_map(|r| verdict(plan, r, false))

@@ -188,15 +188,15 @@ fn load(file: &Path, set: &[String]) -> Result<Experiment, Failure> {
     Ok(exp)
 }
 
-/// What the reports say about a run besides its rows; `results` and `transients` (the
-/// rows' `steady::warnings`, computed once by the caller, which prints them too) give the
-/// HTML report's findings (warnings, verdicts, traces).
+/// What the reports say about a run besides its rows; `results` and `caveats` (computed
+/// once by the caller, which prints them too) give the HTML report's findings
+/// (warnings, verdicts, traces).
 fn metadata(
     exp: &Experiment,
     plan: &Plan,
     wall_time_s: f64,
     results: &Results,
-    transients: &[String],
+    caveats: &findings::Caveats,
 ) -> Metadata {
     Metadata {
         name: exp.name.clone(),
@@ -211,7 +211,7 @@ fn metadata(
         charts: exp.charts.clone(),
         marks: report::time_marks(&exp.base),
         claims: exp.claims.clone(),
-        findings: findings::findings(plan, results, transients, interrupt_flag()),
+        findings: findings::findings(plan, results, caveats, interrupt_flag()),
     }
 }
 
@@ -417,8 +417,8 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let results = annotate(&plan, runner::rows(&plan, &completed)?);
-    let transients = steady::warnings(&plan, results.rows());
-    let meta = metadata(&exp, &plan, wall, &results, &transients);
+    let caveats = findings::Caveats::of(&plan, results.rows());
+    let meta = metadata(&exp, &plan, wall, &results, &caveats);
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     write_timing(staging.dir(), wall, &completed)?;
     staging.commit()?;
@@ -428,19 +428,18 @@ fn run(a: args::RunArgs) -> Result<(), Failure> {
         wall,
         out.display()
     );
-    tell_results(&plan, &results, &meta, &transients, a.quiet, &done)
+    tell_results(&results, &meta, &caveats, a.quiet, &done)
 }
 
 /// What `rtsim run` and `rtsim merge` say of finished results, in this order: claims
 /// that do not hold (even with `quiet`: the lesson's text is wrong), the trade-off table,
-/// the caveats of rows without samples or overloaded, the `done` line, then the
-/// steady-state warnings (`transients`, from `steady::warnings`). One function, so a merged result says
-/// what the single run would have said.
+/// the caveats of rows without samples, overloaded or with stalled tabs, the `done`
+/// line, then the steady-state warnings (`caveats.transients`). One function, so a
+/// merged result says what the single run would have said.
 fn tell_results(
-    plan: &Plan,
     results: &Results,
     meta: &Metadata,
-    transients: &[String],
+    caveats: &findings::Caveats,
     quiet: bool,
     done: &str,
 ) -> Result<(), Failure> {
@@ -452,11 +451,11 @@ fn tell_results(
     if !quiet {
         say!("{}", report::tradeoff_table(results.rows()));
     }
-    caveats(plan, results.rows(), quiet);
+    print_caveats(caveats, results.rows().len(), quiet);
     if !quiet {
         eprintln!("{done}");
     }
-    for w in transients {
+    for w in &caveats.transients {
         eprintln!("{w}");
     }
     Ok(())
@@ -466,22 +465,20 @@ fn tell_results(
 const OVERLOADED_LISTED: usize = 8;
 
 /// On stderr: a warning for each row whose metrics had no sample (always), then, unless
-/// `quiet`, the rows that were overloaded or lost updates (`crate::diagnosis`).
-fn caveats(plan: &Plan, rows: &[Row], quiet: bool) {
-    let (warnings, flagged) = findings::caveat_lines(plan, rows);
-    for w in &warnings {
+/// `quiet`, the rows that were overloaded, lost updates or left tabs stalled
+/// (`crate::diagnosis`), of `rows` in all.
+fn print_caveats(caveats: &findings::Caveats, rows: usize, quiet: bool) {
+    let flagged = &caveats.flagged;
+    for w in &caveats.warnings {
         eprintln!("{w}");
     }
-    if quiet {
-        return;
-    }
-    if flagged.is_empty() {
+    if quiet || flagged.is_empty() {
         return;
     }
     eprintln!(
-        "{} of {} rows overloaded or losing updates (their latency covers what was delivered):",
+        "{} of {rows} rows overloaded, losing updates or with stalled tabs (their latency \
+         covers what was delivered):",
         flagged.len(),
-        rows.len()
     );
     for line in flagged.iter().take(OVERLOADED_LISTED) {
         eprintln!("  {line}");

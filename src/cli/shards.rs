@@ -150,8 +150,8 @@ pub(super) fn merge(a: args::MergeArgs) -> Result<(), Failure> {
         ))
     })?;
     let results = annotate(&plan, rows);
-    let transients = steady::warnings(&plan, results.rows());
-    let mut meta = metadata(&exp, &plan, 0.0, &results, &transients);
+    let caveats = findings::Caveats::of(&plan, results.rows());
+    let mut meta = metadata(&exp, &plan, 0.0, &results, &caveats);
     meta.resolved_experiment = first.experiment.clone();
     let out = a.out.unwrap_or_else(|| output::default_out(&exp.name));
     let staging = output::Staging::prepare(&out)?;
@@ -159,5 +159,5 @@ pub(super) fn merge(a: args::MergeArgs) -> Result<(), Failure> {
     report::write_all(staging.dir(), &results, &meta).context("writing results")?;
     staging.commit()?;
     let done = format!("merged {} runs into {}", runs.len(), out.display());
-    tell_results(&plan, &results, &meta, &transients, false, &done)
+    tell_results(&results, &meta, &caveats, false, &done)
 }

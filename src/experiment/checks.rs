@@ -447,3 +447,28 @@ pub(crate) fn valid_backoff(b: &Val<Backoff>, key: &str) -> Result<(), Problem> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::human::thousands;
+
+    /// The README's key list states each count's upper bound as the checks enforce it.
+    #[test]
+    fn the_readme_states_the_upper_bounds() {
+        let readme = include_str!("../../README.md").replace("\n  ", " ");
+        for said in [
+            format!("`tabs` [1, at most {}:", thousands(f64::from(MAX_TABS))),
+            format!(
+                "a browser queues requests beyond it; at most {}]",
+                thousands(f64::from(MAX_CONCURRENT_STREAMS))
+            ),
+            format!(
+                "`backplane_nodes` [1, at most {}:",
+                thousands(f64::from(MAX_BACKPLANE_NODES))
+            ),
+        ] {
+            assert!(readme.contains(&said), "README.md does not say {said}");
+        }
+    }
+}

@@ -173,7 +173,8 @@ mod tests {
              cpu_utilization,queue_wait_mean_s,queue_wait_mean_s_ci95,\
              bytes_down_per_s,bytes_down_per_s_ci95,bytes_up_per_s,bytes_up_per_s_ci95,\
              overhead_fraction,overhead_fraction_ci95,handshakes_per_s,handshakes_per_s_ci95,\
-             deliveries,lost,in_flight,rejected_connections,proxy_timeouts,reconnects,streams_failed,\
+             deliveries,lost,in_flight,stalled_pairs,rejected_connections,proxy_timeouts,reconnects,\
+             streams_failed,\
              connections_per_user,memory_per_user_bytes,memory_per_user_bytes_ci95,\
              stalled_per_user,instances_needed,backplane_utilization,backplane_wait_mean_s,\
              backplane_wait_mean_s_ci95,\
@@ -198,7 +199,7 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with(",1000,0,3,0,0,2,0,1,3250,,0,1,0.375,0.00025,,,,,,,,,,,,,,,,,"),
+            line.ends_with(",1000,0,3,0,0,0,2,0,1,3250,,0,1,0.375,0.00025,,,,,,,,,,,,,,,,,"),
             "{line}"
         );
     }

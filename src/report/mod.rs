@@ -332,6 +332,7 @@ pub(crate) mod testdata {
             deliveries: 1_000.0 * k,
             lost: 0.0,
             in_flight: 3.0,
+            stalled_pairs: 0.0,
             rejected_connections: 0.0,
             proxy_timeouts: 0.0,
             reconnects: 2.0,

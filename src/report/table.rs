@@ -67,9 +67,13 @@ How `rtsim table` words its cells (thresholds in `src/report/table.rs`):
 - **Overload comes first.** A row with refused connections (`rejected_connections` >
   0) or a saturated CPU (`cpu_utilization` ≥ 0.95) starts both cells with
   **overloaded:** and the facts (`overloaded: 702,651 refused, CPU 100%, 12 lost — …`);
-  a row that only lost updates (`lost` > 0) starts them with **updates lost:**. The
-  latency cell then says which share of the window's updates was delivered: its
-  latency describes those only. `rtsim run` lists such rows on stderr after the table.
+  a row that only lost updates (`lost` > 0) starts them with **updates lost:**; a row
+  whose users' tabs waited in the browser for a connection or stream
+  (`stalled_per_user` > 0 or `stalled_pairs` > 0) starts them with **tabs stalled:**
+  (`tabs stalled: 1.0 stalled tabs/user (6,466 updates never sent) — …`). The latency
+  cell then says which share of the window's updates was delivered (delivered ÷
+  (delivered + lost + in flight + stalled)): its latency describes those only.
+  `rtsim run` lists such rows on stderr after the table.
 - **Best for** is advice, written per technique.
 ";
 
@@ -166,6 +170,12 @@ fn latency_cell(row: &Row) -> String {
         let mut s = format!("{}n/a (nothing delivered", caveat(row));
         if m.in_flight > 0.0 {
             s.push_str(&format!("; {} in flight", human::thousands(m.in_flight)));
+        }
+        if m.stalled_pairs > 0.0 {
+            s.push_str(&format!(
+                "; {} never sent to stalled tabs",
+                human::thousands(m.stalled_pairs)
+            ));
         }
         s.push(')');
         return s;
@@ -369,6 +379,46 @@ words are derived from these numbers by fixed thresholds (see the README).*
         assert!(
             latency.starts_with("overloaded: 28% of updates delivered — real-time"),
             "{latency}"
+        );
+    }
+
+    /// `rtsim run experiments/12-tabs.toml --set workload.tabs=7 --set network.http=1.1`:
+    /// the seventh SSE tab of every user never gets a connection. The served tabs'
+    /// real-time latency is shown with the share of updates it covers.
+    #[test]
+    fn stalled_tabs_are_said_before_the_latency_word() {
+        let mut r = testdata::row(Technique::Sse, 2_520, None);
+        r.mean.empty_response_fraction = f64::NAN;
+        r.mean.requests_per_s = 0.0;
+        r.mean.connections_mean = 2_160.0;
+        r.mean.latency_mean_s = 0.0223;
+        r.mean.latency_p99_s = 0.0593;
+        r.mean.deliveries = 39_500.0;
+        r.mean.lost = 0.0;
+        r.mean.in_flight = 34.0;
+        r.mean.stalled_per_user = 1.0;
+        r.mean.stalled_pairs = 6_466.0;
+        let (lines, _) = table_cells(&[r.clone()]);
+        assert!(
+            lines[0][2].starts_with(
+                "tabs stalled: 1.0 stalled tabs/user (6,466 updates never sent) — one open"
+            ),
+            "{}",
+            lines[0][2]
+        );
+        assert_eq!(
+            lines[0][3],
+            "tabs stalled: 85.9% of updates delivered — real-time: mean 22.3 ms, p99 59.3 ms"
+        );
+        // Nothing delivered at all: the stalled tabs' pairs are not called in flight.
+        r.mean.deliveries = 0.0;
+        r.mean.in_flight = 0.0;
+        r.mean.latency_p99_s = f64::NAN;
+        let (lines, _) = table_cells(&[r]);
+        assert!(
+            lines[0][3].ends_with("n/a (nothing delivered; 6,466 never sent to stalled tabs)"),
+            "{}",
+            lines[0][3]
         );
     }
 

@@ -86,6 +86,7 @@ pub(super) fn output(sc: &Scenario, books: &Books) -> RunOutput {
         deliveries: r.deliveries as f64,
         lost: r.lost as f64,
         in_flight: books.in_flight as f64,
+        stalled_pairs: books.stalled_pairs as f64,
         rejected_connections: r.rejected as f64,
         proxy_timeouts: r.proxy_timeouts as f64,
         reconnects: r.reconnects as f64,

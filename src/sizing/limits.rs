@@ -104,8 +104,8 @@ impl Load {
     /// Pairs created in the window but never delivered, beyond what a healthy system
     /// leaves in flight at the end (those created within its slowest delivery, plus
     /// 1 % and three Poisson standard deviations): clients stuck disconnected, a queue
-    /// growing without bound, retention losses. The p99 over *all* pairs then exceeds
-    /// any target.
+    /// growing without bound, retention losses, tabs stalled in their browser. The p99
+    /// over *all* pairs then exceeds any target.
     pub fn unserved(&self) -> bool {
         let m = &self.totals;
         if m.published_pairs <= 0.0 {
@@ -114,7 +114,7 @@ impl Load {
         let tail = m.published_pairs * (m.latency_max_s / self.duration_s.max(1e-9)).min(1.0);
         // Three standard deviations of a Poisson count: small runs are noisy.
         let slack = 0.01 * m.published_pairs + 3.0 * (tail + 1.0).sqrt();
-        m.lost + m.in_flight > tail + slack
+        m.lost + m.in_flight + m.stalled_pairs > tail + slack
     }
 }
 

@@ -286,7 +286,7 @@ pub(super) fn predict(sc: &Scenario, inp: &Inputs) -> Vec<Prediction> {
     out.push(Prediction::some(
         "cpu_utilization",
         st.cpu.rho,
-        "ρ = R·(s_r + (1 − e)·s_p) + H·s_h) / (c·I)",
+        "ρ = (R·(s_r + (1 − e)·s_p) + H·s_h) / (c·I)",
         vec![
             ("R (req/s)", st.rate),
             ("e", (1.0 - st.p) * st.q),

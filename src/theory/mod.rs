@@ -271,6 +271,47 @@ mod tests {
         assert_eq!(theory_cells(&sc), [None; PREDICTED.len()]);
     }
 
+    /// Every formula `explain` prints reads as written: its brackets close, in order
+    /// (long polling's CPU formula once lacked its opening one).
+    #[test]
+    fn every_formula_has_balanced_brackets() {
+        use crate::scenario::Http;
+        for t in Technique::ALL {
+            for http in [Http::V1_1, Http::V2] {
+                for tabs in [1, 7] {
+                    let mut sc = Scenario::reference();
+                    sc.technique = t;
+                    sc.network.http = http;
+                    sc.workload.tabs = tabs;
+                    for p in predict(&sc) {
+                        let mut open = Vec::new();
+                        for ch in p.formula.chars() {
+                            match ch {
+                                '(' | '[' | '{' => open.push(ch),
+                                ')' | ']' | '}' => {
+                                    let want = match ch {
+                                        ')' => '(',
+                                        ']' => '[',
+                                        _ => '{',
+                                    };
+                                    assert_eq!(
+                                        open.pop(),
+                                        Some(want),
+                                        "{t} {http:?} {}: {}",
+                                        p.metric,
+                                        p.formula
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                        assert!(open.is_empty(), "{t} {}: {}", p.metric, p.formula);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn annotation_is_each_scenarios_predictions_in_order() {
         let scenarios: Vec<Scenario> = Technique::ALL

@@ -123,8 +123,11 @@ pub struct Books {
     /// (update, recipient) pairs created in the window.
     pub published_pairs: u64,
     /// Window pairs neither delivered nor lost at the end: pending at the origin, on the
-    /// wire, upstream or on the backplane.
+    /// wire, upstream or on the backplane, for a client not stalled in its browser.
     pub in_flight: u64,
+    /// Window pairs pending at the end for a client whose request waits in its browser
+    /// for a connection or stream (a stalled tab): not on their way.
+    pub stalled_pairs: u64,
     /// Events the run took.
     pub events: u64,
     /// The backplane's utilization and queue wait (none with one instance).
@@ -212,12 +215,17 @@ impl<P: Protocol> World<P> {
     pub fn close(mut self) -> Books {
         let end = self.clock.end();
         let window = self.rec.window;
-        let mut in_flight = 0;
+        let (mut in_flight, mut stalled_pairs) = (0, 0);
         for c in 0..self.clients.len() as u32 {
             let feed = &mut self.clients[c as usize].feed;
-            in_flight += self
+            let pending = self
                 .streams
                 .in_flight_at_end(c, feed, end, &window, &mut self.rec);
+            if self.pools.is_waiting(c) {
+                stalled_pairs += pending;
+            } else {
+                in_flight += pending;
+            }
         }
         Books {
             window,
@@ -226,6 +234,7 @@ impl<P: Protocol> World<P> {
             stalled: self.pools.into_stalled(),
             published_pairs: self.updates.published_pairs(),
             in_flight: in_flight + self.updates.pairs_in_transit(),
+            stalled_pairs,
             events: self.clock.events(),
             backplane: self.updates.backplane_books(),
             trace: self.trace,

@@ -171,6 +171,13 @@ impl Pools {
         self.queued.contains_key(&self.user(c))
     }
 
+    /// Does a request of client `c` itself wait for a place (a stalled tab)?
+    pub fn is_waiting(&self, c: u32) -> bool {
+        self.queued
+            .get(&self.user(c))
+            .is_some_and(|queue| queue.iter().any(|&(w, _)| w == c))
+    }
+
     /// The first request of client `c`'s user waiting for a place, no longer waiting.
     pub fn next_queued(&mut self, c: u32, now: Nanos) -> Option<(u32, Slot)> {
         let u = self.user(c);

@@ -35,6 +35,7 @@ pub(super) fn label(name: &str) -> String {
         "deliveries" => "updates delivered (count)",
         "lost" => "updates lost (count)",
         "in_flight" => "updates in flight at the end (count)",
+        "stalled_pairs" => "updates held for stalled tabs at the end (count)",
         "rejected_connections" => "connections refused (count)",
         "proxy_timeouts" => "connections closed by the proxy (count)",
         "reconnects" => "reconnections (count)",
