@@ -554,7 +554,9 @@ managed = "aws-apigw-websocket"
         (m.messages_per_month - messages).abs() < 1e-6 * messages,
         "{m:?}"
     );
-    assert!((m.messages_cost - messages / 1e6 * 1.00).abs() < 1e-9 * messages);
+    // The first billion messages a month at $1.00 per million, the rest at $0.80.
+    let tiered = messages.min(1e9) / 1e6 * 1.00 + (messages - 1e9).max(0.0) / 1e6 * 0.80;
+    assert!((m.messages_cost - tiered).abs() < 1e-9 * messages);
     let minutes = out.metrics.connections_mean * HOURS_PER_MONTH * 60.0;
     assert!((m.connection_minutes_per_month - minutes).abs() < 1e-6 * minutes);
     assert!((m.connections_cost - minutes / 1e6 * 0.25).abs() < 1e-9 * minutes);

@@ -53,9 +53,14 @@ pub struct PriceTable {
     #[serde(default)]
     pub lower_bound_because: Option<String>,
     /// Messages a month billed at `per_million_messages`; beyond them the service
-    /// charges less (volume tiers, not modelled).
+    /// charges less.
     #[serde(default)]
     pub first_tier_messages: Option<f64>,
+    /// The price per million messages beyond `first_tier_messages` (the next volume
+    /// tier). Without it the first tier's price is applied to every message and the
+    /// total is an upper bound.
+    #[serde(default)]
+    pub beyond_first_tier_per_million_messages: Option<f64>,
     /// The service's cap on new connections per second (per account and region).
     #[serde(default)]
     pub max_new_connections_per_s: Option<f64>,
@@ -128,6 +133,9 @@ pub struct ManagedCost {
     pub lower_bound_because: Option<String>,
     /// Messages a month beyond the table's first tier (0 within it).
     pub beyond_first_tier: f64,
+    /// The price per million of the messages beyond the first tier, when the table
+    /// gives it (then they are billed at it, not at the first tier's price).
+    pub beyond_first_tier_per_million: Option<f64>,
     /// The service's cap on new connections per second.
     pub max_new_connections_per_s: Option<f64>,
     /// The service's maximum connection duration, seconds.
@@ -145,7 +153,8 @@ impl ManagedCost {
     /// How far [`Self::total`] can be trusted.
     pub fn bound(&self) -> Bound {
         let lower = !self.egress_priced || self.lower_bound_because.is_some();
-        match (lower, self.beyond_first_tier > 0.0) {
+        let upper = self.beyond_first_tier > 0.0 && self.beyond_first_tier_per_million.is_none();
+        match (lower, upper) {
             (false, false) => Bound::Exact,
             (true, false) => Bound::Lower,
             (false, true) => Bound::Upper,
@@ -211,20 +220,27 @@ pub fn managed_cost(
         Some(m) if own.is_none_or(|o| o > m) => clients / m,
         _ => 0.0,
     };
+    let beyond_first_tier = table
+        .first_tier_messages
+        .map_or(0.0, |t| (messages_per_month - t).max(0.0));
+    let beyond_price = table
+        .beyond_first_tier_per_million_messages
+        .unwrap_or(table.per_million_messages);
+    let messages_cost = (messages_per_month - beyond_first_tier) / 1e6 * table.per_million_messages
+        + beyond_first_tier / 1e6 * beyond_price;
     Some(ManagedCost {
         service: table.name.clone(),
         messages_per_month,
         connection_minutes_per_month,
-        messages_cost: messages_per_month / 1e6 * table.per_million_messages,
+        messages_cost,
         connections_cost: connection_minutes_per_month / 1e6 * table.per_million_connection_minutes,
         egress_cost: bandwidth_cost_per_gb.map_or(0.0, |p| counts.egress_gb_per_month * p),
         base_cost: table.monthly_base,
         egress_priced: bandwidth_cost_per_gb.is_some(),
         connections_priced: table.per_million_connection_minutes > 0.0,
         lower_bound_because: table.lower_bound_because.clone(),
-        beyond_first_tier: table
-            .first_tier_messages
-            .map_or(0.0, |t| (messages_per_month - t).max(0.0)),
+        beyond_first_tier,
+        beyond_first_tier_per_million: table.beyond_first_tier_per_million_messages,
         max_new_connections_per_s: table.max_new_connections_per_s,
         max_connection_duration_s: table.max_connection_duration,
         age_closes_per_s,
@@ -270,7 +286,9 @@ mod tests {
         let c = managed_cost(&aws, &sc, counts, Some(0.09)).unwrap();
         let s = 730.0 * 3600.0;
         assert_eq!(c.messages_per_month, (450.0 + 50.0) * s * 2.0);
-        assert!((c.messages_cost - (450.0 + 50.0) * s * 2.0 / 1e6 * 1.00).abs() < 1e-6);
+        // 2.628 billion: the first billion at $1.00 per million, the rest at $0.80.
+        let m = (450.0 + 50.0) * s * 2.0;
+        assert!((c.messages_cost - (1e9 / 1e6 * 1.00 + (m - 1e9) / 1e6 * 0.80)).abs() < 1e-6);
         assert_eq!(c.connection_minutes_per_month, 1000.0 * 730.0 * 60.0);
         assert!((c.connections_cost - 43.8 * 0.25).abs() < 1e-9);
         assert!((c.egress_cost - 9.0).abs() < 1e-9);
@@ -320,11 +338,20 @@ mod tests {
         // 100,000 clients closed every 2 h: 13.9 new connections/s.
         assert!((c.age_closes_per_s - 100_000.0 / 7200.0).abs() < 1e-9);
         assert!((c.handshakes_per_s(1.0) - (1.0 + 100_000.0 / 7200.0)).abs() < 1e-9);
-        // 1,000 deliveries/s = 2.628 billion a month: the first tier's price overstates.
+        // 1,000 deliveries/s = 2.628 billion a month: the first billion at $1.00 per
+        // million, the other 1.628 billion at the next tier's $0.80.
         let c = managed_cost(&aws, &sc, counts(1000.0), Some(0.09)).unwrap();
-        assert!((c.beyond_first_tier - (1000.0 * 730.0 * 3600.0 - 1e9)).abs() < 1.0);
+        let beyond = 1000.0 * 730.0 * 3600.0 - 1e9;
+        assert!((c.beyond_first_tier - beyond).abs() < 1.0);
+        assert!((c.messages_cost - (1000.0 + beyond / 1e6 * 0.80)).abs() < 1e-6);
+        assert_eq!(c.bound(), Bound::Exact);
+        // Without the next tier's price the first tier's overstates: an upper bound.
+        let mut untiered = aws.clone();
+        untiered.beyond_first_tier_per_million_messages = None;
+        let c = managed_cost(&untiered, &sc, counts(1000.0), Some(0.09)).unwrap();
+        assert!((c.messages_cost - 2628.0).abs() < 1e-6);
         assert_eq!(c.bound(), Bound::Upper);
-        let c = managed_cost(&aws, &sc, counts(1000.0), None).unwrap();
+        let c = managed_cost(&untiered, &sc, counts(1000.0), None).unwrap();
         assert_eq!(c.bound(), Bound::Neither);
         // A scenario that closes sooner already counted its closes.
         sc.workload.max_connection_duration = Some(3600 * crate::engine::NS_PER_S);

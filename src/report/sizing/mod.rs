@@ -360,8 +360,19 @@ pub fn max_clients_cell(r: &Sizing) -> String {
     } else {
         let max = r.max_clients_per_instance;
         if let Some(p) = r.max_clients_predicted {
+            // Settled by the deployment: its share held, and no run nearer the limit was
+            // simulated, so the measured figure is a lower bound.
+            let at_least = if r
+                .notes
+                .iter()
+                .any(|n| matches!(n, Note::SettledByDeployment { .. }))
+            {
+                "≥ "
+            } else {
+                ""
+            };
             return format!(
-                "{} ({} predicted to run out at ~{})",
+                "{at_least}{} ({} predicted to run out at ~{})",
                 human::thousands(max as f64),
                 resource_name(r.limiting_resource),
                 human::thousands(p.floor())

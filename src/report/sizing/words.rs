@@ -64,7 +64,15 @@ pub fn cost_text(r: &Sizing) -> Option<String> {
                     .to_string(),
             );
         }
-        if m.beyond_first_tier > 0.0 {
+        if m.beyond_first_tier > 0.0
+            && let Some(price) = m.beyond_first_tier_per_million
+        {
+            caveats.push(format!(
+                "{} of the messages beyond the first tier at its lower price, ${price:.2} per \
+                 million",
+                human::count(m.beyond_first_tier)
+            ));
+        } else if m.beyond_first_tier > 0.0 {
             caveats.push(format!(
                 "an upper bound: the first tier's price for all messages, though {} of them \
                  are beyond it and cost less",
