@@ -229,3 +229,52 @@ fn absurd_target_values_are_refused_with_what_was_expected() {
     ];
     experiment::load_str("verdicts.toml", NO_RESUME, &over).unwrap();
 }
+
+/// SSE sized N+1 whose crashed clients come back after EventSource's `retry` (3 s): the
+/// storm's updates arrive late while the survivors' CPU stays low, so the p99 target
+/// breaks whatever the instance count. The check stops at the plan, not at
+/// `failover::MAX_ADDED` instances more, and says why.
+const LATE_WITHOUT_LOAD: &str = r#"
+name = "late-without-load"
+duration = "20s"
+warmup = "10s"
+techniques = ["sse"]
+[workload]
+clients = 3000
+pattern = "broadcast"
+rate = 2.0
+payload = "200B"
+[network]
+rtt = "50ms"
+tls = "1.3"
+[server]
+preset = "event-loop"
+cores = 4
+max_connections = 2_500
+[target]
+latency_p99 = "1s"
+utilization = 0.7
+redundancy = "n+1"
+"#;
+
+#[test]
+fn a_failover_late_by_the_reconnect_delay_alone_adds_no_instance() {
+    let (mut rows, exp) = size(LATE_WITHOUT_LOAD);
+    let r = rows.pop().unwrap();
+    let Some(FailoverCheck::Checked { plan, storm, tried }) = &r.failover else {
+        panic!("checked: {:?}", r.failover)
+    };
+    assert_eq!(storm.failed_on, Some(Resource::Latency), "{storm:?}");
+    assert!(storm.late_without_load, "{storm:?}");
+    assert!(storm.cpu_peak < 0.7, "{storm:?}");
+    assert!(storm.latency_p99_s > 1.0, "{storm:?}");
+    // Stopped at the plan: no instance added for a cause instances cannot fix.
+    assert_eq!(
+        storm.failure.instances, plan.instances,
+        "{storm:?} {tried:?} {plan:?}"
+    );
+    assert!(tried.is_empty(), "{tried:?}");
+    let md = sizing_markdown(&[r], &exp.target);
+    assert!(md.contains("reconnect delay, not load"), "{md}");
+    assert!(md.contains("FAILS"), "{md}");
+}

@@ -118,6 +118,11 @@ pub struct Storm {
     pub latency_max_s: f64,
     /// The limit the survivors broke (`None`: they held the target).
     pub failed_on: Option<Resource>,
+    /// The p99 target broke while the survivors' CPU stayed under the target utilization
+    /// at its busiest and a CPU job waited under a tenth of the target on average: the
+    /// clients' own reconnect delay (EventSource's `retry`, a WebSocket's backoff), not
+    /// load, made the storm's updates late, so more instances cannot help.
+    pub late_without_load: bool,
 }
 
 impl Storm {
@@ -155,6 +160,12 @@ pub fn storm(failure: Failure, sc: &Scenario, output: &RunOutput, limits: &Limit
         duration_s: secs(sc.duration),
         totals: m.clone(),
     };
+    let failed_on = limits.exceeded(&load);
+    let late_without_load = failed_on == Some(Resource::Latency)
+        && cpu < limits.utilization
+        && limits
+            .latency_p99_s
+            .is_some_and(|t| m.queue_wait_mean_s < 0.1 * t);
     Storm {
         failure,
         handshakes_per_s_peak: handshakes,
@@ -163,7 +174,8 @@ pub fn storm(failure: Failure, sc: &Scenario, output: &RunOutput, limits: &Limit
         queue_wait_mean_s: m.queue_wait_mean_s,
         latency_p99_s: m.latency_p99_s,
         latency_max_s: m.latency_max_s,
-        failed_on: limits.exceeded(&load),
+        failed_on,
+        late_without_load,
     }
 }
 

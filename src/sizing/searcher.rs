@@ -384,7 +384,8 @@ impl Searcher {
             let storm = failover::storm(failure, sc, &output, &self.limits);
             let added = failure.instances - plan.instances;
             // A cause more instances cannot fix ends the check too.
-            let hopeless = storm.failed_on.is_some_and(|r| !r.instances_help());
+            let hopeless =
+                storm.late_without_load || storm.failed_on.is_some_and(|r| !r.instances_help());
             self.check = if storm.survived() || hopeless || added >= failover::MAX_ADDED {
                 Check::Done(Some(FailoverCheck::Checked { plan, storm, tried }))
             } else {

@@ -413,15 +413,12 @@ pub fn method_meaning(m: Method) -> &'static str {
 pub fn sizing_markdown(rows: &[Sizing], target: &Target) -> String {
     let mut s = String::new();
     let n = rows.first().map_or(0, |r| r.clients);
+    let latency = target.latency_p99.map_or("no p99 target".to_string(), |l| {
+        format!("p99 ≤ {}", human::duration(secs(l), true))
+    });
     s.push_str(&format!(
-        "Sizing for {} clients: p99 ≤ {}, CPU ≤ {}",
+        "Sizing for {} clients: {latency}, CPU ≤ {}",
         human::thousands(n as f64),
-        target
-            .latency_p99
-            .map_or("(no target)".to_string(), |l| human::duration(
-                secs(l),
-                true
-            )),
         human::percent(target.utilization),
     ));
     if let Some(p) = target.instance_hour_cost {

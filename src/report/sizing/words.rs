@@ -224,6 +224,15 @@ pub fn failover_text(r: &Sizing) -> Option<String> {
                     resource_meaning(res),
                     remedy(res)
                 ),
+                (Some(res), _) if storm.late_without_load => format!(
+                    "FAILS: with {} instances, losing {} at steady state breaks {} on the \
+                     survivors while their CPU stays under the target: the clients' own \
+                     reconnect delay, not load, makes the storm's updates late; more \
+                     instances cannot help (a shorter retry or backoff, or a looser target)",
+                    f.instances,
+                    f.lost,
+                    resource_meaning(res)
+                ),
                 (Some(res), _) => format!(
                     "FAILS: with {} instances, losing {} at steady state breaks {} on the \
                      survivors (tried {} to {} instances)",
