@@ -1,4 +1,4 @@
-//! Huge pages for the run's large arrays: the client records (128 B × clients, 1.3 GB at
+//! Huge pages for the run's large arrays: the client records (96 B × clients, 0.96 GB at
 //! 10^7) and the event queue's chunk arena.
 //!
 //! An event touches one client picked almost at random among millions. With 4 KiB pages

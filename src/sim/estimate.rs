@@ -40,7 +40,8 @@ pub const EVENTS_PER_WORKER_S: f64 = 5.5e6;
 
 /// Fixed memory of a run: code, the engine's first chunks, the allocator's slack.
 const BASE_MEMORY: f64 = 64.0 * 1024.0 * 1024.0;
-/// Simulator bytes per client: its record (128 B), its feed, its pending events.
+/// Simulator bytes per client: its records (96 B, 128 with chat), its feed, its pending
+/// events.
 const CLIENT_BYTES: f64 = 300.0;
 /// Bytes per time-series bucket: two gauges' step and area (24 B each), the per-bucket
 /// totals of the recorder, the row written out (measured: ~270 B at 3×10^6 buckets).

@@ -44,14 +44,39 @@ crate::world::codes! {
     }
 }
 
-/// What long polling keeps per client.
+/// What long polling keeps per client, in the 4 bytes the client's hot cache line has
+/// for it: the number of the current hold at the server in the low 24 bits (a timeout
+/// set for an earlier hold, already answered, is ignored; wrapping, as a stale timeout
+/// lives one timeout, far less than 2^24 holds), consecutive refused connection
+/// attempts in the high 8 (for backoff; saturating, as the backoff stops doubling
+/// after 41).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Client {
-    /// Consecutive refused connection attempts (for backoff).
-    attempts: u32,
-    /// Identifies the current hold at the server: a timeout set for an earlier hold,
-    /// already answered, is ignored.
-    hold: u32,
+pub struct Client(u32);
+
+impl Client {
+    const HOLD: u32 = (1 << 24) - 1;
+
+    fn hold(self) -> u32 {
+        self.0 & Client::HOLD
+    }
+
+    /// A new hold begins: its number.
+    fn next_hold(&mut self) -> u32 {
+        let hold = self.hold().wrapping_add(1) & Client::HOLD;
+        self.0 = (self.0 & !Client::HOLD) | hold;
+        hold
+    }
+
+    fn reset_attempts(&mut self) {
+        self.0 &= Client::HOLD;
+    }
+
+    /// One more refused attempt: how many now.
+    fn add_attempt(&mut self) -> u32 {
+        let attempts = ((self.0 >> 24) + 1).min(u8::MAX.into());
+        self.0 = (attempts << 24) | self.hold();
+        attempts
+    }
 }
 
 pub struct LongPolling {
@@ -87,7 +112,7 @@ impl LongPolling {
     /// `GET /messages?since=<cursor>` on the open connection, or a new one.
     fn ask(&mut self, w: &mut World<Self>, c: u32) {
         if w.get_since_cursor_or_connect(c, Request::Get, self.request_bytes) {
-            w.local_mut(c).attempts = 0;
+            w.local_mut(c).reset_attempts();
         }
     }
 
@@ -103,8 +128,7 @@ impl LongPolling {
     fn answer(&mut self, w: &mut World<Self>, c: u32, cpu: Nanos) {
         w.unlisten(c);
         // This hold is over: its timeout, still pending, must not answer again.
-        let local = w.local_mut(c);
-        local.hold = local.hold.wrapping_add(1);
+        w.local_mut(c).next_hold();
         let head = w.head(c);
         w.respond(c, cpu, head);
     }
@@ -146,9 +170,7 @@ impl Protocol for LongPolling {
         // Parsing and registering the request costs CPU even when nothing is sent.
         w.cpu_on_main(c, self.request_cpu);
         w.hold(c);
-        let local = w.local_mut(c);
-        local.hold = local.hold.wrapping_add(1);
-        let hold = local.hold as u64;
+        let hold = u64::from(w.local_mut(c).next_hold());
         w.server_timer(c, w.now() + self.timeout, ServerTimer::HoldTimeout, hold);
     }
 
@@ -159,7 +181,7 @@ impl Protocol for LongPolling {
     }
 
     fn on_server_timer(&mut self, w: &mut World<Self>, c: u32, _timer: ServerTimer, hold: u64) {
-        if w.local(c).hold as u64 == hold && Self::is_held(w, c) {
+        if u64::from(w.local(c).hold()) == hold && Self::is_held(w, c) {
             // Nothing happened: an empty answer, no CPU beyond the request's.
             self.answer(w, c, 0);
         }
@@ -184,14 +206,38 @@ impl Protocol for LongPolling {
     }
 
     fn on_refused(&mut self, w: &mut World<Self>, c: u32, _why: Refusal) {
-        let local = w.local_mut(c);
-        local.attempts += 1;
-        let attempt = local.attempts;
+        let attempt = w.local_mut(c).add_attempt();
         let delay = w.backoff(&self.backoff, attempt).max(self.reconnect_delay);
         w.client_timer(c, w.now() + delay, Timer::Ask, 0);
     }
 
     fn request_label(w: &World<Self>, c: u32, _req: Request) -> String {
         format!("GET /messages?since={}", w.cursor(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hold_number_wraps_and_attempts_saturate_without_touching_each_other() {
+        let mut local = Client::default();
+        for _ in 0..300 {
+            local.add_attempt();
+        }
+        assert_eq!(local.add_attempt(), 255);
+        assert_eq!(local.hold(), 0);
+        let mut last = 0;
+        for _ in 0..(1 << 24) {
+            last = local.next_hold();
+        }
+        assert_eq!(last, 0, "2^24 holds wrap to 0");
+        assert_eq!(local.next_hold(), 1);
+        assert_eq!(local.add_attempt(), 255);
+        local.reset_attempts();
+        assert_eq!(local.hold(), 1);
+        assert_eq!(local.add_attempt(), 1);
+        assert_eq!(std::mem::size_of::<Client>(), 4);
     }
 }

@@ -67,8 +67,9 @@ pub struct Client {
     server_set_retry: bool,
     /// The next stream is a new EventSource (after a failure): no `Last-Event-ID`.
     fresh: bool,
-    /// Consecutive failures (for the page's reopen backoff).
-    failures: u32,
+    /// Consecutive failures (for the page's reopen backoff; saturating, as the backoff
+    /// stops doubling after 41: 16 bits keep the client's state in 4 bytes).
+    failures: u16,
 }
 
 pub struct Sse {
@@ -147,10 +148,10 @@ impl Sse {
         w.count_stream_failure();
         w.trace_note(c, Lane::Client, |_| format!("EventSource fails: {why}"));
         let local = w.local_mut(c);
-        local.failures += 1;
+        local.failures = local.failures.saturating_add(1);
         local.fresh = true;
         local.server_set_retry = false;
-        let failures = local.failures;
+        let failures = u32::from(local.failures);
         if self.on_failure == SseFailure::Reopen {
             let delay = w.backoff(&self.reopen_backoff, failures);
             w.client_timer(c, w.now() + delay, Timer::Reopen, 0);

@@ -65,7 +65,7 @@ impl<P: Protocol> World<P> {
     /// its own; ready when the connection is.
     fn attach_stream(&mut self, c: u32, slot: Slot, instance: u32, ready_at: Nanos) {
         let now = self.now();
-        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let conn = self.clients.conn_mut(c, slot);
         conn.connect();
         self.conns.attach(conn, instance, now);
         if ready_at <= now {
@@ -172,11 +172,11 @@ impl<P: Protocol> World<P> {
         let Some((w, ws)) = self.pools.next_queued(c, now) else {
             return false;
         };
-        let mut from = self.clients[c as usize].conns[slot.index()];
-        let mut to = self.clients[w as usize].conns[ws.index()];
+        let mut from = *self.clients.conn(c, slot);
+        let mut to = *self.clients.conn(w, ws);
         from.hand_over(&mut to);
-        self.clients[c as usize].conns[slot.index()] = from;
-        self.clients[w as usize].conns[ws.index()] = to;
+        *self.clients.conn_mut(c, slot) = from;
+        *self.clients.conn_mut(w, ws) = to;
         self.trace_note(w, Lane::Client, |_| {
             "the browser hands it an idle connection".to_string()
         });

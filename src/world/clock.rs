@@ -134,10 +134,7 @@ impl<P: Protocol> World<P> {
     ) {
         let early = self.clock.may_take_early(arrival)
             && ev.slot == Slot::Main
-            && arrival
-                < self
-                    .idle
-                    .due(&self.clients[ev.client as usize].conns[Slot::Main.index()])
+            && arrival < self.idle.due(&self.clients.hot[ev.client as usize].main)
             && p.response_is_local(resp);
         if early {
             let saved = self.clock.client_clock.replace(arrival);

@@ -24,8 +24,8 @@
 //! | `population.rs` | when clients join and leave (churn), how long a gateway lets a connection live |
 //! | `metrics.rs` | counters, gauges and histograms of the measured window |
 //!
-//! A client's share of each part sits in one record (`client.rs`) so that an event
-//! touches two cache lines, not one per part. [`World`] holds the parts and runs the
+//! A client's share of each part sits in its records (`client.rs`) so that most events
+//! touch one cache line, not one per part. [`World`] holds the parts and runs the
 //! verbs that span several of them: this file has what techniques call, `run.rs` the
 //! run loop and what happens at each event.
 
@@ -54,11 +54,11 @@ mod upstream;
 
 use crate::engine::{Nanos, Purpose, RandomStream};
 use crate::scenario::EmptyAnswer;
-use crate::scenario::{Backoff, Scenario, Tls};
+use crate::scenario::{Backoff, Pattern, Scenario, Tls};
 use crate::wire::{
     Framing, NGINX_503_BODY, error_answer_bytes, no_content_head_bytes, tls_write_bytes,
 };
-use client::Client;
+use client::Clients;
 use clock::Clock;
 use connections::Connections;
 use draws::Draws;
@@ -84,7 +84,7 @@ pub use server::ConnUse;
 
 pub struct World<P: Protocol> {
     clock: Clock,
-    clients: Vec<Client<P::Local>>,
+    clients: Clients<P::Local>,
     conns: Connections,
     /// Each user's browser: the connections (or HTTP/2 streams) its tabs share.
     pools: Pools,
@@ -137,7 +137,6 @@ pub struct Books {
 
 impl<P: Protocol> World<P> {
     pub fn new(sc: &Scenario) -> Self {
-        let () = Client::<P::Local>::TWO_LINES;
         let window = Window {
             start: sc.warmup,
             end: sc.warmup + sc.duration,
@@ -150,14 +149,15 @@ impl<P: Protocol> World<P> {
         // The tabs of one user share its network: one round trip drawn per user.
         let tabs = sc.workload.tabs.max(1);
         let mut rtt = 0;
-        let mut clients = crate::engine::hugepages::huge_vec(n as usize);
-        clients.extend((0..n).map(|c| {
+        let links = (0..n).map(|c| {
             if c % tabs == 0 {
                 rtt = network::draw_rtt(&sc.network.rtt, &mut rng_rtt);
             }
-            Client::new(Link::new(rtt))
-        }));
+            Link::new(rtt)
+        });
         let workload = &sc.workload;
+        // Only chat sends on UPSTREAM (`World::create_update`).
+        let clients = Clients::new(links, workload.pattern == Pattern::Chat);
         let origin = Origin::new(
             workload.pattern,
             n,
@@ -217,10 +217,10 @@ impl<P: Protocol> World<P> {
         let window = self.rec.window;
         let (mut in_flight, mut stalled_pairs) = (0, 0);
         for c in 0..self.clients.len() as u32 {
-            let feed = &mut self.clients[c as usize].feed;
-            let pending = self
-                .streams
-                .in_flight_at_end(c, feed, end, &window, &mut self.rec);
+            let (feed, listening) = self.clients.feed_mut(c);
+            let pending =
+                self.streams
+                    .in_flight_at_end(c, feed, listening, end, &window, &mut self.rec);
             if self.pools.is_waiting(c) {
                 stalled_pairs += pending;
             } else {
@@ -252,7 +252,7 @@ impl<P: Protocol> World<P> {
     /// How long a message takes between the client and the server.
     #[inline]
     pub fn one_way(&self, c: u32) -> Nanos {
-        self.clients[c as usize].link.one_way()
+        self.clients.hot[c as usize].link.one_way()
     }
 
     /// The client's MAIN connection.
@@ -283,12 +283,12 @@ impl<P: Protocol> World<P> {
     /// The technique's own state for client `c`.
     #[inline]
     pub fn local(&self, c: u32) -> &P::Local {
-        &self.clients[c as usize].local
+        &self.clients.hot[c as usize].local
     }
 
     #[inline]
     pub fn local_mut(&mut self, c: u32) -> &mut P::Local {
-        &mut self.clients[c as usize].local
+        &mut self.clients.hot[c as usize].local
     }
 
     /// First stream position the client has not received.
@@ -299,12 +299,12 @@ impl<P: Protocol> World<P> {
 
     /// First stream position the server has not yet sent on the open stream.
     pub fn pushed(&self, c: u32) -> u64 {
-        self.feed(c).pushed()
+        self.clients.cold[c as usize].listening.pushed()
     }
 
     /// The client has had a stream open before (this is a reconnection).
     pub fn subscribed(&self, c: u32) -> bool {
-        self.feed(c).subscribed()
+        self.clients.cold[c as usize].listening.subscribed()
     }
 
     /// Head of the client's stream (one past the newest update).
@@ -325,17 +325,17 @@ impl<P: Protocol> World<P> {
 
     #[inline]
     fn feed(&self, c: u32) -> &Feed {
-        &self.clients[c as usize].feed
+        &self.clients.hot[c as usize].feed
     }
 
     #[inline]
     fn conn(&self, c: u32, slot: Slot) -> &Conn {
-        &self.clients[c as usize].conns[slot.index()]
+        self.clients.conn(c, slot)
     }
 
     #[inline]
     fn conn_mut(&mut self, c: u32, slot: Slot) -> &mut Conn {
-        &mut self.clients[c as usize].conns[slot.index()]
+        self.clients.conn_mut(c, slot)
     }
 
     /// Bytes on the wire of one application write of `plain` bytes: its TLS records'
@@ -347,7 +347,7 @@ impl<P: Protocol> World<P> {
 
     /// Is the client's network down now?
     fn offline(&self, c: u32) -> bool {
-        self.clients[c as usize].link.is_down(self.now())
+        self.clients.cold[c as usize].outage.is_down(self.now())
     }
 
     // ------------------------------------------------------------ connections
@@ -418,12 +418,12 @@ impl<P: Protocol> World<P> {
     /// The server starts treating the MAIN connection as a held long poll.
     pub fn hold(&mut self, c: u32) {
         self.set_state(c, Slot::Main, ConnState::Held);
-        self.streams.listen(self.clients.as_mut_slice(), c);
+        self.streams.listen(&mut self.clients, c);
     }
 
     /// The client no longer waits for updates at the server.
     pub fn unlisten(&mut self, c: u32) {
-        self.streams.unlisten(self.clients.as_mut_slice(), c);
+        self.streams.unlisten(&mut self.clients, c);
     }
 
     /// Can the server afford to keep this request open (a held long poll, a stream)?
@@ -461,8 +461,8 @@ impl<P: Protocol> World<P> {
     /// The MAIN connection becomes an open SSE stream or WebSocket.
     pub fn open_stream(&mut self, c: u32) {
         self.set_state(c, Slot::Main, ConnState::Stream);
-        self.streams.listen(self.clients.as_mut_slice(), c);
-        self.clients[c as usize].feed.subscribe();
+        self.streams.listen(&mut self.clients, c);
+        self.clients.cold[c as usize].listening.subscribe();
     }
 
     /// The server writes to the open stream after `service` of CPU: `bytes` down (one
@@ -499,7 +499,7 @@ impl<P: Protocol> World<P> {
             self.trace_msg(c, false, depart, |_| label);
         }
         self.streams
-            .pushed(&mut self.clients[c as usize].feed, upto);
+            .pushed(&mut self.clients.cold[c as usize].listening, upto);
         if deliver {
             let at = depart + self.one_way(c);
             let ev = Event::client(c, Slot::Main, Step::Push, conn.generation(), upto);
@@ -523,15 +523,15 @@ impl<P: Protocol> World<P> {
     /// Applies retention to what the client has pending; lost records are counted.
     pub fn expire(&mut self, c: u32) {
         let now = self.now();
-        let feed = &mut self.clients[c as usize].feed;
-        self.streams.expire(c, feed, now, &mut self.rec);
+        let (feed, listening) = self.clients.feed_mut(c);
+        self.streams.expire(c, feed, listening, now, &mut self.rec);
     }
 
     /// Everything pending for the client is given up (a WebSocket without resume
     /// reconnects; a first subscription starts from now): counted as lost.
     pub fn skip_to_head(&mut self, c: u32) {
-        let feed = &mut self.clients[c as usize].feed;
-        self.streams.skip_to_head(c, feed, &mut self.rec);
+        let (feed, listening) = self.clients.feed_mut(c);
+        self.streams.skip_to_head(c, feed, listening, &mut self.rec);
     }
 
     /// A client's stream failed for good (EventSource after a non-200 answer): counted
@@ -546,14 +546,14 @@ impl<P: Protocol> World<P> {
     /// A client timer at absolute time `at`. Cancel all of a client's timers with
     /// [`World::cancel_client_timers`].
     pub fn client_timer(&mut self, c: u32, at: Nanos, timer: P::Timer, arg: u64) {
-        let generation = self.clients[c as usize].timers;
+        let generation = self.clients.hot[c as usize].timers;
         let step = Step::ClientTimer(timer.code());
         self.clock
             .schedule(at, Event::client(c, Slot::Main, step, generation, arg));
     }
 
     pub fn cancel_client_timers(&mut self, c: u32) {
-        let timers = &mut self.clients[c as usize].timers;
+        let timers = &mut self.clients.hot[c as usize].timers;
         *timers = timers.wrapping_add(1);
     }
 

@@ -1,4 +1,5 @@
-//! The network: per-client round-trip times, and whether a client's network is up.
+//! The network: per-client round-trip times, and whether a client's network is up
+//! (its outage).
 //!
 //! There is no bandwidth limit: a message takes exactly half its client's RTT to cross.
 //! The byte size of everything on the wire is in `crate::wire`.
@@ -6,17 +7,15 @@
 use crate::engine::{Nanos, RandomStream};
 use crate::scenario::Rtt;
 
-/// One client's network: its round-trip time, and the end of its current outage.
+/// One client's network: its round-trip time (in the client's hot cache line).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Link {
     rtt: Nanos,
-    /// The network is down until then (0 = up).
-    down_until: Nanos,
 }
 
 impl Link {
     pub fn new(rtt: Nanos) -> Self {
-        Link { rtt, down_until: 0 }
+        Link { rtt }
     }
 
     #[inline]
@@ -29,7 +28,17 @@ impl Link {
     pub fn one_way(&self) -> Nanos {
         self.rtt / 2
     }
+}
 
+/// One client's network outage: read only when a connection opens or the network
+/// drops (in the client's cold record).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Outage {
+    /// The network is down until then (0 = up).
+    down_until: Nanos,
+}
+
+impl Outage {
     #[inline]
     pub fn is_down(&self, now: Nanos) -> bool {
         self.down_until > now
@@ -94,8 +103,8 @@ mod tests {
 
     #[test]
     fn a_drop_while_down_extends_the_outage() {
-        let mut link = Link::new(100);
-        assert_eq!(link.one_way(), 50);
+        assert_eq!(Link::new(100).one_way(), 50);
+        let mut link = Outage::default();
         assert!(link.drop_until(10, 30));
         assert!(link.is_down(29) && !link.is_down(30));
         assert!(!link.drop_until(20, 25)); // shorter: the outage still ends at 30

@@ -28,8 +28,8 @@ pub enum Push {
 
 /// A technique: how one client and its server behave. Each method is one protocol step.
 pub trait Protocol: Sized {
-    /// What the technique keeps per client (at most 8 bytes: it lives in the client's
-    /// record, see `world/client.rs`).
+    /// What the technique keeps per client (at most 4 bytes: it lives in the client's
+    /// hot cache line, see `world/client.rs`).
     type Local: Copy + Default;
     /// The client's timers.
     type Timer: Code;

@@ -74,11 +74,11 @@ impl<P: Protocol> World<P> {
                     });
                 }
             }
-            // At 10^4+ clients, an event's client is a cache miss on each of its two
-            // lines: ask for the next events' clients now, so memory works meanwhile.
+            // At 10^4+ clients, an event's client is a cache miss: ask for the next
+            // events' clients now (the hot line each), so memory works meanwhile.
             for k in 0..PREFETCH_AHEAD {
                 if let Some(c) = self.clock.upcoming(k).and_then(Event::target_client) {
-                    if let Some(client) = self.clients.get(c as usize) {
+                    if let Some(client) = self.clients.hot.get(c as usize) {
                         prefetch(client);
                     }
                 }
@@ -192,7 +192,7 @@ impl<P: Protocol> World<P> {
                 self.conn_mut(c, Slot::Main).touch(now);
                 p.on_frame(self, c, P::Frame::from_code(frame), ev.arg);
             }
-            Step::ClientTimer(timer) if ev.generation == self.clients[c as usize].timers => {
+            Step::ClientTimer(timer) if ev.generation == self.clients.hot[c as usize].timers => {
                 p.on_client_timer(self, c, P::Timer::from_code(timer), ev.arg);
             }
             Step::UpstreamRetry => self.upstream_ready(c),
@@ -237,16 +237,16 @@ impl<P: Protocol> World<P> {
         self.trace_note(c, Lane::Client, |_| {
             "the user leaves; a new one joins".to_string()
         });
-        for slot in Slot::BOTH {
+        for &slot in self.clients.slots() {
             // Closing voids every event still in flight on the connection, even one
             // already closed (a refusal on its way back).
             self.close_connection(c, slot);
             self.set_unserved(c, slot, false);
         }
         self.cancel_client_timers(c);
-        let client = &mut self.clients[c as usize];
-        client.local = P::Local::default();
-        self.streams.new_user(c, &mut client.feed, &mut self.rec);
+        self.clients.hot[c as usize].local = P::Local::default();
+        let (feed, listening) = self.clients.feed_mut(c);
+        self.streams.new_user(c, feed, listening, &mut self.rec);
     }
 
     /// A gateway closes the connection on `slot` for its age: the client sees it break
@@ -265,14 +265,14 @@ impl<P: Protocol> World<P> {
     /// Moves a connection to a new state (slot and memory accounting follow).
     pub(super) fn set_state(&mut self, c: u32, slot: Slot, new: ConnState) {
         let now = self.now();
-        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let conn = self.clients.conn_mut(c, slot);
         self.conns.set_state(conn, new, now);
     }
 
     /// The server refused the client's connection on `slot`, or admitted one.
     pub(super) fn set_unserved(&mut self, c: u32, slot: Slot, unserved: bool) {
         let now = self.now();
-        let flags = &mut self.clients[c as usize].unserved;
+        let flags = &mut self.clients.cold[c as usize].unserved;
         self.conns.set_unserved(flags, slot, unserved, now);
     }
 
@@ -322,7 +322,7 @@ impl<P: Protocol> World<P> {
         let now = self.now();
         let (c, slot) = (ev.client, ev.slot);
         let one_way = self.one_way(c);
-        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let conn = self.clients.conn_mut(c, slot);
         let Some(instance) = self.conns.admit(conn, now) else {
             self.rec.rejected(now);
             self.set_unserved(c, slot, true);
@@ -356,7 +356,7 @@ impl<P: Protocol> World<P> {
             self.rec.bytes(now, true, down, 0);
         }
         let done = self.cpu(instance, setup.cpu);
-        let rtt = self.clients[c as usize].link.rtt();
+        let rtt = self.clients.hot[c as usize].link.rtt();
         let ready = done + one_way + tls.round_trips() * rtt;
         if self.trace.is_some() {
             self.trace_msg(c, false, done, |_| "SYN-ACK".to_string());
@@ -394,7 +394,7 @@ impl<P: Protocol> World<P> {
             self.unlisten(c);
         }
         let now = self.now();
-        let conn = &mut self.clients[c as usize].conns[slot.index()];
+        let conn = self.clients.conn_mut(c, slot);
         let was = *conn;
         self.conns.close(conn, now);
         self.browser_closed(c, slot, &was);
@@ -648,7 +648,7 @@ impl<P: Protocol> World<P> {
     /// Everything on the client's stream before `upto` has arrived: record deliveries.
     fn deliver(&mut self, c: u32, upto: u64) {
         let now = self.now();
-        let feed = &mut self.clients[c as usize].feed;
+        let feed = &mut self.clients.hot[c as usize].feed;
         self.streams.deliver(c, feed, upto, now, &mut self.rec);
     }
 
@@ -708,11 +708,9 @@ impl<P: Protocol> World<P> {
         self.updates
             .arrived(created, || origin.recipients(stream, sender));
         let record = Record { created, sender };
-        let recipients = self
-            .streams
-            .publish(self.clients.as_mut_slice(), stream, record);
+        let recipients = self.streams.publish(&mut self.clients, stream, record);
         for c in recipients {
-            if self.clients[c as usize].feed.is_listening() {
+            if self.clients.cold[c as usize].listening.is_listening() {
                 p.on_update(self, c);
             }
         }
@@ -724,7 +722,10 @@ impl<P: Protocol> World<P> {
         let (c, outage) = self.faults.drop(&mut self.clock);
         let now = self.now();
         let outage_end = now + outage;
-        if !self.clients[c as usize].link.drop_until(now, outage_end) {
+        if !self.clients.cold[c as usize]
+            .outage
+            .drop_until(now, outage_end)
+        {
             self.trace_note(c, Lane::Client, |_| {
                 "network drops again: outage extended".into()
             });
