@@ -25,7 +25,7 @@
 
 use super::limits::Load;
 use crate::engine::time::secs;
-use crate::scenario::{Scenario, Technique};
+use crate::scenario::Scenario;
 
 /// The deployment's steady new connections per second: the sizing run's measured
 /// handshakes (all simulated instances) × `scale` (deployment ÷ simulated instances).
@@ -44,15 +44,7 @@ pub fn unseen_age_closes_per_s(sc: &Scenario, load: &Load) -> f64 {
         return 0.0;
     }
     let n = f64::from(sc.workload.clients);
-    let gap = if sc.technique == Technique::Sse {
-        secs(
-            sc.sse
-                .server_retry
-                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
-        )
-    } else {
-        0.0
-    };
+    let gap = crate::theory::population::reopen_gap_s(sc);
     match sc.workload.session.map(secs) {
         Some(s) => {
             let p_age = (-m / s).exp();
@@ -74,6 +66,7 @@ pub fn cap_use(handshakes_per_s: f64, cap: Option<f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Technique;
 
     #[test]
     fn the_cap_is_a_ratio_of_the_rate() {

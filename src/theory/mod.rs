@@ -27,7 +27,7 @@ mod backplane;
 mod explain;
 mod inputs;
 mod long_polling;
-mod population;
+pub(crate) mod population;
 mod short_polling;
 mod streams;
 mod tabs;

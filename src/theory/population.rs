@@ -40,17 +40,7 @@ pub(super) fn handshakes(sc: &Scenario, inp: &Inputs, own: f64) -> Prediction {
     }
     let s = sc.workload.session.map(secs);
     let m = sc.workload.max_connection_duration.map(secs);
-    let gap = if sc.technique == Technique::Sse {
-        // The delay in effect once a stream has been open: the server's `retry:` field if
-        // it sends one, else the client's first delay (`[sse] retry` or the browser's).
-        secs(
-            sc.sse
-                .server_retry
-                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
-        )
-    } else {
-        0.0
-    };
+    let gap = reopen_gap_s(sc);
     let (life, p_age) = match (s, m) {
         (Some(s), Some(m)) => (s * (1.0 - (-m / s).exp()), (-m / s).exp()),
         (Some(s), None) => (s, 0.0),
@@ -97,5 +87,21 @@ mod tests {
         let h = handshakes(&sc, &inp, 0.0).value.unwrap();
         let life = 60.0 * (1.0 - (-0.5f64).exp()) + (-0.5f64).exp() * 3.0;
         assert!((h - sc.workload.clients as f64 / life).abs() < 1e-9);
+    }
+}
+
+/// Seconds between a connection closed by its age (or a session's end) and the next one:
+/// for SSE the delay in effect once a stream has been open — the server's `retry:` field
+/// if it sends one, else the client's first delay (`[sse] retry` or the browser's); the
+/// other techniques reopen at once.
+pub fn reopen_gap_s(sc: &Scenario) -> f64 {
+    if sc.technique == Technique::Sse {
+        secs(
+            sc.sse
+                .server_retry
+                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
+        )
+    } else {
+        0.0
     }
 }
