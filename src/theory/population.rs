@@ -64,6 +64,22 @@ pub(super) fn handshakes(sc: &Scenario, inp: &Inputs, own: f64) -> Prediction {
     )
 }
 
+/// Seconds between a connection closed by its age (or a session's end) and the next one:
+/// for SSE the delay in effect once a stream has been open — the server's `retry:` field
+/// if it sends one, else the client's first delay (`[sse] retry` or the browser's); the
+/// other techniques reopen at once.
+pub fn reopen_gap_s(sc: &Scenario) -> f64 {
+    if sc.technique == Technique::Sse {
+        secs(
+            sc.sse
+                .server_retry
+                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
+        )
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,21 +103,5 @@ mod tests {
         let h = handshakes(&sc, &inp, 0.0).value.unwrap();
         let life = 60.0 * (1.0 - (-0.5f64).exp()) + (-0.5f64).exp() * 3.0;
         assert!((h - sc.workload.clients as f64 / life).abs() < 1e-9);
-    }
-}
-
-/// Seconds between a connection closed by its age (or a session's end) and the next one:
-/// for SSE the delay in effect once a stream has been open — the server's `retry:` field
-/// if it sends one, else the client's first delay (`[sse] retry` or the browser's); the
-/// other techniques reopen at once.
-pub fn reopen_gap_s(sc: &Scenario) -> f64 {
-    if sc.technique == Technique::Sse {
-        secs(
-            sc.sse
-                .server_retry
-                .unwrap_or_else(|| crate::techniques::Sse::first_retry(sc)),
-        )
-    } else {
-        0.0
     }
 }
