@@ -278,3 +278,23 @@ fn a_failover_late_by_the_reconnect_delay_alone_adds_no_instance() {
     assert!(md.contains("reconnect delay, not load"), "{md}");
     assert!(md.contains("FAILS"), "{md}");
 }
+
+/// The same deployment drained one instance at a time (a rolling deploy, closes jittered
+/// over the drain): the drained clients' updates wait for EventSource's `retry`, not for
+/// CPU, and the deploy line says so.
+#[test]
+fn a_deploy_late_by_the_reconnect_delay_alone_says_so() {
+    let text = LATE_WITHOUT_LOAD.replace(
+        "redundancy = \"n+1\"",
+        "deploy_drain = \"5s\"\ndeploy_jitter = true",
+    );
+    let (mut rows, exp) = size(&text);
+    let r = rows.pop().unwrap();
+    let Some(sizing::DeployCheck::Checked { storm, .. }) = &r.deploy else {
+        panic!("checked: {:?}", r.deploy)
+    };
+    assert_eq!(storm.failed_on, Some(Resource::Latency), "{storm:?}");
+    assert!(storm.late_without_load, "{storm:?}");
+    let md = sizing_markdown(&[r], &exp.target);
+    assert!(md.contains("reconnect delay, not load"), "{md}");
+}

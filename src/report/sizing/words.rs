@@ -295,6 +295,13 @@ pub fn deploy_text(r: &Sizing) -> Option<String> {
                     "FAILS: with one instance a deploy is downtime ({} broken)",
                     resource_meaning(res)
                 ),
+                Some(res) if storm.late_without_load => format!(
+                    "FAILS: on {k} instances the storm breaks {} while the CPU stays under \
+                     the target: the clients' own reconnect delay, not load, makes the \
+                     drained instance's updates late; more instances cannot help (a shorter \
+                     retry or backoff, or a looser target)",
+                    resource_meaning(res)
+                ),
                 Some(res) => format!(
                     "FAILS: on {k} instances the storm breaks {}",
                     resource_meaning(res)
