@@ -39,6 +39,9 @@ ACCEPT_CPU, TLS_CPU, REQUEST_CPU, PUSH_CPU = 20e-6, 1e-3, 50e-6, 10e-6
 IDLE_LIMIT = min(75.0, 60.0)  # keep-alive, proxy idle timeout
 REQUEST_BYTES, RESPONSE_HEADER_BYTES, PAYLOAD = 700, 171, 200
 TCP_HANDSHAKE_BYTES, TLS_HANDSHAKE_BYTES = 172, 4096
+# Every application write is one TLS 1.3 record (5 B header + 1 B content type + 16 B
+# AEAD tag, RFC 8446 §5.2); an empty answer's body is `[]` (docs/wire.md).
+TLS_RECORD_BYTES, EMPTY_BODY_BYTES = 22, 2
 
 rng = random.Random(1)
 env = simpy.Environment()
@@ -98,7 +101,7 @@ def client(i, rtt):
             connections[instance] -= 1  # closed while idle: start afresh
             instance = yield env.process(connect(one_way, rtt))
         if measured(env.now):
-            stats["bytes_up"] += REQUEST_BYTES
+            stats["bytes_up"] += REQUEST_BYTES + TLS_RECORD_BYTES
         yield env.timeout(one_way)  # request on the wire
         if measured(env.now):
             stats["requests"] += 1
@@ -109,7 +112,8 @@ def client(i, rtt):
         sent = env.now
         if measured(sent):
             stats["empty"] += not waiting
-            stats["bytes_down"] += RESPONSE_HEADER_BYTES + PAYLOAD * len(waiting)
+            body = PAYLOAD * len(waiting) if waiting else EMPTY_BODY_BYTES
+            stats["bytes_down"] += RESPONSE_HEADER_BYTES + body + TLS_RECORD_BYTES
         yield env.timeout(one_way)  # response on the wire
         last_activity = sent
         for created in waiting:
