@@ -12,19 +12,7 @@ use rtsim::sizing::{self, HOURS_PER_MONTH, Method, Options, Resource, Searcher, 
 const S: u64 = 1_000_000_000;
 
 fn target() -> Target {
-    Target {
-        latency_p99: None,
-        utilization: 0.7,
-        instance_hour_cost: None,
-        bandwidth_cost_per_gb: None,
-        backplane_node_hour_cost: None,
-        redundancy: Default::default(),
-        survive_loss: None,
-        managed: None,
-        max_new_connections_per_s: None,
-        deploy_drain: None,
-        deploy_jitter: false,
-    }
+    Target::only_utilization(0.7)
 }
 
 /// Coarser search than the command's, to keep debug builds quick.

@@ -140,6 +140,27 @@ pub struct Target {
     pub deploy_jitter: bool,
 }
 
+impl Target {
+    /// A target of a CPU utilization alone: no latency target, no prices, no redundancy,
+    /// deploy or connection-cap checks, no managed comparison (the other keys' defaults).
+    /// Tests build their targets from it: `Target { latency_p99: …, ..Target::only_utilization(0.7) }`.
+    pub fn only_utilization(utilization: f64) -> Target {
+        Target {
+            latency_p99: None,
+            utilization,
+            instance_hour_cost: None,
+            bandwidth_cost_per_gb: None,
+            backplane_node_hour_cost: None,
+            redundancy: Redundancy::None,
+            survive_loss: None,
+            managed: None,
+            max_new_connections_per_s: None,
+            deploy_drain: None,
+            deploy_jitter: false,
+        }
+    }
+}
+
 /// `[target] redundancy`: spare instances beyond the steady state's count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Redundancy {

@@ -633,19 +633,7 @@ mod tests {
     use crate::sizing::Resource;
 
     fn target() -> Target {
-        Target {
-            latency_p99: None,
-            utilization: 0.7,
-            instance_hour_cost: None,
-            bandwidth_cost_per_gb: None,
-            backplane_node_hour_cost: None,
-            redundancy: Default::default(),
-            survive_loss: None,
-            managed: None,
-            max_new_connections_per_s: None,
-            deploy_drain: None,
-            deploy_jitter: false,
-        }
+        Target::only_utilization(0.7)
     }
 
     /// A cheap SSE deployment of 300 clients.

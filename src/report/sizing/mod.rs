@@ -539,16 +539,8 @@ mod tests {
     fn target() -> Target {
         Target {
             latency_p99: Some(NS_PER_S),
-            utilization: 0.7,
             instance_hour_cost: Some(0.34),
-            bandwidth_cost_per_gb: None,
-            backplane_node_hour_cost: None,
-            redundancy: Default::default(),
-            survive_loss: None,
-            managed: None,
-            max_new_connections_per_s: None,
-            deploy_drain: None,
-            deploy_jitter: false,
+            ..Target::only_utilization(0.7)
         }
     }
 
