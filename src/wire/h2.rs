@@ -70,6 +70,10 @@ pub fn data_frames(len: u64) -> u64 {
 pub const AUTHORITY: &str = "app.example.com";
 pub const POLL_PATH: &str = "/messages?since=1234";
 
+/// The browser's `User-Agent` (Chromium 131 on Linux), in polls and WebSocket handshakes.
+pub(super) const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like \
+                                     Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 /// The fields a browser's same-origin `fetch` sends besides the pseudo-headers, in
 /// Chromium's order (lower-case, as HTTP/2 sends them; HTTP/1.1's capitals cost the same
 /// bytes). A head smaller than all of them keeps the first that fit.
@@ -80,11 +84,7 @@ const REQUEST_FIELDS: [(&str, &str); 11] = [
     ),
     ("sec-ch-ua-mobile", "?0"),
     ("sec-ch-ua-platform", "\"Linux\""),
-    (
-        "user-agent",
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
-         Chrome/131.0.0.0 Safari/537.36",
-    ),
+    ("user-agent", USER_AGENT),
     ("accept", "*/*"),
     ("sec-fetch-site", "same-origin"),
     ("sec-fetch-mode", "cors"),
@@ -168,12 +168,12 @@ fn under(
 const FILLER: &str = "Zm9vYmFyLXNlc3Npb24tdG9rZW4tMDEyMzQ1Njc4OQ_abcdefghijklmnopqrstuvwxyz-";
 
 /// One header line of HTTP/1.1 text: `Name: value\r\n`.
-fn line(name: &str, value: &str) -> u64 {
+pub(super) fn line(name: &str, value: &str) -> u64 {
     name.len() as u64 + 2 + value.len() as u64 + 2
 }
 
 /// A filler value of `len` characters.
-fn filler(len: u64) -> String {
+pub(super) fn filler(len: u64) -> String {
     FILLER.chars().cycle().take(len as usize).collect()
 }
 

@@ -17,7 +17,7 @@
 //! reconnection) finds the fields its predecessors indexed (`warm`), as `h2.rs` sizes
 //! polls.
 
-use super::h2::{AUTHORITY, FRAME_HEADER, headers_frames};
+use super::h2::{AUTHORITY, FRAME_HEADER, USER_AGENT, filler, headers_frames, line};
 use super::hpack::{DEFAULT_TABLE_SIZE, Encoder, Indexing};
 use crate::scenario::{Http2Stack, Network};
 
@@ -33,26 +33,14 @@ const WS_PATH: &str = "/ws";
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
-/// One header line of HTTP/1.1 text: `Name: value\r\n`.
-fn line(name: &str, value: &str) -> u64 {
-    name.len() as u64 + 2 + value.len() as u64 + 2
-}
-
 /// Fields a browser adds to its handshake, in Chromium's order, as far as they fit.
 const BROWSER_FIELDS: [(&str, &str); 5] = [
     ("origin", "https://app.example.com"),
     ("pragma", "no-cache"),
     ("cache-control", "no-cache"),
-    (
-        "user-agent",
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
-         Chrome/131.0.0.0 Safari/537.36",
-    ),
+    ("user-agent", USER_AGENT),
     ("accept-language", "en-US,en;q=0.9"),
 ];
-
-/// The characters a filler value repeats (as `h2.rs`'s).
-const FILLER: &str = "Zm9vYmFyLXNlc3Npb24tdG9rZW4tMDEyMzQ1Njc4OQ_abcdefghijklmnopqrstuvwxyz-";
 
 /// The first of `fields` that fit in `head` beyond `fixed`, then a `filler_name` field
 /// of what is left (at least one character), all with incremental indexing.
@@ -73,9 +61,11 @@ fn fill(
     }
     let empty = line(filler_name, "");
     if head > used + empty {
-        let len = (head - used - empty) as usize;
-        let value: String = FILLER.chars().cycle().take(len).collect();
-        out.push((filler_name, value, Indexing::Incremental));
+        out.push((
+            filler_name,
+            filler(head - used - empty),
+            Indexing::Incremental,
+        ));
     }
     out
 }
