@@ -4,6 +4,9 @@
 //! faults are refused; `rtsim size` writes the same `sizing.csv` for any `--jobs`. Scenarios
 //! are small (this runs unoptimized under `cargo test`).
 
+mod common;
+
+use common::coarse_sizing_options as options;
 use rtsim::experiment::{self, Target};
 use rtsim::report::sizing::{sizing_csv, sizing_markdown};
 use rtsim::scenario::{Concurrency, Pattern, Scenario, Technique, Tls};
@@ -13,16 +16,6 @@ const S: u64 = 1_000_000_000;
 
 fn target() -> Target {
     Target::only_utilization(0.7)
-}
-
-/// Coarser search than the command's, to keep debug builds quick.
-fn options() -> Options {
-    Options {
-        jobs: 1,
-        tolerance: 0.05,
-        pilot_clients: 200,
-        ..Options::default()
-    }
 }
 
 /// A cheap base: short run, no TLS, constant RTT.

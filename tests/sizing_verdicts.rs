@@ -3,19 +3,12 @@
 //! by `max_connection_duration` count as handshakes; the table, notes, CSV and JSON
 //! agree. Scenarios are small (this runs unoptimized under `cargo test`).
 
+mod common;
+
+use common::coarse_sizing_options as options;
 use rtsim::experiment;
 use rtsim::report::sizing::{sizing_csv, sizing_markdown};
-use rtsim::sizing::{self, Cause, FailoverCheck, Note, Options, Resource};
-
-/// Coarser search than the command's, to keep debug builds quick.
-fn options() -> Options {
-    Options {
-        jobs: 1,
-        tolerance: 0.05,
-        pilot_clients: 200,
-        ..Options::default()
-    }
-}
+use rtsim::sizing::{self, Cause, FailoverCheck, Note, Resource};
 
 fn size(text: &str) -> (Vec<sizing::Sizing>, experiment::Experiment) {
     let exp = experiment::load_str("verdicts.toml", text, &[]).unwrap();

@@ -1,5 +1,5 @@
-//! What the command-line tests share: the binary under test, writing a file, and the
-//! files whose bytes a run's determinism is judged by.
+//! What the command-line tests share: the binary under test, writing a file, the files
+//! whose bytes a run's determinism is judged by, and the sizing tests' coarse search.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -29,3 +29,14 @@ pub const RESULT_FILES: [&str; 6] = [
     "experiment.toml",
     "report.html",
 ];
+
+/// A coarser sizing search than the command's (5 % brackets, a 200-client pilot, one
+/// worker), to keep the sizing tests quick under debug builds.
+pub fn coarse_sizing_options() -> rtsim::sizing::Options {
+    rtsim::sizing::Options {
+        jobs: 1,
+        tolerance: 0.05,
+        pilot_clients: 200,
+        ..rtsim::sizing::Options::default()
+    }
+}
