@@ -137,7 +137,7 @@ pub(crate) fn at_least_one<T: Copy + Into<u64>>(
 }
 
 /// Most cores per instance: the largest two-socket servers sold today have 384 cores (768
-/// hardware threads); a simulated core costs a free-at time and a scan per job.
+/// hardware threads); a simulated core costs a free-at time in a heap per instance.
 pub(crate) const MAX_CORES: u32 = 1024;
 /// Most instances: beyond any single deployment rtsim is meant to size.
 pub(crate) const MAX_INSTANCES: u32 = 100_000;

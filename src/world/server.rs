@@ -5,8 +5,17 @@
 //! identical workers, a job that arrives at `t` starts when the earliest worker frees up
 //! (or at `t` if one is idle) — and since the simulation submits jobs in time order and
 //! draws the service time on arrival, the start and finish of every job are known the
-//! moment it arrives. This is exact for an M/G/c FIFO queue and costs a scan of `c`
-//! numbers instead of two events per job.
+//! moment it arrives. This is exact for an M/G/c FIFO queue and costs a heap update
+//! (log2 c steps) instead of two events per job.
+//!
+//! Which idle worker takes a job does not matter: time only moves forward, so a worker
+//! free at or before `t` stays free until it is given a job, and every idle worker
+//! looks the same to every later arrival. So the pool is a min-heap of the times the
+//! workers are next free, and a job takes the earliest (a linear scan for the first idle
+//! worker took 10 % of a run at 10^7 clients, whose start-up keeps all workers busy).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::engine::Nanos;
 #[cfg(test)]
@@ -21,8 +30,8 @@ pub struct CpuSlot {
 }
 
 pub struct Instance {
-    /// When each worker is next free.
-    worker_free_at: Vec<Nanos>,
+    /// When each worker is next free, earliest on top.
+    worker_free_at: BinaryHeap<Reverse<Nanos>>,
     pub connections: u64,
     pub memory: u64,
     /// False while crashed.
@@ -32,7 +41,7 @@ pub struct Instance {
 impl Instance {
     pub fn new(server: &Server) -> Self {
         Instance {
-            worker_free_at: vec![0; server.cores as usize],
+            worker_free_at: vec![Reverse(0); server.cores as usize].into(),
             connections: 0,
             memory: server.base_memory,
             up: true,
@@ -42,26 +51,20 @@ impl Instance {
     /// Queues a job of `service` arriving at `now`; returns when it runs.
     #[inline]
     pub fn run_job(&mut self, now: Nanos, service: Nanos) -> CpuSlot {
-        // The earliest-free worker (lowest index on ties: deterministic).
-        let mut best = 0;
-        for (i, &free) in self.worker_free_at.iter().enumerate() {
-            if free < self.worker_free_at[best] {
-                best = i;
-            }
-            if free <= now {
-                best = i;
-                break;
-            }
-        }
-        let start = self.worker_free_at[best].max(now);
+        let mut earliest = self
+            .worker_free_at
+            .peek_mut()
+            .expect("an instance has at least one core");
+        let start = earliest.0.max(now);
         let finish = start + service;
-        self.worker_free_at[best] = finish;
+        *earliest = Reverse(finish);
         CpuSlot { start, finish }
     }
 
     /// Forgets queued work (a crash).
     pub fn reset_workers(&mut self, now: Nanos) {
-        self.worker_free_at.iter_mut().for_each(|f| *f = now);
+        let cores = self.worker_free_at.len();
+        self.worker_free_at = vec![Reverse(now); cores].into();
     }
 }
 
@@ -162,6 +165,52 @@ mod tests {
                 finish: 35
             }
         );
+    }
+
+    #[test]
+    fn the_heap_schedules_as_a_scan_for_the_first_idle_worker_does() {
+        // The reference: each worker's free time in an array; a job takes the first
+        // idle worker by index, or else the earliest to free up (lowest index on ties).
+        fn scan(free_at: &mut [Nanos], now: Nanos, service: Nanos) -> CpuSlot {
+            let best = free_at
+                .iter()
+                .position(|&f| f <= now)
+                .unwrap_or_else(|| (0..free_at.len()).min_by_key(|&i| free_at[i]).unwrap());
+            let start = free_at[best].max(now);
+            free_at[best] = start + service;
+            CpuSlot {
+                start,
+                finish: start + service,
+            }
+        }
+        let mut x: u64 = 42;
+        for cores in [1u32, 2, 3, 8, 32] {
+            let mut heap = Instance::new(&server(cores));
+            let mut reference = vec![0; cores as usize];
+            let mut now = 0;
+            for job in 0..20_000 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Bursts (many jobs at one instant), light and heavy load; a crash now
+                // and then.
+                now += match x % 4 {
+                    0 => 0,
+                    1 => (x >> 40) % 3,
+                    _ => (x >> 40) % 40,
+                };
+                let service = 1 + (x >> 20) % (10 * u64::from(cores));
+                if job % 5_000 == 4_999 {
+                    heap.reset_workers(now);
+                    reference.iter_mut().for_each(|f| *f = now);
+                }
+                assert_eq!(
+                    heap.run_job(now, service),
+                    scan(&mut reference, now, service),
+                    "{cores} cores, job {job}"
+                );
+            }
+        }
     }
 
     #[test]
