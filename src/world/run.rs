@@ -14,7 +14,7 @@ use crate::world::event::{Break, ClientEvent, Code, Event, Refusal, Response, Sl
 use crate::world::keepalive::IdleVerdict;
 use crate::world::origin::{ORIGIN, Record};
 use crate::world::trace::Lane;
-use crate::world::{ConnState, Protocol, World, trace};
+use crate::world::{ConnState, ConnUse, Protocol, World, trace};
 
 /// [`World::run`] prefetches the clients of this many upcoming events: far enough ahead
 /// for the memory to answer before each event comes up.
@@ -80,6 +80,13 @@ impl<P: Protocol> World<P> {
                 if let Some(c) = self.clock.upcoming(k).and_then(Event::target_client) {
                     if let Some(client) = self.clients.hot.get(c as usize) {
                         prefetch(client);
+                    }
+                    // A technique that holds a stream (or a long poll) listens: most of
+                    // its events read the cold record too.
+                    if P::MAIN_HOLDS == ConnUse::Stream {
+                        if let Some(client) = self.clients.cold.get(c as usize) {
+                            prefetch(client);
+                        }
                     }
                 }
             }
