@@ -228,15 +228,6 @@ impl Event {
             arg,
         })
     }
-
-    /// The client whose state the event touches, if it is about one.
-    #[inline]
-    pub fn target_client(&self) -> Option<u32> {
-        match self {
-            Event::Client(ev) => Some(ev.client),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -252,19 +243,5 @@ mod tests {
         for s in [Sample::A, Sample::B, Sample::C] {
             assert_eq!(Sample::from_code(s.code()), s);
         }
-    }
-
-    #[test]
-    fn a_client_event_names_its_client() {
-        let ev = Event::client(7, Slot::Upstream, Step::Request(3), 2, 9);
-        assert_eq!(ev.target_client(), Some(7));
-        assert_eq!(
-            Event::Crash {
-                instance: 7,
-                downtime: 1
-            }
-            .target_client(),
-            None
-        );
     }
 }
