@@ -2,11 +2,13 @@
 //! simulated time, an ordered queue of pending events, and random streams.
 //!
 //! - [`time`]: the integer-nanosecond clock and unit helpers;
-//! - [`queue`]: the event queue, ordered by (time, insertion sequence);
+//! - [`queue`]: the event queue, ordered by (time, insertion sequence), and its chunked
+//!   storage (`chunks`);
 //! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose);
 //! - [`prefetch`]: memory hints for what the next events will touch;
 //! - [`hugepages`]: huge pages for the arrays a run touches at random.
 
+mod chunks;
 pub mod hugepages;
 pub mod prefetch;
 pub mod queue;

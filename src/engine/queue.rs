@@ -38,7 +38,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::hugepages::advise_huge;
+use super::chunks::{CHUNK, Chunks};
 use super::prefetch::prefetch;
 use super::time::Nanos;
 
@@ -49,8 +49,6 @@ use super::time::Nanos;
 const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring (a power of two).
 const RING: u64 = 1 << 16;
-/// Events per storage chunk.
-const CHUNK: usize = 16;
 /// "No chunk" in the chunk lists.
 const NONE: u32 = u32::MAX;
 
@@ -116,9 +114,9 @@ pub struct EventQueue<E> {
     /// Later buckets within the ring's horizon, each in insertion order.
     ring: Vec<Bucket>,
     ring_len: usize,
-    /// Chunk storage for the ring: chunk `k` is `arena[k·CHUNK .. (k+1)·CHUNK]`; its
+    /// Chunk storage for the ring (`chunks.rs`); each chunk's
     /// successor in its bucket, and the ids of free chunks.
-    arena: Vec<Timed<E>>,
+    arena: Chunks<Timed<E>>,
     next_chunk: Vec<u32>,
     free_chunks: Vec<u32>,
     /// Events beyond the horizon.
@@ -146,7 +144,7 @@ impl<E: Copy> EventQueue<E> {
             scratch: Vec::new(),
             ring: vec![Bucket::EMPTY; RING as usize],
             ring_len: 0,
-            arena: Vec::new(),
+            arena: Chunks::new(),
             next_chunk: Vec::new(),
             free_chunks: Vec::new(),
             overflow: BinaryHeap::new(),
@@ -193,26 +191,19 @@ impl<E: Copy> EventQueue<E> {
     fn push_ring(&mut self, slot: usize, entry: Timed<E>) {
         let bucket = self.ring[slot];
         if bucket.tail != NONE && (bucket.tail_len as usize) < CHUNK {
-            self.arena[bucket.tail as usize * CHUNK + bucket.tail_len as usize] = entry;
+            self.arena.get_mut(bucket.tail)[bucket.tail_len as usize] = entry;
             self.ring[slot].tail_len += 1;
             return;
         }
         let id = match self.free_chunks.pop() {
             Some(id) => id,
             None => {
-                // A new chunk, filled with copies of this entry until written. The
-                // arena doubles as it fills (as a vector would), on huge pages: at 10^7
-                // clients it holds ~10^7 events, written and read all over.
-                if self.arena.len() == self.arena.capacity() {
-                    self.arena.reserve(self.arena.len().max(CHUNK));
-                    advise_huge(&self.arena);
-                }
-                self.arena.extend(std::iter::repeat_n(entry, CHUNK));
+                // A new chunk, filled with copies of this entry until written.
                 self.next_chunk.push(NONE);
-                (self.next_chunk.len() - 1) as u32
+                self.arena.push(entry)
             }
         };
-        self.arena[id as usize * CHUNK] = entry;
+        self.arena.get_mut(id)[0] = entry;
         self.next_chunk[id as usize] = NONE;
         if bucket.tail == NONE {
             self.ring[slot].head = id;
@@ -281,9 +272,9 @@ impl<E: Copy> EventQueue<E> {
             self.ring[slot] = Bucket::EMPTY;
             let mut id = bucket.head;
             while id != NONE {
-                let (range, next) = self.chunk(id, &bucket);
-                self.ring_len -= range.len();
-                self.today.extend_from_slice(&self.arena[range]);
+                let (len, next) = self.chunk(id, &bucket);
+                self.ring_len -= len;
+                self.today.extend_from_slice(&self.arena.get(id)[..len]);
                 self.free_chunks.push(id);
                 id = next;
             }
@@ -301,22 +292,20 @@ impl<E: Copy> EventQueue<E> {
     fn prefetch_bucket(&self, bucket: u64) {
         let b = self.ring[(bucket % RING) as usize];
         if b.head != NONE {
-            let start = b.head as usize * CHUNK;
-            prefetch(&self.arena[start..start + CHUNK]);
+            prefetch(self.arena.get(b.head));
         }
     }
 
-    /// Where chunk `id` of `bucket` lies in the arena (full, or filled to the bucket's
+    /// How much of chunk `id` of `bucket` is in use (all of it, or up to the bucket's
     /// `tail_len` if it is the last), and the chunk after it.
-    fn chunk(&self, id: u32, bucket: &Bucket) -> (std::ops::Range<usize>, u32) {
+    fn chunk(&self, id: u32, bucket: &Bucket) -> (usize, u32) {
         let next = self.next_chunk[id as usize];
         let len = if next == NONE {
             bucket.tail_len as usize
         } else {
             CHUNK
         };
-        let start = id as usize * CHUNK;
-        (start..start + len, next)
+        (len, next)
     }
 
     /// The `k`-th next of the current bucket's sorted events (0 = the next one), for a
@@ -344,8 +333,8 @@ impl<E: Copy> EventQueue<E> {
                 let mut id = b.head;
                 let mut min = Nanos::MAX;
                 while id != NONE {
-                    let (range, next) = self.chunk(id, &b);
-                    min = self.arena[range]
+                    let (len, next) = self.chunk(id, &b);
+                    min = self.arena.get(id)[..len]
                         .iter()
                         .map(|e| e.time)
                         .fold(min, Nanos::min);
