@@ -1,5 +1,5 @@
-//! Huge pages for the run's large arrays: the client records (96 B × clients, 0.96 GB at
-//! 10^7) and the event queue's chunk segments.
+//! Huge pages for the run's large arrays: the client records (88 B × clients, 0.88 GB at
+//! 10^7), the origin's per-client streams and the event queue's chunk segments.
 //!
 //! An event touches one client picked almost at random among millions. With 4 KiB pages
 //! each such touch also misses the TLB, and the page walk is itself a miss to memory; a

@@ -40,8 +40,9 @@ pub const EVENTS_PER_WORKER_S: f64 = 5.5e6;
 
 /// Fixed memory of a run: code, the engine's first chunks, the allocator's slack.
 const BASE_MEMORY: f64 = 64.0 * 1024.0 * 1024.0;
-/// Simulator bytes per client: its records (96 B, 128 with chat), its feed, its pending
-/// events.
+/// Simulator bytes per client: its records (88 B, 120 with chat), its stream (24 B with
+/// per-client streams), its pending events (32 B each, two or three per client). Measured
+/// at 10^7 clients (`benches/engine.rs`): 195–211 B; the estimate keeps a margin.
 const CLIENT_BYTES: f64 = 300.0;
 /// Bytes per time-series bucket: two gauges' step and area (24 B each), the per-bucket
 /// totals of the recorder, the row written out (measured: ~270 B at 3×10^6 buckets).
