@@ -3,7 +3,7 @@
 //!
 //! - [`time`]: the integer-nanosecond clock and unit helpers;
 //! - [`queue`]: the event queue, ordered by (time, insertion sequence), and its chunked
-//!   storage (`chunks`);
+//!   storage (`chunks`) and the current bucket's late arrivals (`soon`);
 //! - [`rng`]: portable random streams keyed by (seed, point, replication, purpose);
 //! - [`prefetch`]: memory hints for what the next events will touch;
 //! - [`hugepages`]: huge pages for the arrays a run touches at random.
@@ -13,6 +13,7 @@ pub mod hugepages;
 pub mod prefetch;
 pub mod queue;
 pub mod rng;
+mod soon;
 pub mod time;
 
 pub use queue::EventQueue;

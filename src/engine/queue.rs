@@ -9,18 +9,18 @@
 //! no comparison; events further out wait in an overflow heap. When the current bucket
 //! runs dry, the next non-empty one is sorted once and then popped from the end of a
 //! vector: no comparisons per pop, and no branch the CPU cannot predict. An event due in
-//! the current bucket (a server's reply 50 µs from now) goes to a small heap beside it,
-//! and a pop takes the earlier of the two. (Inserting it into the sorted vector instead
+//! the current bucket (a server's reply 50 µs from now) goes to a small ordered
+//! structure beside it (`soon.rs`), and a pop takes the earlier of the two. (Inserting it into the sorted vector instead
 //! shifted, at 10^7 clients, thousands of 32-byte events per insert: 38 % of a run's
 //! time went to `memmove`.)
 //!
 //! Ordering is exact (no time is rounded): buckets only decide *when* an event is
 //! sorted, never *where*. Insertion order needs no stored sequence number in the ring:
 //! a bucket receives its events in the order they were scheduled, and a stable sort by
-//! time keeps that order among equal times. The heaps, which are not stable, carry a
-//! sequence number. The overflow's events for a bucket were all scheduled before any that
+//! time keeps that order among equal times. The overflow heap and the current bucket's
+//! late arrivals carry a sequence number. The overflow's events for a bucket were all scheduled before any that
 //! went to the ring for that bucket (the horizon only moves forward), so they go first;
-//! the current bucket's heap holds only events scheduled after the bucket was sorted, so
+//! the current bucket's late arrivals were all scheduled after the bucket was sorted, so
 //! among equal times the sorted ones go first.
 //!
 //! Bucket storage comes in fixed-size chunks from a free list: no per-bucket allocation
@@ -35,16 +35,16 @@
 //! Cancellation is lazy: models keep a generation counter per timer and ignore stale
 //! events when they pop (cheaper than deleting from the middle of a queue).
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::chunks::{CHUNK, Chunks};
 use super::prefetch::prefetch;
+use super::soon::{Sequenced, Soon};
 use super::time::Nanos;
 
 /// log2 of the bucket width in ns. (Narrower buckets, sized to the run's event rate so
 /// that a server's reply 50 µs on goes to the ring rather than the current bucket's
-/// heap, measured no faster at 10^7 clients and slower at 10^6: more partly filled
+/// late arrivals, measured no faster at 10^7 clients and slower at 10^6: more partly filled
 /// chunks being written at once.)
 const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring (a power of two).
@@ -57,32 +57,6 @@ const NONE: u32 = u32::MAX;
 struct Timed<E> {
     time: Nanos,
     event: E,
-}
-
-/// An event in a heap (beyond the ring's horizon, or due in the current bucket): the
-/// heap needs the sequence number to keep ties in insertion order.
-struct Far<E> {
-    time: Nanos,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Far<E> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl<E> Eq for Far<E> {}
-impl<E> PartialOrd for Far<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Far<E> {
-    /// Reversed: `BinaryHeap` is a max-heap and we want the earliest first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 /// A ring bucket: a list of chunks, filled at the tail. The tail's fill is kept here,
@@ -108,7 +82,7 @@ pub struct EventQueue<E> {
     /// the end.
     today: Vec<Timed<E>>,
     /// Events due in the current bucket, scheduled after it was sorted.
-    soon: BinaryHeap<Far<E>>,
+    soon: Soon<E>,
     /// Reused storage for sorting `today`.
     scratch: Vec<Timed<E>>,
     /// Later buckets within the ring's horizon, each in insertion order.
@@ -120,10 +94,10 @@ pub struct EventQueue<E> {
     next_chunk: Vec<u32>,
     free_chunks: Vec<u32>,
     /// Events beyond the horizon.
-    overflow: BinaryHeap<Far<E>>,
+    overflow: BinaryHeap<Sequenced<E>>,
     /// The bucket `today` and `soon` hold.
     current: u64,
-    /// Sequence numbers for the heaps.
+    /// Sequence numbers for the overflow and the late arrivals.
     seq: u64,
     now: Nanos,
     popped: u64,
@@ -140,7 +114,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             today: Vec::new(),
-            soon: BinaryHeap::new(),
+            soon: Soon::new(),
             scratch: Vec::new(),
             ring: vec![Bucket::EMPTY; RING as usize],
             ring_len: 0,
@@ -169,14 +143,14 @@ impl<E: Copy> EventQueue<E> {
         let bucket = time >> BUCKET_SHIFT;
         if bucket <= self.current {
             let seq = self.next_seq();
-            self.soon.push(Far { time, seq, event });
+            self.soon.push(Sequenced { time, seq, event });
         } else if bucket - self.current < RING {
             let slot = (bucket % RING) as usize;
             self.push_ring(slot, Timed { time, event });
             self.ring_len += 1;
         } else {
             let seq = self.next_seq();
-            self.overflow.push(Far { time, seq, event });
+            self.overflow.push(Sequenced { time, seq, event });
         }
     }
 
@@ -233,7 +207,7 @@ impl<E: Copy> EventQueue<E> {
             .is_none_or(|sorted| self.soon.peek().is_some_and(|s| s.time < sorted.time))
         {
             // Equal times: the sorted event was scheduled first.
-            let Far { time, event, .. } = self.soon.pop().expect("not empty");
+            let Sequenced { time, event, .. } = self.soon.pop().expect("not empty");
             self.now = time;
             self.popped += 1;
             return Some((time, event));
@@ -264,7 +238,7 @@ impl<E: Copy> EventQueue<E> {
                 .peek()
                 .is_some_and(|e| e.time >> BUCKET_SHIFT <= self.current)
             {
-                let Far { time, event, .. } = self.overflow.pop().expect("peeked");
+                let Sequenced { time, event, .. } = self.overflow.pop().expect("peeked");
                 self.today.push(Timed { time, event });
             }
             let slot = (self.current % RING) as usize;
