@@ -57,29 +57,11 @@ fn scenario(technique: Technique, clients: u32, seconds: u64, cores: u32) -> Sce
     sc
 }
 
-/// CPU time this thread has used so far, in seconds: the machine is shared, so wall time
-/// alone says little. From `/proc/thread-self/schedstat` (nanoseconds on the CPU), else
-/// from `/proc/thread-self/stat` (user + system in ticks of 1/100 s, too coarse for a
-/// run of 20,000 clients: it read 0.00 s for 0.008 s of wall), else NaN.
+/// CPU time this thread has used so far, in seconds (`rtsim::runner::thread_cpu`:
+/// nanoseconds, as of the last scheduler tick), or NaN where the platform does not say.
+/// The machine is shared, so wall time alone says little.
 fn thread_cpu_s() -> f64 {
-    if let Some(ns) = std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-    {
-        return ns as f64 / 1e9;
-    }
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-    match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => f64::NAN,
-    }
+    rtsim::runner::thread_cpu().map_or(f64::NAN, |d| d.as_secs_f64())
 }
 
 /// One finished run: its output, wall and CPU seconds.

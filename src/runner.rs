@@ -232,15 +232,18 @@ pub struct RunCost {
     pub wall: Duration,
     /// CPU time of the worker thread during the run (`None` where the platform does not
     /// say: read from Linux's `/proc/thread-self/schedstat`). On a shared machine this,
-    /// not the wall time, is what the run cost.
+    /// not the wall time, is what the run cost. Good to a scheduler tick (≤ 10 ms): the
+    /// kernel brings a running thread's figure up to date at ticks and switches, so a run
+    /// of a millisecond can read as several.
     pub cpu: Option<Duration>,
     /// Events the simulation processed.
     pub events: u64,
 }
 
 /// CPU time the calling thread has run so far, from `/proc/thread-self/schedstat` (its
-/// first field, nanoseconds on the CPU); `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
+/// first field, nanoseconds on the CPU, as of the last scheduler tick or switch); `None`
+/// elsewhere.
+pub fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
