@@ -57,8 +57,8 @@ fn scenario(technique: Technique, clients: u32, seconds: u64, cores: u32) -> Sce
     sc
 }
 
-/// CPU time this thread has used so far, in seconds (`rtsim::runner::thread_cpu`:
-/// nanoseconds, as of the last scheduler tick), or NaN where the platform does not say.
+/// CPU time this thread has used so far, in seconds (`rtsim::runner::thread_cpu`), or
+/// NaN where the platform does not say.
 /// The machine is shared, so wall time alone says little.
 fn thread_cpu_s() -> f64 {
     rtsim::runner::thread_cpu().map_or(f64::NAN, |d| d.as_secs_f64())

@@ -9,7 +9,7 @@
 # On a shared machine the wall time says more about the neighbours than about rtsim, so
 # the figure to compare is CPU time, and from it the idle-2-core estimate: `rtsim size`
 # prints each simulation's own CPU time (its worker thread's, from Linux's
-# /proc/thread-self/schedstat) under the round it ran in; the rounds are barriers, so the
+# CLOCK_THREAD_CPUTIME_ID) under the round it ran in; the rounds are barriers, so the
 # estimate is, per round, the longest-processing-time schedule of its runs on 2 workers
 # (what the runner does: longest first), summed over rounds, plus the CPU spent outside
 # simulations (loading, reports, chart) on one core. Figures before and after the

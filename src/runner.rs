@@ -230,23 +230,41 @@ pub fn execute(
 pub struct RunCost {
     /// Wall time of the run.
     pub wall: Duration,
-    /// CPU time of the worker thread during the run (`None` where the platform does not
-    /// say: read from Linux's `/proc/thread-self/schedstat`). On a shared machine this,
-    /// not the wall time, is what the run cost. Good to a scheduler tick (≤ 10 ms): the
-    /// kernel brings a running thread's figure up to date at ticks and switches, so a run
-    /// of a millisecond can read as several.
+    /// CPU time of the worker thread during the run ([`thread_cpu`]; `None` where the
+    /// platform does not say). On a shared machine this, not the wall time, is what the
+    /// run cost.
     pub cpu: Option<Duration>,
     /// Events the simulation processed.
     pub events: u64,
 }
 
-/// CPU time the calling thread has run so far, from `/proc/thread-self/schedstat` (its
-/// first field, nanoseconds on the CPU, as of the last scheduler tick or switch); `None`
-/// elsewhere.
+/// CPU time the calling thread has run so far, to the nanosecond and up to date at the
+/// call (Linux's `CLOCK_THREAD_CPUTIME_ID`); `None` elsewhere. One of the crate's three
+/// `unsafe`s (the others: `engine/prefetch.rs`, `engine/hugepages.rs`): a system call by
+/// signature. (`/proc/thread-self/schedstat`, read before, is brought up to date for a
+/// running thread only at scheduler ticks and switches: CI saw a 1 ms run cost more than
+/// twice its wall time.)
+#[allow(unsafe_code)]
 pub fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    #[cfg(target_os = "linux")]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a live, writable timespec of ours, the only memory the call
+        // writes; the clock id is a constant every Linux has.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+        if rc != 0 {
+            return None;
+        }
+        Some(Duration::new(
+            u64::try_from(now.tv_sec).ok()?,
+            u32::try_from(now.tv_nsec).ok()?,
+        ))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
 }
 
 /// Simulates independent scenarios on a rayon pool of `jobs` threads (0 = all cores) and
@@ -370,6 +388,31 @@ pub fn describe_point(sweep: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_cpu_counts_this_threads_work_and_not_its_sleep() {
+        // Up to date at the call: a spin reads as CPU time, never more than its wall
+        // time (the figure schedstat gave could exceed it by a scheduler tick); a sleep
+        // reads as next to none.
+        let start = Instant::now();
+        let Some(before) = thread_cpu() else {
+            return; // not Linux: nothing to check
+        };
+        let mut spins = 0u64;
+        while start.elapsed() < Duration::from_millis(30) {
+            spins = std::hint::black_box(spins + 1);
+        }
+        let spun = thread_cpu().unwrap() - before;
+        let wall = start.elapsed();
+        assert!(
+            spun > Duration::ZERO && spun <= wall,
+            "{spun:?} of {wall:?}"
+        );
+        let before = thread_cpu().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let slept = thread_cpu().unwrap() - before;
+        assert!(slept < Duration::from_millis(5), "{slept:?} while asleep");
+    }
 
     #[test]
     fn shard_parsing() {

@@ -38,8 +38,8 @@ pub fn advise_huge<T>(v: &Vec<T>) {
     }
 }
 
-/// `madvise(MADV_HUGEPAGE)` on `[start, start + len)` (page-aligned): the crate's second
-/// `unsafe`, a system call by signature (see the SAFETY note).
+/// `madvise(MADV_HUGEPAGE)` on `[start, start + len)` (page-aligned): one of the crate's
+/// three `unsafe`s, a system call by signature (see the SAFETY note).
 #[inline]
 #[allow(unsafe_code)]
 fn madvise_huge(start: usize, len: usize) {

@@ -16,7 +16,7 @@ pub fn prefetch<T: ?Sized>(value: &T) {
     }
 }
 
-/// One of the crate's two `unsafe`s (the other: `hugepages.rs`): the intrinsic is `unsafe` by signature, though a prefetch
+/// One of the crate's three `unsafe`s (the others: `hugepages.rs`, `runner::thread_cpu`): the intrinsic is `unsafe` by signature, though a prefetch
 /// cannot fault or change what the program computes (see the SAFETY note).
 #[inline(always)]
 #[allow(unsafe_code)]
