@@ -10,16 +10,17 @@
 //! runs dry, the next non-empty one is sorted once and then popped from the end of a
 //! vector: no comparisons per pop, and no branch the CPU cannot predict. An event due in
 //! the current bucket (a server's reply 50 µs from now) goes to a small ordered
-//! structure beside it (`soon.rs`), and a pop takes the earlier of the two. (Inserting it into the sorted vector instead
-//! shifted, at 10^7 clients, thousands of 32-byte events per insert: 38 % of a run's
-//! time went to `memmove`.)
+//! structure beside it (`soon.rs`), and a pop takes the earlier of the two. (Inserting
+//! it into the sorted vector instead shifted, at 10^7 clients, thousands of 32-byte
+//! events per insert: 38 % of a run's time went to `memmove`.)
 //!
 //! Ordering is exact (no time is rounded): buckets only decide *when* an event is
 //! sorted, never *where*. Insertion order needs no stored sequence number in the ring:
 //! a bucket receives its events in the order they were scheduled, and a stable sort by
 //! time keeps that order among equal times. The overflow heap and the current bucket's
-//! late arrivals carry a sequence number. The overflow's events for a bucket were all scheduled before any that
-//! went to the ring for that bucket (the horizon only moves forward), so they go first;
+//! late arrivals carry a sequence number. The overflow's events for a bucket were all
+//! scheduled before any that went to the ring for that bucket (the horizon only moves
+//! forward), so they go first;
 //! the current bucket's late arrivals were all scheduled after the bucket was sorted, so
 //! among equal times the sorted ones go first.
 //!
@@ -44,8 +45,8 @@ use super::time::Nanos;
 
 /// log2 of the bucket width in ns. (Narrower buckets, sized to the run's event rate so
 /// that a server's reply 50 µs on goes to the ring rather than the current bucket's
-/// late arrivals, measured no faster at 10^7 clients and slower at 10^6: more partly filled
-/// chunks being written at once.)
+/// late arrivals, measured no faster at 10^7 clients and slower at 10^6: more partly
+/// filled chunks being written at once.)
 const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring (a power of two).
 const RING: u64 = 1 << 16;

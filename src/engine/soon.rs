@@ -83,23 +83,28 @@ impl<E> Soon<E> {
         self.ordered.insert(at, entry);
     }
 
-    /// The next event: the earlier of the two fronts.
+    /// Whether the next event is the heap's: the earlier of the two fronts.
+    #[inline]
+    fn next_is_scattered(&self) -> bool {
+        match (self.ordered.front(), self.scattered.peek()) {
+            (Some(a), Some(b)) => b.key() < a.key(),
+            (a, _) => a.is_none(),
+        }
+    }
+
+    /// The next event.
     #[inline]
     pub fn peek(&self) -> Option<&Sequenced<E>> {
-        match (self.ordered.front(), self.scattered.peek()) {
-            (Some(a), Some(b)) => Some(if b.key() < a.key() { b } else { a }),
-            (a, b) => a.or(b),
+        if self.next_is_scattered() {
+            self.scattered.peek()
+        } else {
+            self.ordered.front()
         }
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<Sequenced<E>> {
-        let from_heap = match (self.ordered.front(), self.scattered.peek()) {
-            (Some(a), Some(b)) => b.key() < a.key(),
-            (None, b) => b.is_some(),
-            (Some(_), None) => false,
-        };
-        if from_heap {
+        if self.next_is_scattered() {
             self.scattered.pop()
         } else {
             self.ordered.pop_front()
