@@ -74,12 +74,14 @@ impl<P: Protocol> World<P> {
                     });
                 }
             }
-            // At 10^4+ clients, an event's client is a cache miss: ask for the next
-            // events' clients now (the hot line each), so memory works meanwhile.
-            for k in 0..PREFETCH_AHEAD {
-                if let Some(upcoming) = self.clock.upcoming(k) {
-                    self.prefetch_for(upcoming);
-                }
+            // At 10^4+ clients, an event's client is a cache miss: ask for the client of
+            // the event PREFETCH_AHEAD - 1 places on now (the hot line), so memory works
+            // while the events before it run. Each sorted event is asked for once, as
+            // it enters that window (re-asking for the nearer ones at every event cost
+            // ~20 instructions per event and fetched nothing new); the first few of a
+            // bucket go unasked.
+            if let Some(upcoming) = self.clock.upcoming(PREFETCH_AHEAD - 1) {
+                self.prefetch_for(upcoming);
             }
             self.dispatch(p, ev);
         }
