@@ -80,7 +80,12 @@ impl<E> Soon<E> {
             }
             at -= 1;
         }
-        self.ordered.insert(at, entry);
+        if at == len {
+            // The common case (a reply due after every other one): no shifting to plan.
+            self.ordered.push_back(entry);
+        } else {
+            self.ordered.insert(at, entry);
+        }
     }
 
     /// Whether the next event is the heap's: the earlier of the two fronts.
