@@ -220,7 +220,10 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Moves to the next bucket that holds events and sorts it; false when the queue is
-    /// empty. Called only when `today` and `soon` are empty.
+    /// empty. Called only when `today` and `soon` are empty: once per bucket, so kept
+    /// out of `pop`, whose every call would otherwise save and restore the registers
+    /// this needs.
+    #[inline(never)]
     fn advance(&mut self) -> bool {
         loop {
             if self.ring_len == 0 {
