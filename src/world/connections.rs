@@ -326,9 +326,17 @@ pub(super) struct Connections {
     connections: Gauge,
     memory: Gauge,
     /// Connections and memory the clients asked for: what was held plus what refused
-    /// clients would hold (only peaks are needed: they size the deployment).
-    connection_demand: HeldPeak,
-    memory_demand: HeldPeak,
+    /// clients would hold (only peaks are needed: they size the deployment). `None`
+    /// until a client is first refused: until then the demand is what is held, change
+    /// for change, and the held gauges' levels stand for it (one update less per change
+    /// of state, two per request).
+    demand: Option<Demand>,
+}
+
+/// The levels of connections and memory asked for, once they differ from those held.
+struct Demand {
+    connections: HeldPeak,
+    memory: HeldPeak,
 }
 
 /// The gauges the connections part kept, handed over when the run ends.
@@ -387,8 +395,7 @@ impl Connections {
             window,
             connections: Gauge::new(&window, 0),
             memory: Gauge::new(&window, base_memory),
-            connection_demand: HeldPeak::new(0),
-            memory_demand: HeldPeak::new(base_memory),
+            demand: None,
         }
     }
 
@@ -452,11 +459,13 @@ impl Connections {
         let window = &self.window;
         if delta_mem != 0 {
             self.memory.add(window, now, delta_mem);
-            self.memory_demand.add(window, now, delta_mem);
         }
         if delta_conn != 0 {
             self.connections.add(window, now, delta_conn);
-            self.connection_demand.add(window, now, delta_conn);
+        }
+        if let Some(demand) = &mut self.demand {
+            demand.memory.add(window, now, delta_mem);
+            demand.connections.add(window, now, delta_conn);
         }
     }
 
@@ -492,8 +501,12 @@ impl Connections {
         flags.0 ^= bit;
         let sign = if unserved { 1 } else { -1 };
         let memory = self.wanted_memory[slot.index()];
-        self.connection_demand.add(&self.window, now, sign);
-        self.memory_demand.add(&self.window, now, sign * memory);
+        let demand = self.demand.get_or_insert_with(|| Demand {
+            connections: self.connections.level().clone(),
+            memory: self.memory.level().clone(),
+        });
+        demand.connections.add(&self.window, now, sign);
+        demand.memory.add(&self.window, now, sign * memory);
     }
 
     /// Can the server afford to keep this connection's request open as a stream (a held
@@ -542,11 +555,23 @@ impl Connections {
 
     /// The gauges, when the run is over.
     pub fn into_books(self) -> ConnectionBooks {
+        let (connection_demand, memory_demand) = self.demand_levels();
         ConnectionBooks {
             connections: self.connections,
             memory: self.memory,
-            connection_demand: self.connection_demand,
-            memory_demand: self.memory_demand,
+            connection_demand,
+            memory_demand,
+        }
+    }
+
+    /// The levels of connections and memory asked for (see `demand`).
+    fn demand_levels(&self) -> (HeldPeak, HeldPeak) {
+        match &self.demand {
+            Some(d) => (d.connections.clone(), d.memory.clone()),
+            None => (
+                self.connections.level().clone(),
+                self.memory.level().clone(),
+            ),
         }
     }
 }
@@ -629,13 +654,45 @@ mod tests {
         cs.set_unserved(&mut flags, Slot::Upstream, true, 3);
         let base = sc.server.base_memory as i64;
         let wanted = memory_of(&sc, ConnUse::Stream) + memory_of(&sc, ConnUse::Idle);
-        assert_eq!(cs.connection_demand.peak(&cs.window), 2);
-        assert_eq!(cs.memory_demand.peak(&cs.window), base + wanted);
+        let (connection_demand, memory_demand) = cs.demand_levels();
+        assert_eq!(connection_demand.peak(&cs.window), 2);
+        assert_eq!(memory_demand.peak(&cs.window), base + wanted);
         cs.set_unserved(&mut flags, Slot::Main, false, 4);
         cs.set_unserved(&mut flags, Slot::Upstream, false, 4);
         assert_eq!(flags.0, 0);
         // Nothing held meanwhile: the gauges of what was held never moved.
         assert_eq!(cs.connections.value(), 0);
+    }
+
+    #[test]
+    fn demand_is_what_is_held_until_a_refusal_and_then_adds_the_refused() {
+        let (sc, mut cs) = setup(10, 1);
+        let window = cs.window;
+        let base = sc.server.base_memory as i64;
+        // A connection serving a request holds this much; the refused client would hold
+        // a stream's (the technique's class in `setup`).
+        let request = memory_of(&sc, ConnUse::Request);
+        let mut conn = Conn::CLOSED;
+        conn.connect();
+        cs.admit(&mut conn, 100);
+        cs.set_state(&mut conn, ConnState::Idle, 100);
+        cs.set_state(&mut conn, ConnState::Busy, 200);
+        cs.set_state(&mut conn, ConnState::Idle, 300);
+        // Nobody refused: the demand is what was held, peak for peak.
+        let (connections, memory) = cs.demand_levels();
+        assert_eq!(connections.peak(&window), 1);
+        assert_eq!(memory.peak(&window), cs.memory.peak(&window));
+        assert_eq!(memory.peak(&window), base + request);
+        // A refusal adds what the refused client would hold; held changes keep counting.
+        let mut flags = Unserved::default();
+        cs.set_unserved(&mut flags, Slot::Main, true, 400);
+        cs.set_state(&mut conn, ConnState::Busy, 500);
+        cs.set_state(&mut conn, ConnState::Idle, 600);
+        let (connections, memory) = cs.demand_levels();
+        assert_eq!(connections.peak(&window), 2);
+        let refused = memory_of(&sc, ConnUse::Stream);
+        assert_eq!(memory.peak(&window), base + request + refused);
+        assert_eq!(cs.memory.peak(&window), base + request);
     }
 
     #[test]

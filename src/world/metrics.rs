@@ -166,6 +166,11 @@ impl Gauge {
         self.level.value
     }
 
+    /// The level and its peak so far.
+    pub fn level(&self) -> &HeldPeak {
+        &self.level
+    }
+
     /// Adds `delta` to the level at time `now` (changes come in time order).
     #[inline]
     pub fn add(&mut self, window: &Window, now: Nanos, delta: i64) {
