@@ -181,11 +181,14 @@ impl Gauge {
         if now >= window.end {
             return;
         }
-        self.window_area += delta as i128 * (window.end - now.max(window.start)) as i128;
+        // Both factors as signed 64-bit: one widening multiply (a span of time is far
+        // below 2^63 ns; as unsigned, the product would take three).
+        let span = (window.end - now.max(window.start)) as i64;
+        self.window_area += delta as i128 * span as i128;
         let i = self.cursor.locate(window, now);
         let edge = self.cursor.end.min(window.end);
         self.bucket_step[i] += delta;
-        self.bucket_area[i] += delta as i128 * (edge - now) as i128;
+        self.bucket_area[i] += delta as i128 * (edge - now) as i64 as i128;
     }
 
     /// Time-weighted mean level over the window.
