@@ -334,6 +334,9 @@ pub(super) struct Connections {
     /// for change, and the held gauges' levels stand for it (one update less per change
     /// of state, two per request).
     demand: Option<Demand>,
+    /// Connections (client and slot) refused and not yet served again: the flags set in
+    /// the clients' [`Unserved`].
+    unserved: u64,
 }
 
 /// The levels of connections and memory asked for, once they differ from those held.
@@ -399,6 +402,7 @@ impl Connections {
             connections: Gauge::new(&window, 0),
             memory: Gauge::new(&window, base_memory),
             demand: None,
+            unserved: 0,
         }
     }
 
@@ -497,11 +501,21 @@ impl Connections {
     /// one. While refused, the client counts as demand not served, with the memory its
     /// connection would hold.
     pub fn set_unserved(&mut self, flags: &mut Unserved, slot: Slot, unserved: bool, now: Nanos) {
+        if !unserved && self.unserved == 0 {
+            // Nobody is refused, so this client is not: its flags (in its cold record, a
+            // miss to memory at 10^6+ clients, on every admission) need not be read.
+            return;
+        }
         let bit = 1 << slot.index();
         if (flags.0 & bit != 0) == unserved {
             return;
         }
         flags.0 ^= bit;
+        if unserved {
+            self.unserved += 1;
+        } else {
+            self.unserved -= 1;
+        }
         let sign = if unserved { 1 } else { -1 };
         let memory = self.wanted_memory[slot.index()];
         let demand = self.demand.get_or_insert_with(|| Demand {

@@ -44,6 +44,12 @@ impl Faults {
         }
     }
 
+    /// Whether clients' networks can drop (the only way a client goes offline).
+    #[inline]
+    pub fn drops(&self) -> bool {
+        self.disconnect_every.is_some()
+    }
+
     /// No fault process can act on a client (no drops, no crashes).
     pub fn none(&self) -> bool {
         self.disconnect_every.is_none() && self.crashes.is_empty()
