@@ -334,9 +334,6 @@ pub(super) struct Connections {
     /// for change, and the held gauges' levels stand for it (one update less per change
     /// of state, two per request).
     demand: Option<Demand>,
-    /// Connections (client and slot) refused and not yet served again: the flags set in
-    /// the clients' [`Unserved`].
-    unserved: u64,
 }
 
 /// The levels of connections and memory asked for, once they differ from those held.
@@ -402,7 +399,6 @@ impl Connections {
             connections: Gauge::new(&window, 0),
             memory: Gauge::new(&window, base_memory),
             demand: None,
-            unserved: 0,
         }
     }
 
@@ -501,7 +497,7 @@ impl Connections {
     /// one. While refused, the client counts as demand not served, with the memory its
     /// connection would hold.
     pub fn set_unserved(&mut self, flags: &mut Unserved, slot: Slot, unserved: bool, now: Nanos) {
-        if !unserved && self.unserved == 0 {
+        if !unserved && self.refused() == 0 {
             // Nobody is refused, so this client is not: its flags (in its cold record, a
             // miss to memory at 10^6+ clients, on every admission) need not be read.
             return;
@@ -511,11 +507,6 @@ impl Connections {
             return;
         }
         flags.0 ^= bit;
-        if unserved {
-            self.unserved += 1;
-        } else {
-            self.unserved -= 1;
-        }
         let sign = if unserved { 1 } else { -1 };
         let memory = self.wanted_memory[slot.index()];
         let demand = self.demand.get_or_insert_with(|| Demand {
@@ -524,6 +515,14 @@ impl Connections {
         });
         demand.connections.add(&self.window, now, sign);
         demand.memory.add(&self.window, now, sign * memory);
+    }
+
+    /// Connections (client and slot) refused and not yet served again — the flags set in
+    /// the clients' [`Unserved`]: what the demand counts beyond what is held.
+    fn refused(&self) -> i64 {
+        self.demand
+            .as_ref()
+            .map_or(0, |d| d.connections.value() - self.connections.value())
     }
 
     /// Can the server afford to keep this connection's request open as a stream (a held
@@ -674,9 +673,11 @@ mod tests {
         let (connection_demand, memory_demand) = cs.demand_levels();
         assert_eq!(connection_demand.peak(&cs.window), 2);
         assert_eq!(memory_demand.peak(&cs.window), base + wanted);
+        assert_eq!(cs.refused(), 2);
         cs.set_unserved(&mut flags, Slot::Main, false, 4);
         cs.set_unserved(&mut flags, Slot::Upstream, false, 4);
         assert_eq!(flags.0, 0);
+        assert_eq!(cs.refused(), 0);
         // Nothing held meanwhile: the gauges of what was held never moved.
         assert_eq!(cs.connections.value(), 0);
     }

@@ -119,6 +119,11 @@ impl HeldPeak {
         self.value += delta;
     }
 
+    #[inline]
+    pub fn value(&self) -> i64 {
+        self.value
+    }
+
     /// Highest level held in the window (including the one it closes with).
     pub fn peak(&self, window: &Window) -> i64 {
         if self.since < window.end {
