@@ -457,15 +457,9 @@ impl Connections {
             inst.memory = (inst.memory as i64 + delta_mem) as u64;
             inst.connections = (inst.connections as i64 + delta_conn) as u64;
         }
-        // Most changes move only one of the two (a request starts or ends on an open
-        // connection: memory, not connections).
         let window = &self.window;
-        if delta_mem != 0 {
-            self.memory.add(window, now, delta_mem);
-        }
-        if delta_conn != 0 {
-            self.connections.add(window, now, delta_conn);
-        }
+        self.memory.add(window, now, delta_mem);
+        self.connections.add(window, now, delta_conn);
         if let Some(demand) = &mut self.demand {
             demand.memory.add(window, now, delta_mem);
             demand.connections.add(window, now, delta_conn);

@@ -176,12 +176,17 @@ impl Gauge {
         &self.level
     }
 
-    /// Adds `delta` to the level at time `now` (changes come in time order).
+    /// Adds `delta` to the level at time `now` (changes come in time order). Most
+    /// callers' changes are often zero (a request starting on an open connection moves
+    /// memory, not connections): that test is inlined into them, the booking is not.
     #[inline]
     pub fn add(&mut self, window: &Window, now: Nanos, delta: i64) {
-        if delta == 0 {
-            return;
+        if delta != 0 {
+            self.change(window, now, delta);
         }
+    }
+
+    fn change(&mut self, window: &Window, now: Nanos, delta: i64) {
         self.level.add(window, now, delta);
         if now >= window.end {
             return;
