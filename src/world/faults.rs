@@ -52,7 +52,7 @@ impl Faults {
 
     /// No fault process can act on a client (no drops, no crashes).
     pub fn none(&self) -> bool {
-        self.disconnect_every.is_none() && self.crashes.is_empty()
+        !self.drops() && self.crashes.is_empty()
     }
 
     /// Schedules the first drop and every crash.

@@ -16,8 +16,9 @@ use crate::world::origin::{ORIGIN, Record};
 use crate::world::trace::Lane;
 use crate::world::{ConnState, ConnUse, Protocol, World, trace};
 
-/// [`World::run`] prefetches the clients of this many upcoming events: far enough ahead
-/// for the memory to answer before each event comes up.
+/// [`World::run`] keeps this many upcoming events' clients on their way: it asks for
+/// the client of the event `PREFETCH_AHEAD - 1` places on, far enough ahead for the
+/// memory to answer before that event comes up.
 const PREFETCH_AHEAD: usize = 3;
 
 /// The run loop looks up from its events once every this many (a power of two, so the
