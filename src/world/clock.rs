@@ -29,6 +29,11 @@ pub(super) struct Clock {
     quiet: bool,
     /// The time a client step taken early runs at.
     client_clock: Option<Nanos>,
+    /// Whether an event due at or after the end was scheduled (and not kept: see
+    /// [`Clock::schedule`]).
+    scheduled_past_end: bool,
+    /// Whether the run has looked for an event past the end and found none left.
+    ran_out: bool,
 }
 
 impl Clock {
@@ -38,6 +43,8 @@ impl Clock {
             end,
             quiet,
             client_clock: None,
+            scheduled_past_end: false,
+            ran_out: false,
         }
     }
 
@@ -51,8 +58,17 @@ impl Clock {
         self.end
     }
 
+    /// Schedules `event` at `at`. An event due at or after the end of the run would
+    /// never run, so it is not kept. Nearly every client schedules two of them in a
+    /// run's last minute — its connection's idle check, pushed a minute on, and its
+    /// last poll — and keeping them cost a write to the queue each (short polling at
+    /// 2 × 10^4 clients: 0.9 % of its instructions; long polling: 3.2 %).
     #[inline]
     pub fn schedule(&mut self, at: Nanos, event: Event) {
+        if at >= self.end {
+            self.scheduled_past_end = true;
+            return;
+        }
         self.queue.schedule(at, event);
     }
 
@@ -60,14 +76,17 @@ impl Clock {
     /// never run early).
     #[inline]
     pub fn schedule_in(&mut self, delay: Nanos, event: Event) {
-        self.queue.schedule_in(delay, event);
+        self.schedule(self.queue.now().saturating_add(delay), event);
     }
 
     /// The next event before the end of the run.
     #[inline]
     pub fn next(&mut self) -> Option<Event> {
-        let (t, event) = self.queue.pop()?;
-        (t < self.end).then_some(event)
+        let next = self.queue.pop().map(|(_, event)| event);
+        if next.is_none() {
+            self.ran_out = true;
+        }
+        next
     }
 
     /// The event [`Clock::next`] returns `k` calls from now, if already known cheaply.
@@ -78,7 +97,11 @@ impl Clock {
 
     /// Events popped so far.
     pub fn events(&self) -> u64 {
-        self.queue.popped()
+        // Counted as if the events past the end had been kept: the run then took the
+        // first of them from the queue to see that the end had come. (The count is part
+        // of a run's results; how the queue is kept must not change them.)
+        let past_end_taken = u64::from(self.ran_out && self.scheduled_past_end);
+        self.queue.popped() + past_end_taken
     }
 
     /// Schedules every step as an event (for tests that check the shortcut).
@@ -159,6 +182,24 @@ mod tests {
         assert_eq!(clock.now(), 50);
         assert_eq!(clock.next(), None);
         assert_eq!(clock.events(), 2);
+    }
+
+    #[test]
+    fn events_past_the_end_are_not_kept_but_counted_as_before() {
+        // Kept, the first of them was taken from the queue to find the end: counted.
+        let mut clock = Clock::new(100, true);
+        clock.schedule(150, Event::UpdateTick);
+        clock.schedule_in(100, Event::Drop);
+        assert_eq!(clock.queue.len(), 0);
+        assert_eq!(clock.events(), 0);
+        assert_eq!(clock.next(), None);
+        assert_eq!(clock.events(), 1);
+        // A run whose queue empties before the end took nothing more.
+        let mut clock = Clock::new(100, true);
+        clock.schedule(99, Event::Drop);
+        assert_eq!(clock.next(), Some(Event::Drop));
+        assert_eq!(clock.next(), None);
+        assert_eq!(clock.events(), 1);
     }
 
     #[test]
