@@ -67,6 +67,22 @@ impl<E> Soon<E> {
         }
     }
 
+    /// Whether an event due at `time` goes at the back of the ordered deque: it is due
+    /// no earlier than every event there (the common case, a reply due after every other
+    /// one), so [`Soon::push_back`] may take it.
+    #[inline(always)]
+    pub fn goes_last(&self, time: Nanos) -> bool {
+        self.ordered.back().is_none_or(|last| last.time <= time)
+    }
+
+    /// Adds an event for which [`Soon::goes_last`] said yes, with a sequence number higher
+    /// than any before it.
+    #[inline(always)]
+    pub fn push_back(&mut self, entry: Sequenced<E>) {
+        debug_assert!(self.goes_last(entry.time));
+        self.ordered.push_back(entry);
+    }
+
     /// Adds an event whose sequence number is higher than any before it.
     #[inline]
     pub fn push(&mut self, entry: Sequenced<E>) {
