@@ -15,10 +15,19 @@ pub(super) const CHUNK: usize = 16;
 /// are touched only as chunks are taken, so a small run holds a few of them.
 const SEGMENT_CHUNKS: usize = 1 << 15;
 
-pub(super) struct Chunks<T> {
+pub(super) struct Chunks<T: 'static> {
     segments: Vec<Vec<T>>,
     /// Chunks handed out so far (ids `0..len`).
     len: usize,
+}
+
+/// The segments go back to the thread for its next run (`hugepages.rs`).
+impl<T: 'static> Drop for Chunks<T> {
+    fn drop(&mut self) {
+        for segment in self.segments.drain(..) {
+            super::hugepages::give_back(segment);
+        }
+    }
 }
 
 impl<T: Copy> Chunks<T> {

@@ -78,7 +78,7 @@ impl Bucket {
 }
 
 /// A queue of events of type `E`, each due at a simulated time.
-pub struct EventQueue<E> {
+pub struct EventQueue<E: 'static> {
     /// Events of the current bucket as it was sorted, latest first: the next one is at
     /// the end.
     today: Vec<Timed<E>>,
@@ -104,14 +104,14 @@ pub struct EventQueue<E> {
     popped: u64,
 }
 
-impl<E: Copy> Default for EventQueue<E> {
+impl<E: Copy + 'static> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 /// Events are plain data (`Copy`): sorting moves them by value, and nothing is dropped.
-impl<E: Copy> EventQueue<E> {
+impl<E: Copy + 'static> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             today: Vec::new(),

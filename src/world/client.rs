@@ -71,7 +71,7 @@ pub(super) struct Clients<L> {
     upstream: Vec<Conn>,
 }
 
-impl<L: Default> Clients<L> {
+impl<L: Default + 'static> Clients<L> {
     /// Records for the clients with these round trips (on huge pages: at 10^7 clients
     /// they are touched at random all over); UPSTREAM connections if `upstream`.
     pub fn new(rtts: impl ExactSizeIterator<Item = Link>, upstream: bool) -> Self {
@@ -95,6 +95,14 @@ impl<L: Default> Clients<L> {
             cold,
             upstream,
         }
+    }
+}
+
+/// The cold records go back to the thread for its next run (`engine/hugepages.rs`);
+/// the hot ones are of the technique's own type, which the next run may not share.
+impl<L> Drop for Clients<L> {
+    fn drop(&mut self) {
+        crate::engine::hugepages::give_back(std::mem::take(&mut self.cold));
     }
 }
 

@@ -125,6 +125,13 @@ pub struct Origin {
     streams: Vec<Stream>,
 }
 
+/// The streams go back to the thread for its next run (`engine/hugepages.rs`).
+impl Drop for Origin {
+    fn drop(&mut self) {
+        crate::engine::hugepages::give_back(std::mem::take(&mut self.streams));
+    }
+}
+
 impl Origin {
     pub fn new(pattern: Pattern, clients: u32, room_size: u32, retention: Retention) -> Self {
         let n = match pattern {

@@ -30,7 +30,7 @@ pub enum Push {
 pub trait Protocol: Sized {
     /// What the technique keeps per client (at most 4 bytes: it lives in the client's
     /// hot cache line, see `world/client.rs`).
-    type Local: Copy + Default;
+    type Local: Copy + Default + 'static;
     /// The client's timers.
     type Timer: Code;
     /// The server's timers on a client's MAIN connection.
