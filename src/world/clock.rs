@@ -98,8 +98,9 @@ impl Clock {
     /// Events popped so far.
     pub fn events(&self) -> u64 {
         // Counted as if the events past the end had been kept: the run then took the
-        // first of them from the queue to see that the end had come. (The count is part
-        // of a run's results; how the queue is kept must not change them.)
+        // first of them from the queue to see that the end had come. (The count is
+        // reported with each run — the benchmark, the progress line — and how the queue
+        // is kept should not move it.)
         let past_end_taken = u64::from(self.ran_out && self.scheduled_past_end);
         self.queue.popped() + past_end_taken
     }
