@@ -6,7 +6,7 @@
 //! are added instead, each on huge pages (`hugepages.rs`) and filled a chunk at a time,
 //! so memory is what the chunks in use need, and a chunk's id finds it in two steps.
 
-use super::hugepages::huge_vec;
+use super::hugepages::{give_back, huge_vec, take_spare};
 
 /// Events per chunk.
 pub(super) const CHUNK: usize = 16;
@@ -17,6 +17,9 @@ const SEGMENT_CHUNKS: usize = 1 << 15;
 
 pub(super) struct Chunks<T: 'static> {
     segments: Vec<Vec<T>>,
+    /// Empty segments a run before this one left (see [`Chunks::take_spares`]), used
+    /// before new ones.
+    reserve: Vec<Vec<T>>,
     /// Chunks handed out so far (ids `0..len`).
     len: usize,
 }
@@ -24,8 +27,8 @@ pub(super) struct Chunks<T: 'static> {
 /// The segments go back to the thread for its next run (`hugepages.rs`).
 impl<T: 'static> Drop for Chunks<T> {
     fn drop(&mut self) {
-        for segment in self.segments.drain(..) {
-            super::hugepages::give_back(segment);
+        for segment in self.segments.drain(..).chain(self.reserve.drain(..)) {
+            give_back(segment);
         }
     }
 }
@@ -34,14 +37,31 @@ impl<T: Copy> Chunks<T> {
     pub fn new() -> Self {
         Chunks {
             segments: Vec::new(),
+            reserve: Vec::new(),
             len: 0,
+        }
+    }
+
+    /// Takes, of the segments a finished run on this thread gave back, as many as
+    /// `entries` would fill (`hugepages.rs`: the rest are freed once the run is built).
+    pub fn take_spares(&mut self, entries: usize) {
+        let wanted = entries.div_ceil(SEGMENT_CHUNKS * CHUNK);
+        while self.reserve.len() < wanted {
+            match take_spare(SEGMENT_CHUNKS * CHUNK) {
+                Some(segment) => self.reserve.push(segment),
+                None => break,
+            }
         }
     }
 
     /// A new chunk, every entry a copy of `fill` until written; its id.
     pub fn push(&mut self, fill: T) -> u32 {
         if self.len % SEGMENT_CHUNKS == 0 {
-            self.segments.push(huge_vec(SEGMENT_CHUNKS * CHUNK));
+            let segment = self
+                .reserve
+                .pop()
+                .unwrap_or_else(|| huge_vec(SEGMENT_CHUNKS * CHUNK));
+            self.segments.push(segment);
         }
         let segment = self.segments.last_mut().expect("just ensured");
         // Within the capacity the segment was made with: it never moves.
@@ -75,6 +95,26 @@ impl<T: Copy> Chunks<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queue_takes_the_segments_it_will_fill_from_the_run_before() {
+        // A finished run on this thread (a test's own thread) left two segments.
+        let mut before = Chunks::new();
+        for _ in 0..SEGMENT_CHUNKS + 1 {
+            before.push(7u64);
+        }
+        let first = before.segments[0].as_ptr();
+        drop(before);
+        // One segment's worth of entries takes one, and the chunks go into it, fresh.
+        let mut chunks = Chunks::new();
+        chunks.take_spares(SEGMENT_CHUNKS * CHUNK);
+        assert_eq!(chunks.reserve.len(), 1);
+        super::super::hugepages::release_spares();
+        let id = chunks.push(0u64);
+        assert_eq!(chunks.segments[0].as_ptr(), first);
+        assert_eq!(chunks.get(id), &[0u64; CHUNK][..]);
+        assert!(chunks.reserve.is_empty());
+    }
 
     #[test]
     fn chunks_keep_what_is_written_across_segments() {

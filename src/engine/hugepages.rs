@@ -16,10 +16,11 @@
 //! thread, and the thread's next run takes them instead of asking the kernel for fresh
 //! memory: a page touched for the first time costs the kernel a fault and a clear, and
 //! on a VM whose host reclaims freed memory (this project's: ~2 ms per MB) the host a
-//! fault too — ~2 s of each 10^7-client run. A spare array that does not fit the run
-//! asking is freed then, so what a thread keeps never adds to a peak it has not had.
-//! The values an array held are cleared before it is handed out: results cannot depend
-//! on it.
+//! fault too — ~2 s of each 10^7-client run. A spare lives until the next run on its
+//! thread has been built: what that run did not take (another size, another kind of
+//! run) is freed then ([`release_spares`]), so a thread that goes on to small runs
+//! does not sit on a large one's memory while another thread needs its own. The values
+//! an array held are cleared before it is handed out: results cannot depend on it.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -55,10 +56,17 @@ pub fn give_back<T: 'static>(mut v: Vec<T>) {
     SPARE.with_borrow_mut(|spare| spare.push(Box::new(v)));
 }
 
+/// Frees the spares this thread still holds: called once a run has been built, with
+/// what it took.
+pub fn release_spares() {
+    let spare = SPARE.with_borrow_mut(std::mem::take);
+    drop(spare);
+}
+
 /// A spare `Vec<T>` with room for `n`, if the thread has one. A spare of that type with
 /// too little room is freed (the run asking is another size: kept, it would only add to
 /// the memory the run needs).
-fn take_spare<T: 'static>(n: usize) -> Option<Vec<T>> {
+pub(super) fn take_spare<T: 'static>(n: usize) -> Option<Vec<T>> {
     SPARE.with_borrow_mut(|spare| {
         let i = spare.iter().position(|a| a.is::<Vec<T>>())?;
         let v = *spare.swap_remove(i).downcast::<Vec<T>>().ok()?;
@@ -125,6 +133,11 @@ mod tests {
         assert!(SPARE.with_borrow(|spare| spare.is_empty()));
         // Small arrays are not kept.
         give_back(vec![1u8; 10]);
+        assert!(SPARE.with_borrow(|spare| spare.is_empty()));
+        // What a run does not take is freed once it is built.
+        give_back(bigger);
+        assert!(SPARE.with_borrow(|spare| spare.len() == 1));
+        release_spares();
         assert!(SPARE.with_borrow(|spare| spare.is_empty()));
     }
 

@@ -130,6 +130,12 @@ impl<E: Copy + 'static> EventQueue<E> {
         }
     }
 
+    /// Takes storage for `events` pending events from what a finished run on this
+    /// thread left (`hugepages.rs`), so that the queue's pages are already in memory.
+    pub fn take_spare_storage(&mut self, events: usize) {
+        self.arena.take_spares(events);
+    }
+
     /// The time of the event popped last (the simulation clock).
     #[inline]
     pub fn now(&self) -> Nanos {

@@ -48,6 +48,12 @@ impl Clock {
         }
     }
 
+    /// Takes queue storage for `events` pending events from what a finished run on this
+    /// thread left (see `engine/hugepages.rs`).
+    pub fn take_spare_storage(&mut self, events: usize) {
+        self.queue.take_spare_storage(events);
+    }
+
     /// The current time: the queue's, or during a step taken early, that step's.
     #[inline]
     pub fn now(&self) -> Nanos {
