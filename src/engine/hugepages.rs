@@ -53,25 +53,29 @@ pub fn give_back<T: 'static>(mut v: Vec<T>) {
         return;
     }
     v.clear();
-    SPARE.with_borrow_mut(|spare| spare.push(Box::new(v)));
+    // A thread being torn down has no next run: `v` is then just freed.
+    let _ = SPARE.try_with(|spare| spare.borrow_mut().push(Box::new(v)));
 }
 
 /// Frees the spares this thread still holds: called once a run has been built, with
 /// what it took.
 pub fn release_spares() {
-    let spare = SPARE.with_borrow_mut(std::mem::take);
-    drop(spare);
+    let _ = SPARE.try_with(|spare| drop(spare.take()));
 }
 
 /// A spare `Vec<T>` with room for `n`, if the thread has one. A spare of that type with
 /// too little room is freed (the run asking is another size: kept, it would only add to
 /// the memory the run needs).
 pub(super) fn take_spare<T: 'static>(n: usize) -> Option<Vec<T>> {
-    SPARE.with_borrow_mut(|spare| {
-        let i = spare.iter().position(|a| a.is::<Vec<T>>())?;
-        let v = *spare.swap_remove(i).downcast::<Vec<T>>().ok()?;
-        (v.capacity() >= n).then_some(v)
-    })
+    SPARE
+        .try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            let i = spare.iter().position(|a| a.is::<Vec<T>>())?;
+            let v = *spare.swap_remove(i).downcast::<Vec<T>>().ok()?;
+            (v.capacity() >= n).then_some(v)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Asks the kernel to back the whole allocated capacity of `v` with huge pages. Call it
