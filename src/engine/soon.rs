@@ -83,7 +83,9 @@ impl<E> Soon<E> {
         self.ordered.push_back(entry);
     }
 
-    /// Adds an event whose sequence number is higher than any before it.
+    /// Adds an event whose sequence number is higher than any before it. (The common
+    /// case, an event due after every other one, the queue hands to
+    /// [`Soon::push_back`] without coming here.)
     #[inline]
     pub fn push(&mut self, entry: Sequenced<E>) {
         // After every event due no later (those were scheduled before it).
@@ -96,12 +98,7 @@ impl<E> Soon<E> {
             }
             at -= 1;
         }
-        if at == len {
-            // The common case (a reply due after every other one): no shifting to plan.
-            self.ordered.push_back(entry);
-        } else {
-            self.ordered.insert(at, entry);
-        }
+        self.ordered.insert(at, entry);
     }
 
     /// Whether the next event is the heap's: the earlier of the two fronts.
