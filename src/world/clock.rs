@@ -134,6 +134,7 @@ impl<P: Protocol> World<P> {
     ///
     /// The client's cursor cannot change before `at` either: it has no other request
     /// outstanding on MAIN.
+    #[inline]
     pub fn get_since_cursor_at(&mut self, c: u32, at: Nanos, req: P::Request, bytes: u64) -> bool {
         if !self.clock.may_take_early(at) || !self.conn_usable_at(c, Slot::Main, at) {
             return false;

@@ -400,6 +400,7 @@ impl<P: Protocol> World<P> {
 
     /// Server side: applies retention, then returns the head of the client's stream and
     /// how many updates are waiting for it before that head.
+    #[inline]
     pub fn pending(&mut self, c: u32) -> (u64, u64) {
         self.expire(c);
         let cursor = self.cursor(c);
@@ -409,6 +410,7 @@ impl<P: Protocol> World<P> {
 
     /// The server answers the MAIN request with everything from the client's cursor up
     /// to `upto`, after `service` of CPU (0 = no CPU work, e.g. a timeout reply).
+    #[inline]
     pub fn respond(&mut self, c: u32, service: Nanos, upto: u64) {
         let conn = *self.main_conn(c);
         let ready = if service > 0 {

@@ -662,6 +662,7 @@ impl<P: Protocol> World<P> {
         self.response_leaves(p, ev, resp, arrival);
     }
 
+    #[inline]
     pub(super) fn on_response_arrival(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
         let c = ev.client;
         self.conn_mut(c, ev.slot).answered();
