@@ -1,5 +1,9 @@
 //! `cargo bench --bench engine [-- FILTER] [--clients N] [--until S] [--jobs J] [--cores C]`:
 //! simulated events per second, wall and CPU time, peak memory per simulated client.
+//! FILTER is part of a technique's name, or `hold` for the queue's hold benchmark alone.
+//! Bad values are refused (exit 2), as are runs whose estimated memory (for the `--jobs`
+//! largest at once) exceeds what the system has available, unless `--allow-large`; a
+//! closed stdout (`| head`) ends it quietly (exit 141).
 //!
 //! The issue's benchmark (#18): N clients (default 10^6; the target is 10^7) of each
 //! technique for 60 simulated seconds after 10 s of warm-up (per-client updates at
@@ -33,6 +37,87 @@ use rtsim::engine::{EventQueue, NS_PER_MS, NS_PER_S};
 use rtsim::results::RunOutput;
 use rtsim::scenario::{Rtt, Scenario, Technique};
 use rtsim::sim::{estimate, simulate};
+
+/// The bench's command line (after cargo's `--`). A bad value is refused with a word on
+/// what was expected (exit 2), as `rtsim`'s own commands do.
+#[derive(clap::Parser)]
+#[command(
+    name = "engine",
+    about = "rtsim's engine benchmark (#18): simulated events per second, wall and CPU \
+             time, peak memory per simulated client"
+)]
+struct Args {
+    /// A technique, or part of its name (short-polling, long-polling, sse, websocket);
+    /// `hold` for the event queue's hold benchmark alone. None: all four, then the hold
+    /// benchmark.
+    filter: Option<String>,
+    /// Simulated clients per run.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..))]
+    clients: u32,
+    /// Measured simulated seconds (after 10 s of warm-up).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    until: u64,
+    /// Worker threads; each run is one thread.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: u64,
+    /// Cores per instance (20 instances).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    cores: u32,
+    /// Run even when the runs' estimated memory exceeds what the system has available.
+    #[arg(long)]
+    allow_large: bool,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// Prints a line; a closed stdout (`… | head`) ends the bench quietly, as SIGPIPE would
+/// (exit 141), where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say_line(format_args!($($arg)*))
+    };
+}
+
+fn say_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("engine: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Refuses (exit 2), before anything is allocated, runs whose estimated memory
+/// (`sim::estimate`, by which `rtsim run` refuses too), for the `jobs` largest held at
+/// once, exceeds what the system says is available: 4 × 10^9 clients would otherwise
+/// die in an allocation of 256 GB, and 3 × 10^8 would drive the machine into swap.
+fn refuse_if_too_large(scenarios: &[Scenario], jobs: usize, allow_large: bool) {
+    let mut memory: Vec<f64> = scenarios
+        .iter()
+        .map(|sc| estimate(sc).memory_bytes)
+        .collect();
+    memory.sort_by(|a, b| b.total_cmp(a));
+    let needed: f64 = memory.iter().take(jobs).sum();
+    let Some(available) = rtsim::cli::available_memory() else {
+        return; // not known on this system: nothing to refuse by
+    };
+    if needed > available && !allow_large {
+        let gib = |bytes: f64| bytes / f64::from(1u32 << 30);
+        eprintln!(
+            "engine: refusing: {} run(s) at once would need ~{:.1} GiB (estimated), but only \
+             {:.1} GiB is available (MemAvailable); lower --clients or --jobs, or pass \
+             --allow-large to run anyway",
+            jobs.min(scenarios.len()),
+            gib(needed),
+            gib(available)
+        );
+        std::process::exit(2);
+    }
+}
 
 fn scenario(technique: Technique, clients: u32, seconds: u64, cores: u32) -> Scenario {
     let mut sc = Scenario::reference();
@@ -113,10 +198,13 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Pop one, push one at a random later time: ns per pair at a steady queue size.
 fn hold_benchmark() {
-    println!("\nevent queue hold benchmark (ns per pop+push)");
-    println!(
+    say!("\nevent queue hold benchmark (ns per pop+push)");
+    say!(
         "{:>10} {:>14} {:>12} {:>12}",
-        "pending", "calendar (ours)", "radix heap", "BinaryHeap"
+        "pending",
+        "calendar (ours)",
+        "radix heap",
+        "BinaryHeap"
     );
     for pending in [1_000usize, 100_000, 1_000_000] {
         let ops = 5_000_000usize;
@@ -166,35 +254,47 @@ fn hold_benchmark() {
             seq += 1;
         }
         let binary = t.elapsed().as_nanos() as f64 / ops as f64;
-        println!("{pending:>10} {calendar:>14.0} {radix:>12.0} {binary:>12.0}");
+        say!("{pending:>10} {calendar:>14.0} {radix:>12.0} {binary:>12.0}");
     }
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let clients = value("--clients").unwrap_or(1_000_000) as u32;
-    let seconds = value("--until").unwrap_or(60);
-    let jobs = value("--jobs").unwrap_or(2) as usize;
-    let cores = value("--cores").unwrap_or(32) as u32;
-    let filter = args
-        .iter()
-        .find(|a| !a.starts_with("--") && a.parse::<u64>().is_err() && *a != "--bench");
+    let args = <Args as clap::Parser>::parse();
+    let (clients, seconds, cores) = (args.clients, args.until, args.cores);
+    let jobs = args.jobs as usize;
+    if args.filter.as_deref() == Some("hold") {
+        hold_benchmark();
+        return;
+    }
+    let filter = args.filter;
     let techniques: Vec<Technique> = Technique::ALL
         .into_iter()
-        .filter(|t| filter.is_none_or(|f| t.name().contains(f.as_str())))
+        .filter(|t| {
+            filter
+                .as_ref()
+                .is_none_or(|f| t.name().contains(f.as_str()))
+        })
         .collect();
-    println!(
+    if techniques.is_empty() {
+        let names: Vec<&str> = Technique::ALL.iter().map(|t| t.name()).collect();
+        eprintln!(
+            "engine: no technique matches {:?}: expected part of one of {}, or `hold`",
+            filter.unwrap_or_default(),
+            names.join(", ")
+        );
+        std::process::exit(2);
+    }
+    let scenarios: Vec<Scenario> = techniques
+        .iter()
+        .map(|&t| scenario(t, clients, seconds, cores))
+        .collect();
+    refuse_if_too_large(&scenarios, jobs, args.allow_large);
+    say!(
         "rtsim engine benchmark: {clients} clients, {seconds} s measured + 10 s warm-up, \
          20 instances × {cores} cores; {} runs on {jobs} worker thread(s), one thread each",
         techniques.len()
     );
-    println!(
+    say!(
         "{:14} {:>8} {:>8} {:>14} {:>10} {:>10} {:>12} {:>7} {:>9} {:>9} {:>11} {:>11}",
         "technique",
         "wall s",
@@ -209,14 +309,6 @@ fn main() {
         "down B/s",
         "up B/s"
     );
-    let scenarios: Vec<Scenario> = techniques
-        .iter()
-        .map(|&t| scenario(t, clients, seconds, cores))
-        .collect();
-    if scenarios.is_empty() {
-        hold_benchmark();
-        return;
-    }
     let start = Instant::now();
     let runs = run_all(&scenarios, jobs);
     let wall = start.elapsed().as_secs_f64();
@@ -227,7 +319,7 @@ fn main() {
         events += m.events;
         // The measured numbers too: an equivalent model (benches/simpy_short_polling.py)
         // must agree with them before its speed means anything.
-        println!(
+        say!(
             "{:14} {:>8.3} {:>8.3} {:>14.0} {:>10.2} {:>10.2} {:>12.0} {:>7.3} {:>9.3} {:>9.3} {:>11.0} {:>11.0}",
             t.name(),
             run.wall,
@@ -243,7 +335,7 @@ fn main() {
             m.bytes_up_per_s
         );
     }
-    println!(
+    say!(
         "all {}: wall {wall:.1} s, CPU {cpu:.1} s, {:.0} M events, {:.2} M events/s of wall, \
          {:.2} M events per CPU second",
         runs.len(),
@@ -256,7 +348,7 @@ fn main() {
         // latency histogram does not): bytes per client per worker is how a memory
         // target scales. With several workers, their runs overlap in memory.
         let workers = jobs.clamp(1, runs.len().max(1));
-        println!(
+        say!(
             "peak RSS {:.0} MiB = {:.0} B per simulated client per worker ({workers} at once)",
             kib as f64 / 1024.0,
             kib as f64 * 1024.0 / f64::from(clients) / workers as f64

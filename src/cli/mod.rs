@@ -32,6 +32,9 @@ use crate::results::Row;
 use crate::runner::{self, Completed, RunError, RunOptions, Shard};
 
 pub use args::{Cli, Command};
+/// What memory the system has available (Linux: `MemAvailable`), for the engine
+/// benchmark's refusal too.
+pub use cost::available_memory;
 
 /// `println!` that ends the command quietly (exit 141) when stdout's reader has gone,
 /// where `println!` would panic.
