@@ -26,6 +26,7 @@ prop_compose! {
         pattern in pattern(),
         periodic in any::<bool>(),
         clients in 1u32..40,
+        tabs in prop::sample::select(vec![1u32, 1, 1, 3, 8]),
         rate in 0.05f64..3.0,
         room_size in 2u32..6,
         rtt in seconds(0, 1),
@@ -62,6 +63,7 @@ prop_compose! {
             arrivals: if periodic { Arrivals::Periodic } else { Arrivals::Poisson },
             payload: 100,
             room_size,
+            tabs,
             ..sc.workload.clone()
         };
         sc.network.rtt = if lognormal {
@@ -196,4 +198,34 @@ proptest! {
         }
         prop_assert_eq!(simulate(&changed), simulate(&sc));
     }
+}
+
+/// A tab's answer may hand its connection, idle again, to another tab of the same user
+/// waiting for one (`[workload] tabs` beyond the browser's 6 connections per origin):
+/// that is a step of another client, so the answer's arrival must not be taken early.
+/// This case (found by a property run) lost 0.15 requests/s and moved the mean latency
+/// by 4 ms when it was.
+#[test]
+fn a_tab_answer_that_hands_its_connection_over_is_not_taken_early() {
+    let mut sc = Scenario::reference();
+    sc.technique = Technique::ShortPolling;
+    sc.seed = 3208926797733195731;
+    sc.duration = 20 * NS_PER_S;
+    sc.warmup = 3 * NS_PER_S;
+    sc.workload.clients = 7;
+    sc.workload.tabs = 7;
+    sc.workload.rate = 0.5;
+    sc.network.rtt = Rtt::Constant(48 * NS_PER_MS);
+    sc.network.http = Http::V1_1;
+    sc.server.keepalive_timeout = NS_PER_S;
+    sc.short_polling.interval = 200 * NS_PER_MS;
+    let mut fast = simulate(&sc).metrics;
+    let mut every = simulate_every_step(&sc).metrics;
+    assert!(
+        fast.stalled_per_user > 0.0,
+        "a tab must wait for a connection"
+    );
+    fast.events = 0.0;
+    every.events = 0.0;
+    assert_eq!(fast, every);
 }

@@ -9,7 +9,9 @@
 //! - a short poll sent later, by a timer, is scheduled straight to its arrival at the
 //!   server ([`World::get_since_cursor_at`]): one event per poll instead of two;
 //! - a response whose arrival the technique handles locally
-//!   ([`Protocol::response_is_local`]) is handled when it leaves the server.
+//!   ([`Protocol::response_is_local`]) is handled when it leaves the server — unless
+//!   the client is a tab whose browser shares connections (`[workload] tabs`): the
+//!   arrival may hand the connection to another tab, a client of its own.
 //!
 //! Nothing else can reach the client meanwhile, so the results are those of the
 //! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
@@ -155,7 +157,10 @@ impl<P: Protocol> World<P> {
     /// A response leaves the server for the client, arriving at `arrival`. When nothing
     /// can reach the client while it travels (a quiet world, MAIN, inside the run, no
     /// idle timer closing the connection first) and what the technique does on arrival
-    /// touches only the client, the arrival runs now, on the client's clock.
+    /// touches only the client, the arrival runs now, on the client's clock. Not when
+    /// the client is a tab whose browser shares connections between tabs: on arrival the
+    /// browser may hand the connection, now idle, to another tab waiting for one — a
+    /// step of another client, which must not run early.
     pub(super) fn response_leaves(
         &mut self,
         p: &mut P,
@@ -164,6 +169,7 @@ impl<P: Protocol> World<P> {
         arrival: Nanos,
     ) {
         let early = self.clock.may_take_early(arrival)
+            && !self.pools.active()
             && ev.slot == Slot::Main
             && arrival < self.idle.due(&self.clients.hot[ev.client as usize].main)
             && p.response_is_local(resp);
