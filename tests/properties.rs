@@ -1,7 +1,8 @@
 //! Property tests: random valid scenarios (tiny sizes) never panic, every run accounts
 //! for every (update, recipient) pair (delivered + lost + in flight = published), the
-//! quiet-world shortcut changes nothing but the event count, and no technique's
-//! settings change another technique's run.
+//! quiet-world shortcut changes nothing but the event count (also in [`wider`] worlds:
+//! memory limits, backplanes, joins, 204 answers, and, with tabs, browsers that share
+//! connections), and no technique's settings change another technique's run.
 
 use proptest::prelude::*;
 use rtsim::engine::{NS_PER_MS, NS_PER_S};
@@ -142,6 +143,56 @@ prop_compose! {
     }
 }
 
+prop_compose! {
+    /// [`scenario`] with what it leaves at the reference varied too: a memory limit that
+    /// binds, how clients join, empty answers as 204, a backplane (with a queue), the
+    /// balancer, thread-per-connection servers, retention by age, and every technique's
+    /// own settings but short polling's.
+    fn wider()(
+        sc in scenario(),
+        settings in technique_settings(),
+        memory_limit in prop::option::of(1u64..30),
+        join in prop::sample::select(vec![Join::AllAtOnce, Join::Uniform, Join::Poisson]),
+        no_content in any::<bool>(),
+        backplane in prop::option::of((seconds(0, 1), prop::option::of(20.0f64..500.0), 1u32..3)),
+        round_robin in any::<bool>(),
+        threads in any::<bool>(),
+        retention in prop::option::of(seconds(1, 10)),
+        over_http2 in any::<bool>(),
+    ) -> Scenario {
+        let mut sc = sc;
+        sc.long_polling = settings.long_polling;
+        sc.sse = settings.sse;
+        sc.websocket = settings.websocket;
+        sc.websocket.over_http2 = over_http2 && sc.network.http == Http::V2;
+        if let Some(k) = memory_limit {
+            let s = &sc.server;
+            sc.server.memory_limit = s.base_memory + k * (s.memory_per_connection + s.memory_per_stream);
+        }
+        sc.workload.join = join;
+        sc.workload.join_rate = 20.0;
+        if no_content {
+            sc.server.empty_answer = EmptyAnswer::NoContent;
+        }
+        if let Some((latency, capacity, nodes)) = backplane {
+            sc.server.backplane_latency = latency.max(1);
+            sc.server.backplane_capacity =
+                capacity.map_or(BackplaneCapacity::Unlimited, BackplaneCapacity::PerSecond);
+            sc.server.backplane_nodes = nodes;
+        }
+        if round_robin {
+            sc.server.balancer = Balancer::RoundRobin;
+        }
+        if threads {
+            sc.server.concurrency = Concurrency::ThreadPerConnection;
+        }
+        if let Some(age) = retention {
+            sc.server.retention = Retention::Duration(age);
+        }
+        sc
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -228,4 +279,28 @@ fn a_tab_answer_that_hands_its_connection_over_is_not_taken_early() {
     fast.events = 0.0;
     every.events = 0.0;
     assert_eq!(fast, every);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The shortcut's promise, in worlds with more of the model switched on.
+    #[test]
+    fn steps_taken_early_change_nothing_in_wider_worlds(sc in wider()) {
+        let mut sc = sc;
+        sc.network.disconnect_every = None;
+        sc.faults.clear();
+        let mut fast = simulate(&sc).metrics;
+        let mut every = simulate_every_step(&sc).metrics;
+        prop_assert!(fast.events <= every.events);
+        fast.events = 0.0;
+        every.events = 0.0;
+        prop_assert_eq!(fast, every);
+    }
+
+    #[test]
+    fn every_pair_is_accounted_for_in_wider_worlds(sc in wider()) {
+        let m = simulate(&sc).metrics;
+        prop_assert_eq!(m.deliveries + m.lost + m.in_flight + m.stalled_pairs, m.published_pairs, "{:?}", m);
+    }
 }
