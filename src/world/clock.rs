@@ -10,8 +10,9 @@
 //!   server ([`World::get_since_cursor_at`]): one event per poll instead of two;
 //! - a response whose arrival the technique handles locally
 //!   ([`Protocol::response_is_local`]) is handled when it leaves the server — unless
-//!   the client is a tab whose browser shares connections (`[workload] tabs`): the
-//!   arrival may hand the connection to another tab, a client of its own.
+//!   the client is a tab whose browser can run out of connections for its tabs
+//!   (`[workload] tabs`): the arrival may hand the connection to another tab waiting
+//!   for one, a client of its own.
 //!
 //! Nothing else can reach the client meanwhile, so the results are those of the
 //! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
@@ -158,9 +159,9 @@ impl<P: Protocol> World<P> {
     /// can reach the client while it travels (a quiet world, MAIN, inside the run, no
     /// idle timer closing the connection first) and what the technique does on arrival
     /// touches only the client, the arrival runs now, on the client's clock. Not when
-    /// the client is a tab whose browser shares connections between tabs: on arrival the
-    /// browser may hand the connection, now idle, to another tab waiting for one — a
-    /// step of another client, which must not run early.
+    /// the client is a tab whose browser can run out of connections for its tabs: on
+    /// arrival the browser may hand the connection, now idle, to another tab waiting for
+    /// one — a step of another client, which must not run early.
     pub(super) fn response_leaves(
         &mut self,
         p: &mut P,
@@ -169,7 +170,7 @@ impl<P: Protocol> World<P> {
         arrival: Nanos,
     ) {
         let early = self.clock.may_take_early(arrival)
-            && !self.pools.active()
+            && !self.pools.may_queue()
             && ev.slot == Slot::Main
             && arrival < self.idle.due(&self.clients.hot[ev.client as usize].main)
             && p.response_is_local(resp);

@@ -70,6 +70,9 @@ pub(super) struct Pools {
     places: u32,
     /// HTTP/2: a user's requests are streams of one connection.
     shared: bool,
+    /// Can a request ever wait for a place? Not when every tab's connections (MAIN and
+    /// UPSTREAM, 2 at most) fit in a user's places.
+    may_queue: bool,
     /// Empty when inactive.
     users: Vec<User>,
     /// Per user with any: requests waiting for a place, first come first served.
@@ -112,6 +115,7 @@ impl Pools {
             tabs,
             places,
             shared,
+            may_queue: active && 2 * tabs > places,
             users,
             queued: BTreeMap::new(),
             riders: BTreeMap::new(),
@@ -124,6 +128,13 @@ impl Pools {
     #[inline]
     pub fn active(&self) -> bool {
         !self.users.is_empty()
+    }
+
+    /// Can a request ever wait for a place (and so be handed a connection another tab
+    /// frees)?
+    #[inline]
+    pub fn may_queue(&self) -> bool {
+        self.may_queue
     }
 
     /// Are a user's requests streams of one HTTP/2 connection?
