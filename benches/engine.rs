@@ -37,6 +37,7 @@ use rtsim::engine::{EventQueue, NS_PER_MS, NS_PER_S};
 use rtsim::results::RunOutput;
 use rtsim::scenario::{Rtt, Scenario, Technique};
 use rtsim::sim::{estimate, simulate};
+use rtsim::theory::needed_warmup;
 
 /// The bench's command line (after cargo's `--`). A bad value is refused with a word on
 /// what was expected (exit 2), as `rtsim`'s own commands do.
@@ -185,6 +186,16 @@ fn run_all(scenarios: &[Scenario], jobs: usize) -> Vec<Timed> {
         .collect()
 }
 
+/// A share or a latency to 3 decimals, or "—" when it has no sample (NaN: no poll
+/// answered, no update delivered), never a number that means none.
+fn or_dash(v: f64) -> String {
+    if v.is_nan() {
+        "—".to_string()
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
@@ -320,7 +331,7 @@ fn main() {
         // The measured numbers too: an equivalent model (benches/simpy_short_polling.py)
         // must agree with them before its speed means anything.
         say!(
-            "{:14} {:>8.3} {:>8.3} {:>14.0} {:>10.2} {:>10.2} {:>12.0} {:>7.3} {:>9.3} {:>9.3} {:>11.0} {:>11.0}",
+            "{:14} {:>8.3} {:>8.3} {:>14.0} {:>10.2} {:>10.2} {:>12.0} {:>7} {:>9} {:>9} {:>11.0} {:>11.0}",
             t.name(),
             run.wall,
             run.cpu,
@@ -328,12 +339,28 @@ fn main() {
             m.events / run.wall / 1e6,
             m.events / run.cpu / 1e6,
             m.requests_per_s,
-            m.empty_response_fraction,
-            m.latency_mean_s,
-            m.latency_p99_s,
+            or_dash(m.empty_response_fraction),
+            or_dash(m.latency_mean_s),
+            or_dash(m.latency_p99_s),
             m.bytes_down_per_s,
             m.bytes_up_per_s
         );
+    }
+    // What the measured numbers above carry: a run whose warm-up is shorter than its
+    // start-up transient (at 10^7 clients, the handshakes' CPU backlog) measures part of
+    // that transient too — its latencies are not the steady state's.
+    for (t, sc) in techniques.iter().zip(&scenarios) {
+        let need = needed_warmup(sc);
+        let warmup_s = sc.warmup as f64 / NS_PER_S as f64;
+        if need.seconds > warmup_s {
+            say!(
+                "note: {}: the {warmup_s} s warm-up is shorter than the {} s predicted ({}): \
+                 its measured numbers include the start-up transient",
+                t.name(),
+                need.seconds,
+                need.why
+            );
+        }
     }
     say!(
         "all {}: wall {wall:.1} s, CPU {cpu:.1} s, {:.0} M events, {:.2} M events/s of wall, \
