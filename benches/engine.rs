@@ -1,4 +1,5 @@
-//! `cargo bench --bench engine [-- FILTER] [--clients N] [--until S] [--jobs J] [--cores C]`:
+//! `cargo bench --bench engine [-- FILTER] [--clients N] [--until S] [--jobs J] [--cores C]
+//! [--allow-large]`:
 //! simulated events per second, wall and CPU time, peak memory per simulated client.
 //! FILTER is part of a technique's name, or `hold` for the queue's hold benchmark alone.
 //! Bad values are refused (exit 2), as are runs whose estimated memory (for the `--jobs`
@@ -59,8 +60,9 @@ struct Args {
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     until: u64,
     /// Worker threads; each run is one thread.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    jobs: u64,
+    #[arg(long, default_value_t = 2,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    jobs: usize,
     /// Cores per instance (20 instances).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     cores: u32,
@@ -102,18 +104,23 @@ fn refuse_if_too_large(scenarios: &[Scenario], jobs: usize, allow_large: bool) {
         .map(|sc| estimate(sc).memory_bytes)
         .collect();
     memory.sort_by(|a, b| b.total_cmp(a));
-    let needed: f64 = memory.iter().take(jobs).sum();
+    let needed = |workers: usize| memory.iter().take(workers).sum::<f64>();
     let Some(available) = rtsim::cli::available_memory() else {
         return; // not known on this system: nothing to refuse by
     };
-    if needed > available && !allow_large {
+    if needed(jobs) > available && !allow_large {
         let gib = |bytes: f64| bytes / f64::from(1u32 << 30);
+        // As `rtsim run` advises: the most workers that fit, or fewer clients.
+        let advice = match (1..jobs).rev().find(|&w| needed(w) <= available) {
+            Some(w) => format!("--jobs {w} fits"),
+            None => "not even one run fits: lower --clients".to_string(),
+        };
         eprintln!(
             "engine: refusing: {} run(s) at once would need ~{:.1} GiB (estimated), but only \
-             {:.1} GiB is available (MemAvailable); lower --clients or --jobs, or pass \
-             --allow-large to run anyway",
+             {:.1} GiB is available (MemAvailable); {advice}, or pass --allow-large to run \
+             anyway",
             jobs.min(scenarios.len()),
-            gib(needed),
+            gib(needed(jobs)),
             gib(available)
         );
         std::process::exit(2);
@@ -166,7 +173,7 @@ fn run_all(scenarios: &[Scenario], jobs: usize) -> Vec<Timed> {
     let next = AtomicUsize::new(0);
     let done: Vec<Mutex<Option<Timed>>> = scenarios.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1) {
+        for _ in 0..jobs.clamp(1, scenarios.len().max(1)) {
             s.spawn(|| {
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let (start, cpu) = (Instant::now(), thread_cpu_s());
@@ -186,13 +193,14 @@ fn run_all(scenarios: &[Scenario], jobs: usize) -> Vec<Timed> {
         .collect()
 }
 
-/// A share or a latency to 3 decimals, or "—" when it has no sample (NaN: no poll
-/// answered, no update delivered), never a number that means none.
-fn or_dash(v: f64) -> String {
+/// `v` to `decimals` places, or "—" when it has no value (NaN: no poll answered, no
+/// update delivered, no thread CPU clock on this platform), never a number that means
+/// none.
+fn or_dash(v: f64, decimals: usize) -> String {
     if v.is_nan() {
         "—".to_string()
     } else {
-        format!("{v:.3}")
+        format!("{v:.decimals$}")
     }
 }
 
@@ -272,7 +280,7 @@ fn hold_benchmark() {
 fn main() {
     let args = <Args as clap::Parser>::parse();
     let (clients, seconds, cores) = (args.clients, args.until, args.cores);
-    let jobs = args.jobs as usize;
+    let jobs = args.jobs;
     if args.filter.as_deref() == Some("hold") {
         hold_benchmark();
         return;
@@ -302,8 +310,9 @@ fn main() {
     refuse_if_too_large(&scenarios, jobs, args.allow_large);
     say!(
         "rtsim engine benchmark: {clients} clients, {seconds} s measured + 10 s warm-up, \
-         20 instances × {cores} cores; {} runs on {jobs} worker thread(s), one thread each",
-        techniques.len()
+         20 instances × {cores} cores; {} runs on {} worker thread(s), one thread each",
+        techniques.len(),
+        jobs.min(techniques.len())
     );
     say!(
         "{:14} {:>8} {:>8} {:>14} {:>10} {:>10} {:>12} {:>7} {:>9} {:>9} {:>11} {:>11}",
@@ -331,17 +340,17 @@ fn main() {
         // The measured numbers too: an equivalent model (benches/simpy_short_polling.py)
         // must agree with them before its speed means anything.
         say!(
-            "{:14} {:>8.3} {:>8.3} {:>14.0} {:>10.2} {:>10.2} {:>12.0} {:>7} {:>9} {:>9} {:>11.0} {:>11.0}",
+            "{:14} {:>8.3} {:>8} {:>14.0} {:>10.2} {:>10} {:>12.0} {:>7} {:>9} {:>9} {:>11.0} {:>11.0}",
             t.name(),
             run.wall,
-            run.cpu,
+            or_dash(run.cpu, 3),
             m.events,
             m.events / run.wall / 1e6,
-            m.events / run.cpu / 1e6,
+            or_dash(m.events / run.cpu / 1e6, 2),
             m.requests_per_s,
-            or_dash(m.empty_response_fraction),
-            or_dash(m.latency_mean_s),
-            or_dash(m.latency_p99_s),
+            or_dash(m.empty_response_fraction, 3),
+            or_dash(m.latency_mean_s, 3),
+            or_dash(m.latency_p99_s, 3),
             m.bytes_down_per_s,
             m.bytes_up_per_s
         );
@@ -363,12 +372,13 @@ fn main() {
         }
     }
     say!(
-        "all {}: wall {wall:.1} s, CPU {cpu:.1} s, {:.0} M events, {:.2} M events/s of wall, \
-         {:.2} M events per CPU second",
+        "all {}: wall {wall:.1} s, CPU {} s, {:.0} M events, {:.2} M events/s of wall, \
+         {} M events per CPU second",
         runs.len(),
+        or_dash(cpu, 1),
         events / 1e6,
         events / wall / 1e6,
-        events / cpu / 1e6
+        or_dash(events / cpu / 1e6, 2)
     );
     if let Some(kib) = peak_rss_kib() {
         // Everything a run holds grows with clients (records, connections, queue; the

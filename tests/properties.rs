@@ -145,7 +145,7 @@ prop_compose! {
 
 prop_compose! {
     /// [`scenario`] with what it leaves at the reference varied too: a memory limit that
-    /// binds, how clients join, empty answers as 204, a backplane (with a queue), the
+    /// binds, HTTP/2 stream limits that make tabs wait, how clients join, empty answers as 204, a backplane (with a queue), the
     /// balancer, thread-per-connection servers, retention by age, and every technique's
     /// own settings but short polling's.
     fn wider()(
@@ -159,8 +159,11 @@ prop_compose! {
         threads in any::<bool>(),
         retention in prop::option::of(seconds(1, 10)),
         over_http2 in any::<bool>(),
+        streams in prop::sample::select(vec![1u32, 2, 4, 100]),
     ) -> Scenario {
         let mut sc = sc;
+        // Few HTTP/2 streams per user: a tab's requests wait for one.
+        sc.server.max_concurrent_streams = streams;
         sc.long_polling = settings.long_polling;
         sc.sse = settings.sse;
         sc.websocket = settings.websocket;

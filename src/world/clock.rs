@@ -10,7 +10,8 @@
 //!   server ([`World::get_since_cursor_at`]): one event per poll instead of two;
 //! - a response whose arrival the technique handles locally
 //!   ([`Protocol::response_is_local`]) is handled when it leaves the server — unless
-//!   the client is a tab whose browser can run out of connections for its tabs
+//!   the client is a tab whose browser can run out of connections (or HTTP/2 streams)
+//!   for its tabs
 //!   (`[workload] tabs`): the arrival may hand the connection to another tab waiting
 //!   for one, a client of its own.
 //!
@@ -159,9 +160,9 @@ impl<P: Protocol> World<P> {
     /// can reach the client while it travels (a quiet world, MAIN, inside the run, no
     /// idle timer closing the connection first) and what the technique does on arrival
     /// touches only the client, the arrival runs now, on the client's clock. Not when
-    /// the client is a tab whose browser can run out of connections for its tabs: on
-    /// arrival the browser may hand the connection, now idle, to another tab waiting for
-    /// one — a step of another client, which must not run early.
+    /// the client is a tab whose browser can run out of connections (or HTTP/2 streams)
+    /// for its tabs: on arrival the browser may hand the connection, now idle, to another
+    /// tab waiting for one — a step of another client, which must not run early.
     pub(super) fn response_leaves(
         &mut self,
         p: &mut P,
