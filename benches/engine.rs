@@ -358,18 +358,25 @@ fn main() {
     // What the measured numbers above carry: a run whose warm-up is shorter than its
     // start-up transient (at 10^7 clients, the handshakes' CPU backlog) measures part of
     // that transient too — its latencies are not the steady state's.
+    // One note per transient, naming the runs it applies to.
+    let mut notes: Vec<(String, Vec<&str>)> = vec![];
     for (t, sc) in techniques.iter().zip(&scenarios) {
         let need = needed_warmup(sc);
         let warmup_s = sc.warmup as f64 / NS_PER_S as f64;
         if need.seconds > warmup_s {
-            say!(
-                "note: {}: the {warmup_s} s warm-up is shorter than the {} s predicted ({}): \
-                 its measured numbers include the start-up transient",
-                t.name(),
-                need.seconds,
-                need.why
+            let text = format!(
+                "the {warmup_s} s warm-up is shorter than the {} s predicted ({}): the measured \
+                 numbers include the start-up transient",
+                need.seconds, need.why
             );
+            match notes.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, runs)) => runs.push(t.name()),
+                None => notes.push((text, vec![t.name()])),
+            }
         }
+    }
+    for (text, runs) in &notes {
+        say!("note: {}: {text}", runs.join(", "));
     }
     say!(
         "all {}: wall {wall:.1} s, CPU {} s, {:.0} M events, {:.2} M events/s of wall, \
