@@ -18,7 +18,15 @@
 //! Nothing else can reach the client meanwhile, so the results are those of the
 //! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
 //! `tests/properties.rs` compares the two (`sim::simulate_every_step`). Only the number
-//! of events differs. No other module reads or sets the client clock.
+//! of events differs — and, where two events fall on the same nanosecond, their order:
+//! a step taken early schedules what follows it earlier, and simultaneous events run in
+//! the order they were scheduled. Constant round trips under a saturated CPU (and the
+//! tabs of one user, which share its round trip) make such ties; counts stay identical,
+//! waits and latencies move in their last digits
+//! (`with_simultaneous_events_only_their_order_differs`). A world made of ties — every
+//! client joining at one instant with one round trip, behind a connection limit — can
+//! move by several per cent: the order decides who is refused first. No other module
+//! reads or sets the client clock.
 
 use crate::engine::{EventQueue, Nanos};
 use crate::world::event::{ClientEvent, Code, Event, Response, Slot, Step};
