@@ -109,6 +109,13 @@ impl HeldPeak {
         if delta == 0 {
             return;
         }
+        // The peak is the level's over time: a change booked out of order (a step taken
+        // early that booked shared memory) would misplace it.
+        debug_assert!(
+            now >= self.since,
+            "a level changed at {now} after {}",
+            self.since
+        );
         if now > self.since {
             // The level before this change was held over [since, now).
             if now > window.start && self.since < window.end {
