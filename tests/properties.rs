@@ -6,6 +6,7 @@
 
 use proptest::prelude::*;
 use rtsim::engine::{NS_PER_MS, NS_PER_S};
+use rtsim::results::RunMetrics;
 use rtsim::scenario::*;
 use rtsim::sim::{simulate, simulate_every_step};
 
@@ -19,6 +20,17 @@ fn pattern() -> impl Strategy<Value = Pattern> {
 
 fn seconds(lo: u64, hi: u64) -> impl Strategy<Value = u64> {
     (lo * 1000..=hi * 1000).prop_map(|ms| ms * NS_PER_MS)
+}
+
+/// The run with the quiet-world shortcut and the event-by-event run of `sc`, their
+/// event counts set aside (the shortcut's run has no more events than the other).
+fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
+    let mut fast = simulate(sc).metrics;
+    let mut every = simulate_every_step(sc).metrics;
+    assert!(fast.events <= every.events);
+    fast.events = 0.0;
+    every.events = 0.0;
+    (fast, every)
 }
 
 prop_compose! {
@@ -280,11 +292,7 @@ proptest! {
         let mut sc = sc;
         sc.network.disconnect_every = None;
         sc.faults.clear();
-        let mut fast = simulate(&sc).metrics;
-        let mut every = simulate_every_step(&sc).metrics;
-        prop_assert!(fast.events <= every.events);
-        fast.events = 0.0;
-        every.events = 0.0;
+        let (fast, every) = fast_and_every_step(&sc);
         prop_assert_eq!(fast, every);
     }
 
@@ -326,14 +334,11 @@ fn a_tab_answer_that_hands_its_connection_over_is_not_taken_early() {
     sc.network.http = Http::V1_1;
     sc.server.keepalive_timeout = NS_PER_S;
     sc.short_polling.interval = 200 * NS_PER_MS;
-    let mut fast = simulate(&sc).metrics;
-    let mut every = simulate_every_step(&sc).metrics;
+    let (fast, every) = fast_and_every_step(&sc);
     assert!(
         fast.stalled_per_user > 0.0,
         "a tab must wait for a connection"
     );
-    fast.events = 0.0;
-    every.events = 0.0;
     assert_eq!(fast, every);
 }
 
@@ -346,21 +351,14 @@ proptest! {
         let mut sc = sc;
         sc.network.disconnect_every = None;
         sc.faults.clear();
-        let mut fast = simulate(&sc).metrics;
-        let mut every = simulate_every_step(&sc).metrics;
-        prop_assert!(fast.events <= every.events);
-        fast.events = 0.0;
-        every.events = 0.0;
+        let (fast, every) = fast_and_every_step(&sc);
         prop_assert_eq!(fast, every);
     }
 
     /// … and in saturated ones: CPU queues, proxies cutting queued requests, refusals.
     #[test]
     fn steps_taken_early_change_nothing_under_overload(sc in overloaded()) {
-        let mut fast = simulate(&sc).metrics;
-        let mut every = simulate_every_step(&sc).metrics;
-        fast.events = 0.0;
-        every.events = 0.0;
+        let (fast, every) = fast_and_every_step(&sc);
         prop_assert_eq!(fast, every);
     }
 
@@ -398,8 +396,7 @@ fn with_simultaneous_events_only_their_order_differs() {
     sc.server.cores = 1;
     sc.server.request_cpu = 500_000;
     sc.short_polling.interval = 55 * NS_PER_MS;
-    let fast = simulate(&sc).metrics;
-    let every = simulate_every_step(&sc).metrics;
+    let (fast, every) = fast_and_every_step(&sc);
     assert_ne!(
         fast.queue_wait_mean_s, every.queue_wait_mean_s,
         "this case has ties"
@@ -425,7 +422,6 @@ fn with_simultaneous_events_only_their_order_differs() {
         assert!((*m - e).abs() < within, "{m} against {e}");
         *m = e;
     }
-    same.events = every.events;
     assert_eq!(same, every);
     // Under continuous round trips no two events share an instant, and nothing differs.
     sc.network.rtt = Rtt::LogNormal {
@@ -434,8 +430,6 @@ fn with_simultaneous_events_only_their_order_differs() {
         min: None,
         max: None,
     };
-    let (mut fast, mut every) = (simulate(&sc).metrics, simulate_every_step(&sc).metrics);
-    fast.events = 0.0;
-    every.events = 0.0;
+    let (fast, every) = fast_and_every_step(&sc);
     assert_eq!(fast, every);
 }
