@@ -268,3 +268,38 @@ fn after_a_crash_a_user_reopens_its_one_connection_not_one_per_tab() {
     assert_eq!(handshakes(true), 40.0);
     assert_eq!(handshakes(false), 120.0);
 }
+
+/// A chat POST's answer arrives after the connection's keep-alive ran out (the server
+/// closes it once the answer is delivered); at that instant the browser must not hand
+/// the connection to the user's waiting request — the request would reach a server that
+/// is closing it, and the keep-alive check, deferring "until the answer is delivered",
+/// came back at once forever: the run stopped as stuck. (Found by a property run: SSE
+/// tabs beyond the browser's 6 connections, chat, keep-alive 1 s against a 0.8 s round
+/// trip.)
+#[test]
+fn a_connection_whose_keep_alive_ran_out_is_not_handed_over() {
+    let mut sc = tabs(Technique::Sse, Http::V1_1, 4, 8);
+    sc.seed = 4618109823520879280;
+    sc.workload.clients = 28;
+    sc.workload.pattern = Pattern::Chat;
+    sc.workload.rate = 2.73;
+    sc.workload.room_size = 2;
+    sc.workload.start_window = 3 * S;
+    sc.network.rtt = rtsim::scenario::Rtt::LogNormal {
+        median: 407_000_000,
+        sigma: 0.7,
+        min: None,
+        max: None,
+    };
+    sc.network.tls = Tls::None;
+    sc.network.proxy_idle_timeout = None;
+    sc.server.instances = 1;
+    sc.server.cores = 1;
+    sc.server.max_connections = 24;
+    sc.server.keepalive_timeout = S;
+    sc.sse.heartbeat = None;
+    sc.warmup = 3 * S;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let out = rtsim::sim::try_simulate(&sc, &stop);
+    assert!(out.is_ok(), "{:?}", out.err().map(|e| e.to_string()));
+}

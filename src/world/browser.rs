@@ -160,12 +160,16 @@ impl<P: Protocol> World<P> {
     /// An answer has arrived on client `c`'s connection on `slot`, now idle: if another
     /// request of the user waits for a place, the browser hands the connection to it
     /// (the same connection at the server: no new handshake). Returns whether it did.
+    ///
+    /// Only a connection a request could still use, as the client's own next request
+    /// would ([`World::conn_usable`]): one whose keep-alive ran out while the answer
+    /// travelled is being closed by the server, and the request handed it would reach
+    /// the server after that.
     pub(super) fn browser_hands_over(&mut self, c: u32, slot: Slot) -> bool {
         if !self.pools.active() || !self.pools.has_queued(c) {
             return false;
         }
-        let conn = *self.conn(c, slot);
-        if conn.state() != ConnState::Idle || conn.in_use() {
+        if !self.conn_usable(c, slot) {
             return false;
         }
         let now = self.now();

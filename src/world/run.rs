@@ -488,7 +488,13 @@ impl<P: Protocol> World<P> {
         let one_way = self.one_way(c);
         match self.idle.verdict(&conn, now, one_way) {
             IdleVerdict::NotYet => self.schedule_idle_check(c, slot),
-            IdleVerdict::AfterDelivery { at } => self.idle_check_at(c, slot, at),
+            IdleVerdict::AfterDelivery { at } => {
+                // The answer still travels: a delivery already past would mean a request
+                // in flight on a connection the server is closing (see
+                // `browser_hands_over`), and a check that comes back at once, forever.
+                debug_assert!(at > now, "idle check at {now} deferred to the past ({at})");
+                self.idle_check_at(c, slot, at)
+            }
             IdleVerdict::KeepAliveCloses => {
                 self.trace_msg(c, false, now, |_| "FIN (keep-alive timeout)".to_string());
                 self.close_connection(c, slot);
