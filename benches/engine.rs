@@ -20,7 +20,9 @@
 //! `rtsim run` schedules them; each run is one thread. Then a hold benchmark of the event
 //! queue against a radix heap and `BinaryHeap` at 10^3–10^6 pending events.
 //!
-//! Each run also prints what it measured (requests/s, empty fraction, latency, bytes), so
+//! Each run also prints what it measured (requests/s, empty fraction, latency, bytes; `—`
+//! where a figure has no sample, and a note under the table for each start-up transient
+//! longer than the warm-up, as `theory::needed_warmup` predicts it), so
 //! that an equivalent model in another simulator can be checked against it before its
 //! speed is compared: `benches/simpy_short_polling.py` is one (20 × 8 cores: pass
 //! `--cores 8`), and `benches/compare_simpy.sh` runs the two alternately.
