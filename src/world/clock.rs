@@ -97,8 +97,9 @@ impl Clock {
         self.schedule(self.queue.now().saturating_add(delay), event);
     }
 
-    /// The next event before the end of the run.
-    #[inline]
+    /// The next event before the end of the run. Inlined in the run loop, as the
+    /// queue's `pop` is (a call here cost ~20 instructions per event).
+    #[inline(always)]
     pub fn next(&mut self) -> Option<Event> {
         let next = self.queue.pop().map(|(_, event)| event);
         if next.is_none() {

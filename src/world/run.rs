@@ -572,6 +572,7 @@ impl<P: Protocol> World<P> {
     }
 
     /// Runs a job on the instance's workers; returns when it finishes.
+    #[inline]
     pub(super) fn cpu(&mut self, instance: u32, mean_service: Nanos) -> Nanos {
         let now = self.now();
         self.conns.cpu(instance, mean_service, now, &mut self.rec)
