@@ -155,15 +155,11 @@ impl<E: Copy + 'static> EventQueue<E> {
         let time = at.max(self.now);
         let bucket = time >> BUCKET_SHIFT;
         if bucket > self.current {
-            if bucket - self.current < RING {
-                let slot = (bucket % RING) as usize;
-                let b = self.ring[slot];
-                if b.tail != NONE && (b.tail_len as usize) < CHUNK {
-                    self.arena.get_mut(b.tail)[b.tail_len as usize] = Timed { time, event };
-                    self.ring[slot].tail_len += 1;
-                    self.ring_len += 1;
-                    return;
-                }
+            if bucket - self.current < RING
+                && self.append_to_tail((bucket % RING) as usize, Timed { time, event })
+            {
+                self.ring_len += 1;
+                return;
             }
         } else if self.soon.goes_last(time) {
             let seq = self.next_seq();
@@ -197,15 +193,26 @@ impl<E: Copy + 'static> EventQueue<E> {
         self.seq
     }
 
+    /// Appends to ring bucket `slot`'s last chunk if it has one with room; whether it
+    /// did.
+    #[inline(always)]
+    fn append_to_tail(&mut self, slot: usize, entry: Timed<E>) -> bool {
+        let b = self.ring[slot];
+        if b.tail == NONE || b.tail_len as usize >= CHUNK {
+            return false;
+        }
+        self.arena.get_mut(b.tail)[b.tail_len as usize] = entry;
+        self.ring[slot].tail_len += 1;
+        true
+    }
+
     /// Appends to a ring bucket, starting a new chunk when its last one is full.
     #[inline]
     fn push_ring(&mut self, slot: usize, entry: Timed<E>) {
-        let bucket = self.ring[slot];
-        if bucket.tail != NONE && (bucket.tail_len as usize) < CHUNK {
-            self.arena.get_mut(bucket.tail)[bucket.tail_len as usize] = entry;
-            self.ring[slot].tail_len += 1;
+        if self.append_to_tail(slot, entry) {
             return;
         }
+        let bucket = self.ring[slot];
         let id = match self.free_chunks.pop() {
             Some(id) => id,
             None => {
