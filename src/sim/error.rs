@@ -58,8 +58,8 @@ fn short_delays(sc: &Scenario) -> Vec<String> {
         ("network.outage", sc.network.outage),
         ("server.keepalive_timeout", sc.server.keepalive_timeout),
     ];
-    // Read only where there is a backplane: more than one instance (`world/backplane.rs`).
-    if sc.server.instances > 1 {
+    // Read only where there is a backplane.
+    if crate::world::backplane::exists(sc) {
         delays.push(("server.backplane_latency", sc.server.backplane_latency));
     }
     let (Rtt::Constant(rtt) | Rtt::LogNormal { median: rtt, .. }) = sc.network.rtt;

@@ -70,10 +70,16 @@ pub fn node_of(stream: u32, nodes: u32) -> u32 {
     stream % nodes.max(1)
 }
 
+/// Whether the scenario has a backplane: more than one instance (with one, an update
+/// has nothing to cross).
+pub fn exists(sc: &Scenario) -> bool {
+    sc.server.instances > 1
+}
+
 impl Backplane {
     /// The scenario's backplane; `None` with one instance (nothing to cross).
     pub fn new(sc: &Scenario, window: Window) -> Option<Backplane> {
-        (sc.server.instances > 1).then(|| {
+        exists(sc).then(|| {
             let nodes = sc.server.backplane_nodes.max(1) as usize;
             Backplane {
                 latency: sc.server.backplane_latency,
