@@ -70,8 +70,8 @@ pub(super) struct Pools {
     places: u32,
     /// HTTP/2: a user's requests are streams of one connection.
     shared: bool,
-    /// Can a request ever wait for a place? Not when every tab's connections (MAIN and
-    /// UPSTREAM, 2 at most) fit in a user's places.
+    /// Can a request ever wait for a place? Not when every tab's connections (one per
+    /// slot, MAIN and UPSTREAM, at most) fit in a user's places.
     may_queue: bool,
     /// Empty when inactive.
     users: Vec<User>,
@@ -115,7 +115,7 @@ impl Pools {
             tabs,
             places,
             shared,
-            may_queue: active && 2 * tabs > places,
+            may_queue: active && tabs * Slot::BOTH.len() as u32 > places,
             users,
             queued: BTreeMap::new(),
             riders: BTreeMap::new(),
