@@ -28,6 +28,12 @@ use std::cell::RefCell;
 /// Below this many bytes an array is left alone: a huge page would be mostly empty.
 const WORTH_IT: usize = 4 << 20;
 
+/// Whether room for `n` values of `T` is large enough for huge pages (and to be kept
+/// for the next run).
+fn worth_it<T>(n: usize) -> bool {
+    n.saturating_mul(std::mem::size_of::<T>()) >= WORTH_IT
+}
+
 thread_local! {
     /// Large arrays given back by finished runs on this thread, emptied.
     static SPARE: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
@@ -37,7 +43,7 @@ thread_local! {
 /// growing it (that would move it to pages that did not ask). A large one is an array a
 /// run on this thread gave back (see the module note) when one of the type has room.
 pub fn huge_vec<T: 'static>(n: usize) -> Vec<T> {
-    if n.saturating_mul(std::mem::size_of::<T>()) >= WORTH_IT {
+    if worth_it::<T>(n) {
         if let Some(spare) = take_spare(n) {
             return spare;
         }
@@ -49,7 +55,7 @@ pub fn huge_vec<T: 'static>(n: usize) -> Vec<T> {
 
 /// Keeps `v`'s memory for the thread's next run, emptied (a small one is just freed).
 pub fn give_back<T: 'static>(mut v: Vec<T>) {
-    if v.capacity().saturating_mul(std::mem::size_of::<T>()) < WORTH_IT {
+    if !worth_it::<T>(v.capacity()) {
         return;
     }
     v.clear();
@@ -81,10 +87,10 @@ pub(super) fn take_spare<T: 'static>(n: usize) -> Option<Vec<T>> {
 /// Asks the kernel to back the whole allocated capacity of `v` with huge pages. Call it
 /// after the vector grows: the pages not yet touched are then allocated huge.
 pub fn advise_huge<T>(v: &Vec<T>) {
-    let bytes = v.capacity() * std::mem::size_of::<T>();
-    if bytes < WORTH_IT {
+    if !worth_it::<T>(v.capacity()) {
         return;
     }
+    let bytes = v.capacity() * std::mem::size_of::<T>();
     // madvise wants whole pages: the ones that lie inside the allocation.
     const PAGE: usize = 4096;
     let start = (v.as_ptr() as usize).next_multiple_of(PAGE);
