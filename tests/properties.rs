@@ -22,6 +22,18 @@ fn seconds(lo: u64, hi: u64) -> impl Strategy<Value = u64> {
     (lo * 1000..=hi * 1000).prop_map(|ms| ms * NS_PER_MS)
 }
 
+/// A tiny run: `technique` for `clients` clients (seed `seed`), 3 s of warm-up and
+/// `measured_s` measured.
+fn tiny(technique: Technique, seed: u64, clients: u32, measured_s: u64) -> Scenario {
+    let mut sc = Scenario::reference();
+    sc.technique = technique;
+    sc.seed = seed;
+    sc.duration = measured_s * NS_PER_S;
+    sc.warmup = 3 * NS_PER_S;
+    sc.workload.clients = clients;
+    sc
+}
+
 /// The run with the quiet-world shortcut and the event-by-event run of `sc` without
 /// its fault processes (the shortcut needs a world without them), their event counts
 /// set aside (the shortcut's run has no more events than the other).
@@ -68,11 +80,7 @@ prop_compose! {
         crash in prop::option::of((seconds(0, 20), seconds(1, 10))),
         seed in any::<u64>(),
     ) -> Scenario {
-        let mut sc = Scenario::reference();
-        sc.technique = technique;
-        sc.seed = seed;
-        sc.duration = 20 * NS_PER_S;
-        sc.warmup = 3 * NS_PER_S;
+        let mut sc = tiny(technique, seed, clients, 20);
         sc.workload = Workload {
             clients,
             pattern,
@@ -252,12 +260,7 @@ prop_compose! {
         max_connections in prop::option::of(5u64..200),
         seed in any::<u64>(),
     ) -> Scenario {
-        let mut sc = Scenario::reference();
-        sc.technique = technique;
-        sc.seed = seed;
-        sc.duration = 15 * NS_PER_S;
-        sc.warmup = 3 * NS_PER_S;
-        sc.workload.clients = clients;
+        let mut sc = tiny(technique, seed, clients, 15);
         sc.workload.rate = 0.5;
         sc.workload.pattern = pattern;
         sc.network.rtt = Rtt::LogNormal { median: 40 * NS_PER_MS, sigma: 0.7, min: None, max: None };
@@ -351,12 +354,7 @@ proptest! {
 /// `clients` short pollers (seed `seed`) polling every `interval_ms` over a constant
 /// round trip of `rtt_ms`, updates at 0.5/s, keep-alive 1 s: 3 s of warm-up, 15 s measured.
 fn short_pollers(seed: u64, clients: u32, rtt_ms: u64, interval_ms: u64) -> Scenario {
-    let mut sc = Scenario::reference();
-    sc.technique = Technique::ShortPolling;
-    sc.seed = seed;
-    sc.duration = 15 * NS_PER_S;
-    sc.warmup = 3 * NS_PER_S;
-    sc.workload.clients = clients;
+    let mut sc = tiny(Technique::ShortPolling, seed, clients, 15);
     sc.workload.rate = 0.5;
     sc.network.rtt = Rtt::Constant(rtt_ms * NS_PER_MS);
     sc.server.keepalive_timeout = NS_PER_S;
