@@ -101,12 +101,11 @@ fn say_line(line: std::fmt::Arguments) {
 /// once, exceeds what the system says is available: 4 × 10^9 clients would otherwise
 /// die in an allocation of 256 GB, and 3 × 10^8 would drive the machine into swap.
 fn refuse_if_too_large(scenarios: &[Scenario], jobs: usize, allow_large: bool) {
-    let mut memory: Vec<f64> = scenarios
+    let memory: Vec<f64> = scenarios
         .iter()
         .map(|sc| estimate(sc).memory_bytes)
         .collect();
-    memory.sort_by(|a, b| b.total_cmp(a));
-    let needed = |workers: usize| memory.iter().take(workers).sum::<f64>();
+    let needed = |workers: usize| rtsim::cli::memory_at_once(memory.iter().copied(), workers);
     let Some(available) = rtsim::cli::available_memory() else {
         return; // not known on this system: nothing to refuse by
     };

@@ -40,12 +40,12 @@ impl Cost {
         let longest = estimates.iter().map(|e| e.events).fold(0.0, f64::max);
         let wall_s = (events / workers.min(runs.max(1)) as f64).max(longest) / EVENTS_PER_WORKER_S;
         // Every replication of a row costs the same: the largest `workers` runs.
-        let mut memory: Vec<f64> = estimates
-            .iter()
-            .flat_map(|e| std::iter::repeat_n(e.memory_bytes, reps))
-            .collect();
-        memory.sort_by(|a, b| b.total_cmp(a));
-        let memory_bytes = memory.iter().take(workers).sum();
+        let memory_bytes = memory_at_once(
+            estimates
+                .iter()
+                .flat_map(|e| std::iter::repeat_n(e.memory_bytes, reps)),
+            workers,
+        );
         Cost {
             runs,
             workers,
@@ -76,6 +76,14 @@ impl Cost {
             human::count(EVENTS_PER_WORKER_S)
         )
     }
+}
+
+/// Memory of runs (estimated bytes each) held at once by `workers` threads: the
+/// `workers` largest.
+pub fn memory_at_once(memory: impl IntoIterator<Item = f64>, workers: usize) -> f64 {
+    let mut memory: Vec<f64> = memory.into_iter().collect();
+    memory.sort_by(|a, b| b.total_cmp(a));
+    memory.iter().take(workers).sum()
 }
 
 /// Memory the operating system says is available for new work, in bytes: Linux's

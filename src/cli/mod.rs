@@ -32,9 +32,9 @@ use crate::results::Row;
 use crate::runner::{self, Completed, RunError, RunOptions, Shard};
 
 pub use args::{Cli, Command};
-/// What memory the system has available (Linux: `MemAvailable`), for the engine
-/// benchmark's refusal too.
-pub use cost::available_memory;
+/// What memory the system has available (Linux: `MemAvailable`) and what runs held at
+/// once need: for the engine benchmark's refusal too.
+pub use cost::{available_memory, memory_at_once};
 
 /// `println!` that ends the command quietly (exit 141) when stdout's reader has gone,
 /// where `println!` would panic.
