@@ -233,6 +233,7 @@ impl Origin {
     }
 
     /// Number of records in [from, to) that `client` must receive.
+    #[inline]
     pub fn count_for_client(&self, client: u32, from: u64, to: u64) -> u64 {
         match self.pattern {
             Pattern::Chat => self.for_client(client, from, to).count() as u64,

@@ -217,11 +217,18 @@ impl Streams {
     }
 
     /// Everything on the client's stream before `upto` has arrived: record deliveries.
+    /// (The test for nothing new, true for most answers to a poll, is inlined into the
+    /// caller; the rest is not.)
+    #[inline]
     pub fn deliver(&mut self, c: u32, feed: &mut Feed, upto: u64, now: Nanos, rec: &mut Recorder) {
-        let cursor = feed.cursor;
-        if upto <= cursor {
-            return;
+        if upto > feed.cursor {
+            self.deliver_new(c, feed, upto, now, rec);
         }
+    }
+
+    #[inline(never)]
+    fn deliver_new(&mut self, c: u32, feed: &mut Feed, upto: u64, now: Nanos, rec: &mut Recorder) {
+        let cursor = feed.cursor;
         for r in self.origin.for_client(c, cursor, upto) {
             rec.delivery(now, r.created);
         }
@@ -230,7 +237,9 @@ impl Streams {
     }
 
     /// Applies retention, as of `now`, to what the client has pending; lost records
-    /// are counted.
+    /// are counted. (The test for nothing pending, true at nearly every poll, is
+    /// inlined into the caller; the rest is not.)
+    #[inline]
     pub fn expire(
         &self,
         c: u32,
@@ -242,6 +251,18 @@ impl Streams {
         if self.pattern == Pattern::PerClient && feed.cursor == feed.own_head {
             return; // nothing pending, nothing to expire
         }
+        self.expire_pending(c, feed, listening, now, rec);
+    }
+
+    #[inline(never)]
+    fn expire_pending(
+        &self,
+        c: u32,
+        feed: &mut Feed,
+        listening: &mut Listening,
+        now: Nanos,
+        rec: &mut Recorder,
+    ) {
         let new = self
             .origin
             .expire(c, feed.cursor, now, |r| rec.lost(r.created, 1));
