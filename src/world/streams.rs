@@ -162,12 +162,18 @@ impl Streams {
     }
 
     /// The client no longer waits (the last listener takes its place in the list).
+    #[inline]
     pub fn unlisten(&mut self, feeds: &mut (impl Feeds + ?Sized), c: u32) {
         if self.listeners.is_empty() {
             // Nobody listens (always so with short polling): the client's cold record,
             // a cache miss at 10^6+ clients, need not be read to know it.
             return;
         }
+        self.unlisten_listener(feeds, c);
+    }
+
+    #[inline(never)]
+    fn unlisten_listener(&mut self, feeds: &mut (impl Feeds + ?Sized), c: u32) {
         let feed = feeds.listening(c);
         let i = feed.listener();
         if i == NOT_LISTENING {
@@ -309,6 +315,7 @@ impl Streams {
     }
 
     /// Updates in stream positions [from, to) meant for `c`.
+    #[inline]
     pub fn count_for(&self, c: u32, from: u64, to: u64) -> u64 {
         self.origin.count_for_client(c, from, to)
     }
