@@ -257,23 +257,16 @@ impl Streams {
         if self.pattern == Pattern::PerClient && feed.cursor == feed.own_head {
             return; // nothing pending, nothing to expire
         }
-        self.expire_pending(c, feed, listening, now, rec);
-    }
-
-    #[inline(never)]
-    fn expire_pending(
-        &self,
-        c: u32,
-        feed: &mut Feed,
-        listening: &mut Listening,
-        now: Nanos,
-        rec: &mut Recorder,
-    ) {
-        let new = self
-            .origin
-            .expire(c, feed.cursor, now, |r| rec.lost(r.created, 1));
+        let new = self.expired_to(c, feed.cursor, now, rec);
         feed.cursor = new;
         listening.pushed = listening.pushed.max(new);
+    }
+
+    /// Where the client's cursor moves from `cursor` once retention is applied.
+    #[inline(never)]
+    fn expired_to(&self, c: u32, cursor: u64, now: Nanos, rec: &mut Recorder) -> u64 {
+        self.origin
+            .expire(c, cursor, now, |r| rec.lost(r.created, 1))
     }
 
     /// Everything pending for the client is given up (a WebSocket without resume
