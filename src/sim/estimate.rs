@@ -151,10 +151,10 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     }
 }
 
-/// What the instances hold whatever the load: one record each and one free-at time per
-/// core (see `world/server.rs`).
+/// What the instances hold whatever the load: one record each and, per core, two
+/// free-at times (the pool slides up a buffer twice its size: see `world/server.rs`).
 fn instances_bytes(server: &crate::scenario::Server) -> f64 {
-    f64::from(server.instances) * (64.0 + 8.0 * f64::from(server.cores))
+    f64::from(server.instances) * (64.0 + 16.0 * f64::from(server.cores))
 }
 
 /// The key that drives a technique's own events: the update rate when updates dominate,
