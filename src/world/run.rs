@@ -182,6 +182,10 @@ impl<P: Protocol> World<P> {
         self.conn(ev.client, ev.slot).generation() == ev.generation
     }
 
+    /// Inlined into the run loop: nearly every event is a client's step, and as a call it
+    /// saved and restored the loop's registers each time (instructions per event at
+    /// 2 × 10^4 clients: −3.3 % short polling, −5.5 % WebSockets).
+    #[inline(always)]
     fn client_step(&mut self, p: &mut P, ev: ClientEvent) {
         let c = ev.client;
         let upstream = ev.slot == Slot::Upstream;
