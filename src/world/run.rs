@@ -673,7 +673,10 @@ impl<P: Protocol> World<P> {
         self.response_leaves(p, ev, resp, arrival);
     }
 
-    #[inline]
+    /// Inlined where a response arrives (an event, or an early step): it runs once per
+    /// poll, and as a call it cost a save and restore of the caller's registers
+    /// (instructions per event at 2 × 10^4 clients, short polling: −3.5 %).
+    #[inline(always)]
     pub(super) fn on_response_arrival(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
         let c = ev.client;
         self.conn_mut(c, ev.slot).answered();
