@@ -585,8 +585,10 @@ impl<P: Protocol> World<P> {
     // ------------------------------------------------------------ requests and responses
 
     /// A request leaves the client at `sent` (now, or later when the world knows nothing
-    /// can happen to the connection meanwhile: see `clock.rs`).
+    /// can happen to the connection meanwhile: see `clock.rs`). Inlined into its few
+    /// callers, once per poll (short polling at 2 × 10^4 clients: −1.2 % instructions).
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(super) fn send_request_leaving_at(
         &mut self,
         sent: Nanos,
