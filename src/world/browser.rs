@@ -165,8 +165,17 @@ impl<P: Protocol> World<P> {
     /// would ([`World::conn_usable`]): one whose keep-alive ran out while the answer
     /// travelled is being closed by the server, and the request handed it would reach
     /// the server after that.
+    ///
+    /// Asked at every response: the test for no browser pools (the usual run) is inlined
+    /// into the caller, the rest is not.
+    #[inline]
     pub(super) fn browser_hands_over(&mut self, c: u32, slot: Slot) -> bool {
-        if !self.pools.active() || !self.pools.has_queued(c) {
+        self.pools.active() && self.hand_over_to_a_waiting_tab(c, slot)
+    }
+
+    #[inline(never)]
+    fn hand_over_to_a_waiting_tab(&mut self, c: u32, slot: Slot) -> bool {
+        if !self.pools.has_queued(c) {
             return false;
         }
         if !self.conn_usable(c, slot) {
