@@ -476,8 +476,9 @@ impl Connections {
         let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
         let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
         if delta_conn == 0 && self.demand.is_none() {
-            // A request starting or ending on an open connection, twice per poll: only
-            // memory moves, booked here rather than in a call to `book`.
+            // A request starting or ending on an open connection, twice per poll, while
+            // nobody is refused (no demand books): only memory moves, booked here rather
+            // than in a call to `book`.
             if conn.instance != NO_INSTANCE {
                 let inst = &mut self.instances[conn.instance as usize];
                 inst.memory = (inst.memory as i64 + delta_mem) as u64;
