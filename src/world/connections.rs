@@ -452,18 +452,27 @@ impl Connections {
     /// Adds `delta_mem` bytes and `delta_conn` open connections to `instance` (none for
     /// [`NO_INSTANCE`]) and to the window's gauges: the one place both move together.
     fn book(&mut self, instance: u32, delta_mem: i64, delta_conn: i64, now: Nanos) {
+        self.book_memory(instance, delta_mem, now);
         if instance != NO_INSTANCE {
             let inst = &mut self.instances[instance as usize];
-            inst.memory = (inst.memory as i64 + delta_mem) as u64;
             inst.connections = (inst.connections as i64 + delta_conn) as u64;
         }
         let window = &self.window;
-        self.memory.add(window, now, delta_mem);
         self.connections.add(window, now, delta_conn);
         if let Some(demand) = &mut self.demand {
             demand.memory.add(window, now, delta_mem);
             demand.connections.add(window, now, delta_conn);
         }
+    }
+
+    /// The memory part of [`Connections::book`]: `instance`'s and the window's gauge.
+    #[inline]
+    fn book_memory(&mut self, instance: u32, delta_mem: i64, now: Nanos) {
+        if instance != NO_INSTANCE {
+            let inst = &mut self.instances[instance as usize];
+            inst.memory = (inst.memory as i64 + delta_mem) as u64;
+        }
+        self.memory.add(&self.window, now, delta_mem);
     }
 
     /// Moves a connection to a new state, keeping slot and memory accounting right.
@@ -479,11 +488,7 @@ impl Connections {
             // A request starting or ending on an open connection, twice per poll, while
             // nobody is refused (no demand books): only memory moves, booked here rather
             // than in a call to `book`.
-            if conn.instance != NO_INSTANCE {
-                let inst = &mut self.instances[conn.instance as usize];
-                inst.memory = (inst.memory as i64 + delta_mem) as u64;
-            }
-            self.memory.add(&self.window, now, delta_mem);
+            self.book_memory(conn.instance, delta_mem, now);
             return;
         }
         self.book(conn.instance, delta_mem, delta_conn, now);
