@@ -32,15 +32,15 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round: rtsim ${rtsim_times[-1]} s, simpy ${simpy_times[-1]} s"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-r=$(median "${rtsim_times[@]}")
-s=$(median "${simpy_times[@]}")
-echo
-echo "median wall: rtsim $r s, simpy $s s: rtsim is $(awk -v r="$r" -v s="$s" 'BEGIN {printf "%.0f", s / r}')x faster"
 # The fastest round of each: what each program costs when the shared machine disturbs it
 # least (rtsim's ~60 ms run is the more exposed: a slow round is ~40 % slower, and its
-# own CPU time with it). A second view, not the headline: the median above is.
-fastest() { printf '%s
-' "$@" | sort -g | head -n 1; }
+# own CPU time with it). A second view, not the headline: the median is.
+fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
+ratio() { awk -v r="$1" -v s="$2" 'BEGIN {printf "%.0f", s / r}'; }
+r=$(median "${rtsim_times[@]}")
+s=$(median "${simpy_times[@]}")
 rb=$(fastest "${rtsim_times[@]}")
 sb=$(fastest "${simpy_times[@]}")
-echo "fastest round: rtsim $rb s, simpy $sb s: $(awk -v r="$rb" -v s="$sb" 'BEGIN {printf "%.0f", s / r}')x"
+echo
+echo "median wall: rtsim $r s, simpy $s s: rtsim is $(ratio "$r" "$s")x faster"
+echo "fastest round: rtsim $rb s, simpy $sb s: $(ratio "$rb" "$sb")x"
