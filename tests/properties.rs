@@ -379,6 +379,37 @@ fn a_tab_answer_that_hands_its_connection_over_is_not_taken_early() {
     assert_eq!(fast, every);
 }
 
+/// An answer taken early leaves the server when its request arrives, but the memory its
+/// request holds is given back at the departure's time (`src/world/releases.rs`).
+/// Here that memory decides admissions: every poll opens a connection (keep-alive is
+/// shorter than the interval) against a memory limit that the requests in service push
+/// the instance over, and exponential CPU times send answers out of their requests'
+/// order. The run is the event-by-event one, refusals and peaks included.
+#[test]
+fn answers_taken_early_keep_their_memory_until_they_leave() {
+    let mut sc = short_pollers(11, 40, 30, 200);
+    sc.network.rtt = Rtt::LogNormal {
+        median: 30 * NS_PER_MS,
+        sigma: 0.5,
+        min: None,
+        max: None,
+    };
+    sc.server.instances = 1;
+    sc.server.cores = 2;
+    sc.server.service = ServiceTime::Exponential;
+    sc.server.request_cpu = 5 * NS_PER_MS;
+    sc.server.keepalive_timeout = 150 * NS_PER_MS;
+    let connection = sc.server.memory_per_connection;
+    sc.server.memory_limit =
+        sc.server.base_memory + 25 * connection + 2 * sc.server.memory_per_request;
+    let (fast, every) = fast_and_every_step(&sc);
+    assert!(fast.rejected_connections > 0.0, "{fast:?}");
+    assert!(fast.requests_per_s > 50.0, "{fast:?}");
+    assert_eq!(fast, every);
+    let events = |run: rtsim::results::RunOutput| run.metrics.events;
+    assert!(events(simulate(&sc)) < 0.8 * events(simulate_every_step(&sc)));
+}
+
 /// The shortcut's one visible trace: a step taken early schedules what follows it
 /// earlier than the event-by-event run would, and the queue runs simultaneous events in
 /// the order they were scheduled. With constant round trips and a saturated single core,

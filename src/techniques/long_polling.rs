@@ -130,7 +130,7 @@ impl LongPolling {
         // This hold is over: its timeout, still pending, must not answer again.
         w.local_mut(c).next_hold();
         let head = w.head(c);
-        w.respond(c, cpu, head);
+        w.respond(self, c, cpu, head);
     }
 
     fn is_held(w: &World<Self>, c: u32) -> bool {
@@ -147,6 +147,9 @@ impl Protocol for LongPolling {
 
     /// Between answers the request is held: a stream's state.
     const MAIN_HOLDS: ConnUse = ConnUse::Stream;
+    /// An answer stops listening before it is sent ([`LongPolling::answer`]), and the
+    /// hold's timeout, still pending, knows the hold is over by its number alone.
+    const DEPART_IS_LOCAL: bool = true;
 
     fn start(&mut self, w: &mut World<Self>, c: u32) {
         self.ask(w, c);

@@ -98,6 +98,9 @@ impl Protocol for ShortPolling {
 
     /// Between polls the connection is an idle keep-alive one.
     const MAIN_HOLDS: ConnUse = ConnUse::Idle;
+    /// The server answers at once and never listens; the client's timer (fixed-rate)
+    /// reads only whether the connection is still being set up.
+    const DEPART_IS_LOCAL: bool = true;
 
     fn start(&mut self, w: &mut World<Self>, c: u32) {
         if self.schedule == PollSchedule::FixedRate {
@@ -129,7 +132,7 @@ impl Protocol for ShortPolling {
     fn on_request(&mut self, w: &mut World<Self>, c: u32, _req: Request, _since: u64) {
         let (head, waiting) = w.pending(c);
         let cpu = self.request_cpu + if waiting > 0 { self.push_cpu } else { 0 };
-        w.respond(c, cpu, head);
+        w.respond(self, c, cpu, head);
     }
 
     fn on_response(&mut self, w: &mut World<Self>, c: u32, resp: Response) {

@@ -3,11 +3,18 @@
 //!
 //! In a world without fault processes (no network drops, no crashes) nothing but the
 //! client itself and its connections' idle deadlines, known in advance, can touch a
-//! client between its own events. Two steps are then taken without an event of their
+//! client between its own events. Three steps are then taken without an event of their
 //! own, on the client's clock ([`Clock::now`] during such a step):
 //!
 //! - a short poll sent later, by a timer, is scheduled straight to its arrival at the
 //!   server ([`World::get_since_cursor_at`]): one event per poll instead of two;
+//! - an answer leaves the server when its request arrives (or, for a long poll, when
+//!   the server decides to answer), if the technique does not look at the connection
+//!   meanwhile ([`Protocol::DEPART_IS_LOCAL`]) and no idle check falls due first
+//!   ([`World::answer_leaves`]). Its request's memory is shared with every other
+//!   client — an instance's level, the deployment's peak — so it is not freed then but
+//!   given back at the departure's time, before anything later is booked
+//!   (`releases.rs`);
 //! - a response whose arrival the technique handles locally
 //!   ([`Protocol::response_is_local`]) is handled when it leaves the server — unless
 //!   the client is a tab whose browser can run out of connections (or HTTP/2 streams)
@@ -25,12 +32,14 @@
 //! waits and latencies move in their last digits
 //! (`with_simultaneous_events_only_their_order_differs`). A world made of ties — every
 //! client joining at one instant with one round trip, behind a connection limit — can
-//! move by several per cent: the order decides who is refused first. No other module
-//! reads or sets the client clock.
+//! move by several per cent: the order decides who is refused first. (So can a memory
+//! limit met at the very nanosecond an answer leaves: its request's memory, given back
+//! ahead of the books, goes before anything else booked at that instant.) No other
+//! module reads or sets the client clock.
 
 use crate::engine::{EventQueue, Nanos};
 use crate::world::event::{ClientEvent, Code, Event, Response, Slot, Step};
-use crate::world::{Protocol, World};
+use crate::world::{ConnState, Protocol, World};
 
 pub(super) struct Clock {
     queue: EventQueue<Event>,
@@ -142,6 +151,12 @@ impl Clock {
     fn may_take_early(&self, at: Nanos) -> bool {
         self.quiet && at >= self.now() && at < self.end
     }
+
+    /// Is a step being taken early, ahead of the queue's time?
+    #[inline]
+    fn ahead(&self) -> bool {
+        self.now > self.queue.now()
+    }
 }
 
 impl<P: Protocol> World<P> {
@@ -170,6 +185,53 @@ impl<P: Protocol> World<P> {
             0,
         );
         true
+    }
+
+    /// The answer to a MAIN request will leave the server at `at` (its CPU done). When
+    /// nothing can reach the connection before then — a quiet world, inside the run,
+    /// no idle check due first, a technique that does not look
+    /// ([`Protocol::DEPART_IS_LOCAL`]) — the departure runs now, on the client's clock;
+    /// the memory the request holds is given back at `at` all the same
+    /// ([`World::answer_left`]), unless it would leave far out of order (`releases.rs`).
+    /// Not while a trace records (its messages are kept in the order they are sent),
+    /// nor for a tab whose browser can run out of connections for its tabs: the
+    /// browser's steps for its other tabs handle this one's connections too. (A property
+    /// run found it: 8 chatting tabs of long polling, whose queue waits moved when their
+    /// answers were taken early; `tests/properties.proptest-regressions` keeps it.)
+    #[inline]
+    pub(super) fn answer_leaves(&mut self, p: &mut P, ev: ClientEvent, at: Nanos) {
+        let early = P::DEPART_IS_LOCAL
+            && self.clock.may_take_early(at)
+            && self.trace.is_none()
+            && !self.pools.may_queue()
+            && self.conns.releases_ahead_at(at)
+            && {
+                let check = self.conn(ev.client, ev.slot).check_at();
+                check == 0 || check > at
+            };
+        if early {
+            let saved = std::mem::replace(&mut self.clock.now, at);
+            let Step::Depart(resp) = ev.step else {
+                unreachable!("an answer departs")
+            };
+            self.on_depart(p, ev, resp);
+            self.clock.now = saved;
+        } else {
+            self.clock.schedule(at, Event::Client(ev));
+        }
+    }
+
+    /// The answer on `slot` has left: the connection is idle again. Taken early, the
+    /// memory its request held is released at the departure's time, not the queue's.
+    #[inline]
+    pub(super) fn answer_left(&mut self, c: u32, slot: Slot) {
+        if self.clock.ahead() {
+            let at = self.now();
+            let conn = self.clients.conn_mut(c, slot);
+            self.conns.set_state_ahead(conn, ConnState::Idle, at);
+        } else {
+            self.set_state(c, slot, ConnState::Idle);
+        }
     }
 
     /// A response leaves the server for the client, arriving at `arrival`. When nothing

@@ -17,6 +17,7 @@ use crate::scenario::{Scenario, ServiceTime, Tls};
 use crate::world::balancer::LoadBalancer;
 use crate::world::event::Slot;
 use crate::world::metrics::{Gauge, HeldPeak, Recorder, Window};
+use crate::world::releases::{Release, Releases};
 use crate::world::server::{ConnUse, Instance, connection_memory, h2_stream_memory};
 
 const NO_INSTANCE: u32 = u32::MAX;
@@ -334,6 +335,9 @@ pub(super) struct Connections {
     /// for change, and the held gauges' levels stand for it (one update less per change
     /// of state, two per request).
     demand: Option<Demand>,
+    /// Requests' memory to give back at their answers' departures, taken early
+    /// ([`Connections::set_state_ahead`]).
+    releases: Releases,
 }
 
 /// The levels of connections and memory asked for, once they differ from those held.
@@ -399,6 +403,7 @@ impl Connections {
             connections: Gauge::new(&window, 0),
             memory: Gauge::new(&window, base_memory),
             demand: None,
+            releases: Releases::default(),
         }
     }
 
@@ -409,6 +414,7 @@ impl Connections {
     /// A SYN reaches the load balancer: the instance that admits it, if one has a slot
     /// and memory for an idle connection. The connection is then accepted there.
     pub fn admit(&mut self, conn: &mut Conn, now: Nanos) -> Option<u32> {
+        self.settle(now);
         let conn_memory =
             (self.state_memory[ConnState::Idle as usize] + self.shared_memory.unwrap_or(0)) as u64;
         let picked = self.balancer.pick(&self.instances);
@@ -468,6 +474,13 @@ impl Connections {
     /// The memory part of [`Connections::book`]: `instance`'s and the window's gauge.
     #[inline]
     fn book_memory(&mut self, instance: u32, delta_mem: i64, now: Nanos) {
+        self.settle(now);
+        self.book_memory_at(instance, delta_mem, now);
+    }
+
+    /// [`Connections::book_memory`] once the releases due are booked.
+    #[inline]
+    fn book_memory_at(&mut self, instance: u32, delta_mem: i64, now: Nanos) {
         if instance != NO_INSTANCE {
             let inst = &mut self.instances[instance as usize];
             inst.memory = (inst.memory as i64 + delta_mem) as u64;
@@ -494,6 +507,55 @@ impl Connections {
         self.book(conn.instance, delta_mem, delta_conn, now);
     }
 
+    /// [`Connections::set_state`] for a request's answer taken early, leaving at `at`,
+    /// later than anything booked so far: the connection changes now, the memory the
+    /// request held is given back at `at` (see `releases.rs`), which
+    /// [`Connections::releases_ahead_at`]. Only memory may move: the connection stays
+    /// open.
+    #[inline]
+    pub fn set_state_ahead(&mut self, conn: &mut Conn, new: ConnState, at: Nanos) {
+        let old = conn.state;
+        conn.state = new;
+        let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
+        let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
+        debug_assert_eq!(delta_conn, 0, "{old:?} -> {new:?} ahead of the books");
+        if delta_mem != 0 {
+            self.releases.push(Release {
+                at,
+                instance: conn.instance,
+                memory: delta_mem,
+            });
+        }
+    }
+
+    /// Can an answer leaving at `at` give its request's memory back ahead of the books
+    /// ([`Connections::set_state_ahead`])? Not when it would leave far out of order
+    /// (see `releases.rs`).
+    #[inline]
+    pub fn releases_ahead_at(&self, at: Nanos) -> bool {
+        self.releases.takes(at)
+    }
+
+    /// Books the releases due at or before `now`, each at its own time, before
+    /// anything else is booked at `now` or read from the books. (The test for none due,
+    /// true at nearly every call, is inlined; the booking is not.)
+    #[inline]
+    fn settle(&mut self, now: Nanos) {
+        if self.releases.any_due(now) {
+            self.settle_due(now);
+        }
+    }
+
+    #[inline(never)]
+    fn settle_due(&mut self, now: Nanos) {
+        while let Some(r) = self.releases.take_due(now) {
+            self.book_memory_at(r.instance, r.memory, r.at);
+            if let Some(demand) = &mut self.demand {
+                demand.memory.add(&self.window, r.at, r.memory);
+            }
+        }
+    }
+
     /// Closes a connection at the server; events still in flight on it are void.
     pub fn close(&mut self, conn: &mut Conn, now: Nanos) {
         self.set_state(conn, ConnState::Closed, now);
@@ -517,6 +579,7 @@ impl Connections {
             return;
         }
         flags.0 ^= bit;
+        self.settle(now);
         let sign = if unserved { 1 } else { -1 };
         let memory = self.wanted_memory[slot.index()];
         let demand = self.demand.get_or_insert_with(|| Demand {
@@ -537,7 +600,8 @@ impl Connections {
 
     /// Can the server afford to keep this connection's request open as a stream (a held
     /// long poll, an SSE stream, a socket)? Held memory replaces the request's.
-    pub fn stream_fits(&self, conn: &Conn) -> bool {
+    pub fn stream_fits(&mut self, conn: &Conn, now: Nanos) -> bool {
+        self.settle(now);
         let current = self.state_memory[conn.state as usize] as u64;
         let stream = self.state_memory[ConnState::Stream as usize] as u64;
         let extra = stream.saturating_sub(current);
@@ -580,7 +644,10 @@ impl Connections {
     }
 
     /// The gauges, when the run is over.
-    pub fn into_books(self) -> ConnectionBooks {
+    pub fn into_books(mut self) -> ConnectionBooks {
+        // Every release left is due before the end (a departure at or after it is not
+        // taken early: it would never happen).
+        self.settle(Nanos::MAX);
         let (connection_demand, memory_demand) = self.demand_levels();
         ConnectionBooks {
             connections: self.connections,
@@ -723,6 +790,58 @@ mod tests {
         assert_eq!(cs.memory.peak(&window), base + request);
     }
 
+    /// Two requests whose service overlaps: A in [100, 500), B in [200, 300). Booked
+    /// with A's departure taken ahead (at 100, for 500), the books are those of the
+    /// changes booked in time order: the same peak (both held over [200, 300)), mean,
+    /// per-bucket means and instance level — with a refusal at 400 in between, the
+    /// demand's too.
+    #[test]
+    fn a_release_booked_ahead_keeps_the_books_of_one_booked_in_order() {
+        let books = |ahead: bool| {
+            let (_, mut cs) = setup(10, 1);
+            let window = cs.window;
+            let (mut a, mut b) = (Conn::CLOSED, Conn::CLOSED);
+            for conn in [&mut a, &mut b] {
+                conn.connect();
+                cs.admit(conn, 0).expect("a slot");
+                cs.set_state(conn, ConnState::Idle, 0);
+            }
+            cs.set_state(&mut a, ConnState::Busy, 100);
+            if ahead {
+                assert!(cs.releases_ahead_at(500));
+                cs.set_state_ahead(&mut a, ConnState::Idle, 500);
+            }
+            cs.set_state(&mut b, ConnState::Busy, 200);
+            cs.set_state(&mut b, ConnState::Idle, 300);
+            let mut flags = Unserved::default();
+            cs.set_unserved(&mut flags, Slot::Main, true, 400);
+            if !ahead {
+                cs.set_state(&mut a, ConnState::Idle, 500);
+            }
+            cs.set_unserved(&mut flags, Slot::Main, false, 600);
+            let instance_memory = cs.instances[0].memory;
+            let books = cs.into_books();
+            (
+                books.memory.peak(&window),
+                books.memory.mean(&window),
+                books.memory.bucket_means(&window),
+                books.memory_demand.peak(&window),
+                books.memory.value(),
+                instance_memory,
+            )
+        };
+        let (in_order, ahead) = (books(false), books(true));
+        assert_eq!(ahead, in_order);
+        let (sc, _) = setup(10, 1);
+        let (base, request) = (
+            sc.server.base_memory as i64,
+            memory_of(&sc, ConnUse::Request) - memory_of(&sc, ConnUse::Idle),
+        );
+        let idle = 2 * memory_of(&sc, ConnUse::Idle);
+        assert_eq!(in_order.0, base + idle + 2 * request);
+        assert_eq!(in_order.4, base + idle);
+    }
+
     #[test]
     fn a_stream_fits_only_within_the_memory_limit() {
         // A held request replaces the request's memory: only the difference must fit.
@@ -741,8 +860,8 @@ mod tests {
         cs.set_state(&mut conn, ConnState::Busy, 0);
         let held = sc.server.base_memory + connection_memory(&sc.server, ConnUse::Stream);
         cs.memory_limit = held;
-        assert!(cs.stream_fits(&conn));
+        assert!(cs.stream_fits(&conn, 0));
         cs.memory_limit = held - 1;
-        assert!(!cs.stream_fits(&conn));
+        assert!(!cs.stream_fits(&conn, 0));
     }
 }

@@ -231,7 +231,7 @@ impl Gauge {
     }
 
     /// Mean level in each time-series bucket.
-    fn bucket_means(&self, window: &Window) -> Vec<f64> {
+    pub(super) fn bucket_means(&self, window: &Window) -> Vec<f64> {
         let mut level = self.initial as i128;
         (0..window.buckets())
             .map(|i| {

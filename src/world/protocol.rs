@@ -88,6 +88,13 @@ pub trait Protocol: Sized {
     fn response_is_local(&self, _resp: Response) -> bool {
         false
     }
+    /// Between a MAIN request's arrival and its answer's departure ([`World::respond`]),
+    /// does nothing the technique does read the server's side of the connection, and
+    /// can no update reach the client through it? Then, in a world where nothing else
+    /// can reach the connection meanwhile, the world takes the departure when the
+    /// request arrives, on the client's clock, and saves an event (see
+    /// `world/clock.rs`).
+    const DEPART_IS_LOCAL: bool = false;
     /// A new update for `c` is visible at the servers while `c` is listening.
     fn on_update(&mut self, w: &mut World<Self>, c: u32);
     /// A client timer fired.

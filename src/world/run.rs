@@ -628,7 +628,7 @@ impl<P: Protocol> World<P> {
         }
     }
 
-    fn on_depart(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
+    pub(super) fn on_depart(&mut self, p: &mut P, ev: ClientEvent, resp: Response) {
         let now = self.now();
         let (c, slot) = (ev.client, ev.slot);
         let headers = self.response_header_bytes;
@@ -665,7 +665,7 @@ impl<P: Protocol> World<P> {
             self.unlisten(c);
         }
         self.conn_mut(c, slot).touch(now);
-        self.set_state(c, slot, ConnState::Idle);
+        self.answer_left(c, slot);
         self.schedule_idle_check(c, slot);
         let arrival = now + self.one_way(c);
         let ev = ClientEvent {
