@@ -523,7 +523,8 @@ impl Connections {
             self.releases.push(Release {
                 at,
                 instance: conn.instance,
-                memory: delta_mem,
+                from: old,
+                to: new,
             });
         }
     }
@@ -549,9 +550,10 @@ impl Connections {
     #[inline(never)]
     fn settle_due(&mut self, now: Nanos) {
         while let Some(r) = self.releases.take_due(now) {
-            self.book_memory_at(r.instance, r.memory, r.at);
+            let memory = self.state_memory[r.to as usize] - self.state_memory[r.from as usize];
+            self.book_memory_at(r.instance, memory, r.at);
             if let Some(demand) = &mut self.demand {
-                demand.memory.add(&self.window, r.at, r.memory);
+                demand.memory.add(&self.window, r.at, memory);
             }
         }
     }
