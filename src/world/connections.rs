@@ -488,6 +488,15 @@ impl Connections {
         self.memory.add(&self.window, now, delta_mem);
     }
 
+    /// What a connection going from `old` to `new` moves: bytes of memory, and slots.
+    #[inline]
+    fn moves(&self, old: ConnState, new: ConnState) -> (i64, i64) {
+        (
+            self.state_memory[new as usize] - self.state_memory[old as usize],
+            self.state_open[new as usize] - self.state_open[old as usize],
+        )
+    }
+
     /// Moves a connection to a new state, keeping slot and memory accounting right.
     pub fn set_state(&mut self, conn: &mut Conn, new: ConnState, now: Nanos) {
         let old = conn.state;
@@ -495,8 +504,7 @@ impl Connections {
             return;
         }
         conn.state = new;
-        let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
-        let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
+        let (delta_mem, delta_conn) = self.moves(old, new);
         if delta_conn == 0 && self.demand.is_none() {
             // A request starting or ending on an open connection, twice per poll, while
             // nobody is refused (no demand books): only memory moves, booked here rather
@@ -516,8 +524,7 @@ impl Connections {
     pub fn set_state_ahead(&mut self, conn: &mut Conn, new: ConnState, at: Nanos) {
         let old = conn.state;
         conn.state = new;
-        let delta_mem = self.state_memory[new as usize] - self.state_memory[old as usize];
-        let delta_conn = self.state_open[new as usize] - self.state_open[old as usize];
+        let (delta_mem, delta_conn) = self.moves(old, new);
         debug_assert_eq!(delta_conn, 0, "{old:?} -> {new:?} ahead of the books");
         if delta_mem != 0 {
             self.releases.push(Release {
@@ -550,7 +557,7 @@ impl Connections {
     #[inline(never)]
     fn settle_due(&mut self, now: Nanos) {
         while let Some(r) = self.releases.take_due(now) {
-            let memory = self.state_memory[r.to as usize] - self.state_memory[r.from as usize];
+            let (memory, _) = self.moves(r.from, r.to);
             self.book_memory_at(r.instance, memory, r.at);
             if let Some(demand) = &mut self.demand {
                 demand.memory.add(&self.window, r.at, memory);
