@@ -410,6 +410,35 @@ fn answers_taken_early_keep_their_memory_until_they_leave() {
     assert!(events(simulate(&sc)) < 0.8 * events(simulate_every_step(&sc)));
 }
 
+/// A long poll's answer arrives on the client's clock when it leaves the server; the
+/// next request then goes on the kept-alive connection. Here keep-alive is shorter than
+/// the round trip, so that connection can never carry it: the client must open a new
+/// one, which is not its business alone (the connection's slot and memory are the
+/// instance's), and a timer due at the arrival does it then. Refusals come from a
+/// connection limit that the reconnecting clients keep meeting. Fails if the arrival
+/// taken early opens the connection itself, ahead of the queue's time.
+#[test]
+fn a_long_poll_answer_taken_early_leaves_its_reconnection_to_the_arrival() {
+    let mut sc = tiny(Technique::LongPolling, 29, 30, 15);
+    sc.workload.rate = 0.5;
+    sc.network.rtt = Rtt::LogNormal {
+        median: 400 * NS_PER_MS,
+        sigma: 0.3,
+        min: None,
+        max: None,
+    };
+    sc.server.instances = 1;
+    sc.server.keepalive_timeout = 200 * NS_PER_MS;
+    sc.server.max_connections = 24;
+    sc.long_polling.timeout = 2 * NS_PER_S;
+    let (fast, every) = fast_and_every_step(&sc);
+    assert!(fast.handshakes_per_s > 5.0, "{fast:?}");
+    assert!(fast.rejected_connections > 0.0, "{fast:?}");
+    assert_eq!(fast, every);
+    let events = |run: rtsim::results::RunOutput| run.metrics.events;
+    assert!(events(simulate(&sc)) < events(simulate_every_step(&sc)));
+}
+
 /// The shortcut's one visible trace: a step taken early schedules what follows it
 /// earlier than the event-by-event run would, and the queue runs simultaneous events in
 /// the order they were scheduled. With constant round trips and a saturated single core,

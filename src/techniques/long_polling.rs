@@ -194,9 +194,26 @@ impl Protocol for LongPolling {
         if resp == Response::GatewayTimeout {
             // The proxy gave up on the held request: ask again on a new connection.
             self.ask(w, c);
+        } else if self.reconnect_delay == 0 && w.taken_early() {
+            // The arrival runs ahead of its time (`response_is_local`): the next request
+            // goes on the kept-alive connection if it will carry it; if not, a new
+            // connection is not the client's business alone, so a timer due at the
+            // arrival opens it then.
+            let now = w.now();
+            if w.get_since_cursor_at(c, now, Request::Get, self.request_bytes) {
+                w.local_mut(c).reset_attempts();
+            } else {
+                w.client_timer(c, now, Timer::Ask, 0);
+            }
         } else {
             self.ask_after(w, c, self.reconnect_delay);
         }
+    }
+
+    /// After an answer the client only asks again: on its kept-alive connection, or by a
+    /// timer (one set for the arrival, when that connection cannot carry the request).
+    fn response_is_local(&self, resp: Response) -> bool {
+        resp == Response::Updates
     }
 
     fn on_client_timer(&mut self, w: &mut World<Self>, c: u32, _timer: Timer, _arg: u64) {

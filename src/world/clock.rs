@@ -16,7 +16,10 @@
 //!   given back at the departure's time, before anything later is booked
 //!   (`releases.rs`);
 //! - a response whose arrival the technique handles locally
-//!   ([`Protocol::response_is_local`]) is handled when it leaves the server — unless
+//!   ([`Protocol::response_is_local`]: short polling's next poll, long polling's next
+//!   request; a connection to open instead, which touches the instance's books, is
+//!   left to a timer due at the arrival, [`World::taken_early`]) is handled when it
+//!   leaves the server — unless
 //!   the client is a tab whose browser can run out of connections (or HTTP/2 streams)
 //!   for its tabs
 //!   (`[workload] tabs`): the arrival may hand the connection to another tab waiting
@@ -160,6 +163,14 @@ impl Clock {
 }
 
 impl<P: Protocol> World<P> {
+    /// Is the step running now taken early, ahead of the queue's time (see the module
+    /// note)? A technique whose response is local asks, to leave what is not its
+    /// business alone (opening a connection) to a timer due at the step's time.
+    #[inline]
+    pub fn taken_early(&self) -> bool {
+        self.clock.ahead()
+    }
+
     /// The client will send `GET …?since=<cursor>` on MAIN at `at`, which is later than
     /// now — what a timer that then calls [`World::get_since_cursor_or_connect`] would
     /// do. In a quiet world (see the module note), if the connection will still be usable
