@@ -439,6 +439,39 @@ fn a_long_poll_answer_taken_early_leaves_its_reconnection_to_the_arrival() {
     assert!(events(simulate(&sc)) < events(simulate_every_step(&sc)));
 }
 
+/// Pushed events reach the client on its clock when they leave the server — unless
+/// something may overtake them. Here a core near saturation (exponential push CPU)
+/// holds pushes in bursts for longer than the proxy's 300 ms timeout: such a push
+/// travels as an event, and a push queued after it, leaving when the queue has
+/// drained, must not be delivered before it (TCP delivers in order). Fails if it is
+/// taken early (checked by mutation). The other guard, that no idle check can close
+/// the socket before the arrival, is argued in `World::push_arrives`; this case does
+/// not reach it.
+#[test]
+fn a_push_that_may_be_overtaken_is_not_delivered_early() {
+    let mut sc = tiny(Technique::Websocket, 2, 30, 15);
+    sc.workload.rate = 2.0;
+    sc.workload.pattern = Pattern::PerClient;
+    sc.network.rtt = Rtt::LogNormal {
+        median: 80 * NS_PER_MS,
+        sigma: 0.5,
+        min: None,
+        max: None,
+    };
+    sc.network.proxy_idle_timeout = Some(300 * NS_PER_MS);
+    sc.server.instances = 1;
+    sc.server.cores = 1;
+    sc.server.service = ServiceTime::Exponential;
+    sc.server.push_cpu = 25 * NS_PER_MS;
+    sc.websocket.heartbeat = Some(500 * NS_PER_MS);
+    sc.websocket.heartbeat_by = HeartbeatBy::ClientMessage;
+    let (fast, every) = fast_and_every_step(&sc);
+    assert!(fast.deliveries > 100.0, "{fast:?}");
+    assert_eq!(fast, every);
+    let events = |run: rtsim::results::RunOutput| run.metrics.events;
+    assert!(events(simulate(&sc)) < events(simulate_every_step(&sc)));
+}
+
 /// The shortcut's one visible trace: a step taken early schedules what follows it
 /// earlier than the event-by-event run would, and the queue runs simultaneous events in
 /// the order they were scheduled. With constant round trips and a saturated single core,

@@ -3,7 +3,7 @@
 //!
 //! In a world without fault processes (no network drops, no crashes) nothing but the
 //! client itself and its connections' idle deadlines, known in advance, can touch a
-//! client between its own events. Three steps are then taken without an event of their
+//! client between its own events. Four steps are then taken without an event of their
 //! own, on the client's clock ([`Clock::now`] during such a step):
 //!
 //! - a short poll sent later, by a timer, is scheduled straight to its arrival at the
@@ -23,7 +23,10 @@
 //!   the client is a tab whose browser can run out of connections (or HTTP/2 streams)
 //!   for its tabs
 //!   (`[workload] tabs`): the arrival may hand the connection to another tab waiting
-//!   for one, a client of its own.
+//!   for one, a client of its own;
+//! - events pushed on an open SSE stream or WebSocket reach the client when they leave
+//!   the server ([`World::push_arrives`]), unless an earlier push is still on its way
+//!   as an event or the stream could be closed for silence first.
 //!
 //! Nothing else can reach the client meanwhile, so the results are those of the
 //! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
@@ -242,6 +245,41 @@ impl<P: Protocol> World<P> {
             self.conns.set_state_ahead(conn, ConnState::Idle, at);
         } else {
             self.set_state(c, slot, ConnState::Idle);
+        }
+    }
+
+    /// Events pushed on an open stream reach the client at `arrival`; the bytes before
+    /// them on the connection left the server at `earlier_left` (0 if none). Where
+    /// nothing can reach the client or the stream while they travel, the arrival — the
+    /// deliveries, the client's cursor — runs now, on the client's clock:
+    ///
+    /// - a quiet world, inside the run, no trace recording, no browser that may hand a
+    ///   connection between tabs;
+    /// - no idle check can close the stream first: whatever passes on it from now on
+    ///   keeps it open for `stream_silence` more, and the arrival comes sooner (a
+    ///   frame from the client marks the stream active when it arrives, which may be
+    ///   before this push leaves a busy server: so the arrival is measured from now,
+    ///   not from the departure);
+    /// - no earlier push on the connection is still on its way as an event (TCP
+    ///   delivers in order; taken early, this one would be delivered before it).
+    ///
+    /// The client reads nothing of its stream meanwhile: an open SSE stream or WebSocket
+    /// only receives, and its position is read again only when it reconnects, which a
+    /// quiet world's open stream does not.
+    pub(super) fn push_arrives(&mut self, ev: ClientEvent, earlier_left: Nanos, arrival: Nanos) {
+        let now = self.now();
+        let c = ev.client;
+        let early = self.clock.may_take_early(arrival)
+            && self.trace.is_none()
+            && !self.pools.may_queue()
+            && arrival - now < self.idle.stream_silence()
+            && earlier_left + self.one_way(c) < now;
+        if early {
+            let saved = std::mem::replace(&mut self.clock.now, arrival);
+            self.deliver(c, ev.arg);
+            self.clock.now = saved;
+        } else {
+            self.clock.schedule(arrival, Event::Client(ev));
         }
     }
 

@@ -50,6 +50,13 @@ impl IdleTimers {
         due
     }
 
+    /// How long an open stream may stay silent before the proxy closes it (for ever
+    /// without a proxy): a check due before `now` plus this finds it active again if
+    /// anything passed on it at or after `now`.
+    pub fn stream_silence(&self) -> Nanos {
+        self.proxy.unwrap_or(Nanos::MAX)
+    }
+
     /// Can a request sent at `sent` on this connection use it — open, free, and reaching
     /// the server (`one_way` later) before keep-alive or the proxy closes it — if nothing
     /// but the passing of time happens to it meanwhile?

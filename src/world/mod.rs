@@ -525,8 +525,14 @@ impl<P: Protocol> World<P> {
             .pushed(&mut self.clients.cold[c as usize].listening, upto);
         if deliver {
             let at = depart + self.one_way(c);
-            let ev = Event::client(c, Slot::Main, Step::Push, conn.generation(), upto);
-            self.clock.schedule(at, ev);
+            let ev = ClientEvent {
+                client: c,
+                slot: Slot::Main,
+                step: Step::Push,
+                generation: conn.generation(),
+                arg: upto,
+            };
+            self.push_arrives(ev, conn.last_departure(), at);
         }
         depart
     }

@@ -701,7 +701,7 @@ impl<P: Protocol> World<P> {
     }
 
     /// Everything on the client's stream before `upto` has arrived: record deliveries.
-    fn deliver(&mut self, c: u32, upto: u64) {
+    pub(super) fn deliver(&mut self, c: u32, upto: u64) {
         let now = self.now();
         let feed = &mut self.clients.hot[c as usize].feed;
         self.streams.deliver(c, feed, upto, now, &mut self.rec);
