@@ -285,7 +285,11 @@ impl Protocol for WebSocket {
             let pushed = w.pushed(c);
             let bytes = self.frame(0, false);
             let departs = w.push(c, self.push_cpu, pushed, bytes, 0, Push::Heartbeat);
-            w.client_timer(c, departs + w.one_way(c), Timer::Pong, 0);
+            let pong_at = departs + w.one_way(c);
+            let pong = self.frame(0, true);
+            if !w.send_frame_at(c, pong_at, Frame::Pong, 0, pong, 0) {
+                w.client_timer(c, pong_at, Timer::Pong, 0);
+            }
             w.server_timer(c, w.now() + every, ServerTimer::Ping, 0);
         }
     }

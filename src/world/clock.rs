@@ -3,7 +3,7 @@
 //!
 //! In a world without fault processes (no network drops, no crashes) nothing but the
 //! client itself and its connections' idle deadlines, known in advance, can touch a
-//! client between its own events. Four steps are then taken without an event of their
+//! client between its own events. Five steps are then taken without an event of their
 //! own, on the client's clock ([`Clock::now`] during such a step):
 //!
 //! - a short poll sent later, by a timer, is scheduled straight to its arrival at the
@@ -26,7 +26,9 @@
 //!   for one, a client of its own;
 //! - events pushed on an open SSE stream or WebSocket reach the client when they leave
 //!   the server ([`World::push_arrives`]), unless an earlier push is still on its way
-//!   as an event or the stream could be closed for silence first.
+//!   as an event or the stream could be closed for silence first; and a frame the
+//!   client will send on its open socket, a WebSocket's pong, is scheduled straight to
+//!   its arrival at the server ([`World::send_frame_at`]).
 //!
 //! Nothing else can reach the client meanwhile, so the results are those of the
 //! event-by-event run: `steps_taken_early_change_nothing_but_the_event_count` in
@@ -199,6 +201,39 @@ impl<P: Protocol> World<P> {
             0,
         );
         true
+    }
+
+    /// The client will send `frame` on its open socket at `at`, later than now — what a
+    /// timer that then finds the socket open would do. In a quiet world (see the module
+    /// note), when the socket cannot close before then — nothing but the proxy's idle
+    /// timeout closes an open stream there, and it cannot run out first: the stream is
+    /// not due to go silent before `at`, and whatever passes on it from now on keeps it
+    /// open for `stream_silence` more (see [`World::push_arrives`]) — the frame leaves
+    /// now, on the client's clock, scheduled straight to its arrival at the server.
+    /// Returns false when that cannot be promised; the caller then sets a timer.
+    pub fn send_frame_at(
+        &mut self,
+        c: u32,
+        at: Nanos,
+        frame: P::Frame,
+        arg: u64,
+        bytes: u64,
+        payload: u64,
+    ) -> bool {
+        let now = self.now();
+        let main = &self.clients.hot[c as usize].main;
+        let early = self.clock.may_take_early(at)
+            && self.trace.is_none()
+            && !self.pools.may_queue()
+            && main.state() == ConnState::Stream
+            && at < self.idle.due(main)
+            && at - now < self.idle.stream_silence();
+        if early {
+            let saved = std::mem::replace(&mut self.clock.now, at);
+            self.send_frame(c, frame, arg, bytes, payload);
+            self.clock.now = saved;
+        }
+        early
     }
 
     /// The answer to a MAIN request will leave the server at `at` (its CPU done). When
