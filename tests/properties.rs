@@ -49,6 +49,26 @@ fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
     (fast, every)
 }
 
+/// A log-normal round trip with this median and σ, unbounded.
+fn lognormal(median: u64, sigma: f64) -> Rtt {
+    Rtt::LogNormal {
+        median,
+        sigma,
+        min: None,
+        max: None,
+    }
+}
+
+/// The shortcut's run of `sc` (a world without faults) is the event-by-event one, in
+/// fewer events: its metrics.
+fn same_in_fewer_events(sc: &Scenario) -> RunMetrics {
+    let (fast, every) = fast_and_every_step(sc);
+    assert_eq!(fast, every);
+    let events = |run: rtsim::results::RunOutput| run.metrics.events;
+    assert!(events(simulate(sc)) < events(simulate_every_step(sc)));
+    fast
+}
+
 prop_compose! {
     fn scenario()(
         technique in technique(),
@@ -388,12 +408,7 @@ fn a_tab_answer_that_hands_its_connection_over_is_not_taken_early() {
 #[test]
 fn answers_taken_early_keep_their_memory_until_they_leave() {
     let mut sc = short_pollers(11, 40, 30, 200);
-    sc.network.rtt = Rtt::LogNormal {
-        median: 30 * NS_PER_MS,
-        sigma: 0.5,
-        min: None,
-        max: None,
-    };
+    sc.network.rtt = lognormal(30 * NS_PER_MS, 0.5);
     sc.server.instances = 1;
     sc.server.cores = 2;
     sc.server.service = ServiceTime::Exponential;
@@ -421,22 +436,14 @@ fn answers_taken_early_keep_their_memory_until_they_leave() {
 fn a_long_poll_answer_taken_early_leaves_its_reconnection_to_the_arrival() {
     let mut sc = tiny(Technique::LongPolling, 29, 30, 15);
     sc.workload.rate = 0.5;
-    sc.network.rtt = Rtt::LogNormal {
-        median: 400 * NS_PER_MS,
-        sigma: 0.3,
-        min: None,
-        max: None,
-    };
+    sc.network.rtt = lognormal(400 * NS_PER_MS, 0.3);
     sc.server.instances = 1;
     sc.server.keepalive_timeout = 200 * NS_PER_MS;
     sc.server.max_connections = 24;
     sc.long_polling.timeout = 2 * NS_PER_S;
-    let (fast, every) = fast_and_every_step(&sc);
-    assert!(fast.handshakes_per_s > 5.0, "{fast:?}");
-    assert!(fast.rejected_connections > 0.0, "{fast:?}");
-    assert_eq!(fast, every);
-    let events = |run: rtsim::results::RunOutput| run.metrics.events;
-    assert!(events(simulate(&sc)) < events(simulate_every_step(&sc)));
+    let m = same_in_fewer_events(&sc);
+    assert!(m.handshakes_per_s > 5.0, "{m:?}");
+    assert!(m.rejected_connections > 0.0, "{m:?}");
 }
 
 /// Pushed events reach the client on its clock when they leave the server — unless
@@ -452,12 +459,7 @@ fn a_push_that_may_be_overtaken_is_not_delivered_early() {
     let mut sc = tiny(Technique::Websocket, 2, 30, 15);
     sc.workload.rate = 2.0;
     sc.workload.pattern = Pattern::PerClient;
-    sc.network.rtt = Rtt::LogNormal {
-        median: 80 * NS_PER_MS,
-        sigma: 0.5,
-        min: None,
-        max: None,
-    };
+    sc.network.rtt = lognormal(80 * NS_PER_MS, 0.5);
     sc.network.proxy_idle_timeout = Some(300 * NS_PER_MS);
     sc.server.instances = 1;
     sc.server.cores = 1;
@@ -465,11 +467,8 @@ fn a_push_that_may_be_overtaken_is_not_delivered_early() {
     sc.server.push_cpu = 25 * NS_PER_MS;
     sc.websocket.heartbeat = Some(500 * NS_PER_MS);
     sc.websocket.heartbeat_by = HeartbeatBy::ClientMessage;
-    let (fast, every) = fast_and_every_step(&sc);
-    assert!(fast.deliveries > 100.0, "{fast:?}");
-    assert_eq!(fast, every);
-    let events = |run: rtsim::results::RunOutput| run.metrics.events;
-    assert!(events(simulate(&sc)) < events(simulate_every_step(&sc)));
+    let m = same_in_fewer_events(&sc);
+    assert!(m.deliveries > 100.0, "{m:?}");
 }
 
 /// The shortcut's one visible trace: a step taken early schedules what follows it
