@@ -168,6 +168,22 @@ impl Clock {
 }
 
 impl<P: Protocol> World<P> {
+    /// What every step taken early below asks first: a quiet world, `at` inside the
+    /// run, no trace recording (its messages are kept in the order they are sent), and
+    /// no browser that may hand a connection from one tab to another.
+    #[inline]
+    fn may_run_early(&self, at: Nanos) -> bool {
+        self.clock.may_take_early(at) && self.trace.is_none() && !self.pools.may_queue()
+    }
+
+    /// Runs `step` on the client's clock, at `at`, then returns to the queue's time.
+    #[inline(always)]
+    fn on_client_clock(&mut self, at: Nanos, step: impl FnOnce(&mut Self)) {
+        let saved = std::mem::replace(&mut self.clock.now, at);
+        step(self);
+        self.clock.now = saved;
+    }
+
     /// Is the step running now taken early, ahead of the queue's time (see the module
     /// note)? A technique whose response is local asks, to leave what is not its
     /// business alone (opening a connection) to a timer due at the step's time.
@@ -222,16 +238,12 @@ impl<P: Protocol> World<P> {
     ) -> bool {
         let now = self.now();
         let main = &self.clients.hot[c as usize].main;
-        let early = self.clock.may_take_early(at)
-            && self.trace.is_none()
-            && !self.pools.may_queue()
+        let early = self.may_run_early(at)
             && main.state() == ConnState::Stream
             && at < self.idle.due(main)
             && at - now < self.idle.stream_silence();
         if early {
-            let saved = std::mem::replace(&mut self.clock.now, at);
-            self.send_frame(c, frame, arg, bytes, payload);
-            self.clock.now = saved;
+            self.on_client_clock(at, |w| w.send_frame(c, frame, arg, bytes, payload));
         }
         early
     }
@@ -249,22 +261,16 @@ impl<P: Protocol> World<P> {
     /// answers were taken early; `tests/properties.proptest-regressions` keeps it.)
     #[inline]
     pub(super) fn answer_leaves(&mut self, p: &mut P, ev: ClientEvent, at: Nanos) {
-        let early = P::DEPART_IS_LOCAL
-            && self.clock.may_take_early(at)
-            && self.trace.is_none()
-            && !self.pools.may_queue()
-            && self.conns.releases_ahead_at(at)
-            && {
+        let early =
+            P::DEPART_IS_LOCAL && self.may_run_early(at) && self.conns.releases_ahead_at(at) && {
                 let check = self.conn(ev.client, ev.slot).check_at();
                 check == 0 || check > at
             };
         if early {
-            let saved = std::mem::replace(&mut self.clock.now, at);
             let Step::Depart(resp) = ev.step else {
                 unreachable!("an answer departs")
             };
-            self.on_depart(p, ev, resp);
-            self.clock.now = saved;
+            self.on_client_clock(at, |w| w.on_depart(p, ev, resp));
         } else {
             self.clock.schedule(at, Event::Client(ev));
         }
@@ -304,15 +310,11 @@ impl<P: Protocol> World<P> {
     pub(super) fn push_arrives(&mut self, ev: ClientEvent, earlier_left: Nanos, arrival: Nanos) {
         let now = self.now();
         let c = ev.client;
-        let early = self.clock.may_take_early(arrival)
-            && self.trace.is_none()
-            && !self.pools.may_queue()
+        let early = self.may_run_early(arrival)
             && arrival - now < self.idle.stream_silence()
             && earlier_left + self.one_way(c) < now;
         if early {
-            let saved = std::mem::replace(&mut self.clock.now, arrival);
-            self.deliver(c, ev.arg);
-            self.clock.now = saved;
+            self.on_client_clock(arrival, |w| w.deliver(c, ev.arg));
         } else {
             self.clock.schedule(arrival, Event::Client(ev));
         }
@@ -338,9 +340,7 @@ impl<P: Protocol> World<P> {
             && arrival < self.idle.due(&self.clients.hot[ev.client as usize].main)
             && p.response_is_local(resp);
         if early {
-            let saved = std::mem::replace(&mut self.clock.now, arrival);
-            self.on_response_arrival(p, ev, resp);
-            self.clock.now = saved;
+            self.on_client_clock(arrival, |w| w.on_response_arrival(p, ev, resp));
         } else {
             self.clock.schedule(arrival, Event::Client(ev));
         }

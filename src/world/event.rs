@@ -217,16 +217,23 @@ pub(super) enum Event {
 // 24 bytes, no more (see the module note).
 const _: () = assert!(std::mem::size_of::<Event>() == 24);
 
-impl Event {
+impl ClientEvent {
     #[inline]
-    pub fn client(client: u32, slot: Slot, step: Step, generation: u32, arg: u64) -> Event {
-        Event::Client(ClientEvent {
+    pub fn new(client: u32, slot: Slot, step: Step, generation: u32, arg: u64) -> ClientEvent {
+        ClientEvent {
             client,
             slot,
             step,
             generation,
             arg,
-        })
+        }
+    }
+}
+
+impl Event {
+    #[inline]
+    pub fn client(client: u32, slot: Slot, step: Step, generation: u32, arg: u64) -> Event {
+        Event::Client(ClientEvent::new(client, slot, step, generation, arg))
     }
 }
 

@@ -423,13 +423,8 @@ impl<P: Protocol> World<P> {
             self.now()
         };
         let at = self.conn_mut(c, Slot::Main).depart(ready);
-        let ev = ClientEvent {
-            client: c,
-            slot: Slot::Main,
-            step: Step::Depart(Response::Updates),
-            generation: conn.generation(),
-            arg: upto,
-        };
+        let step = Step::Depart(Response::Updates);
+        let ev = ClientEvent::new(c, Slot::Main, step, conn.generation(), upto);
         self.answer_leaves(p, ev, at);
     }
 
@@ -525,13 +520,7 @@ impl<P: Protocol> World<P> {
             .pushed(&mut self.clients.cold[c as usize].listening, upto);
         if deliver {
             let at = depart + self.one_way(c);
-            let ev = ClientEvent {
-                client: c,
-                slot: Slot::Main,
-                step: Step::Push,
-                generation: conn.generation(),
-                arg: upto,
-            };
+            let ev = ClientEvent::new(c, Slot::Main, Step::Push, conn.generation(), upto);
             self.push_arrives(ev, conn.last_departure(), at);
         }
         depart
