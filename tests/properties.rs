@@ -1,8 +1,9 @@
 //! Property tests: random valid scenarios (tiny sizes) never panic, every run accounts
 //! for every (update, recipient) pair (delivered + lost + in flight = published), the
-//! quiet-world shortcut changes nothing but the event count (also in [`wider`] worlds:
-//! memory limits, backplanes, joins, 204 answers, and, with tabs, browsers that share
-//! connections), and no technique's settings change another technique's run.
+//! quiet-world shortcut changes nothing but the event count where no two events share a
+//! nanosecond (also in [`wider`] worlds: memory limits, backplanes, joins, 204 answers,
+//! and, with tabs, browsers that share connections), and no technique's settings change
+//! another technique's run.
 
 use proptest::prelude::*;
 use rtsim::engine::{NS_PER_MS, NS_PER_S};
@@ -36,17 +37,49 @@ fn tiny(technique: Technique, seed: u64, clients: u32, measured_s: u64) -> Scena
 
 /// The run with the quiet-world shortcut and the event-by-event run of `sc` without
 /// its fault processes (the shortcut needs a world without them), their event counts
-/// set aside (the shortcut's run has no more events than the other).
-fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
+/// set aside (the shortcut's run has no more events than the other), and how many
+/// events of the second came at the same nanosecond as the one before them.
+fn compare(sc: &Scenario) -> (RunMetrics, RunMetrics, u64) {
     let mut sc = sc.clone();
     sc.network.disconnect_every = None;
     sc.faults.clear();
     let mut fast = simulate(&sc).metrics;
-    let mut every = simulate_every_step(&sc).metrics;
+    let reference = simulate_every_step(&sc);
+    let mut every = reference.output.metrics;
     assert!(fast.events <= every.events);
     fast.events = 0.0;
     every.events = 0.0;
+    (fast, every, reference.simultaneous)
+}
+
+/// [`compare`] without the count of simultaneous events.
+fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
+    let (fast, every, _) = compare(sc);
     (fast, every)
+}
+
+/// The shortcut's promise, as a property: where no two events of the event-by-event
+/// run share a nanosecond, both runs' results are identical. Where some do, they run
+/// in the order they were scheduled, which a step taken early changes
+/// (`with_simultaneous_events_only_their_order_differs`) — and even continuous round
+/// trips meet such a tie now and then (two of a few thousand events on one nanosecond
+/// of some 10^10: about one world in 30,000): then both runs must still account for
+/// every (update, recipient) pair.
+fn shortcut_changes_nothing(sc: &Scenario) -> Result<(), TestCaseError> {
+    let (fast, every, simultaneous) = compare(sc);
+    if simultaneous == 0 {
+        prop_assert_eq!(fast, every);
+    } else {
+        for m in [&fast, &every] {
+            prop_assert_eq!(
+                m.deliveries + m.lost + m.in_flight + m.stalled_pairs,
+                m.published_pairs,
+                "{:?}",
+                m
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A log-normal round trip with this median and σ, unbounded.
@@ -64,8 +97,7 @@ fn lognormal(median: u64, sigma: f64) -> Rtt {
 fn same_in_fewer_events(sc: &Scenario) -> RunMetrics {
     let (fast, every) = fast_and_every_step(sc);
     assert_eq!(fast, every);
-    let events = |run: rtsim::results::RunOutput| run.metrics.events;
-    assert!(events(simulate(sc)) < events(simulate_every_step(sc)));
+    assert!(simulate(sc).metrics.events < simulate_every_step(sc).output.metrics.events);
     fast
 }
 
@@ -325,11 +357,11 @@ proptest! {
 
     /// In a world without faults, a client step nothing else can observe is taken early
     /// or folded into the next (short polling: the poll timer, the response's arrival).
-    /// That must change nothing but the number of events.
+    /// That must change nothing but the number of events — and, where events share a
+    /// nanosecond, their order ([`shortcut_changes_nothing`]).
     #[test]
     fn steps_taken_early_change_nothing_but_the_event_count(sc in scenario()) {
-        let (fast, every) = fast_and_every_step(&sc);
-        prop_assert_eq!(fast, every);
+        shortcut_changes_nothing(&sc)?;
     }
 
     /// No technique's keys are read outside it: giving every other technique other
@@ -353,15 +385,13 @@ proptest! {
     /// The shortcut's promise, in worlds with more of the model switched on.
     #[test]
     fn steps_taken_early_change_nothing_in_wider_worlds(sc in wider()) {
-        let (fast, every) = fast_and_every_step(&sc);
-        prop_assert_eq!(fast, every);
+        shortcut_changes_nothing(&sc)?;
     }
 
     /// … and in saturated ones: CPU queues, proxies cutting queued requests, refusals.
     #[test]
     fn steps_taken_early_change_nothing_under_overload(sc in overloaded()) {
-        let (fast, every) = fast_and_every_step(&sc);
-        prop_assert_eq!(fast, every);
+        shortcut_changes_nothing(&sc)?;
     }
 
     #[test]
@@ -421,8 +451,7 @@ fn answers_taken_early_keep_their_memory_until_they_leave() {
     assert!(fast.rejected_connections > 0.0, "{fast:?}");
     assert!(fast.requests_per_s > 50.0, "{fast:?}");
     assert_eq!(fast, every);
-    let events = |run: rtsim::results::RunOutput| run.metrics.events;
-    assert!(events(simulate(&sc)) < 0.8 * events(simulate_every_step(&sc)));
+    assert!(simulate(&sc).metrics.events < 0.8 * simulate_every_step(&sc).output.metrics.events);
 }
 
 /// A long poll's answer arrives on the client's clock when it leaves the server; the
@@ -489,11 +518,9 @@ fn with_simultaneous_events_only_their_order_differs() {
     sc.workload.pattern = Pattern::PerClient;
     sc.server.cores = 1;
     sc.server.request_cpu = 500_000;
-    let (fast, every) = fast_and_every_step(&sc);
-    assert_ne!(
-        fast.queue_wait_mean_s, every.queue_wait_mean_s,
-        "this case has ties"
-    );
+    let (fast, every, simultaneous) = compare(&sc);
+    assert!(simultaneous > 0, "this case has ties");
+    assert_ne!(fast.queue_wait_mean_s, every.queue_wait_mean_s);
     let mut same = fast.clone();
     // Latencies within 1 ms (of ~69 ms), the mean wait within 1 µs, mean memory within
     // 1 byte (of 268 MB).
@@ -523,6 +550,38 @@ fn with_simultaneous_events_only_their_order_differs() {
         min: None,
         max: None,
     };
-    let (fast, every) = fast_and_every_step(&sc);
+    let (fast, every, simultaneous) = compare(&sc);
+    assert_eq!(simultaneous, 0);
     assert_eq!(fast, every);
+}
+
+/// The property tests above compare results exactly only where the event-by-event run
+/// has no simultaneous events: enough of the worlds each generator makes must be such,
+/// or the comparison would test little. (Constant round trips, the tabs of one user,
+/// joins at one instant make ties; log-normal round trips rarely do.)
+#[test]
+fn most_generated_worlds_have_no_simultaneous_events() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    fn share_without_ties(strategy: impl Strategy<Value = Scenario>) -> f64 {
+        let mut runner = TestRunner::deterministic();
+        let n = 200;
+        let without = (0..n)
+            .filter(|_| {
+                let sc = strategy.new_tree(&mut runner).unwrap().current();
+                compare(&sc).2 == 0
+            })
+            .count();
+        without as f64 / n as f64
+    }
+    // The same 200 worlds on every run (a fixed seed): 55 %, 37 % and 99 % of them
+    // without a tie when this test was written.
+    let shares = [
+        share_without_ties(scenario()),
+        share_without_ties(wider()),
+        share_without_ties(overloaded()),
+    ];
+    assert!(shares[0] >= 0.5, "{shares:?}");
+    assert!(shares[1] >= 0.3, "{shares:?}");
+    assert!(shares[2] >= 0.95, "{shares:?}");
 }

@@ -47,9 +47,22 @@ pub fn simulate_traced(sc: &Scenario, stop: &AtomicBool) -> Result<(RunOutput, T
 /// Simulates one run with every step scheduled as an event, none taken early (see
 /// [`World::schedule_every_step`]): the reference that the quiet-world shortcut is
 /// tested against.
-pub fn simulate_every_step(sc: &Scenario) -> RunOutput {
+pub fn simulate_every_step(sc: &Scenario) -> EveryStep {
     let books = run(sc, Mode::EveryStep, &NEVER).unwrap_or_else(|e| panic!("{e}"));
-    books::output(sc, &books)
+    EveryStep {
+        output: books::output(sc, &books),
+        simultaneous: books.simultaneous,
+    }
+}
+
+/// The event-by-event run of [`simulate_every_step`].
+pub struct EveryStep {
+    pub output: RunOutput,
+    /// Events that came at the same nanosecond as the one before them. Simultaneous
+    /// events run in the order they were scheduled, and a step taken early schedules
+    /// what follows it sooner: where there are none, the shortcut's run must be this
+    /// one exactly (`src/world/clock.rs`).
+    pub simultaneous: u64,
 }
 
 #[derive(Clone, Copy)]

@@ -132,6 +132,9 @@ pub struct Books {
     pub stalled_pairs: u64,
     /// Events the run took.
     pub events: u64,
+    /// Events at the same nanosecond as the one before them, counted in a run with
+    /// every step an event (`World::schedule_every_step`; 0 otherwise).
+    pub simultaneous: u64,
     /// The backplane's utilization and queue wait (none with one instance).
     pub backplane: backplane::BackplaneBooks,
     pub trace: Option<Trace>,
@@ -209,7 +212,8 @@ impl<P: Protocol> World<P> {
     }
 
     /// Schedules every step as an event, even those a quiet world could take early
-    /// (for tests that check such shortcuts change nothing).
+    /// (for tests that check such shortcuts change nothing), and counts the events
+    /// that come at the same nanosecond as the one before ([`Books::simultaneous`]).
     pub fn schedule_every_step(&mut self) {
         self.clock.schedule_every_step();
     }
@@ -245,6 +249,7 @@ impl<P: Protocol> World<P> {
             in_flight: in_flight + self.updates.pairs_in_transit(),
             stalled_pairs,
             events: self.clock.events(),
+            simultaneous: self.clock.simultaneous(),
             backplane: self.updates.backplane_books(),
             trace: self.trace,
         }
