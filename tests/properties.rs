@@ -35,27 +35,43 @@ fn tiny(technique: Technique, seed: u64, clients: u32, measured_s: u64) -> Scena
     sc
 }
 
-/// The run with the quiet-world shortcut and the event-by-event run of `sc` without
-/// its fault processes (the shortcut needs a world without them), their event counts
-/// set aside (the shortcut's run has no more events than the other), and how many
-/// events of the second came at the same nanosecond as the one before them.
-fn compare(sc: &Scenario) -> (RunMetrics, RunMetrics, u64) {
+/// The run with the quiet-world shortcut and the event-by-event run of one world.
+struct Compared {
+    /// Their metrics, the event counts set aside (the shortcut's run has no more
+    /// events than the other).
+    fast: RunMetrics,
+    every: RunMetrics,
+    /// The event counts: the shortcut's run, the event-by-event one.
+    events: (f64, f64),
+    /// Events of the event-by-event run at the same nanosecond as the one before.
+    simultaneous: u64,
+}
+
+/// Both runs of `sc` without its fault processes (the shortcut needs a world without
+/// them).
+fn compare(sc: &Scenario) -> Compared {
     let mut sc = sc.clone();
     sc.network.disconnect_every = None;
     sc.faults.clear();
     let mut fast = simulate(&sc).metrics;
     let reference = simulate_every_step(&sc);
     let mut every = reference.output.metrics;
-    assert!(fast.events <= every.events);
+    let events = (fast.events, every.events);
+    assert!(events.0 <= events.1);
     fast.events = 0.0;
     every.events = 0.0;
-    (fast, every, reference.simultaneous)
+    Compared {
+        fast,
+        every,
+        events,
+        simultaneous: reference.simultaneous,
+    }
 }
 
-/// [`compare`] without the count of simultaneous events.
+/// The two runs' metrics of [`compare`].
 fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
-    let (fast, every, _) = compare(sc);
-    (fast, every)
+    let runs = compare(sc);
+    (runs.fast, runs.every)
 }
 
 /// The shortcut's promise, as a property: where no two events of the event-by-event
@@ -66,7 +82,12 @@ fn fast_and_every_step(sc: &Scenario) -> (RunMetrics, RunMetrics) {
 /// of some 10^10: about one world in 30,000): then both runs must still account for
 /// every (update, recipient) pair.
 fn shortcut_changes_nothing(sc: &Scenario) -> Result<(), TestCaseError> {
-    let (fast, every, simultaneous) = compare(sc);
+    let Compared {
+        fast,
+        every,
+        simultaneous,
+        ..
+    } = compare(sc);
     if simultaneous == 0 {
         prop_assert_eq!(fast, every);
     } else {
@@ -95,10 +116,10 @@ fn lognormal(median: u64, sigma: f64) -> Rtt {
 /// The shortcut's run of `sc` (a world without faults) is the event-by-event one, in
 /// fewer events: its metrics.
 fn same_in_fewer_events(sc: &Scenario) -> RunMetrics {
-    let (fast, every) = fast_and_every_step(sc);
-    assert_eq!(fast, every);
-    assert!(simulate(sc).metrics.events < simulate_every_step(sc).output.metrics.events);
-    fast
+    let runs = compare(sc);
+    assert_eq!(runs.fast, runs.every);
+    assert!(runs.events.0 < runs.events.1);
+    runs.fast
 }
 
 prop_compose! {
@@ -447,11 +468,16 @@ fn answers_taken_early_keep_their_memory_until_they_leave() {
     let connection = sc.server.memory_per_connection;
     sc.server.memory_limit =
         sc.server.base_memory + 25 * connection + 2 * sc.server.memory_per_request;
-    let (fast, every) = fast_and_every_step(&sc);
+    let Compared {
+        fast,
+        every,
+        events,
+        ..
+    } = compare(&sc);
     assert!(fast.rejected_connections > 0.0, "{fast:?}");
     assert!(fast.requests_per_s > 50.0, "{fast:?}");
     assert_eq!(fast, every);
-    assert!(simulate(&sc).metrics.events < 0.8 * simulate_every_step(&sc).output.metrics.events);
+    assert!(events.0 < 0.8 * events.1);
 }
 
 /// A long poll's answer arrives on the client's clock when it leaves the server; the
@@ -518,7 +544,12 @@ fn with_simultaneous_events_only_their_order_differs() {
     sc.workload.pattern = Pattern::PerClient;
     sc.server.cores = 1;
     sc.server.request_cpu = 500_000;
-    let (fast, every, simultaneous) = compare(&sc);
+    let Compared {
+        fast,
+        every,
+        simultaneous,
+        ..
+    } = compare(&sc);
     assert!(simultaneous > 0, "this case has ties");
     assert_ne!(fast.queue_wait_mean_s, every.queue_wait_mean_s);
     let mut same = fast.clone();
@@ -550,9 +581,9 @@ fn with_simultaneous_events_only_their_order_differs() {
         min: None,
         max: None,
     };
-    let (fast, every, simultaneous) = compare(&sc);
-    assert_eq!(simultaneous, 0);
-    assert_eq!(fast, every);
+    let runs = compare(&sc);
+    assert_eq!(runs.simultaneous, 0);
+    assert_eq!(runs.fast, runs.every);
 }
 
 /// The property tests above compare results exactly only where the event-by-event run
@@ -569,7 +600,7 @@ fn most_generated_worlds_have_no_simultaneous_events() {
         let without = (0..n)
             .filter(|_| {
                 let sc = strategy.new_tree(&mut runner).unwrap().current();
-                compare(&sc).2 == 0
+                compare(&sc).simultaneous == 0
             })
             .count();
         without as f64 / n as f64
